@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Layouts shared by the benchmark's kernel programs (rcb_count.bpf.c,
+ * rcb_syscalls.bpf.c) and its user-space tool (rcbench). */
+#ifndef RCB_COMMON_H
+#define RCB_COMMON_H
+
+#include <linux/types.h>
+
+/* Every benchmark datagram starts with this header; the rest of the payload
+ * is filler. The receivers' XDP counter counts only datagrams that carry the
+ * magic, so stray traffic cannot inflate a result. */
+#define RCB_MAGIC 0x52434231u /* "RCB1" */
+
+struct rcb_payload_hdr {
+	__be32 magic;
+	__be32 seq;	/* packet number within the run, the same for every receiver */
+};
+
+/* Value of the receivers' counter map (per-CPU hash keyed by the IPv4
+ * destination address in network byte order). */
+struct rcb_rx_count {
+	__u64 packets;
+	__u64 bytes;	/* frame bytes as seen by XDP */
+};
+
+/* Indices of the receivers' rcb_rx_misc per-CPU array. */
+enum rcb_rx_misc {
+	RCB_MISC_FOREIGN = 0,	/* UDP over IPv4 without the magic: dropped */
+	RCB_MISC_NO_SLOT,	/* counter map full: dropped, not counted per address */
+	RCB_MISC_PASSED,	/* not UDP over IPv4 (ARP, ...): passed to the stack */
+	RCB_MISC_MAX,
+};
+
+#define RCB_RX_MAX_ADDRS 4096
+#define RCB_SYSCALL_NR_MAX 512
+
+#endif /* RCB_COMMON_H */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The user-space sending methods the benchmark compares. Each sends `packets`
+ * datagrams to every destination, packet-major (packet 0 to every receiver,
+ * then packet 1, ...), bounded by count and by a deadline. */
+#ifndef RCB_SEND_H
+#define RCB_SEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+enum rcb_method {
+	RCB_M_SENDTO,		/* one sendto() per datagram */
+	RCB_M_SENDMMSG,		/* sendmmsg(), RCB_BATCH datagrams per call */
+	RCB_M_GSO,		/* UDP_SEGMENT: one sendmsg() per receiver per batch */
+	RCB_M_IOURING,		/* io_uring, RCB_BATCH sendmsg SQEs per submit */
+	RCB_M_MAX,
+};
+
+#define RCB_BATCH 64
+
+struct rcb_send_cfg {
+	enum rcb_method method;
+	const struct sockaddr_in *dests;
+	size_t ndests;
+	uint64_t packets;	/* per destination */
+	size_t size;		/* UDP payload bytes, >= sizeof(struct rcb_payload_hdr) */
+};
+
+struct rcb_send_result {
+	uint64_t handed;	/* datagrams the kernel accepted */
+	uint64_t calls;		/* send calls made (for cross-checking the syscall counter) */
+	uint64_t errors;	/* datagrams refused */
+	int first_errno;
+	int truncated;		/* the deadline stopped the run before the count */
+	uint64_t send_ns;	/* first call to return of the last */
+};
+
+struct rcb_sender;
+
+/* Everything that is not sending: socket, buffers, ring. Returns 0 or -errno
+ * (and a message in err). */
+int rcb_sender_prepare(const struct rcb_send_cfg *cfg, struct rcb_sender **out,
+		       char *err, size_t errlen);
+/* Sends; stops at the first look at the clock after deadline_ns (CLOCK_MONOTONIC). */
+void rcb_sender_run(struct rcb_sender *s, uint64_t deadline_ns, struct rcb_send_result *res);
+void rcb_sender_free(struct rcb_sender *s);
+
+int rcb_method_parse(const char *name);
+const char *rcb_method_name(int method);
+/* Whether this build has the method (io_uring needs liburing). */
+int rcb_method_available(int method);
+uint64_t rcb_now_ns(void);
+
+#endif /* RCB_SEND_H */

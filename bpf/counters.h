@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Counting helpers. All counters are per-CPU, so the hot path takes no lock
+ * and bounces no cache line; user space sums the CPUs when it reads. */
+#ifndef REPLICAST_COUNTERS_H
+#define REPLICAST_COUNTERS_H
+
+#include "maps.h"
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&drop_stats, &reason);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void count_group_rx(__u32 gid, __u32 bytes)
+{
+	struct group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
+
+	if (c) {
+		c->rx_packets++;
+		c->rx_bytes += bytes;
+	}
+}
+
+static __always_inline void count_group_tx(__u32 gid, __u64 packets, __u64 bytes)
+{
+	struct group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
+
+	if (c) {
+		c->tx_packets += packets;
+		c->tx_bytes += bytes;
+	}
+}
+
+/* Not inlined, and `delta` is a const pointer, on purpose: that parameter type
+ * is what makes clang 14 emit the full struct subscriber_counters into BTF
+ * (the inner-map definition alone leaves it a forward declaration), and
+ * libbpf needs the full struct to size the inner map of sub_stats. */
+static __noinline void add_subscriber_counts(struct subscriber_counters *c,
+					     const struct subscriber_counters *delta)
+{
+	c->packets += delta->packets;
+	c->bytes += delta->bytes;
+	c->dropped += delta->dropped;
+}
+
+/* `slots` is the group's inner map from sub_stats, or NULL when the group has
+ * none (a group made by hand without counters still forwards). */
+static __always_inline void count_subscriber(void *slots, __u32 slot, __u32 bytes, int sent)
+{
+	struct subscriber_counters delta = {
+		.packets = sent ? 1 : 0,
+		.bytes = sent ? bytes : 0,
+		.dropped = sent ? 0 : 1,
+	};
+	struct subscriber_counters *c;
+
+	if (!slots)
+		return;
+	c = bpf_map_lookup_elem(slots, &slot);
+	if (c)
+		add_subscriber_counts(c, &delta);
+}
+
+#endif /* REPLICAST_COUNTERS_H */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The pinned maps every replicast data path reads. Sizes here are defaults;
+ * the loader sets the real ones (--max-groups, --max-subs) before loading. */
+#ifndef REPLICAST_MAPS_H
+#define REPLICAST_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "replicast_types.h"
+
+#define DEFAULT_MAX_GROUPS	1024
+#define DEFAULT_MAX_SUBS	4096
+
+/* Group destination -> group id and settings. No preallocation, so an update
+ * publishes a fresh element under RCU and a reader never sees a half-written
+ * value. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DEFAULT_MAX_GROUPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct group_key);
+	__type(value, struct group);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} groups SEC(".maps");
+
+/* Group addresses with port 0 -> how many groups use that address. Lets the
+ * program drop malformed traffic (fragments, options, other protocols) sent
+ * to a group address instead of passing it to the local stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DEFAULT_MAX_GROUPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct group_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} group_addrs SEC(".maps");
+
+/* Group id -> that group's subscriber array. Swapping an inner map is how a
+ * whole set changes atomically for in-flight packets. */
+struct subscriber_array {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DEFAULT_MAX_SUBS);
+	__type(key, __u32);
+	__type(value, struct subscriber);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, DEFAULT_MAX_GROUPS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct subscriber_array);	/* must be last */
+} group_subs SEC(".maps");
+
+/* Group id -> per-CPU counters of each subscriber slot. */
+struct subscriber_counter_array {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DEFAULT_MAX_SUBS);
+	__type(key, __u32);
+	__type(value, struct subscriber_counters);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, DEFAULT_MAX_GROUPS);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct subscriber_counter_array);	/* must be last */
+} sub_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DEFAULT_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, struct group_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} group_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP_REASON_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} drop_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} config SEC(".maps");
+
+/* ifindex -> where replicast is attached; written by the loader only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct attachment);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} attachments SEC(".maps");
+
+#endif /* REPLICAST_MAPS_H */

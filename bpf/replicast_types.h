@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Layouts shared by the kernel programs and user space: map keys, values and
+ * counter indices. Both sides include this file, so they cannot disagree. */
+#ifndef REPLICAST_TYPES_H
+#define REPLICAST_TYPES_H
+
+#include <linux/types.h>
+
+/* Address families as the kernel numbers them (AF_INET, AF_INET6), spelled out
+ * here because BPF code cannot include <sys/socket.h>. */
+#define RC_AF_INET	2
+#define RC_AF_INET6	10
+
+/* An IPv4 address sits in the first four bytes; the rest stay zero so a key
+ * compares equal byte for byte. */
+union rc_addr {
+	__be32 v4;
+	__u8 v6[16];
+};
+
+/* Key of the `groups` map: the destination a stream is sent to. */
+struct group_key {
+	__u8 family;
+	__u8 pad;
+	__be16 port;
+	union rc_addr addr;
+};
+
+/* Value of the `groups` map. `id` indexes group_subs, group_stats and sub_stats. */
+struct group {
+	__u32 id;
+	__u32 flags;
+};
+
+/* A subscriber slot's state. Walking a group stops at the first EMPTY slot,
+ * skips OFF slots and sends to ON slots. Only the low byte ever changes, so a
+ * reader racing a one-entry update from bpftool sees the old or the new state,
+ * never a mix (see README: "Managing subscribers with bpftool"). */
+enum subscriber_state {
+	SUB_EMPTY = 0,
+	SUB_ON = 1,
+	SUB_OFF = 2,
+};
+
+enum subscriber_flags {
+	SUB_F_KEEP_SOURCE = 1 << 0,	/* copies keep the original source address */
+	SUB_F_STATIC_MAC = 1 << 1,	/* use dst_mac/src_mac, skip the FIB lookup */
+};
+
+/* One slot of a group's subscriber array (the inner map of group_subs). */
+struct subscriber {
+	__u32 state;		/* enum subscriber_state */
+	__u32 ifindex;		/* egress device */
+	__u8 family;
+	__u8 flags;		/* enum subscriber_flags */
+	__be16 port;
+	__u8 dst_mac[6];	/* with SUB_F_STATIC_MAC */
+	__u8 src_mac[6];	/* with SUB_F_STATIC_MAC: the egress device's MAC */
+	union rc_addr addr;	/* where the copy goes */
+	union rc_addr source;	/* source address of the copy, unless KEEP_SOURCE */
+};
+
+/* Per-CPU counters of one group (group_stats, indexed by group id). */
+struct group_counters {
+	__u64 rx_packets;	/* packets addressed to the group that were taken */
+	__u64 rx_bytes;
+	__u64 tx_packets;	/* copies sent, all subscribers together */
+	__u64 tx_bytes;
+};
+
+/* Per-CPU counters of one subscriber slot (inner map of sub_stats). */
+struct subscriber_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 dropped;		/* copies that could not be sent (no route, no neighbour, ...) */
+};
+
+/* Why a packet, or one copy of it, was not replicated. The drop_stats map is
+ * indexed by these; user space prints their names from rc_reason_names(). */
+enum drop_reason {
+	DROP_TRUNCATED_ETH = 0,	/* frame shorter than an Ethernet header: passed */
+	DROP_VLAN,		/* VLAN-tagged frame: not parsed, passed */
+	DROP_TRUNCATED_IP,	/* shorter than its IP header: passed */
+	DROP_BAD_IP_HEADER,	/* IHL < 5, wrong version or total length: group traffic dropped */
+	DROP_IP_OPTIONS,	/* IPv4 options or IPv6 extension headers */
+	DROP_FRAGMENT,		/* IP fragments are never replicated */
+	DROP_NOT_UDP,		/* other protocol to a group address */
+	DROP_TRUNCATED_UDP,	/* shorter than a UDP header */
+	DROP_BAD_UDP_LENGTH,	/* UDP length < 8 or larger than the packet */
+	DROP_UDP6_ZERO_CSUM,	/* IPv6 UDP without checksum (RFC 8200 forbids it) */
+	DROP_TTL_EXCEEDED,	/* TTL or hop limit would reach zero */
+	DROP_NO_SUBSCRIBERS,	/* group has no subscriber set */
+	DROP_NO_ROUTE,		/* FIB lookup for a subscriber failed (per copy) */
+	DROP_NO_NEIGH,		/* next hop's MAC is not known (per copy) */
+	DROP_REDIRECT_FAILED,	/* bpf_clone_redirect failed (per copy) */
+	DROP_REWRITE_FAILED,	/* a header or checksum helper failed (per copy) */
+	DROP_FAMILY_MISMATCH,	/* subscriber's family differs from the group's (per copy) */
+	DROP_FORWARDING_OFF,	/* FIB lookup refused: forwarding is off on the device (per copy) */
+	DROP_REASON_MAX,
+};
+
+/* Record of one device replicast is attached to (the `attachments` map), so
+ * `unload` can detach everywhere without the loader's memory. */
+struct attachment {
+	char ifname[16];
+	__u32 prio;
+	__u32 handle;
+	__u32 created_qdisc;	/* 1 if replicast created the clsact qdisc */
+};
+
+/* Load-time settings, kept in the single-entry `config` map so a later
+ * process sees the sizes the maps were created with. */
+struct config {
+	__u32 max_groups;
+	__u32 max_subs;
+	__u32 layout_version;
+};
+
+#define RC_LAYOUT_VERSION 1
+
+#endif /* REPLICAST_TYPES_H */

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The replicator: a TC (clsact ingress) program that sends one rewritten copy
+ * of each packet addressed to a group to every subscriber of that group, then
+ * consumes the original. Everything else passes untouched. */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "parse.h"
+#include "rewrite.h"
+#include "counters.h"
+
+/* bpf_loop refuses more iterations than this (BPF_MAX_LOOPS in the kernel). */
+#define MAX_LOOP_ITERATIONS (1U << 23)
+
+struct fanout_ctx {
+	struct __sk_buff *skb;
+	void *subs;			/* the group's inner map of group_subs */
+	void *slot_stats;		/* the group's inner map of sub_stats, or NULL */
+	struct packet pkt;
+	struct copy_headers cur;	/* what the skb carries now */
+	__u32 sent;
+};
+
+/* Finds the MACs and egress device for one copy: from the subscriber entry
+ * when it pins them, else from the kernel's FIB and neighbour table. Returns
+ * the egress ifindex, or 0 after counting why there is none. Not inlined:
+ * its parameter is what puts the full struct subscriber into BTF, which
+ * libbpf needs to size the inner map of group_subs. */
+static __noinline __u32 resolve_next_hop(struct fanout_ctx *ctx, const struct subscriber *sub,
+					      struct copy_headers *next)
+{
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	if (sub->flags & SUB_F_STATIC_MAC) {
+		__builtin_memcpy(next->eth, sub->dst_mac, 6);
+		__builtin_memcpy(next->eth + 6, sub->src_mac, 6);
+		return sub->ifindex;
+	}
+	fib.family = ctx->pkt.key.family;
+	fib.l4_protocol = IPPROTO_UDP;
+	fib.dport = next->dport;
+	fib.ifindex = sub->ifindex;
+	if (fib.family == RC_AF_INET) {
+		fib.tot_len = ctx->pkt.ip_len;
+		fib.ipv4_src = next->saddr.v4;
+		fib.ipv4_dst = next->daddr.v4;
+	} else {
+		__builtin_memcpy(fib.ipv6_src, next->saddr.v6, 16);
+		__builtin_memcpy(fib.ipv6_dst, next->daddr.v6, 16);
+	}
+	/* OUTPUT: route as if the host itself sent to the subscriber, limited
+	 * to the device the subscriber was added on. */
+	rc = bpf_fib_lookup(ctx->skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		__builtin_memcpy(next->eth, fib.dmac, 6);
+		__builtin_memcpy(next->eth + 6, fib.smac, 6);
+		return fib.ifindex;
+	}
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		count_drop(DROP_NO_NEIGH);
+	else if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
+		count_drop(DROP_FORWARDING_OFF);
+	else
+		count_drop(DROP_NO_ROUTE);
+	return 0;
+}
+
+/* bpf_loop callback: one subscriber slot. Returns 1 to stop the walk. */
+static int fanout_one(__u32 slot, void *data)
+{
+	struct fanout_ctx *ctx = data;
+	struct copy_headers next;
+	struct subscriber *sub;
+	__u32 ifindex;
+
+	sub = bpf_map_lookup_elem(ctx->subs, &slot);
+	if (!sub || sub->state == SUB_EMPTY)
+		return 1;
+	if (sub->state != SUB_ON)
+		return 0;
+	if (sub->family != ctx->pkt.key.family) {
+		count_drop(DROP_FAMILY_MISMATCH);
+		count_subscriber(ctx->slot_stats, slot, 0, 0);
+		return 0;
+	}
+
+	next.daddr = sub->addr;
+	next.dport = sub->port;
+	next.saddr = (sub->flags & SUB_F_KEEP_SOURCE) ? ctx->pkt.saddr : sub->source;
+	ifindex = resolve_next_hop(ctx, sub, &next);
+	if (!ifindex) {
+		count_subscriber(ctx->slot_stats, slot, 0, 0);
+		return 0;
+	}
+	if (rewrite_copy(ctx->skb, &ctx->pkt, &ctx->cur, &next)) {
+		/* The skb may now carry a mix of two subscribers' headers:
+		 * sending anything more from it could misdeliver. */
+		count_drop(DROP_REWRITE_FAILED);
+		count_subscriber(ctx->slot_stats, slot, 0, 0);
+		return 1;
+	}
+	ctx->cur = next;
+	if (bpf_clone_redirect(ctx->skb, ifindex, 0)) {
+		count_drop(DROP_REDIRECT_FAILED);
+		count_subscriber(ctx->slot_stats, slot, 0, 0);
+		return 0;
+	}
+	ctx->sent++;
+	count_subscriber(ctx->slot_stats, slot, ctx->skb->len, 1);
+	return 0;
+}
+
+/* A packet the parser would not replicate. Before the IP destination is known
+ * it cannot be ours for sure, so it is counted and passed; after, it is
+ * dropped only when it is addressed to a group address, so nothing malformed
+ * aimed at a group reaches a local socket and nothing else is touched. */
+static __always_inline int reject(const struct packet *pkt, __u32 reason)
+{
+	struct group_key addr_key = {};
+
+	if (!pkt->dst_known) {
+		count_drop(reason);
+		return TC_ACT_OK;
+	}
+	addr_key.family = pkt->key.family;
+	addr_key.addr = pkt->key.addr;
+	if (!bpf_map_lookup_elem(&group_addrs, &addr_key))
+		return TC_ACT_OK;
+	count_drop(reason);
+	return TC_ACT_SHOT;
+}
+
+SEC("tc")
+int replicate(struct __sk_buff *skb)
+{
+	struct fanout_ctx ctx = {};
+	__u32 zero = 0, max_subs, gid;
+	struct config *cfg;
+	struct group *grp;
+	int ret;
+
+	/* Headers can sit in paged data (GRO, some drivers); make the longest
+	 * header run we read linear so data_end bounds the parse honestly. */
+	if (skb->data + MAX_HEADER_LEN > skb->data_end && skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < MAX_HEADER_LEN ? skb->len : MAX_HEADER_LEN);
+
+	ret = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &ctx.pkt);
+	if (ret == PARSE_NOT_IP)
+		return TC_ACT_OK;
+	if (ret != PARSE_OK)
+		return reject(&ctx.pkt, ret);
+
+	grp = bpf_map_lookup_elem(&groups, &ctx.pkt.key);
+	if (!grp)
+		return TC_ACT_OK;
+	gid = grp->id;
+	count_group_rx(gid, skb->len);
+
+	if (rewrite_ttl(skb, &ctx.pkt)) {
+		count_drop(DROP_TTL_EXCEEDED);
+		return TC_ACT_SHOT;
+	}
+	ctx.subs = bpf_map_lookup_elem(&group_subs, &gid);
+	if (!ctx.subs) {
+		count_drop(DROP_NO_SUBSCRIBERS);
+		return TC_ACT_SHOT;
+	}
+	ctx.slot_stats = bpf_map_lookup_elem(&sub_stats, &gid);
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	max_subs = cfg ? cfg->max_subs : DEFAULT_MAX_SUBS;
+	if (max_subs > MAX_LOOP_ITERATIONS)
+		max_subs = MAX_LOOP_ITERATIONS;
+
+	ctx.skb = skb;
+	copy_headers_init(&ctx.cur, &ctx.pkt);
+	bpf_loop(max_subs, fanout_one, &ctx, 0);
+	count_group_tx(gid, ctx.sent, (__u64)ctx.sent * skb->len);
+	/* Every copy is out: the original has been replicated, not delivered. */
+	return TC_ACT_SHOT;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

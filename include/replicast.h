@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* libreplicast: load the replicast kernel replicator, manage its groups and
+ * subscribers, read its counters. This header is the whole public contract.
+ *
+ * Conventions: functions return 0 or a negative errno value, which
+ * replicast_strerror() turns into words. The library never prints and never
+ * exits; set a log callback to see its warnings. Options structs start with
+ * their size (fill it with sizeof), so they can grow without breaking callers.
+ *
+ * Thread safety: a struct replicast handle may be used by one thread at a
+ * time. Several handles, in one process or many, may change the same pinned
+ * state at once: writers serialise on a lock on the pin directory. */
+#ifndef REPLICAST_H
+#define REPLICAST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define REPLICAST_DEFAULT_PIN_PATH "/sys/fs/bpf/replicast"
+#define REPLICAST_DEFAULT_MAX_GROUPS 1024
+#define REPLICAST_DEFAULT_MAX_SUBS 4096
+
+struct replicast;
+
+enum replicast_log_level {
+	REPLICAST_LOG_WARN,
+	REPLICAST_LOG_INFO,
+	REPLICAST_LOG_DEBUG,
+};
+
+typedef void (*replicast_log_fn)(enum replicast_log_level level, const char *msg, void *ctx);
+
+/* An IPv4 or IPv6 address with a UDP port (host byte order). */
+struct replicast_endpoint {
+	int family;			/* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	uint16_t port;
+};
+
+/* "ADDR:PORT" or "[ADDR6]:PORT". Returns 0 or -EINVAL. */
+int replicast_endpoint_parse(const char *text, struct replicast_endpoint *ep);
+/* Writes the same form into buf; returns buf. REPLICAST_ENDPOINT_STRLEN fits any. */
+#define REPLICAST_ENDPOINT_STRLEN 56
+const char *replicast_endpoint_format(const struct replicast_endpoint *ep, char *buf, size_t len);
+/* "aa:bb:cc:dd:ee:ff". Returns 0 or -EINVAL. */
+int replicast_mac_parse(const char *text, uint8_t mac[6]);
+
+struct replicast_opts {
+	size_t sz;			/* sizeof(struct replicast_opts) */
+	const char *pin_path;		/* default REPLICAST_DEFAULT_PIN_PATH */
+	uint32_t max_groups;		/* used when loading; 0: default */
+	uint32_t max_subs;		/* per group, used when loading; 0: default */
+	replicast_log_fn log;		/* NULL: silent */
+	void *log_ctx;
+	/* Filled by replicast_load() when the kernel rejects the program: the
+	 * tail of the verifier log, for the caller to show. */
+	char *verifier_log;
+	size_t verifier_log_size;
+};
+
+/* Loads the replicator and pins its maps and program under pin_path, or, when
+ * it is already pinned there, opens what is pinned (max_groups and max_subs
+ * are then those of the pinned maps). Mounts bpffs on /sys/fs/bpf if needed. */
+int replicast_load(const struct replicast_opts *opts, struct replicast **out);
+/* Opens an existing pinned replicast; -ENOENT if none is loaded there. */
+int replicast_open(const struct replicast_opts *opts, struct replicast **out);
+/* Attaches the replicator to the clsact ingress of ifname (idempotent). */
+int replicast_attach(struct replicast *rc, const char *ifname);
+int replicast_detach(struct replicast *rc, const char *ifname);
+/* Detaches from every device and removes every pin. The handle stays valid
+ * only for replicast_close(). */
+int replicast_unload(struct replicast *rc);
+void replicast_close(struct replicast *rc);
+
+uint32_t replicast_max_groups(const struct replicast *rc);
+uint32_t replicast_max_subs(const struct replicast *rc);
+const char *replicast_pin_path(const struct replicast *rc);
+
+/* Calls fn for each device the replicator is attached to; stops at fn != 0. */
+int replicast_foreach_attachment(struct replicast *rc,
+				 int (*fn)(const char *ifname, unsigned int ifindex, void *ctx),
+				 void *ctx);
+
+int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *group);
+/* Removes the group and all its subscribers. */
+int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *group);
+
+struct replicast_sub_opts {
+	size_t sz;			/* sizeof(struct replicast_sub_opts) */
+	const char *ifname;		/* egress device; NULL: from the route */
+	const uint8_t *mac;		/* next hop's MAC; NULL: kernel neighbour table */
+	bool keep_source;		/* copies keep the original source address */
+	/* How long to wait for the kernel to resolve the next hop's MAC, so the
+	 * subscriber's first packet is not lost. 0: 1000 ms. */
+	unsigned int resolve_timeout_ms;
+};
+
+/* Both return -ENOENT when GROUP does not exist. sub_add returns -EEXIST for a
+ * DEST already subscribed, -ENOSPC when the group is full, -EAFNOSUPPORT when
+ * DEST's family is not GROUP's; sub_del returns -ESRCH when DEST is not a
+ * subscriber of GROUP. */
+int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *group,
+		      const struct replicast_endpoint *dest, const struct replicast_sub_opts *opts);
+int replicast_sub_del(struct replicast *rc, const struct replicast_endpoint *group,
+		      const struct replicast_endpoint *dest);
+
+struct replicast_counters {
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+struct replicast_sub_info {
+	struct replicast_endpoint dest;
+	struct replicast_endpoint source;	/* address of copies (port unused) */
+	unsigned int ifindex;
+	uint8_t mac[6];			/* valid when has_mac */
+	bool has_mac;
+	bool keep_source;
+	bool enabled;			/* false: switched off, slot kept */
+	uint32_t slot;
+	struct replicast_counters sent;
+	uint64_t dropped;
+};
+
+struct replicast_group_info {
+	struct replicast_endpoint group;
+	uint32_t id;
+	struct replicast_counters received;	/* packets taken for fan-out */
+	struct replicast_counters sent;	/* copies, all subscribers */
+	size_t nsubs;
+	struct replicast_sub_info *subs;
+};
+
+/* Reads every group with its subscribers and counters. Free with
+ * replicast_groups_free(). */
+int replicast_groups_read(struct replicast *rc, struct replicast_group_info **groups, size_t *n);
+void replicast_groups_free(struct replicast_group_info *groups, size_t n);
+
+/* Drop reasons, as counted by the kernel program. */
+int replicast_drop_reason_count(void);
+const char *replicast_drop_reason_name(int reason);
+/* Fills counts[0 .. replicast_drop_reason_count()-1], summed over CPUs. */
+int replicast_drops_read(struct replicast *rc, uint64_t *counts, size_t n);
+
+const char *replicast_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* REPLICAST_H */

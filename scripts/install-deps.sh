@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages replicast builds and tests with, when missing.
+# Safe to run again: it only calls apt-get when something is absent.
+set -euo pipefail
+
+packages=(
+	clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config
+	gcc make iproute2 ethtool tcpdump util-linux libpcap-dev liburing-dev gnuplot-nox
+)
+multiarch=$(gcc -print-multiarch 2>/dev/null || true)
+# BPF programs include <asm/types.h>, which Debian ships per architecture.
+[ -n "$multiarch" ] || packages+=(gcc-multilib)
+if [ -f bench/deps.txt ]; then
+	while read -r p; do [ -n "$p" ] && [ "${p#\#}" = "$p" ] && packages+=("$p"); done < bench/deps.txt
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

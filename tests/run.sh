@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Runs every replicast test suite and prints "N passed, N failed" (suites).
+# Needs root: the program tests load BPF, the end-to-end tests build network
+# namespaces (all named rc*, all removed when a suite ends, also on failure).
+#   tests/run.sh            everything: build/ suites, then build-san/ suites
+#   tests/run.sh PATTERN    only the suites whose name contains PATTERN
+set -u
+cd "$(dirname "$0")/.."
+filter=${1:-}
+passed=0
+failed=0
+failures=()
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tests/run.sh: run as root (BPF, network namespaces)" >&2
+	exit 1
+fi
+
+# Runs one suite; its own output is shown as it goes.
+suite() {
+	local name=$1 start rc
+	shift
+	case "$name" in *"$filter"*) ;; *) return 0 ;; esac
+	echo "=== $name"
+	start=$(date +%s)
+	"$@"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "=== $name: passed ($(($(date +%s) - start)) s)"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		echo "=== $name: FAILED (exit $rc)"
+	fi
+}
+
+# Runs a command in a scratch network namespace with only loopback, removed
+# afterwards whatever happens.
+in_scratch_netns() {
+	local ns=rcut$$ rc
+	ip netns add "$ns" || return 1
+	ip -n "$ns" link set lo up
+	nsenter --net=/run/netns/"$ns" -- "$@"
+	rc=$?
+	ip netns del "$ns" 2>/dev/null
+	return $rc
+}
+
+run_build() {
+	local b=$1
+	[ -x "$b/replicast" ] || { echo "tests/run.sh: $b is not built" >&2; failed=$((failed + 1)); return; }
+	suite "$b unit: addresses" "$b/tests/test_addr"
+	suite "$b unit: routes and neighbours" tests/unit/test_route.sh "$b/tests/test_route"
+	suite "$b program: crafted packets" in_scratch_netns "$b/tests/test_prog" "/sys/fs/bpf/rcut$$"
+	rm -rf "/sys/fs/bpf/rcut$$"	# what a failed run may have left pinned
+	for t in tests/e2e/test_*.sh; do
+		[ -e "$t" ] || continue
+		# Under the sanitizers, the end-to-end tests that say so (marked
+		# "san: yes") run again with the sanitized CLI.
+		if [ "$b" != build ] && ! grep -q '^# san: yes' "$t"; then
+			continue
+		fi
+		suite "$b e2e: $(basename "$t" .sh)" env BUILD="$b" "$t"
+	done
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+run_build build
+run_build build-san
+if [ -f bench/bench.mk ]; then
+	suite "bench: quick run" make --no-print-directory bench QUICK=1
+fi
+
+echo
+[ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Text forms: endpoints, MACs, error and drop-reason names. No root needed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include "replicast.h"
+#include "unit.h"
+
+static void check_roundtrip(const char *text, int family, unsigned int port)
+{
+	char buf[REPLICAST_ENDPOINT_STRLEN];
+	struct replicast_endpoint ep;
+	int err = replicast_endpoint_parse(text, &ep);
+
+	CHECK(err == 0, "'%s' parses (got %d)", text, err);
+	CHECK_EQ(family, ep.family, "family");
+	CHECK_EQ(port, ep.port, "port");
+	replicast_endpoint_format(&ep, buf, sizeof(buf));
+	CHECK(!strcmp(buf, text), "'%s' formats back (got '%s')", text, buf);
+}
+
+static void check_rejected(const char *text)
+{
+	struct replicast_endpoint ep;
+
+	CHECK(replicast_endpoint_parse(text, &ep) == -EINVAL, "'%s' is rejected", text);
+}
+
+int main(void)
+{
+	struct replicast_endpoint ep;
+	uint8_t mac[6];
+	int i;
+
+	check_roundtrip("10.0.0.1:5000", AF_INET, 5000);
+	check_roundtrip("255.255.255.255:65535", AF_INET, 65535);
+	check_roundtrip("[fd00::1]:1", AF_INET6, 1);
+	check_roundtrip("[2001:db8::dead:beef]:6000", AF_INET6, 6000);
+
+	CHECK(!replicast_endpoint_parse("192.0.2.7:80", &ep) &&
+	      ep.addr.v4.s_addr == inet_addr("192.0.2.7"), "IPv4 bytes are network order");
+
+	check_rejected("");
+	check_rejected("10.0.0.1");
+	check_rejected("10.0.0.1:");
+	check_rejected("10.0.0.1:0");
+	check_rejected("10.0.0.1:65536");
+	check_rejected("10.0.0.1:-1");
+	check_rejected("10.0.0.1:+5");
+	check_rejected("10.0.0.1:80x");
+	check_rejected("10.0.0.256:80");
+	check_rejected("host.example:80");
+	check_rejected("fd00::1:80");
+	check_rejected("[fd00::1]80");
+	check_rejected("[fd00::1]:");
+	check_rejected("[10.0.0.1]:80");
+	check_rejected("[]:80");
+	check_rejected(":80");
+
+	CHECK(!replicast_mac_parse("02:00:0a:ff:00:01", mac) && mac[0] == 0x02 && mac[2] == 0x0a &&
+	      mac[3] == 0xff && mac[5] == 0x01, "MAC parses to its bytes");
+	CHECK(replicast_mac_parse("02:00:0a:ff:00", mac) == -EINVAL, "short MAC rejected");
+	CHECK(replicast_mac_parse("02:00:0a:ff:00:01:02", mac) == -EINVAL, "long MAC rejected");
+	CHECK(replicast_mac_parse("02-00-0a-ff-00-01", mac) == -EINVAL, "dashes rejected");
+	CHECK(replicast_mac_parse("0g:00:0a:ff:00:01", mac) == -EINVAL, "non-hex rejected");
+	CHECK(replicast_mac_parse("2:0:a:ff:0:1", mac) == -EINVAL, "unpadded rejected");
+
+	for (i = 0; i < replicast_drop_reason_count(); i++)
+		CHECK(strcmp(replicast_drop_reason_name(i), "unknown") != 0,
+		      "drop reason %d has a name (%s)", i, replicast_drop_reason_name(i));
+	CHECK(!strcmp(replicast_drop_reason_name(-1), "unknown"), "out of range reason");
+	CHECK(!strcmp(replicast_strerror(-ENOSPC), "table full"), "ENOSPC explained");
+	CHECK(strlen(replicast_strerror(-ENOMEM)) > 0, "other errors fall back to strerror");
+	return unit_summary();
+}

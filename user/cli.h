@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Shared pieces of the replicast CLI: option parsing conventions, error
+ * reporting, JSON output. The CLI uses only the public library API. */
+#ifndef REPLICAST_CLI_H
+#define REPLICAST_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include "replicast.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+};
+
+struct cli {
+	const char *pin_path;
+	bool json;
+};
+
+/* Long options every subcommand accepts, appended to its own. */
+#define CLI_COMMON_OPTIONS					\
+	{ "pin-path", required_argument, NULL, 'P' },		\
+	{ "help", no_argument, NULL, 'h' }
+
+/* Reports one error line on stderr; returns EXIT_FAIL or EXIT_USAGE. */
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An error from the library, explained for the object it concerns. */
+int cli_lib_error(int err, const char *what);
+/* Opens the loaded replicast, with a clear message when it is not loaded. */
+int cli_open(const struct cli *cli, struct replicast **rc);
+/* Parses ADDR:PORT or [ADDR]:PORT, or reports a usage error naming `what`. */
+int cli_parse_endpoint(const char *text, const char *what, struct replicast_endpoint *ep);
+int cli_parse_u32(const char *text, const char *what, unsigned int *out);
+int cli_require_root(void);
+void cli_log(enum replicast_log_level level, const char *msg, void *ctx);
+/* Handles options shared by all subcommands; returns -1 when c is not one. */
+int cli_common_option(struct cli *cli, int c, const char *usage);
+
+void json_string(FILE *f, const char *s);
+
+int cmd_load(struct cli *cli, int argc, char **argv);
+int cmd_unload(struct cli *cli, int argc, char **argv);
+int cmd_group(struct cli *cli, int argc, char **argv);
+int cmd_sub(struct cli *cli, int argc, char **argv);
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_stats(struct cli *cli, int argc, char **argv);
+
+#endif /* REPLICAST_CLI_H */

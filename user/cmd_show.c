@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* `replicast list` and `replicast stats`, as text or JSON. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static const char list_usage[] =
+	"Usage: replicast list [--json]\n"
+	"\n"
+	"Shows the devices the replicator is attached to, every group and its\n"
+	"subscribers with how their copies leave (device, source, next-hop MAC).\n";
+
+static const char stats_usage[] =
+	"Usage: replicast stats [--json]\n"
+	"\n"
+	"Shows packets and bytes per group (received for fan-out, copies sent), per\n"
+	"subscriber (copies sent, copies dropped) and packets not replicated, by reason.\n";
+
+static const char *ifname_of(unsigned int ifindex, char *buf)
+{
+	if (!ifindex || !if_indextoname(ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "?");
+	return buf;
+}
+
+static const char *addr_text(const struct replicast_endpoint *ep, char *buf, size_t len)
+{
+	if (!inet_ntop(ep->family, &ep->addr, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static void mac_text(const uint8_t mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+struct attach_print {
+	bool json;
+	int count;
+};
+
+static int print_attachment(const char *ifname, unsigned int ifindex, void *ctx)
+{
+	struct attach_print *p = ctx;
+
+	if (p->json) {
+		printf("%s{\"ifname\":", p->count ? "," : "");
+		json_string(stdout, ifname);
+		printf(",\"ifindex\":%u}", ifindex);
+	} else {
+		printf("%s%s", p->count ? " " : "", ifname);
+	}
+	p->count++;
+	return 0;
+}
+
+static void print_sub_json(const struct replicast_sub_info *s, bool with_counters)
+{
+	char buf[REPLICAST_ENDPOINT_STRLEN], dev[IF_NAMESIZE], mac[18];
+
+	printf("{\"dest\":");
+	json_string(stdout, replicast_endpoint_format(&s->dest, buf, sizeof(buf)));
+	if (with_counters) {
+		printf(",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"dropped\":%" PRIu64 "}",
+		       s->sent.packets, s->sent.bytes, s->dropped);
+		return;
+	}
+	printf(",\"dev\":");
+	json_string(stdout, ifname_of(s->ifindex, dev));
+	printf(",\"ifindex\":%u,\"source\":", s->ifindex);
+	if (s->keep_source)
+		printf("null");
+	else
+		json_string(stdout, addr_text(&s->source, buf, sizeof(buf)));
+	printf(",\"keep_source\":%s,\"mac\":", s->keep_source ? "true" : "false");
+	if (s->has_mac) {
+		mac_text(s->mac, mac, sizeof(mac));
+		json_string(stdout, mac);
+	} else {
+		printf("null");
+	}
+	printf(",\"slot\":%u}", s->slot);
+}
+
+static void print_sub_text(const struct replicast_sub_info *s, bool with_counters)
+{
+	char buf[REPLICAST_ENDPOINT_STRLEN], src[INET6_ADDRSTRLEN], dev[IF_NAMESIZE], mac[18];
+
+	replicast_endpoint_format(&s->dest, buf, sizeof(buf));
+	if (with_counters) {
+		printf("  %-28s sent %" PRIu64 " pkts %" PRIu64 " bytes, dropped %" PRIu64 "\n",
+		       buf, s->sent.packets, s->sent.bytes, s->dropped);
+		return;
+	}
+	if (s->has_mac)
+		mac_text(s->mac, mac, sizeof(mac));
+	printf("  %-28s dev %s source %s next hop %s\n", buf, ifname_of(s->ifindex, dev),
+	       s->keep_source ? "(original)" : addr_text(&s->source, src, sizeof(src)),
+	       s->has_mac ? mac : "(neighbour table)");
+}
+
+static void print_groups(const struct replicast_group_info *groups, size_t n, bool json,
+			 bool with_counters)
+{
+	char buf[REPLICAST_ENDPOINT_STRLEN];
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct replicast_group_info *g = &groups[i];
+
+		replicast_endpoint_format(&g->group, buf, sizeof(buf));
+		if (json) {
+			printf("%s{\"group\":", i ? "," : "");
+			json_string(stdout, buf);
+			printf(",\"id\":%u", g->id);
+			if (with_counters)
+				printf(",\"received\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}"
+				       ",\"sent\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+				       g->received.packets, g->received.bytes, g->sent.packets,
+				       g->sent.bytes);
+			printf(",\"subscribers\":[");
+			for (j = 0; j < g->nsubs; j++) {
+				if (j)
+					putchar(',');
+				print_sub_json(&g->subs[j], with_counters);
+			}
+			printf("]}");
+			continue;
+		}
+		if (with_counters)
+			printf("group %s: received %" PRIu64 " pkts %" PRIu64 " bytes, sent %" PRIu64
+			       " pkts %" PRIu64 " bytes\n", buf, g->received.packets,
+			       g->received.bytes, g->sent.packets, g->sent.bytes);
+		else
+			printf("group %s (%zu subscriber%s)\n", buf, g->nsubs,
+			       g->nsubs == 1 ? "" : "s");
+		for (j = 0; j < g->nsubs; j++)
+			print_sub_text(&g->subs[j], with_counters);
+	}
+}
+
+static int parse_show_args(struct cli *cli, int argc, char **argv, const char *usage)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hj", options, NULL)) != -1) {
+		if (c == 'j') {
+			cli->json = true;
+			continue;
+		}
+		ret = cli_common_option(cli, c, usage);
+		if (ret)
+			return ret < 0 ? EXIT_USAGE : ret;
+	}
+	if (optind < argc)
+		return cli_error(EXIT_USAGE, "%s: unexpected argument '%s'", argv[0], argv[optind]);
+	return EXIT_OK;
+}
+
+int cmd_list(struct cli *cli, int argc, char **argv)
+{
+	struct replicast_group_info *groups;
+	struct attach_print ap = { .json = false };
+	struct replicast *rc;
+	size_t n;
+	int ret, err;
+
+	ret = parse_show_args(cli, argc, argv, list_usage);
+	if (!ret)
+		ret = cli_open(cli, &rc);
+	if (ret)
+		return ret;
+	err = replicast_groups_read(rc, &groups, &n);
+	if (err) {
+		replicast_close(rc);
+		return cli_lib_error(err, "list");
+	}
+	ap.json = cli->json;
+	if (cli->json) {
+		printf("{\"pin_path\":");
+		json_string(stdout, replicast_pin_path(rc));
+		printf(",\"max_groups\":%u,\"max_subs\":%u,\"attached\":[",
+		       replicast_max_groups(rc), replicast_max_subs(rc));
+		replicast_foreach_attachment(rc, print_attachment, &ap);
+		printf("],\"groups\":[");
+		print_groups(groups, n, true, false);
+		printf("]}\n");
+	} else {
+		printf("attached to: ");
+		replicast_foreach_attachment(rc, print_attachment, &ap);
+		printf("%s\n", ap.count ? "" : "(no device)");
+		print_groups(groups, n, false, false);
+	}
+	replicast_groups_free(groups, n);
+	replicast_close(rc);
+	return EXIT_OK;
+}
+
+int cmd_stats(struct cli *cli, int argc, char **argv)
+{
+	struct replicast_group_info *groups;
+	int nreasons = replicast_drop_reason_count(), ret, err, i;
+	uint64_t *drops;
+	struct replicast *rc;
+	size_t n;
+
+	ret = parse_show_args(cli, argc, argv, stats_usage);
+	if (!ret)
+		ret = cli_open(cli, &rc);
+	if (ret)
+		return ret;
+	drops = calloc(nreasons, sizeof(*drops));
+	err = drops ? replicast_drops_read(rc, drops, nreasons) : -ENOMEM;
+	if (!err)
+		err = replicast_groups_read(rc, &groups, &n);
+	if (err) {
+		free(drops);
+		replicast_close(rc);
+		return cli_lib_error(err, "stats");
+	}
+	if (cli->json) {
+		printf("{\"groups\":[");
+		print_groups(groups, n, true, true);
+		printf("],\"drops\":{");
+		for (i = 0; i < nreasons; i++)
+			printf("%s\"%s\":%" PRIu64, i ? "," : "", replicast_drop_reason_name(i),
+			       drops[i]);
+		printf("}}\n");
+	} else {
+		print_groups(groups, n, false, true);
+		printf("not replicated, by reason:\n");
+		for (i = 0; i < nreasons; i++)
+			printf("  %-20s %" PRIu64 "\n", replicast_drop_reason_name(i), drops[i]);
+	}
+	free(drops);
+	replicast_groups_free(groups, n);
+	replicast_close(rc);
+	return EXIT_OK;
+}

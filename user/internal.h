@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* libreplicast internals shared by the lib*.c files: the handle, logging,
+ * map helpers. Not installed; embedders see include/replicast.h only. */
+#ifndef REPLICAST_INTERNAL_H
+#define REPLICAST_INTERNAL_H
+
+#include <limits.h>
+#include <stdarg.h>
+#include "replicast.h"
+#include "replicast_types.h"
+
+/* Names of the pins under the pin directory. */
+#define PIN_PROG		"replicate_prog"
+#define PIN_SUBS_DIR		"subscribers"	/* one pinned inner map per group */
+
+/* tc filter identity: fixed, so a second load replaces rather than stacks. */
+#define RC_TC_HANDLE		0x5243		/* "RC" */
+#define RC_TC_PRIORITY		0x5243
+
+struct replicast {
+	char pin_path[PATH_MAX];
+	int lock_fd;			/* flock()ed by writers */
+	int prog_fd;
+	int groups_fd;
+	int group_addrs_fd;
+	int group_subs_fd;
+	int sub_stats_fd;
+	int group_stats_fd;
+	int drop_stats_fd;
+	int config_fd;
+	int attachments_fd;
+	struct config cfg;
+	int ncpus;
+	/* BTF of the program, to give inner maps typed keys and values. */
+	int btf_fd;
+	__u32 btf_u32_id;
+	__u32 btf_subscriber_id;
+	__u32 btf_sub_counters_id;
+	replicast_log_fn log;
+	void *log_ctx;
+};
+
+void rc_log(const struct replicast *rc, enum replicast_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Writers hold the pin-directory lock for the whole change. */
+int rc_lock(struct replicast *rc);
+void rc_unlock(struct replicast *rc);
+
+/* Detaches from every recorded device (caller holds the lock). */
+int rc_detach_all(struct replicast *rc);
+
+/* Conversions between the public endpoint and the map key layouts. */
+void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct group_key *key);
+void rc_key_to_endpoint(const struct group_key *key, struct replicast_endpoint *ep);
+void rc_addr_to_endpoint(int family, const union rc_addr *addr, __be16 port,
+			 struct replicast_endpoint *ep);
+
+/* Group lookup by destination; fills *grp. 0, -ENOENT or -errno. */
+int rc_group_find(struct replicast *rc, const struct replicast_endpoint *group, struct group *grp);
+/* fd of the inner map stored at `id` in outer map `outer_fd`; caller closes. */
+int rc_inner_map_fd(int outer_fd, __u32 id);
+/* Creates a group's subscriber array or counter array, typed with BTF. */
+int rc_create_subs_map(struct replicast *rc);
+int rc_create_sub_counters_map(struct replicast *rc);
+/* Sums one per-CPU value of `size` bytes made of __u64 fields into out. */
+int rc_percpu_sum(struct replicast *rc, int map_fd, __u32 key, __u64 *out, size_t size);
+/* Writes zeros on every CPU for `key`. */
+int rc_percpu_zero(struct replicast *rc, int map_fd, __u32 key, size_t size);
+/* Reads a group's subscriber array into *slots (max_subs entries, free()
+ * it); returns how many slots are in use, up to the first EMPTY one. */
+int rc_read_slots(struct replicast *rc, int subs_fd, struct subscriber **slots);
+/* <pin>/<name>; -ENAMETOOLONG when it does not fit. */
+int rc_pin_file(const struct replicast *rc, const char *name, char *buf, size_t len);
+/* Pin path of a group's subscriber map: <pin>/subscribers/<GROUP>. */
+int rc_subs_pin_path(const struct replicast *rc, const struct replicast_endpoint *group,
+		     char *buf, size_t len);
+
+#endif /* REPLICAST_INTERNAL_H */

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Text forms of endpoints and MACs, conversions to the map layouts, error
+ * and drop-reason names. Pure functions: no kernel state. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+static int parse_port(const char *text, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*text || *text == '-' || *text == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || *end || v == 0 || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int replicast_endpoint_parse(const char *text, struct replicast_endpoint *ep)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon;
+	size_t len;
+
+	if (!text || !ep)
+		return -EINVAL;
+	memset(ep, 0, sizeof(*ep));
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		len = close - text - 1;
+		if (len == 0 || len >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, text + 1, len);
+		host[len] = '\0';
+		if (inet_pton(AF_INET6, host, &ep->addr.v6) != 1)
+			return -EINVAL;
+		ep->family = AF_INET6;
+		return parse_port(close + 2, &ep->port);
+	}
+	colon = strrchr(text, ':');
+	if (!colon || strchr(text, ':') != colon)
+		return -EINVAL;	/* no port, or an IPv6 address without brackets */
+	len = colon - text;
+	if (len == 0 || len >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, text, len);
+	host[len] = '\0';
+	if (inet_pton(AF_INET, host, &ep->addr.v4) != 1)
+		return -EINVAL;
+	ep->family = AF_INET;
+	return parse_port(colon + 1, &ep->port);
+}
+
+const char *replicast_endpoint_format(const struct replicast_endpoint *ep, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(ep->family, &ep->addr, host, sizeof(host)))
+		snprintf(host, sizeof(host), "?");
+	if (ep->family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", host, ep->port);
+	else
+		snprintf(buf, len, "%s:%u", host, ep->port);
+	return buf;
+}
+
+int replicast_mac_parse(const char *text, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (!text || sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c",
+			    &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+		return -EINVAL;
+	if (strlen(text) != 17)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct group_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = ep->family == AF_INET6 ? RC_AF_INET6 : RC_AF_INET;
+	key->port = htons(ep->port);
+	if (ep->family == AF_INET6)
+		memcpy(key->addr.v6, &ep->addr.v6, 16);
+	else
+		key->addr.v4 = ep->addr.v4.s_addr;
+}
+
+void rc_addr_to_endpoint(int family, const union rc_addr *addr, __be16 port,
+			 struct replicast_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->family = family == RC_AF_INET6 ? AF_INET6 : AF_INET;
+	ep->port = ntohs(port);
+	if (ep->family == AF_INET6)
+		memcpy(&ep->addr.v6, addr->v6, 16);
+	else
+		ep->addr.v4.s_addr = addr->v4;
+}
+
+void rc_key_to_endpoint(const struct group_key *key, struct replicast_endpoint *ep)
+{
+	rc_addr_to_endpoint(key->family, &key->addr, key->port, ep);
+}
+
+static const char *const drop_reason_names[DROP_REASON_MAX] = {
+	[DROP_TRUNCATED_ETH] = "truncated_eth",
+	[DROP_VLAN] = "vlan",
+	[DROP_TRUNCATED_IP] = "truncated_ip",
+	[DROP_BAD_IP_HEADER] = "bad_ip_header",
+	[DROP_IP_OPTIONS] = "ip_options",
+	[DROP_FRAGMENT] = "fragment",
+	[DROP_NOT_UDP] = "not_udp",
+	[DROP_TRUNCATED_UDP] = "truncated_udp",
+	[DROP_BAD_UDP_LENGTH] = "bad_udp_length",
+	[DROP_UDP6_ZERO_CSUM] = "udp6_zero_checksum",
+	[DROP_TTL_EXCEEDED] = "ttl_exceeded",
+	[DROP_NO_SUBSCRIBERS] = "no_subscribers",
+	[DROP_NO_ROUTE] = "no_route",
+	[DROP_NO_NEIGH] = "no_neighbour",
+	[DROP_REDIRECT_FAILED] = "redirect_failed",
+	[DROP_REWRITE_FAILED] = "rewrite_failed",
+	[DROP_FAMILY_MISMATCH] = "family_mismatch",
+	[DROP_FORWARDING_OFF] = "forwarding_off",
+};
+
+int replicast_drop_reason_count(void)
+{
+	return DROP_REASON_MAX;
+}
+
+const char *replicast_drop_reason_name(int reason)
+{
+	if (reason < 0 || reason >= DROP_REASON_MAX || !drop_reason_names[reason])
+		return "unknown";
+	return drop_reason_names[reason];
+}
+
+const char *replicast_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	switch (err) {
+	case 0:
+		return "success";
+	case ENOENT:
+		return "not found";
+	case EEXIST:
+		return "already exists";
+	case ENOSPC:
+		return "table full";
+	case EPERM:
+	case EACCES:
+		return "permission denied (replicast needs root: CAP_BPF and CAP_NET_ADMIN)";
+	case ENODEV:
+		return "no such network device";
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+		return "no route to the subscriber";
+	case ESRCH:
+		return "no such subscriber";
+	case ETIMEDOUT:
+		return "timed out";
+	case EAFNOSUPPORT:
+		return "address family differs from the group's";
+	case EPROTO:
+		return "pinned state has another layout (unload, then load again)";
+	default:
+		return strerror(err);
+	}
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Groups: a destination (address, port) with an id that indexes its
+ * subscriber array, its subscriber counters and its own counters. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "internal.h"
+
+int rc_group_find(struct replicast *rc, const struct replicast_endpoint *group, struct group *grp)
+{
+	struct group_key key;
+
+	rc_endpoint_to_key(group, &key);
+	if (bpf_map_lookup_elem(rc->groups_fd, &key, grp))
+		return -errno;
+	return 0;
+}
+
+/* The smallest id no group uses; -ENOSPC when all max_groups are taken. */
+static int find_free_id(struct replicast *rc, __u32 *id)
+{
+	__u8 *used = calloc(rc->cfg.max_groups, 1);
+	struct group_key key, *prev = NULL;
+	struct group grp;
+	__u32 i;
+	int err = -ENOSPC;
+
+	if (!used)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(rc->groups_fd, prev, &key)) {
+		prev = &key;
+		if (!bpf_map_lookup_elem(rc->groups_fd, &key, &grp) && grp.id < rc->cfg.max_groups)
+			used[grp.id] = 1;
+	}
+	for (i = 0; i < rc->cfg.max_groups; i++) {
+		if (!used[i]) {
+			*id = i;
+			err = 0;
+			break;
+		}
+	}
+	free(used);
+	return err;
+}
+
+/* group_addrs counts the groups on each address (port 0 in the key). */
+static int group_addr_ref(struct replicast *rc, const struct replicast_endpoint *group, int delta)
+{
+	struct group_key key;
+	__u32 refs = 0;
+
+	rc_endpoint_to_key(group, &key);
+	key.port = 0;
+	bpf_map_lookup_elem(rc->group_addrs_fd, &key, &refs);
+	refs += delta;
+	if ((int)refs <= 0)
+		return bpf_map_delete_elem(rc->group_addrs_fd, &key) && errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(rc->group_addrs_fd, &key, &refs, BPF_ANY) ? -errno : 0;
+}
+
+int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *group)
+{
+	struct group grp = {};
+	struct group_key key;
+	char pin[PATH_MAX];
+	int subs_fd = -1, stats_fd = -1, err;
+
+	if (!group || (group->family != AF_INET && group->family != AF_INET6) || !group->port)
+		return -EINVAL;
+	err = rc_lock(rc);
+	if (err)
+		return err;
+	rc_endpoint_to_key(group, &key);
+	if (!bpf_map_lookup_elem(rc->groups_fd, &key, &grp)) {
+		err = -EEXIST;
+		goto out;
+	}
+	err = find_free_id(rc, &grp.id);
+	if (err)
+		goto out;
+	subs_fd = rc_create_subs_map(rc);
+	if (subs_fd < 0) {
+		err = subs_fd;
+		goto out;
+	}
+	stats_fd = rc_create_sub_counters_map(rc);
+	if (stats_fd < 0) {
+		err = stats_fd;
+		goto out;
+	}
+	err = rc_subs_pin_path(rc, group, pin, sizeof(pin));
+	if (err)
+		goto out;
+	unlink(pin);	/* a leftover of a group removed by hand */
+	if (bpf_obj_pin(subs_fd, pin)) {
+		err = -errno;
+		goto out;
+	}
+	/* Everything the program reads for this id is in place before the
+	 * group becomes visible: a packet never finds a half-made group. */
+	if (bpf_map_update_elem(rc->group_subs_fd, &grp.id, &subs_fd, BPF_ANY) ||
+	    bpf_map_update_elem(rc->sub_stats_fd, &grp.id, &stats_fd, BPF_ANY)) {
+		err = -errno;
+		goto out_unpin;
+	}
+	err = rc_percpu_zero(rc, rc->group_stats_fd, grp.id, sizeof(struct group_counters));
+	if (!err)
+		err = group_addr_ref(rc, group, +1);
+	if (err)
+		goto out_unpin;
+	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_NOEXIST)) {
+		err = errno == E2BIG ? -ENOSPC : -errno;
+		group_addr_ref(rc, group, -1);
+		goto out_unpin;
+	}
+	goto out;
+out_unpin:
+	unlink(pin);
+	bpf_map_delete_elem(rc->group_subs_fd, &grp.id);
+	bpf_map_delete_elem(rc->sub_stats_fd, &grp.id);
+out:
+	if (subs_fd >= 0)
+		close(subs_fd);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	rc_unlock(rc);
+	return err;
+}
+
+int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *group)
+{
+	struct group_key key;
+	struct group grp;
+	char pin[PATH_MAX];
+	int err;
+
+	if (!group)
+		return -EINVAL;
+	err = rc_lock(rc);
+	if (err)
+		return err;
+	rc_endpoint_to_key(group, &key);
+	if (bpf_map_lookup_elem(rc->groups_fd, &key, &grp)) {
+		err = -errno;
+		goto out;
+	}
+	/* Hide the group first, then free what it used. */
+	if (bpf_map_delete_elem(rc->groups_fd, &key)) {
+		err = -errno;
+		goto out;
+	}
+	bpf_map_delete_elem(rc->group_subs_fd, &grp.id);
+	bpf_map_delete_elem(rc->sub_stats_fd, &grp.id);
+	group_addr_ref(rc, group, -1);
+	if (!rc_subs_pin_path(rc, group, pin, sizeof(pin)))
+		unlink(pin);
+out:
+	rc_unlock(rc);
+	return err;
+}

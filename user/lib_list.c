@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Reading state back: groups with their subscribers and counters, and the
+ * per-reason drop counters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "internal.h"
+
+static void fill_sub_info(struct replicast *rc, const struct subscriber *s, __u32 slot,
+			  int stats_fd, struct replicast_sub_info *info)
+{
+	struct subscriber_counters c = {};
+
+	memset(info, 0, sizeof(*info));
+	rc_addr_to_endpoint(s->family, &s->addr, s->port, &info->dest);
+	rc_addr_to_endpoint(s->family, &s->source, 0, &info->source);
+	info->ifindex = s->ifindex;
+	info->has_mac = !!(s->flags & SUB_F_STATIC_MAC);
+	if (info->has_mac)
+		memcpy(info->mac, s->dst_mac, 6);
+	info->keep_source = !!(s->flags & SUB_F_KEEP_SOURCE);
+	info->enabled = s->state == SUB_ON;
+	info->slot = slot;
+	if (stats_fd >= 0)
+		rc_percpu_sum(rc, stats_fd, slot, (__u64 *)&c, sizeof(c));
+	info->sent.packets = c.packets;
+	info->sent.bytes = c.bytes;
+	info->dropped = c.dropped;
+}
+
+/* Subscribers that are switched on; OFF slots are removed subscribers. */
+static int read_group_subs(struct replicast *rc, struct replicast_group_info *g)
+{
+	struct subscriber *slots = NULL;
+	int subs_fd, stats_fd, used, err = 0, i;
+
+	subs_fd = rc_inner_map_fd(rc->group_subs_fd, g->id);
+	if (subs_fd < 0)
+		return subs_fd == -ENOENT ? 0 : subs_fd;
+	stats_fd = rc_inner_map_fd(rc->sub_stats_fd, g->id);
+	used = rc_read_slots(rc, subs_fd, &slots);
+	if (used < 0) {
+		err = used;
+		goto out;
+	}
+	g->subs = calloc(used ? used : 1, sizeof(*g->subs));
+	if (!g->subs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < used; i++) {
+		if (slots[i].state != SUB_ON)
+			continue;
+		fill_sub_info(rc, &slots[i], i, stats_fd, &g->subs[g->nsubs++]);
+	}
+out:
+	free(slots);
+	close(subs_fd);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	return err;
+}
+
+static int compare_groups(const void *a, const void *b)
+{
+	const struct replicast_group_info *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int replicast_groups_read(struct replicast *rc, struct replicast_group_info **groups, size_t *n)
+{
+	struct replicast_group_info *list = NULL, *grown;
+	struct group_key key, *prev = NULL;
+	struct group_counters c;
+	size_t count = 0, cap = 0;
+	struct group grp;
+	int err = 0;
+
+	*groups = NULL;
+	*n = 0;
+	while (!bpf_map_get_next_key(rc->groups_fd, prev, &key)) {
+		prev = &key;
+		if (bpf_map_lookup_elem(rc->groups_fd, &key, &grp))
+			continue;	/* deleted while we walked */
+		if (count == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			list = grown;
+		}
+		memset(&list[count], 0, sizeof(list[count]));
+		rc_key_to_endpoint(&key, &list[count].group);
+		list[count].id = grp.id;
+		if (!rc_percpu_sum(rc, rc->group_stats_fd, grp.id, (__u64 *)&c, sizeof(c))) {
+			list[count].received.packets = c.rx_packets;
+			list[count].received.bytes = c.rx_bytes;
+			list[count].sent.packets = c.tx_packets;
+			list[count].sent.bytes = c.tx_bytes;
+		}
+		err = read_group_subs(rc, &list[count]);
+		count++;
+		if (err)
+			goto fail;
+	}
+	if (count)
+		qsort(list, count, sizeof(*list), compare_groups);
+	*groups = list;
+	*n = count;
+	return 0;
+fail:
+	replicast_groups_free(list, count);
+	return err;
+}
+
+void replicast_groups_free(struct replicast_group_info *groups, size_t n)
+{
+	size_t i;
+
+	if (!groups)
+		return;
+	for (i = 0; i < n; i++)
+		free(groups[i].subs);
+	free(groups);
+}
+
+int replicast_drops_read(struct replicast *rc, uint64_t *counts, size_t n)
+{
+	__u32 reason;
+	__u64 v;
+	int err;
+
+	for (reason = 0; reason < DROP_REASON_MAX && reason < n; reason++) {
+		err = rc_percpu_sum(rc, rc->drop_stats_fd, reason, &v, sizeof(v));
+		if (err)
+			return err;
+		counts[reason] = v;
+	}
+	return 0;
+}

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Loading the replicator and finding it again: bpffs, pins, the writers'
+ * lock, and the handle's lifetime. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "internal.h"
+#include "replicate.skel.h"
+
+void rc_log(const struct replicast *rc, enum replicast_log_level level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!rc || !rc->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rc->log(level, msg, rc->log_ctx);
+}
+
+static int is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+/* A fresh machine may have no bpffs on /sys/fs/bpf: mount one there. Other
+ * pin paths must already live on a bpffs; we do not guess where to mount. */
+static int ensure_bpffs(struct replicast *rc)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", rc->pin_path);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent)
+		return -EINVAL;
+	*slash = '\0';
+	if (is_bpffs(parent))
+		return 0;
+	if (strcmp(parent, "/sys/fs/bpf") == 0) {
+		mkdir(parent, 0700);
+		if (mount("bpf", parent, "bpf", 0, "mode=0700"))
+			return -errno;
+		rc_log(rc, REPLICAST_LOG_INFO, "mounted bpffs on %s", parent);
+		return 0;
+	}
+	rc_log(rc, REPLICAST_LOG_WARN, "%s is not on a bpf filesystem", rc->pin_path);
+	return -ENOTDIR;
+}
+
+int rc_lock(struct replicast *rc)
+{
+	if (flock(rc->lock_fd, LOCK_EX))
+		return -errno;
+	return 0;
+}
+
+void rc_unlock(struct replicast *rc)
+{
+	flock(rc->lock_fd, LOCK_UN);
+}
+
+static struct replicast *handle_new(const struct replicast_opts *opts)
+{
+	struct replicast *rc = calloc(1, sizeof(*rc));
+	const char *pin = REPLICAST_DEFAULT_PIN_PATH;
+
+	if (!rc)
+		return NULL;
+	if (opts && opts->sz >= offsetof(struct replicast_opts, pin_path) + sizeof(char *) &&
+	    opts->pin_path)
+		pin = opts->pin_path;
+	snprintf(rc->pin_path, sizeof(rc->pin_path), "%s", pin);
+	/* A trailing slash would put pins and the lock in different places. */
+	while (strlen(rc->pin_path) > 1 && rc->pin_path[strlen(rc->pin_path) - 1] == '/')
+		rc->pin_path[strlen(rc->pin_path) - 1] = '\0';
+	if (opts && opts->sz >= offsetof(struct replicast_opts, log_ctx) + sizeof(void *)) {
+		rc->log = opts->log;
+		rc->log_ctx = opts->log_ctx;
+	}
+	rc->lock_fd = rc->prog_fd = rc->btf_fd = -1;
+	rc->groups_fd = rc->group_addrs_fd = rc->group_subs_fd = rc->sub_stats_fd = -1;
+	rc->group_stats_fd = rc->drop_stats_fd = rc->config_fd = rc->attachments_fd = -1;
+	return rc;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void replicast_close(struct replicast *rc)
+{
+	if (!rc)
+		return;
+	close_fd(&rc->lock_fd);
+	close_fd(&rc->prog_fd);
+	close_fd(&rc->btf_fd);
+	close_fd(&rc->groups_fd);
+	close_fd(&rc->group_addrs_fd);
+	close_fd(&rc->group_subs_fd);
+	close_fd(&rc->sub_stats_fd);
+	close_fd(&rc->group_stats_fd);
+	close_fd(&rc->drop_stats_fd);
+	close_fd(&rc->config_fd);
+	close_fd(&rc->attachments_fd);
+	free(rc);
+}
+
+static int open_lock(struct replicast *rc, int create)
+{
+	if (create && mkdir(rc->pin_path, 0700) && errno != EEXIST)
+		return -errno;
+	/* bpffs holds only pins and directories, so the writers' lock is a
+	 * flock on the pin directory itself. */
+	rc->lock_fd = open(rc->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rc->lock_fd < 0)
+		return -errno;
+	return 0;
+}
+
+int rc_pin_file(const struct replicast *rc, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", rc->pin_path, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int pin_get(const struct replicast *rc, const char *name, int *fd)
+{
+	char path[PATH_MAX];
+	int err = rc_pin_file(rc, name, path, sizeof(path));
+
+	if (err)
+		return err;
+	*fd = bpf_obj_get(path);
+	return *fd < 0 ? -errno : 0;
+}
+
+/* Type ids in the program's BTF, so maps made at run time are as readable in
+ * `bpftool map dump` as the ones libbpf made. */
+static int find_btf_ids(struct replicast *rc)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct btf *btf;
+	int err = 0;
+
+	if (bpf_obj_get_info_by_fd(rc->groups_fd, &info, &len))
+		return -errno;
+	if (!info.btf_id)
+		return 0;	/* maps without BTF still work, just less readable */
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return -errno;
+	rc->btf_fd = bpf_btf_get_fd_by_id(info.btf_id);
+	if (rc->btf_fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	rc->btf_u32_id = btf__find_by_name_kind(btf, "__u32", BTF_KIND_TYPEDEF);
+	rc->btf_subscriber_id = btf__find_by_name_kind(btf, "subscriber", BTF_KIND_STRUCT);
+	rc->btf_sub_counters_id = btf__find_by_name_kind(btf, "subscriber_counters",
+							 BTF_KIND_STRUCT);
+	if ((int)rc->btf_u32_id < 0 || (int)rc->btf_subscriber_id < 0 ||
+	    (int)rc->btf_sub_counters_id < 0)
+		rc->btf_u32_id = rc->btf_subscriber_id = rc->btf_sub_counters_id = 0;
+out:
+	btf__free(btf);
+	return err;
+}
+
+static int open_pins(struct replicast *rc)
+{
+	struct {
+		const char *name;
+		int *fd;
+	} pins[] = {
+		{ PIN_PROG, &rc->prog_fd },
+		{ "groups", &rc->groups_fd },
+		{ "group_addrs", &rc->group_addrs_fd },
+		{ "group_subs", &rc->group_subs_fd },
+		{ "sub_stats", &rc->sub_stats_fd },
+		{ "group_stats", &rc->group_stats_fd },
+		{ "drop_stats", &rc->drop_stats_fd },
+		{ "config", &rc->config_fd },
+		{ "attachments", &rc->attachments_fd },
+	};
+	__u32 zero = 0;
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		err = pin_get(rc, pins[i].name, pins[i].fd);
+		if (err)
+			return err;
+	}
+	if (bpf_map_lookup_elem(rc->config_fd, &zero, &rc->cfg))
+		return -errno;
+	if (rc->cfg.layout_version != RC_LAYOUT_VERSION)
+		return -EPROTO;
+	rc->ncpus = libbpf_num_possible_cpus();
+	if (rc->ncpus <= 0)
+		return rc->ncpus ? rc->ncpus : -EINVAL;
+	return find_btf_ids(rc);
+}
+
+int replicast_open(const struct replicast_opts *opts, struct replicast **out)
+{
+	struct replicast *rc = handle_new(opts);
+	int err;
+
+	*out = NULL;
+	if (!rc)
+		return -ENOMEM;
+	err = open_lock(rc, 0);
+	if (!err)
+		err = open_pins(rc);
+	if (err) {
+		replicast_close(rc);
+		return err;
+	}
+	*out = rc;
+	return 0;
+}
+
+static int libbpf_print_none(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+/* Copies the last `size` bytes of the verifier log, starting at a line. */
+static void keep_log_tail(const char *log, char *dst, size_t size)
+{
+	size_t len = strlen(log);
+	const char *start = log;
+
+	if (!dst || !size)
+		return;
+	if (len >= size) {
+		start = log + len - (size - 1);
+		if (strchr(start, '\n'))
+			start = strchr(start, '\n') + 1;
+	}
+	snprintf(dst, size, "%s", start);
+}
+
+static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = rc->pin_path);
+	__u32 max_groups = REPLICAST_DEFAULT_MAX_GROUPS, max_subs = REPLICAST_DEFAULT_MAX_SUBS;
+	struct config cfg = { .layout_version = RC_LAYOUT_VERSION };
+	struct bpf_map *outer[] = { NULL, NULL };
+	int templates[] = { -1, -1 };
+	struct replicate_bpf *skel;
+	char path[PATH_MAX];
+	const size_t log_size = 1 << 20;
+	char *log = NULL;
+	__u32 zero = 0;
+	size_t i;
+	int err;
+
+	if (opts && opts->sz >= offsetof(struct replicast_opts, max_subs) + sizeof(uint32_t)) {
+		if (opts->max_groups)
+			max_groups = opts->max_groups;
+		if (opts->max_subs)
+			max_subs = opts->max_subs;
+	}
+	/* bpf_loop walks at most 1 << 23 slots; beyond a million subscribers
+	 * per group one packet would hold a CPU for too long anyway. */
+	if (max_groups > (1U << 20) || max_subs > (1U << 20))
+		return -E2BIG;
+
+	log = calloc(1, log_size);
+	if (!log)
+		return -ENOMEM;
+	skel = replicate_bpf__open_opts(&open_opts);
+	if (!skel) {
+		err = -errno;
+		goto out;
+	}
+	bpf_map__set_max_entries(skel->maps.groups, max_groups);
+	bpf_map__set_max_entries(skel->maps.group_addrs, max_groups);
+	bpf_map__set_max_entries(skel->maps.group_stats, max_groups);
+	/* Inner maps are sized by a template we create: libbpf 1.1 cannot
+	 * resize its own inner-map definition (bpf_map__set_max_entries on
+	 * bpf_map__inner_map() dereferences a NULL object). */
+	outer[0] = skel->maps.group_subs;
+	outer[1] = skel->maps.sub_stats;
+	templates[0] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rc_subs_tmpl", sizeof(__u32),
+				      sizeof(struct subscriber), max_subs, NULL);
+	templates[1] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "rc_ctrs_tmpl", sizeof(__u32),
+				      sizeof(struct subscriber_counters), max_subs, NULL);
+	for (i = 0; i < 2; i++) {
+		if (templates[i] < 0) {
+			err = -errno;
+			goto out_destroy;
+		}
+		bpf_map__set_max_entries(outer[i], max_groups);
+		err = bpf_map__set_inner_map_fd(outer[i], templates[i]);
+		if (err)
+			goto out_destroy;
+	}
+	bpf_program__set_log_buf(skel->progs.replicate, log, log_size);
+
+	err = replicate_bpf__load(skel);
+	if (err) {
+		if (opts && opts->sz >= sizeof(struct replicast_opts))
+			keep_log_tail(log, opts->verifier_log, opts->verifier_log_size);
+		rc_log(rc, REPLICAST_LOG_WARN, "loading the replicator failed: %s",
+		       replicast_strerror(err));
+		goto out_destroy;
+	}
+	cfg.max_groups = max_groups;
+	cfg.max_subs = max_subs;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY)) {
+		err = -errno;
+		goto out_destroy;
+	}
+	err = rc_pin_file(rc, PIN_PROG, path, sizeof(path));
+	if (!err)
+		err = bpf_program__pin(skel->progs.replicate, path);
+	if (!err)
+		err = rc_pin_file(rc, PIN_SUBS_DIR, path, sizeof(path));
+	if (!err && mkdir(path, 0700) && errno != EEXIST)
+		err = -errno;
+out_destroy:
+	replicate_bpf__destroy(skel);
+	for (i = 0; i < 2; i++)
+		if (templates[i] >= 0)
+			close(templates[i]);
+out:
+	free(log);
+	return err;
+}
+
+int replicast_load(const struct replicast_opts *opts, struct replicast **out)
+{
+	struct replicast *rc = handle_new(opts);
+	char prog_path[PATH_MAX];
+	libbpf_print_fn_t old_print;
+	int err;
+
+	*out = NULL;
+	if (!rc)
+		return -ENOMEM;
+	err = ensure_bpffs(rc);
+	if (!err)
+		err = open_lock(rc, 1);
+	if (!err)
+		err = rc_lock(rc);
+	if (err)
+		goto fail;
+	err = rc_pin_file(rc, PIN_PROG, prog_path, sizeof(prog_path));
+	if (err)
+		goto fail_unlock;
+	if (access(prog_path, F_OK)) {
+		/* libbpf prints to stderr by default; the library never prints. */
+		old_print = libbpf_set_print(libbpf_print_none);
+		err = load_and_pin(rc, opts);
+		libbpf_set_print(old_print);
+		if (err)
+			goto fail_unlock;
+		rc_log(rc, REPLICAST_LOG_INFO, "loaded and pinned under %s", rc->pin_path);
+	}
+	err = open_pins(rc);
+	if (err)
+		goto fail_unlock;
+	rc_unlock(rc);
+	*out = rc;
+	return 0;
+fail_unlock:
+	rc_unlock(rc);
+fail:
+	replicast_close(rc);
+	return err;
+}
+
+uint32_t replicast_max_groups(const struct replicast *rc)
+{
+	return rc->cfg.max_groups;
+}
+
+uint32_t replicast_max_subs(const struct replicast *rc)
+{
+	return rc->cfg.max_subs;
+}
+
+const char *replicast_pin_path(const struct replicast *rc)
+{
+	return rc->pin_path;
+}
+
+/* Removes every file and directory under dir (pins are files on bpffs). */
+static int remove_tree(const char *dir)
+{
+	struct dirent *de;
+	char path[PATH_MAX];
+	DIR *d = opendir(dir);
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st))
+			continue;
+		if (S_ISDIR(st.st_mode))
+			err = remove_tree(path) ?: err;
+		else if (unlink(path))
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+int replicast_unload(struct replicast *rc)
+{
+	int err;
+
+	err = rc_lock(rc);
+	if (err)
+		return err;
+	err = rc_detach_all(rc);
+	err = remove_tree(rc->pin_path) ?: err;
+	rc_unlock(rc);
+	return err;
+}

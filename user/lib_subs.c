@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Subscribers: slots of a group's subscriber array. A slot is written in two
+ * steps, data with state OFF, then state ON, so a packet walking the array
+ * meanwhile sees the old subscriber, no subscriber, or the new one whole. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "internal.h"
+#include "lib_route.h"
+
+#define DEFAULT_RESOLVE_TIMEOUT_MS 1000
+
+/* Reads the group's whole subscriber array in one batch where the kernel
+ * allows it. Returns the number of slots in use (up to the first EMPTY). */
+int rc_read_slots(struct replicast *rc, int subs_fd, struct subscriber **out)
+{
+	__u32 max = rc->cfg.max_subs, count = max, out_batch, i, used;
+	struct subscriber *slots = calloc(max, sizeof(*slots));
+	__u32 *keys = calloc(max, sizeof(*keys));
+	int err = 0;
+
+	*out = NULL;
+	if (!slots || !keys) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (bpf_map_lookup_batch(subs_fd, NULL, &out_batch, keys, slots, &count, NULL) &&
+	    errno != ENOENT) {
+		/* No batch support: one lookup per slot, stopping at the end. */
+		for (i = 0; i < max; i++) {
+			if (bpf_map_lookup_elem(subs_fd, &i, &slots[i])) {
+				err = -errno;
+				goto fail;
+			}
+			if (slots[i].state == SUB_EMPTY)
+				break;
+		}
+	}
+	for (used = 0; used < max && slots[used].state != SUB_EMPTY; used++)
+		;
+	free(keys);
+	*out = slots;
+	return (int)used;
+fail:
+	free(keys);
+	free(slots);
+	return err;
+}
+
+static int same_dest(const struct subscriber *s, const struct replicast_endpoint *dest)
+{
+	struct group_key key;
+
+	rc_endpoint_to_key(dest, &key);
+	return s->family == key.family && s->port == key.port &&
+	       !memcmp(&s->addr, &key.addr, sizeof(key.addr));
+}
+
+/* Fills the routing part of a slot: egress device, source address, MACs.
+ * Resolves the next hop now so the first packet finds its MAC. */
+static int resolve_subscriber(struct replicast *rc, const struct replicast_endpoint *dest,
+			      const struct replicast_sub_opts *opts, struct subscriber *s)
+{
+	unsigned int oif = 0, timeout = DEFAULT_RESOLVE_TIMEOUT_MS;
+	char name[REPLICAST_ENDPOINT_STRLEN];
+	struct rc_route route;
+	union rc_ip dst;
+	int err;
+
+	if (opts && opts->ifname) {
+		oif = if_nametoindex(opts->ifname);
+		if (!oif)
+			return -ENODEV;
+	}
+	if (opts && opts->resolve_timeout_ms)
+		timeout = opts->resolve_timeout_ms;
+	memset(&dst, 0, sizeof(dst));
+	memcpy(&dst, &dest->addr, dest->family == AF_INET6 ? 16 : 4);
+	err = rc_route_get(dest->family, &dst, oif, &route);
+	if (err)
+		return err;
+	s->ifindex = route.ifindex;
+	memcpy(&s->source, &route.prefsrc, dest->family == AF_INET6 ? 16 : 4);
+	if (opts && opts->keep_source)
+		s->flags |= SUB_F_KEEP_SOURCE;
+	if (opts && opts->mac) {
+		s->flags |= SUB_F_STATIC_MAC;
+		memcpy(s->dst_mac, opts->mac, 6);
+		return rc_link_mac(s->ifindex, s->src_mac);
+	}
+	err = rc_neigh_resolve(dest->family, route.has_gateway ? &route.gateway : &dst,
+			       route.ifindex, timeout, NULL);
+	if (err == -ETIMEDOUT) {
+		/* Not fatal: the kernel keeps trying, and until it succeeds the
+		 * program counts no_neighbour drops rather than guessing. */
+		rc_log(rc, REPLICAST_LOG_WARN,
+		       "next hop of %s did not answer within %u ms; copies are counted as "
+		       "no_neighbour drops until it does",
+		       replicast_endpoint_format(dest, name, sizeof(name)), timeout);
+		return 0;
+	}
+	return err;
+}
+
+int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *group,
+		      const struct replicast_endpoint *dest, const struct replicast_sub_opts *opts)
+{
+	struct subscriber *slots = NULL, s = {};
+	struct group_key key;
+	struct group grp;
+	int subs_fd = -1, stats_fd = -1, used, err;
+	__u32 i, slot;
+
+	if (!group || !dest || (dest->family != AF_INET && dest->family != AF_INET6) ||
+	    !dest->port)
+		return -EINVAL;
+	if (dest->family != group->family)
+		return -EAFNOSUPPORT;
+	rc_endpoint_to_key(dest, &key);
+	s.family = key.family;
+	s.port = key.port;
+	s.addr = key.addr;
+	/* Resolving can wait on the network: do it before taking the lock. */
+	err = resolve_subscriber(rc, dest, opts, &s);
+	if (err)
+		return err;
+
+	err = rc_lock(rc);
+	if (err)
+		return err;
+	err = rc_group_find(rc, group, &grp);
+	if (err)
+		goto out;
+	subs_fd = rc_inner_map_fd(rc->group_subs_fd, grp.id);
+	if (subs_fd < 0) {
+		err = subs_fd;
+		goto out;
+	}
+	used = rc_read_slots(rc, subs_fd, &slots);
+	if (used < 0) {
+		err = used;
+		goto out;
+	}
+	slot = (__u32)used;	/* append, unless a switched-off slot is free */
+	for (i = 0; i < (__u32)used; i++) {
+		if (slots[i].state == SUB_ON && same_dest(&slots[i], dest)) {
+			err = -EEXIST;
+			goto out;
+		}
+		if (slots[i].state == SUB_OFF && slot == (__u32)used)
+			slot = i;
+	}
+	if (slot >= rc->cfg.max_subs) {
+		err = -ENOSPC;
+		goto out;
+	}
+	s.state = SUB_OFF;
+	if (bpf_map_update_elem(subs_fd, &slot, &s, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	/* A reused slot starts its counters from zero. */
+	stats_fd = rc_inner_map_fd(rc->sub_stats_fd, grp.id);
+	if (stats_fd >= 0)
+		rc_percpu_zero(rc, stats_fd, slot, sizeof(struct subscriber_counters));
+	s.state = SUB_ON;
+	if (bpf_map_update_elem(subs_fd, &slot, &s, BPF_ANY))
+		err = -errno;
+out:
+	free(slots);
+	if (subs_fd >= 0)
+		close(subs_fd);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	rc_unlock(rc);
+	return err;
+}
+
+int replicast_sub_del(struct replicast *rc, const struct replicast_endpoint *group,
+		      const struct replicast_endpoint *dest)
+{
+	struct subscriber *slots = NULL;
+	struct group grp;
+	int subs_fd = -1, used, err;
+	__u32 i;
+
+	if (!group || !dest)
+		return -EINVAL;
+	err = rc_lock(rc);
+	if (err)
+		return err;
+	err = rc_group_find(rc, group, &grp);
+	if (err)
+		goto out;
+	subs_fd = rc_inner_map_fd(rc->group_subs_fd, grp.id);
+	if (subs_fd < 0) {
+		err = subs_fd;
+		goto out;
+	}
+	used = rc_read_slots(rc, subs_fd, &slots);
+	if (used < 0) {
+		err = used;
+		goto out;
+	}
+	err = -ESRCH;
+	for (i = 0; i < (__u32)used; i++) {
+		if (slots[i].state != SUB_ON || !same_dest(&slots[i], dest))
+			continue;
+		/* Only the state changes: the slot stays in the walk, switched
+		 * off, and is reused by the next add. */
+		slots[i].state = SUB_OFF;
+		err = bpf_map_update_elem(subs_fd, &i, &slots[i], BPF_ANY) ? -errno : 0;
+		break;
+	}
+out:
+	free(slots);
+	if (subs_fd >= 0)
+		close(subs_fd);
+	rc_unlock(rc);
+	return err;
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* replicast(8): the command line over libreplicast. `replicast OBJECT VERB`,
+ * in the manner of ip(8) and bpftool(8). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+static const char usage_text[] =
+	"Usage: replicast [--pin-path DIR] COMMAND [ARGS]\n"
+	"\n"
+	"Fan UDP packets out to many unicast receivers inside the kernel.\n"
+	"\n"
+	"Commands:\n"
+	"  load --dev IFNAME [--dev IFNAME ...] [--max-groups N] [--max-subs N]\n"
+	"                              load the replicator and attach it to devices\n"
+	"  unload                      detach everywhere and remove every pin\n"
+	"  group add GROUP             start replicating packets sent to GROUP\n"
+	"  group del GROUP             stop, and forget its subscribers\n"
+	"  sub add GROUP DEST [--dev IFNAME] [--mac MAC] [--keep-source]\n"
+	"                              send a copy of GROUP's packets to DEST\n"
+	"  sub del GROUP DEST          stop sending to DEST\n"
+	"  list [--json]               groups, subscribers and devices\n"
+	"  stats [--json]              packet and byte counters, drops by reason\n"
+	"\n"
+	"GROUP and DEST are ADDR:PORT, IPv6 as [ADDR]:PORT.\n"
+	"--pin-path DIR (anywhere on the line, or $REPLICAST_PIN_PATH) selects the\n"
+	"pin directory; default " REPLICAST_DEFAULT_PIN_PATH ".\n"
+	"'replicast COMMAND --help' explains one command. Must run as root.\n";
+
+int cli_error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("replicast: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+void cli_log(enum replicast_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level == REPLICAST_LOG_WARN)
+		fprintf(stderr, "replicast: warning: %s\n", msg);
+}
+
+int cli_require_root(void)
+{
+	if (geteuid() != 0)
+		return cli_error(EXIT_FAIL, "must run as root (needs CAP_BPF and CAP_NET_ADMIN)");
+	return EXIT_OK;
+}
+
+int cli_lib_error(int err, const char *what)
+{
+	return cli_error(EXIT_FAIL, "%s: %s", what, replicast_strerror(err));
+}
+
+int cli_open(const struct cli *cli, struct replicast **rc)
+{
+	struct replicast_opts opts = {
+		.sz = sizeof(opts),
+		.pin_path = cli->pin_path,
+		.log = cli_log,
+	};
+	int err;
+
+	if (cli_require_root())
+		return EXIT_FAIL;
+	err = replicast_open(&opts, rc);
+	if (err == -ENOENT)
+		return cli_error(EXIT_FAIL, "not loaded: nothing is pinned at %s; "
+				 "run 'replicast load --dev IFNAME' first",
+				 cli->pin_path ? cli->pin_path : REPLICAST_DEFAULT_PIN_PATH);
+	if (err)
+		return cli_lib_error(err, "opening the pinned replicator");
+	return EXIT_OK;
+}
+
+int cli_parse_endpoint(const char *text, const char *what, struct replicast_endpoint *ep)
+{
+	if (replicast_endpoint_parse(text, ep))
+		return cli_error(EXIT_USAGE, "%s '%s' is not ADDR:PORT or [IPV6]:PORT "
+				 "(port 1-65535)", what, text);
+	return EXIT_OK;
+}
+
+int cli_parse_u32(const char *text, const char *what, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v == 0 || v > 0xffffffffUL)
+		return cli_error(EXIT_USAGE, "%s '%s' is not a positive number", what, text);
+	*out = (unsigned int)v;
+	return EXIT_OK;
+}
+
+int cli_common_option(struct cli *cli, int c, const char *usage)
+{
+	switch (c) {
+	case 'P':
+		cli->pin_path = optarg;
+		return EXIT_OK;
+	case 'h':
+		fputs(usage, stdout);
+		exit(EXIT_OK);
+	case '?':
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+} commands[] = {
+	{ "load", cmd_load },
+	{ "unload", cmd_unload },
+	{ "group", cmd_group },
+	{ "sub", cmd_sub },
+	{ "list", cmd_list },
+	{ "stats", cmd_stats },
+};
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { .pin_path = getenv("REPLICAST_PIN_PATH") };
+	size_t i;
+
+	/* Options before the command: only --pin-path and --help. */
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(argv[1], "--pin-path") && argc > 2) {
+			cli.pin_path = argv[2];
+			argv += 2;
+			argc -= 2;
+			continue;
+		}
+		if (!strncmp(argv[1], "--pin-path=", 11)) {
+			cli.pin_path = argv[1] + 11;
+			argv++;
+			argc--;
+			continue;
+		}
+		fputs(usage_text, stderr);
+		return cli_error(EXIT_USAGE, "unknown option '%s'", argv[1]);
+	}
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(&cli, argc - 1, argv + 1);
+	}
+	fputs(usage_text, stderr);
+	return cli_error(EXIT_USAGE, "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,82 @@
+# shellcheck shell=bash
+# The end-to-end topology, sourced by tests after tests/lib.sh:
+#
+#   source ns ──veth── relay ns (replicast on the ingress of its source-side
+#                       veth, forwarding on) ──veth── receiver ns 1..N
+#
+# Addresses: source 10.77.0.1 / fd77::1; relay 10.77.0.254 / fd77::fe on the
+# source side and 10.77.I.1 / fd77:I::1 towards receiver I, which is
+# 10.77.I.2 / fd77:I::2. Groups live in 10.77.100.0/24 and fd77:100::/64,
+# routed by the source through the relay.
+# After topo_build N: TOPO_SRC, TOPO_RELAY, TOPO_RELAY_IN (the device
+# replicast attaches to), TOPO_RX[I], TOPO_RX_DEV[I] (receiver-side device),
+# TOPO_RELAY_DEV[I] (relay-side device), and $RC (the CLI, run in the relay
+# namespace, with a private pin path).
+
+BUILD=${BUILD:-build}
+TOPO_PIN=/sys/fs/bpf/rc-e2e-$RC_ID
+
+topo_build() {
+	local n=$1 i rx
+	TOPO_SRC=$(rc_name s)
+	TOPO_RELAY=$(rc_name r)
+	TOPO_RELAY_IN=$(rc_name ri)
+	rc_ns_add "$TOPO_SRC" || return 1
+	rc_ns_add "$TOPO_RELAY" || return 1
+	rc_veth "$(rc_name so)" "$TOPO_SRC" "$TOPO_RELAY_IN" "$TOPO_RELAY" || return 1
+	rc_addr "$TOPO_SRC" "$(rc_name so)" 10.77.0.1/24
+	rc_addr "$TOPO_SRC" "$(rc_name so)" fd77::1/64
+	rc_addr "$TOPO_RELAY" "$TOPO_RELAY_IN" 10.77.0.254/24
+	rc_addr "$TOPO_RELAY" "$TOPO_RELAY_IN" fd77::fe/64
+	rc_in "$TOPO_SRC" ip route add 10.77.100.0/24 via 10.77.0.254
+	rc_in "$TOPO_SRC" ip -6 route add fd77:100::/64 via fd77::fe
+	# The source stands for a host behind a NIC: full checksums in every
+	# packet, not the CHECKSUM_PARTIAL a veth would otherwise carry.
+	rc_in "$TOPO_SRC" ethtool -K "$(rc_name so)" tx off >/dev/null
+	rc_in "$TOPO_RELAY" sysctl -qw net.ipv4.conf.all.forwarding=1
+	rc_in "$TOPO_RELAY" sysctl -qw net.ipv6.conf.all.forwarding=1
+	for ((i = 1; i <= n; i++)); do
+		rx=$(rc_name "x$i")
+		TOPO_RX[i]=$rx
+		TOPO_RX_DEV[i]=$(rc_name "xa$i")
+		TOPO_RELAY_DEV[i]=$(rc_name "rx$i")
+		rc_ns_add "$rx" || return 1
+		rc_veth "${TOPO_RELAY_DEV[i]}" "$TOPO_RELAY" "${TOPO_RX_DEV[i]}" "$rx" || return 1
+		rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "10.77.$i.1/24"
+		rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "fd77:$i::1/64"
+		rc_addr "$rx" "${TOPO_RX_DEV[i]}" "10.77.$i.2/24"
+		rc_addr "$rx" "${TOPO_RX_DEV[i]}" "fd77:$i::2/64"
+	done
+	RC="rc_in $TOPO_RELAY $RC_ROOT/$BUILD/replicast --pin-path $TOPO_PIN"
+	# Unload even when the test stops halfway; the namespaces go with lib.sh.
+	trap 'topo_unload; rc_cleanup' EXIT
+}
+
+topo_unload() {
+	[ -d "$TOPO_PIN" ] && rc_in "$TOPO_RELAY" "$RC_ROOT/$BUILD/replicast" --pin-path "$TOPO_PIN" unload
+	rm -rf "$TOPO_PIN"
+}
+
+# topo_sink I ADDR:PORT EXPECT [rc_sink options...]: a checking receiver in
+# receiver namespace I, started in the background; waits until it listens.
+# Its report goes to $RC_TMP/sink-I-PORT.
+topo_sink() {
+	local i=$1 listen=$2 expect=$3 port
+	shift 3
+	port=${listen##*:}
+	rm -f "$RC_TMP/ready-$i-$port"
+	rc_bg "${TOPO_RX[i]}" "$RC_BIN/rc_sink" --listen "$listen" --expect "$expect" \
+		--report "$RC_TMP/sink-$i-$port" --ready-file "$RC_TMP/ready-$i-$port" "$@" >/dev/null
+	TOPO_SINK_PID[i * 100000 + port]=$RC_BG_PID
+	rc_wait_ready "$RC_TMP/ready-$i-$port" 10
+}
+
+# topo_sink_wait I PORT: exit status of that receiver (124 if it hung).
+topo_sink_wait() {
+	rc_wait_pid "${TOPO_SINK_PID[$1 * 100000 + $2]}" 60
+}
+
+# topo_stat FILTER: a value from `replicast stats --json`, by a jq filter.
+topo_stat() {
+	$RC stats --json | jq -r "$1"
+}

@@ -144,7 +144,7 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 pkt_le
 	udph = data + pkt->l4_off;
 	if ((void *)(udph + 1) > data_end)
 		return DROP_TRUNCATED_UDP;
-	pkt->key.port = udph->dest;
+	pkt->key.port = bpf_ntohs(udph->dest);
 	udp_len = bpf_ntohs(udph->len);
 	if (udp_len < sizeof(*udph) || pkt->l4_off + udp_len > pkt->l3_off + pkt->ip_len)
 		return DROP_BAD_UDP_LENGTH;

@@ -22,7 +22,7 @@ union rc_addr {
 struct group_key {
 	__u8 family;
 	__u8 pad;
-	__be16 port;
+	__u16 port;		/* host byte order, so bpftool shows 5000 as 5000 */
 	union rc_addr addr;
 };
 
@@ -53,7 +53,7 @@ struct subscriber {
 	__u32 ifindex;		/* egress device */
 	__u8 family;
 	__u8 flags;		/* enum subscriber_flags */
-	__be16 port;
+	__u16 port;		/* host byte order */
 	__u8 dst_mac[6];	/* with SUB_F_STATIC_MAC */
 	__u8 src_mac[6];	/* with SUB_F_STATIC_MAC: the egress device's MAC */
 	union rc_addr addr;	/* where the copy goes */

@@ -87,7 +87,7 @@ static int fanout_one(__u32 slot, void *data)
 	}
 
 	next.daddr = sub->addr;
-	next.dport = sub->port;
+	next.dport = bpf_htons(sub->port);
 	next.saddr = (sub->flags & SUB_F_KEEP_SOURCE) ? ctx->pkt.saddr : sub->source;
 	ifindex = resolve_next_hop(ctx, sub, &next);
 	if (!ifindex) {

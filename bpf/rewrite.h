@@ -28,7 +28,7 @@ struct copy_headers {
 	__u8 eth[12];			/* destination MAC, then source MAC */
 	union rc_addr saddr;
 	union rc_addr daddr;
-	__be16 dport;
+	__be16 dport;			/* network byte order, as in the header */
 };
 
 static __always_inline void copy_headers_init(struct copy_headers *h, const struct packet *pkt)
@@ -36,7 +36,7 @@ static __always_inline void copy_headers_init(struct copy_headers *h, const stru
 	__builtin_memset(h, 0, sizeof(*h));
 	h->saddr = pkt->saddr;
 	h->daddr = pkt->key.addr;
-	h->dport = pkt->key.port;
+	h->dport = bpf_htons(pkt->key.port);
 }
 
 /* Decrement TTL / hop limit once for all copies, as a router would.

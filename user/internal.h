@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <bpf/libbpf.h>
 #include "replicast.h"
 #include "replicast_types.h"
 
@@ -40,6 +41,11 @@ struct replicast {
 	void *log_ctx;
 };
 
+/* libbpf prints to stderr by default, and the library never prints: calls
+ * that may make libbpf talk run between these two. Returns the old printer
+ * to give back to libbpf_set_print(). */
+libbpf_print_fn_t rc_libbpf_silence(void);
+
 void rc_log(const struct replicast *rc, enum replicast_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -53,7 +59,7 @@ int rc_detach_all(struct replicast *rc);
 /* Conversions between the public endpoint and the map key layouts. */
 void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct group_key *key);
 void rc_key_to_endpoint(const struct group_key *key, struct replicast_endpoint *ep);
-void rc_addr_to_endpoint(int family, const union rc_addr *addr, __be16 port,
+void rc_addr_to_endpoint(int family, const union rc_addr *addr, __u16 port,
 			 struct replicast_endpoint *ep);
 
 /* Group lookup by destination; fills *grp. 0, -ENOENT or -errno. */

@@ -94,19 +94,19 @@ void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct group_key *k
 {
 	memset(key, 0, sizeof(*key));
 	key->family = ep->family == AF_INET6 ? RC_AF_INET6 : RC_AF_INET;
-	key->port = htons(ep->port);
+	key->port = ep->port;
 	if (ep->family == AF_INET6)
 		memcpy(key->addr.v6, &ep->addr.v6, 16);
 	else
 		key->addr.v4 = ep->addr.v4.s_addr;
 }
 
-void rc_addr_to_endpoint(int family, const union rc_addr *addr, __be16 port,
+void rc_addr_to_endpoint(int family, const union rc_addr *addr, __u16 port,
 			 struct replicast_endpoint *ep)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->family = family == RC_AF_INET6 ? AF_INET6 : AF_INET;
-	ep->port = ntohs(port);
+	ep->port = port;
 	if (ep->family == AF_INET6)
 		memcpy(&ep->addr.v6, addr->v6, 16);
 	else

@@ -16,7 +16,11 @@ static int tc_filter_attach(int ifindex, int prog_fd, int *created_qdisc)
 		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
 	int err;
 
+	/* libbpf reports an existing clsact qdisc on stderr: expected here. */
+	libbpf_print_fn_t old_print = rc_libbpf_silence();
+
 	err = bpf_tc_hook_create(&hook);
+	libbpf_set_print(old_print);
 	if (err && err != -EEXIST)
 		return err;
 	*created_qdisc = !err;

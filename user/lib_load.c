@@ -250,6 +250,11 @@ static int libbpf_print_none(enum libbpf_print_level level, const char *fmt, va_
 	return 0;
 }
 
+libbpf_print_fn_t rc_libbpf_silence(void)
+{
+	return libbpf_set_print(libbpf_print_none);
+}
+
 /* Copies the last `size` bytes of the verifier log, starting at a line. */
 static void keep_log_tail(const char *log, char *dst, size_t size)
 {
@@ -376,8 +381,7 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 	if (err)
 		goto fail_unlock;
 	if (access(prog_path, F_OK)) {
-		/* libbpf prints to stderr by default; the library never prints. */
-		old_print = libbpf_set_print(libbpf_print_none);
+		old_print = rc_libbpf_silence();
 		err = load_and_pin(rc, opts);
 		libbpf_set_print(old_print);
 		if (err)

@@ -21,37 +21,6 @@ static const char load_usage[] =
 	"  --max-subs N      subscribers per group, fixed at first load (default 4096)\n"
 	"  --pin-path DIR    pin directory (default " REPLICAST_DEFAULT_PIN_PATH ")\n";
 
-/* The FIB lookup that finds each subscriber's next hop refuses to answer on
- * a host that does not forward (bpf_ipv4_fib_lookup checks IN_DEV_FORWARD). */
-static void warn_if_not_forwarding(void)
-{
-	static const char *const knobs[] = {
-		"net.ipv4.conf.all.forwarding",
-		"net.ipv6.conf.all.forwarding",
-	};
-	char path[64], *p;
-	size_t i;
-
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		FILE *f;
-		int on = 1;
-
-		snprintf(path, sizeof(path), "/proc/sys/%s", knobs[i]);
-		for (p = path + strlen("/proc/sys/"); *p; p++)
-			if (*p == '.')
-				*p = '/';
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fscanf(f, "%d", &on) != 1)
-			on = 1;
-		fclose(f);
-		if (!on)
-			fprintf(stderr, "replicast: warning: %s is 0; subscribers without --mac "
-				"get no copies until it is 1 (sysctl -w %s=1)\n", knobs[i], knobs[i]);
-	}
-}
-
 int cmd_load(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -125,8 +94,6 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 			break;
 		}
 	}
-	if (ret == EXIT_OK)
-		warn_if_not_forwarding();
 	replicast_close(rc);
 	return ret;
 }

@@ -60,6 +60,32 @@ static int same_dest(const struct subscriber *s, const struct replicast_endpoint
 	       !memcmp(&s->addr, &key.addr, sizeof(key.addr));
 }
 
+/* The program's FIB lookup refuses to answer for a device that does not
+ * forward (bpf_ipv4_fib_lookup checks IN_DEV_FORWARD): say so now, not by
+ * a silent stream of forwarding_off drops later. */
+static void warn_if_not_forwarding(struct replicast *rc, int family, unsigned int ifindex)
+{
+	char ifname[IF_NAMESIZE], path[128];
+	int on = 1;
+	FILE *f;
+
+	if (!if_indextoname(ifindex, ifname))
+		return;
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/forwarding",
+		 family == AF_INET6 ? "ipv6" : "ipv4", ifname);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%d", &on) != 1)
+		on = 1;
+	fclose(f);
+	if (!on)
+		rc_log(rc, REPLICAST_LOG_WARN,
+		       "forwarding is off on %s, so copies through it are dropped (forwarding_off) "
+		       "until it is on: sysctl -w net.%s.conf.all.forwarding=1, or give --mac",
+		       ifname, family == AF_INET6 ? "ipv6" : "ipv4");
+}
+
 /* Fills the routing part of a slot: egress device, source address, MACs.
  * Resolves the next hop now so the first packet finds its MAC. */
 static int resolve_subscriber(struct replicast *rc, const struct replicast_endpoint *dest,
@@ -92,6 +118,7 @@ static int resolve_subscriber(struct replicast *rc, const struct replicast_endpo
 		memcpy(s->dst_mac, opts->mac, 6);
 		return rc_link_mac(s->ifindex, s->src_mac);
 	}
+	warn_if_not_forwarding(rc, dest->family, route.ifindex);
 	err = rc_neigh_resolve(dest->family, route.has_gateway ? &route.gateway : &dst,
 			       route.ifindex, timeout, NULL);
 	if (err == -ETIMEDOUT) {

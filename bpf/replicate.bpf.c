@@ -141,6 +141,13 @@ int replicate(struct __sk_buff *skb)
 	struct group *grp;
 	int ret;
 
+	/* The stack strips a VLAN tag into metadata before TC ingress
+	 * (skb_vlan_untag), so a tagged frame shows here as its inner frame:
+	 * only vlan_present tells. Tagged traffic is not ours to replicate. */
+	if (skb->vlan_present) {
+		count_drop(DROP_VLAN);
+		return TC_ACT_OK;
+	}
 	/* Headers can sit in paged data (GRO, some drivers); make the longest
 	 * header run we read linear so data_end bounds the parse honestly. */
 	if (skb->data + MAX_HEADER_LEN > skb->data_end && skb->len > skb->data_end - skb->data)

@@ -76,14 +76,37 @@ int replicast_open(const struct replicast_opts *opts, struct replicast **out);
 /* Attaches the replicator to the clsact ingress of ifname (idempotent). */
 int replicast_attach(struct replicast *rc, const char *ifname);
 int replicast_detach(struct replicast *rc, const char *ifname);
-/* Detaches from every device and removes every pin. The handle stays valid
- * only for replicast_close(). */
+/* Detaches from every device, deletes the injection pair and removes every
+ * pin. The handle stays valid only for replicast_close(). */
 int replicast_unload(struct replicast *rc);
 void replicast_close(struct replicast *rc);
 
 uint32_t replicast_max_groups(const struct replicast *rc);
 uint32_t replicast_max_subs(const struct replicast *rc);
 const char *replicast_pin_path(const struct replicast *rc);
+
+/* The injection pair, the way in for senders in this host (see the sender
+ * API below): a veth pair whose first end, IFNAME, AF_XDP sockets transmit
+ * on, and whose peer, IFNAME REPLICAST_INJECT_PEER_SUFFIX, has the replicator
+ * on its ingress. AF_XDP copy-mode transmit skips IFNAME's own qdisc and TC
+ * egress, and veth delivers every frame to the peer's receive path. */
+#define REPLICAST_DEFAULT_INJECT_DEV "rcinj"
+#define REPLICAST_INJECT_PEER_SUFFIX "-in"
+/* Transmit queues of each end: one per open sender, so at most this many
+ * senders share the pair at once. */
+#define REPLICAST_INJECT_QUEUES 8
+
+/* Creates the pair (ifname NULL: REPLICAST_DEFAULT_INJECT_DEV), brings both
+ * ends up with IPv6 off and no addresses, attaches the replicator to the peer
+ * and records the pair beside the pins, so replicast_unload() deletes it.
+ * Calling it again with the same name is a no-op. -EEXIST when a device of
+ * either name exists but is not the recorded pair; -EBUSY when a pair of
+ * another name is recorded; -ENAMETOOLONG when the peer's name would not fit
+ * (IFNAMSIZ); -ENODEV when the recorded pair was deleted by hand. */
+int replicast_inject_add(struct replicast *rc, const char *ifname);
+/* Copies the recorded injection device's name into buf (IF_NAMESIZE bytes
+ * fit any); -ENOENT when load made none. */
+int replicast_inject_name(struct replicast *rc, char *buf, size_t len);
 
 /* Calls fn for each device the replicator is attached to; stops at fn != 0. */
 int replicast_foreach_attachment(struct replicast *rc,

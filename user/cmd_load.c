@@ -10,16 +10,49 @@
 
 static const char load_usage[] =
 	"Usage: replicast load --dev IFNAME [--dev IFNAME ...] [--max-groups N] [--max-subs N]\n"
-	"                      [--pin-path DIR]\n"
+	"                      [--inject-dev NAME | --no-inject] [--pin-path DIR]\n"
 	"\n"
 	"Loads the replicator (or reuses the one pinned at DIR) and attaches it to the\n"
 	"clsact ingress of each IFNAME: packets arriving there for a group are fanned out.\n"
-	"Running it again is safe; new --dev names are attached too.\n"
+	"It also creates the injection veth pair NAME and NAME" REPLICAST_INJECT_PEER_SUFFIX
+	", the way in for\n"
+	"'replicast send' and the library's sender (AF_XDP), with the replicator on the\n"
+	"ingress of NAME" REPLICAST_INJECT_PEER_SUFFIX ". Running it again is safe; new --dev names are attached too.\n"
 	"\n"
-	"  --dev IFNAME      device to attach to (repeatable)\n"
+	"  --dev IFNAME      device to attach to (repeatable; may be left out when\n"
+	"                    --inject-dev is given: a host that only sends)\n"
 	"  --max-groups N    group capacity, fixed at first load (default 1024)\n"
 	"  --max-subs N      subscribers per group, fixed at first load (default 4096)\n"
+	"  --inject-dev NAME name of the injection pair (default " REPLICAST_DEFAULT_INJECT_DEV ")\n"
+	"  --no-inject       no injection pair: packets come in through --dev only\n"
 	"  --pin-path DIR    pin directory (default " REPLICAST_DEFAULT_PIN_PATH ")\n";
+
+static int add_inject(struct replicast *rc, const char *name)
+{
+	const char *n = name ? name : REPLICAST_DEFAULT_INJECT_DEV;
+	int err = replicast_inject_add(rc, name);
+
+	switch (err) {
+	case 0:
+		return EXIT_OK;
+	case -EEXIST:
+		return cli_error(EXIT_FAIL, "load: a device named %s or %s%s exists and is not "
+				 "replicast's; name the pair with --inject-dev NAME", n, n,
+				 REPLICAST_INJECT_PEER_SUFFIX);
+	case -EBUSY:
+		return cli_error(EXIT_FAIL, "load: an injection pair of another name is set up "
+				 "already; unload first to rename it");
+	case -ENAMETOOLONG:
+		return cli_error(EXIT_USAGE, "load: --inject-dev '%s' is too long: NAME%s must fit "
+				 "in %d characters", n, REPLICAST_INJECT_PEER_SUFFIX, IF_NAMESIZE - 1);
+	case -ENODEV:
+		return cli_error(EXIT_FAIL, "load: the injection pair %s was deleted by hand; "
+				 "run 'replicast unload', then load again", n);
+	default:
+		return cli_error(EXIT_FAIL, "load: creating the injection pair %s: %s", n,
+				 replicast_strerror(err));
+	}
+}
 
 int cmd_load(struct cli *cli, int argc, char **argv)
 {
@@ -27,12 +60,16 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ "max-groups", required_argument, NULL, 'g' },
 		{ "max-subs", required_argument, NULL, 's' },
+		{ "inject-dev", required_argument, NULL, 'i' },
+		{ "no-inject", no_argument, NULL, 'n' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct replicast_opts opts = { .sz = sizeof(opts), .log = cli_log };
 	char verifier_log[4096] = "";
 	const char *devs[MAX_DEVS];
+	const char *inject_dev = NULL;
+	bool inject = true;
 	struct replicast *rc;
 	int ndevs = 0, c, i, err, ret;
 
@@ -52,6 +89,12 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 			if (cli_parse_u32(optarg, "--max-subs", &opts.max_subs))
 				return EXIT_USAGE;
 			break;
+		case 'i':
+			inject_dev = optarg;
+			break;
+		case 'n':
+			inject = false;
+			break;
 		default:
 			ret = cli_common_option(cli, c, load_usage);
 			if (ret)
@@ -60,9 +103,12 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_error(EXIT_USAGE, "load: unexpected argument '%s'", argv[optind]);
-	if (ndevs == 0) {
+	if (!inject && inject_dev)
+		return cli_error(EXIT_USAGE, "load: --inject-dev and --no-inject contradict");
+	if (ndevs == 0 && !inject_dev) {
 		fputs(load_usage, stderr);
-		return cli_error(EXIT_USAGE, "load: name at least one --dev IFNAME");
+		return cli_error(EXIT_USAGE, "load: name at least one --dev IFNAME "
+				 "(or --inject-dev NAME to load for senders only)");
 	}
 	if (cli_require_root())
 		return EXIT_FAIL;
@@ -94,6 +140,8 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 			break;
 		}
 	}
+	if (ret == EXIT_OK && inject)
+		ret = add_inject(rc, inject_dev);
 	replicast_close(rc);
 	return ret;
 }

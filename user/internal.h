@@ -13,6 +13,7 @@
 /* Names of the pins under the pin directory. */
 #define PIN_PROG		"replicate_prog"
 #define PIN_SUBS_DIR		"subscribers"	/* one pinned inner map per group */
+#define PIN_INJECT		"inject"	/* the injection veth pair, if any */
 
 /* tc filter identity: fixed, so a second load replaces rather than stacks. */
 #define RC_TC_HANDLE		0x5243		/* "RC" */
@@ -55,6 +56,50 @@ void rc_unlock(struct replicast *rc);
 
 /* Detaches from every recorded device (caller holds the lock). */
 int rc_detach_all(struct replicast *rc);
+
+/* Value of the pinned `inject` map (made by user space, read by user space
+ * only): the veth pair replicast_inject_add() created, for unload to remove. */
+struct inject_dev {
+	char ifname[16];		/* AF_XDP senders transmit here */
+	char peer[16];			/* the replicator listens on its ingress */
+	__u32 ifindex;
+	__u32 peer_ifindex;
+};
+
+/* Attaches to ifindex without a record in `attachments` (caller holds the
+ * lock): for the injection pair's peer, which unload deletes whole. */
+int rc_attach_unrecorded(struct replicast *rc, unsigned int ifindex);
+/* Deletes the recorded injection pair, if any (caller holds the lock). */
+int rc_inject_remove(struct replicast *rc);
+/* The ifindex of a veth's peer (IFLA_LINK); -ENODEV when it has none here. */
+int rc_link_peer(unsigned int ifindex, unsigned int *peer);
+
+/* Frames for the AF_XDP sender (lib_frame.c). A template holds one group's
+ * Ethernet, IP and UDP headers; a frame is the template, lengths, the payload
+ * and both checksums. */
+#define RC_FRAME_HDR_V4		(14 + 20 + 8)
+#define RC_FRAME_HDR_V6		(14 + 40 + 8)
+/* The replicator takes one off, as a router would; 64 is Linux's default. */
+#define RC_FRAME_TTL		64
+
+struct rc_frame_template {
+	__u8 hdr[RC_FRAME_HDR_V6];
+	__u16 hdr_len;
+	int family;
+	__u64 pseudo_sum;		/* pseudo-header without its length */
+};
+
+void rc_frame_template_init(struct rc_frame_template *t, const __u8 dst_mac[6],
+			    const __u8 src_mac[6], const struct replicast_endpoint *src,
+			    const struct replicast_endpoint *dst);
+/* Writes the frame carrying `payload` into buf; returns its length, or
+ * -EMSGSIZE when it would not fit in cap bytes or in one UDP datagram. */
+int rc_frame_build(const struct rc_frame_template *t, void *buf, size_t cap, const void *payload,
+		   size_t len, __u16 ip_id);
+/* One's complement sum of data added to sum, unfolded; rc_csum_fold() folds
+ * it and returns the complement, ready to store as is. */
+__u64 rc_csum_add(__u64 sum, const void *data, size_t len);
+__u16 rc_csum_fold(__u64 sum);
 
 /* Conversions between the public endpoint and the map key layouts. */
 void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct group_key *key);

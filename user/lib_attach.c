@@ -30,6 +30,13 @@ static int tc_filter_attach(int ifindex, int prog_fd, int *created_qdisc)
 	return err;
 }
 
+int rc_attach_unrecorded(struct replicast *rc, unsigned int ifindex)
+{
+	int created;
+
+	return tc_filter_attach((int)ifindex, rc->prog_fd, &created);
+}
+
 int replicast_attach(struct replicast *rc, const char *ifname)
 {
 	struct attachment att = {}, old;

@@ -453,6 +453,8 @@ int replicast_unload(struct replicast *rc)
 	if (err)
 		return err;
 	err = rc_detach_all(rc);
+	/* After the detach, so the peer's qdisc goes the way it came. */
+	err = rc_inject_remove(rc) ?: err;
 	err = remove_tree(rc->pin_path) ?: err;
 	rc_unlock(rc);
 	return err;

@@ -47,19 +47,22 @@ static __noinline void add_subscriber_counts(struct subscriber_counters *c,
 }
 
 /* `slots` is the group's inner map from sub_stats, or NULL when the group has
- * none (a group made by hand without counters still forwards). */
-static __always_inline void count_subscriber(void *slots, __u32 slot, __u32 bytes, int sent)
+ * none (a group made by hand without counters still forwards). This CPU's
+ * counters of `slot` sit at cpu * max_subs + slot. */
+static __always_inline void count_subscriber(void *slots, __u32 max_subs, __u32 slot,
+					     __u32 bytes, int sent)
 {
 	struct subscriber_counters delta = {
 		.packets = sent ? 1 : 0,
 		.bytes = sent ? bytes : 0,
 		.dropped = sent ? 0 : 1,
 	};
+	__u32 key = bpf_get_smp_processor_id() * max_subs + slot;
 	struct subscriber_counters *c;
 
 	if (!slots)
 		return;
-	c = bpf_map_lookup_elem(slots, &slot);
+	c = bpf_map_lookup_elem(slots, &key);
 	if (c)
 		add_subscriber_counts(c, &delta);
 }

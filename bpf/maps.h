@@ -52,9 +52,10 @@ struct {
 	__array(values, struct subscriber_array);	/* must be last */
 } group_subs SEC(".maps");
 
-/* Group id -> per-CPU counters of each subscriber slot. */
+/* Group id -> counters of each subscriber slot on each CPU (see struct
+ * subscriber_counters for the layout). */
 struct subscriber_counter_array {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, DEFAULT_MAX_SUBS);
 	__type(key, __u32);
 	__type(value, struct subscriber_counters);

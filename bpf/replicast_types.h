@@ -68,7 +68,11 @@ struct group_counters {
 	__u64 tx_bytes;
 };
 
-/* Per-CPU counters of one subscriber slot (inner map of sub_stats). */
+/* Counters of one subscriber slot on one CPU. The inner maps of sub_stats
+ * are plain arrays of config.nr_cpus * config.max_subs of these, indexed by
+ * cpu * max_subs + slot: per-CPU without the per-CPU allocator, which takes
+ * tens of milliseconds to make a 4,096-slot map and would make group
+ * creation slow. Each CPU writes only its own run of slots. */
 struct subscriber_counters {
 	__u64 packets;
 	__u64 bytes;
@@ -114,8 +118,9 @@ struct config {
 	__u32 max_groups;
 	__u32 max_subs;
 	__u32 layout_version;
+	__u32 nr_cpus;		/* possible CPUs the sub_stats inner maps are sized for */
 };
 
-#define RC_LAYOUT_VERSION 1
+#define RC_LAYOUT_VERSION 2
 
 #endif /* REPLICAST_TYPES_H */

@@ -19,6 +19,7 @@ struct fanout_ctx {
 	void *slot_stats;		/* the group's inner map of sub_stats, or NULL */
 	struct packet pkt;
 	struct copy_headers cur;	/* what the skb carries now */
+	__u32 max_subs;
 	__u32 sent;
 };
 
@@ -82,7 +83,7 @@ static int fanout_one(__u32 slot, void *data)
 		return 0;
 	if (sub->family != ctx->pkt.key.family) {
 		count_drop(DROP_FAMILY_MISMATCH);
-		count_subscriber(ctx->slot_stats, slot, 0, 0);
+		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, 0, 0);
 		return 0;
 	}
 
@@ -91,24 +92,24 @@ static int fanout_one(__u32 slot, void *data)
 	next.saddr = (sub->flags & SUB_F_KEEP_SOURCE) ? ctx->pkt.saddr : sub->source;
 	ifindex = resolve_next_hop(ctx, sub, &next);
 	if (!ifindex) {
-		count_subscriber(ctx->slot_stats, slot, 0, 0);
+		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, 0, 0);
 		return 0;
 	}
 	if (rewrite_copy(ctx->skb, &ctx->pkt, &ctx->cur, &next)) {
 		/* The skb may now carry a mix of two subscribers' headers:
 		 * sending anything more from it could misdeliver. */
 		count_drop(DROP_REWRITE_FAILED);
-		count_subscriber(ctx->slot_stats, slot, 0, 0);
+		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, 0, 0);
 		return 1;
 	}
 	ctx->cur = next;
 	if (bpf_clone_redirect(ctx->skb, ifindex, 0)) {
 		count_drop(DROP_REDIRECT_FAILED);
-		count_subscriber(ctx->slot_stats, slot, 0, 0);
+		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, 0, 0);
 		return 0;
 	}
 	ctx->sent++;
-	count_subscriber(ctx->slot_stats, slot, ctx->skb->len, 1);
+	count_subscriber(ctx->slot_stats, ctx->max_subs, slot, ctx->skb->len, 1);
 	return 0;
 }
 
@@ -180,6 +181,7 @@ int replicate(struct __sk_buff *skb)
 	if (max_subs > MAX_LOOP_ITERATIONS)
 		max_subs = MAX_LOOP_ITERATIONS;
 
+	ctx.max_subs = max_subs;
 	ctx.skb = skb;
 	copy_headers_init(&ctx.cur, &ctx.pkt);
 	bpf_loop(max_subs, fanout_one, &ctx, 0);

@@ -51,8 +51,11 @@ run_build() {
 	local b=$1
 	[ -x "$b/replicast" ] || { echo "tests/run.sh: $b is not built" >&2; failed=$((failed + 1)); return; }
 	suite "$b unit: addresses" "$b/tests/test_addr"
+	[ "$b" = build ] && suite "$b tools: sender and receiver self-test" env RC_BIN="$b/tests" tests/tools/selftest.sh
 	suite "$b unit: routes and neighbours" tests/unit/test_route.sh "$b/tests/test_route"
-	suite "$b program: crafted packets" in_scratch_netns "$b/tests/test_prog" "/sys/fs/bpf/rcut$$"
+	# The capacity part (4,096 subscribers, 1,024 groups) only once.
+	suite "$b program: crafted packets" in_scratch_netns "$b/tests/test_prog" "/sys/fs/bpf/rcut$$" \
+		$([ "$b" = build ] && echo capacity)
 	rm -rf "/sys/fs/bpf/rcut$$"	# what a failed run may have left pinned
 	for t in tests/e2e/test_*.sh; do
 		[ -e "$t" ] || continue

@@ -114,6 +114,9 @@ int rc_inner_map_fd(int outer_fd, __u32 id);
 /* Creates a group's subscriber array or counter array, typed with BTF. */
 int rc_create_subs_map(struct replicast *rc);
 int rc_create_sub_counters_map(struct replicast *rc);
+/* A subscriber slot's counters, summed over CPUs; and reset to zero. */
+int rc_sub_counters_read(struct replicast *rc, int fd, __u32 slot, struct subscriber_counters *out);
+int rc_sub_counters_zero(struct replicast *rc, int fd, __u32 slot);
 /* Sums one per-CPU value of `size` bytes made of __u64 fields into out. */
 int rc_percpu_sum(struct replicast *rc, int map_fd, __u32 key, __u64 *out, size_t size);
 /* Writes zeros on every CPU for `key`. */

@@ -24,7 +24,7 @@ static void fill_sub_info(struct replicast *rc, const struct subscriber *s, __u3
 	info->enabled = s->state == SUB_ON;
 	info->slot = slot;
 	if (stats_fd >= 0)
-		rc_percpu_sum(rc, stats_fd, slot, (__u64 *)&c, sizeof(c));
+		rc_sub_counters_read(rc, stats_fd, slot, &c);
 	info->sent.packets = c.packets;
 	info->sent.bytes = c.bytes;
 	info->dropped = c.dropped;

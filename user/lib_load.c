@@ -284,7 +284,7 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
 	char *log = NULL;
 	__u32 zero = 0;
 	size_t i;
-	int err;
+	int err, ncpus;
 
 	if (opts && opts->sz >= offsetof(struct replicast_opts, max_subs) + sizeof(uint32_t)) {
 		if (opts->max_groups)
@@ -296,6 +296,9 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
 	 * per group one packet would hold a CPU for too long anyway. */
 	if (max_groups > (1U << 20) || max_subs > (1U << 20))
 		return -E2BIG;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
 
 	log = calloc(1, log_size);
 	if (!log)
@@ -315,8 +318,8 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
 	outer[1] = skel->maps.sub_stats;
 	templates[0] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rc_subs_tmpl", sizeof(__u32),
 				      sizeof(struct subscriber), max_subs, NULL);
-	templates[1] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "rc_ctrs_tmpl", sizeof(__u32),
-				      sizeof(struct subscriber_counters), max_subs, NULL);
+	templates[1] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rc_ctrs_tmpl", sizeof(__u32),
+				      sizeof(struct subscriber_counters), max_subs * ncpus, NULL);
 	for (i = 0; i < 2; i++) {
 		if (templates[i] < 0) {
 			err = -errno;
@@ -339,6 +342,7 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
 	}
 	cfg.max_groups = max_groups;
 	cfg.max_subs = max_subs;
+	cfg.nr_cpus = ncpus;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY)) {
 		err = -errno;
 		goto out_destroy;

@@ -20,8 +20,8 @@ int rc_inner_map_fd(int outer_fd, __u32 id)
 	return fd < 0 ? -errno : fd;
 }
 
-static int create_inner(struct replicast *rc, enum bpf_map_type type, const char *name,
-			__u32 value_size, __u32 value_type_id)
+static int create_inner(struct replicast *rc, const char *name, __u32 value_size,
+			__u32 max_entries, __u32 value_type_id)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts);
 	int fd;
@@ -31,20 +31,51 @@ static int create_inner(struct replicast *rc, enum bpf_map_type type, const char
 		opts.btf_key_type_id = rc->btf_u32_id;
 		opts.btf_value_type_id = value_type_id;
 	}
-	fd = bpf_map_create(type, name, sizeof(__u32), value_size, rc->cfg.max_subs, &opts);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), value_size, max_entries, &opts);
 	return fd < 0 ? -errno : fd;
 }
 
 int rc_create_subs_map(struct replicast *rc)
 {
-	return create_inner(rc, BPF_MAP_TYPE_ARRAY, "rc_subscribers", sizeof(struct subscriber),
+	return create_inner(rc, "rc_subscribers", sizeof(struct subscriber), rc->cfg.max_subs,
 			    rc->btf_subscriber_id);
 }
 
 int rc_create_sub_counters_map(struct replicast *rc)
 {
-	return create_inner(rc, BPF_MAP_TYPE_PERCPU_ARRAY, "rc_sub_counters",
-			    sizeof(struct subscriber_counters), rc->btf_sub_counters_id);
+	return create_inner(rc, "rc_sub_counters", sizeof(struct subscriber_counters),
+			    rc->cfg.max_subs * rc->cfg.nr_cpus, rc->btf_sub_counters_id);
+}
+
+/* A slot's counters are one entry per CPU, max_subs apart. */
+int rc_sub_counters_read(struct replicast *rc, int fd, __u32 slot, struct subscriber_counters *out)
+{
+	struct subscriber_counters c;
+	__u32 cpu, key;
+
+	memset(out, 0, sizeof(*out));
+	for (cpu = 0; cpu < rc->cfg.nr_cpus; cpu++) {
+		key = cpu * rc->cfg.max_subs + slot;
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			return -errno;
+		out->packets += c.packets;
+		out->bytes += c.bytes;
+		out->dropped += c.dropped;
+	}
+	return 0;
+}
+
+int rc_sub_counters_zero(struct replicast *rc, int fd, __u32 slot)
+{
+	struct subscriber_counters zero = {};
+	__u32 cpu, key;
+
+	for (cpu = 0; cpu < rc->cfg.nr_cpus; cpu++) {
+		key = cpu * rc->cfg.max_subs + slot;
+		if (bpf_map_update_elem(fd, &key, &zero, BPF_ANY))
+			return -errno;
+	}
+	return 0;
 }
 
 /* Per-CPU values come back as one 8-byte-aligned copy per possible CPU. */

@@ -3,6 +3,7 @@
  * steps, data with state OFF, then state ON, so a packet walking the array
  * meanwhile sees the old subscriber, no subscriber, or the new one whole. */
 #include <errno.h>
+#include <stdbool.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,13 +15,18 @@
 
 #define DEFAULT_RESOLVE_TIMEOUT_MS 1000
 
-/* Reads the group's whole subscriber array in one batch where the kernel
- * allows it. Returns the number of slots in use (up to the first EMPTY). */
+/* Slots read per batch: a group's slots in use end at its first EMPTY one,
+ * so reading in chunks keeps an add to a small group cheap. */
+#define SLOT_CHUNK 256
+
+/* Reads the group's slots in use (up to the first EMPTY one) into *out,
+ * an array of max_subs entries. Returns how many are in use. */
 int rc_read_slots(struct replicast *rc, int subs_fd, struct subscriber **out)
 {
-	__u32 max = rc->cfg.max_subs, count = max, out_batch, i, used;
+	__u32 max = rc->cfg.max_subs, next = 0, count, token = 0, i;
 	struct subscriber *slots = calloc(max, sizeof(*slots));
-	__u32 *keys = calloc(max, sizeof(*keys));
+	__u32 *keys = calloc(SLOT_CHUNK, sizeof(*keys));
+	bool batch = true;
 	int err = 0;
 
 	*out = NULL;
@@ -28,23 +34,40 @@ int rc_read_slots(struct replicast *rc, int subs_fd, struct subscriber **out)
 		err = -ENOMEM;
 		goto fail;
 	}
-	if (bpf_map_lookup_batch(subs_fd, NULL, &out_batch, keys, slots, &count, NULL) &&
-	    errno != ENOENT) {
-		/* No batch support: one lookup per slot, stopping at the end. */
-		for (i = 0; i < max; i++) {
-			if (bpf_map_lookup_elem(subs_fd, &i, &slots[i])) {
+	while (next < max) {
+		count = max - next < SLOT_CHUNK ? max - next : SLOT_CHUNK;
+		/* The batch starts after in_batch, the last key of the one before. */
+		if (batch && bpf_map_lookup_batch(subs_fd, next ? &token : NULL, &token, keys,
+						  &slots[next], &count, NULL) &&
+		    errno != ENOENT) {
+			/* 524 is the kernel's ENOTSUPP, which leaks to user space here. */
+			if (errno != EINVAL && errno != 524 && errno != EOPNOTSUPP) {
 				err = -errno;
 				goto fail;
 			}
-			if (slots[i].state == SUB_EMPTY)
-				break;
+			batch = false;	/* kernel without batch ops: one by one */
 		}
+		if (!batch) {
+			count = 1;
+			if (bpf_map_lookup_elem(subs_fd, &next, &slots[next])) {
+				err = -errno;
+				goto fail;
+			}
+		}
+		for (i = next; i < next + count; i++) {
+			if (slots[i].state == SUB_EMPTY) {
+				free(keys);
+				*out = slots;
+				return (int)i;
+			}
+		}
+		next += count;
+		if (!count)
+			break;
 	}
-	for (used = 0; used < max && slots[used].state != SUB_EMPTY; used++)
-		;
 	free(keys);
 	*out = slots;
-	return (int)used;
+	return (int)next;
 fail:
 	free(keys);
 	free(slots);
@@ -193,7 +216,7 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 	/* A reused slot starts its counters from zero. */
 	stats_fd = rc_inner_map_fd(rc->sub_stats_fd, grp.id);
 	if (stats_fd >= 0)
-		rc_percpu_zero(rc, stats_fd, slot, sizeof(struct subscriber_counters));
+		rc_sub_counters_zero(rc, stats_fd, slot);
 	s.state = SUB_ON;
 	if (bpf_map_update_elem(subs_fd, &slot, &s, BPF_ANY))
 		err = -errno;

@@ -58,7 +58,7 @@ static uint64_t drops(const char *reason)
  * checked as captured: delivery into real sockets is the end-to-end tests'
  * job (a BPF_PROG_TEST_RUN skb carries a scratch socket that its clones
  * take along, so the stack hands them to no local socket). */
-static int capture_open(void)
+static int capture_open(int keep_outgoing)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
 				   .sll_ifindex = (int)if_nametoindex("lo") };
@@ -70,7 +70,8 @@ static int capture_open(void)
 		exit(1);
 	}
 	/* Loopback shows each frame twice, leaving and arriving: keep one. */
-	setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	if (!keep_outgoing)
+		setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
 }
@@ -116,7 +117,7 @@ static void check_copy(int cap, const uint8_t *orig, size_t len, int family, con
 
 static void test_replicates_v4(void)
 {
-	int cap = capture_open();
+	int cap = capture_open(0);
 	FRAME(frame, 256);
 	uint8_t out[2048];
 	size_t len = build_udp_frame(frame, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 100);
@@ -133,7 +134,7 @@ static void test_replicates_v4(void)
 
 static void test_replicates_v6(void)
 {
-	int cap = capture_open();
+	int cap = capture_open(0);
 	FRAME(frame, 512);
 	size_t len = build_udp_frame(frame, AF_INET6, "fd09::9", SPORT, "fd09::1", 5000, 333);
 
@@ -273,16 +274,71 @@ static void test_malformed(void)
 	CHECK_EQ(TC_ACT_OK, run(f, len, NULL, NULL), "fragment to a non-group address passes");
 }
 
+/* The capacities the program promises at their defaults: a group of 4,096
+ * subscribers gets 4,096 copies of one packet, and 1,024 groups fit. */
+static void test_capacity(void)
+{
+	static const uint8_t zero_mac[6];
+	struct replicast_sub_opts opts = { .sz = sizeof(opts), .ifname = "lo", .mac = zero_mac };
+	struct replicast_group_info *groups;
+	struct replicast_endpoint g, d;
+	int cap = capture_open(1), rcvbuf = 64 << 20, added = 0, copies = 0, i, err;
+	struct sockaddr_ll from;
+	socklen_t fromlen = sizeof(from);
+	FRAME(frame, 256);
+	uint8_t buf[256];
+	size_t len, n;
+
+	setsockopt(cap, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+	replicast_endpoint_parse("10.9.0.200:5000", &g);
+	CHECK(!replicast_group_add(rc, &g), "group add 10.9.0.200:5000");
+	d = g;
+	inet_pton(AF_INET, "127.0.0.1", &d.addr.v4);
+	for (i = 0; i < (int)replicast_max_subs(rc); i++) {
+		d.port = (uint16_t)(10000 + i);
+		if (replicast_sub_add(rc, &g, &d, &opts) == 0)
+			added++;
+	}
+	CHECK_EQ(REPLICAST_DEFAULT_MAX_SUBS, added, "a group takes 4096 subscribers");
+	d.port = 9999;
+	CHECK_EQ(-ENOSPC, replicast_sub_add(rc, &g, &d, &opts), "the 4097th is refused: full");
+	len = build_udp_frame(frame, AF_INET, "10.9.0.9", SPORT, "10.9.0.200", 5000, 64);
+	CHECK_EQ(TC_ACT_SHOT, run(frame, len, NULL, NULL), "one packet to 4096 subscribers");
+	/* Counted as they leave: loopback's receive backlog holds only
+	 * net.core.netdev_max_backlog (1,000) of one burst. */
+	while (recvfrom(cap, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+			&fromlen) > 0)
+		copies += from.sll_pkttype == PACKET_OUTGOING;
+	CHECK_EQ(REPLICAST_DEFAULT_MAX_SUBS, copies, "4096 copies left on the wire");
+	close(cap);
+	CHECK(!replicast_groups_read(rc, &groups, &n), "read groups");
+	for (i = 0; i < (int)n; i++)
+		if (groups[i].group.addr.v4.s_addr == g.addr.v4.s_addr)
+			CHECK_EQ(REPLICAST_DEFAULT_MAX_SUBS, groups[i].sent.packets, "group counted 4096");
+	replicast_groups_free(groups, n);
+
+	/* Fill the group table: the groups made so far count against it. */
+	for (i = 0, err = 0; !err && i < 2 * REPLICAST_DEFAULT_MAX_GROUPS; i++) {
+		g.addr.v4.s_addr = htonl(0x0a0a0000 + i);
+		err = replicast_group_add(rc, &g);
+	}
+	CHECK_EQ(-ENOSPC, err, "the group table ends full");
+	CHECK(!replicast_groups_read(rc, &groups, &n), "read groups");
+	CHECK_EQ(REPLICAST_DEFAULT_MAX_GROUPS, n, "1024 groups fit");
+	replicast_groups_free(groups, n);
+}
+
 int main(int argc, char **argv)
 {
-	struct replicast_opts opts = { .sz = sizeof(opts), .max_subs = 64 };
+	struct replicast_opts opts = { .sz = sizeof(opts) };
 	struct replicast_endpoint g;
 	char path[512];
 	struct stat st;
 	int err;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s PIN_DIR (root, inside a scratch netns)\n", argv[0]);
+	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "capacity"))) {
+		fprintf(stderr, "usage: %s PIN_DIR [capacity]  (root, inside a scratch netns)\n",
+			argv[0]);
 		return 2;
 	}
 	opts.pin_path = argv[1];
@@ -303,6 +359,10 @@ int main(int argc, char **argv)
 	test_counters();
 	test_passes_unchanged();
 	test_malformed();
+	/* Filling 1,024 groups takes ~25 s: every group add waits out two RCU
+	 * grace periods (see README, "Changing subscribers"). */
+	if (argc == 3)
+		test_capacity();
 
 	CHECK(!replicast_unload(rc), "unload");
 	CHECK(stat(argv[1], &st) && errno == ENOENT, "unload removed %s", argv[1]);

@@ -136,6 +136,20 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 int replicast_sub_del(struct replicast *rc, const struct replicast_endpoint *group,
 		      const struct replicast_endpoint *dest);
 
+/* One subscriber of a whole set, for replicast_group_set_subs(). */
+struct replicast_sub_entry {
+	struct replicast_endpoint dest;
+	struct replicast_sub_opts opts;	/* opts.sz may be 0: all defaults */
+};
+
+/* Makes the group's subscribers exactly `entries`, switching the whole set
+ * at once: every packet goes to the old set or the new one, never to a mix.
+ * Subscribers in both sets keep their counters. Costs a map creation and an
+ * RCU grace period (see README). -EEXIST for a DEST listed twice, -ENOSPC
+ * for more than max_subs, and sub_add's errors. */
+int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoint *group,
+			     const struct replicast_sub_entry *entries, size_t n);
+
 struct replicast_counters {
 	uint64_t packets;
 	uint64_t bytes;

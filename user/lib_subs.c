@@ -273,3 +273,169 @@ out:
 	rc_unlock(rc);
 	return err;
 }
+
+/* Whole-set replacement: the new set is written into a fresh inner map and
+ * swapped in with one update of group_subs, so each packet sees the old set
+ * or the new one. Subscribers in both sets keep their slots (and counters). */
+static int place_subscribers(struct replicast *rc, const struct subscriber *old, int used,
+			     struct subscriber *next, __u32 *hwm, int *fresh)
+{
+	__u32 max = rc->cfg.max_subs, i, j, free_slot = 0;
+	struct subscriber *placed = calloc(max, sizeof(*placed));
+	int err = 0;
+
+	if (!placed)
+		return -ENOMEM;
+	*hwm = 0;
+	/* Pass 1: members of both sets stay where they were. */
+	for (i = 0; i < max && next[i].state; i++) {
+		fresh[i] = 1;
+		for (j = 0; j < (__u32)used; j++) {
+			if (old[j].state == SUB_ON && old[j].family == next[i].family &&
+			    old[j].port == next[i].port && !memcmp(&old[j].addr, &next[i].addr,
+								   sizeof(old[j].addr))) {
+				placed[j] = next[i];
+				fresh[i] = 0;
+				if (j + 1 > *hwm)
+					*hwm = j + 1;
+				break;
+			}
+		}
+	}
+	/* Pass 2: newcomers take the lowest free slots. */
+	for (i = 0; i < max && next[i].state; i++) {
+		if (!fresh[i])
+			continue;
+		while (free_slot < max && placed[free_slot].state)
+			free_slot++;
+		if (free_slot >= max) {
+			err = -ENOSPC;
+			goto out;
+		}
+		placed[free_slot] = next[i];
+		fresh[i] = (int)free_slot + 1;	/* remember where, for the counters */
+		if (free_slot + 1 > *hwm)
+			*hwm = free_slot + 1;
+	}
+	/* Holes below the high-water mark must not end the walk: OFF, not EMPTY. */
+	for (i = 0; i < *hwm; i++)
+		if (!placed[i].state)
+			placed[i].state = SUB_OFF;
+	memcpy(next, placed, max * sizeof(*placed));
+out:
+	free(placed);
+	return err;
+}
+
+int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoint *group,
+			     const struct replicast_sub_entry *entries, size_t n)
+{
+	struct subscriber *next = NULL, *old = NULL;
+	int subs_fd = -1, new_fd = -1, stats_fd = -1, used, err = 0, *fresh = NULL;
+	char pin[PATH_MAX], tmp[PATH_MAX + 8];
+	struct group_key key;
+	struct group grp;
+	__u32 hwm, i, j;
+
+	if (!group || (n && !entries))
+		return -EINVAL;
+	if (n > rc->cfg.max_subs)
+		return -ENOSPC;
+	next = calloc(rc->cfg.max_subs, sizeof(*next));
+	fresh = calloc(rc->cfg.max_subs, sizeof(*fresh));
+	if (!next || !fresh) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	/* Resolve every newcomer before taking the lock, as sub_add does. */
+	for (i = 0; i < n; i++) {
+		const struct replicast_endpoint *dest = &entries[i].dest;
+
+		if ((dest->family != AF_INET && dest->family != AF_INET6) || !dest->port) {
+			err = -EINVAL;
+			goto out_free;
+		}
+		if (dest->family != group->family) {
+			err = -EAFNOSUPPORT;
+			goto out_free;
+		}
+		rc_endpoint_to_key(dest, &key);
+		for (j = 0; j < i; j++) {
+			if (next[j].family == key.family && next[j].port == key.port &&
+			    !memcmp(&next[j].addr, &key.addr, sizeof(key.addr))) {
+				err = -EEXIST;
+				goto out_free;
+			}
+		}
+		next[i].family = key.family;
+		next[i].port = key.port;
+		next[i].addr = key.addr;
+		err = resolve_subscriber(rc, dest, entries[i].opts.sz ? &entries[i].opts : NULL,
+					 &next[i]);
+		if (err)
+			goto out_free;
+		next[i].state = SUB_ON;
+	}
+
+	err = rc_lock(rc);
+	if (err)
+		goto out_free;
+	err = rc_group_find(rc, group, &grp);
+	if (err)
+		goto out;
+	subs_fd = rc_inner_map_fd(rc->group_subs_fd, grp.id);
+	if (subs_fd < 0) {
+		err = subs_fd;
+		goto out;
+	}
+	used = rc_read_slots(rc, subs_fd, &old);
+	if (used < 0) {
+		err = used;
+		goto out;
+	}
+	err = place_subscribers(rc, old, used, next, &hwm, fresh);
+	if (err)
+		goto out;
+	new_fd = rc_create_subs_map(rc);
+	if (new_fd < 0) {
+		err = new_fd;
+		goto out;
+	}
+	for (i = 0; i < hwm; i++) {
+		if (bpf_map_update_elem(new_fd, &i, &next[i], BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+	/* Newcomers' slots start their counters at zero before anyone sees them. */
+	stats_fd = rc_inner_map_fd(rc->sub_stats_fd, grp.id);
+	for (i = 0; i < n && stats_fd >= 0; i++)
+		if (fresh[i])
+			rc_sub_counters_zero(rc, stats_fd, (__u32)fresh[i] - 1);
+	if (bpf_map_update_elem(rc->group_subs_fd, &grp.id, &new_fd, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	/* Re-pin under the group's name: pin beside, then rename over (atomic). */
+	if (!rc_subs_pin_path(rc, group, pin, sizeof(pin))) {
+		snprintf(tmp, sizeof(tmp), "%s-new", pin);
+		unlink(tmp);
+		if (bpf_obj_pin(new_fd, tmp) || rename(tmp, pin)) {
+			rc_log(rc, REPLICAST_LOG_WARN, "re-pinning %s failed: %s", pin, strerror(errno));
+			unlink(tmp);
+		}
+	}
+out:
+	rc_unlock(rc);
+out_free:
+	free(old);
+	free(next);
+	free(fresh);
+	if (subs_fd >= 0)
+		close(subs_fd);
+	if (new_fd >= 0)
+		close(new_fd);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	return err;
+}

@@ -274,6 +274,71 @@ static void test_malformed(void)
 	CHECK_EQ(TC_ACT_OK, run(f, len, NULL, NULL), "fragment to a non-group address passes");
 }
 
+/* The destination ports of the copies one packet makes, in slot order. */
+static int copy_ports(const uint8_t *frame, size_t len, uint16_t *ports, int max)
+{
+	int cap = capture_open(0), n = 0;
+	FRAME(f, 2048);
+
+	if (run(frame, len, NULL, NULL) != TC_ACT_SHOT)
+		return -1;
+	while (n < max && recv(cap, f, 2048, MSG_DONTWAIT) == (ssize_t)len)
+		ports[n++] = ntohs(((const struct udphdr *)(f + L4_OFF_V4))->dest);
+	close(cap);
+	return n;
+}
+
+/* A whole-set replacement: afterwards exactly the new set gets copies, and
+ * the subscribers in both sets keep their slots and counters. */
+static void test_set_subs(void)
+{
+	static const uint8_t zero_mac[6];
+	struct replicast_sub_entry set[3];
+	struct replicast_group_info *groups;
+	struct replicast_endpoint g;
+	uint16_t ports[8];
+	FRAME(frame, 256);
+	size_t len, n, i;
+	int k;
+
+	replicast_endpoint_parse("10.9.0.2:5000", &g);
+	CHECK(!replicast_group_add(rc, &g), "group add 10.9.0.2:5000");
+	for (k = 0; k < 3; k++) {
+		memset(&set[k], 0, sizeof(set[k]));
+		replicast_endpoint_parse("127.0.0.1:8000", &set[k].dest);
+		set[k].dest.port = (uint16_t)(8001 + k);
+		set[k].opts.sz = sizeof(set[k].opts);
+		set[k].opts.ifname = "lo";
+		set[k].opts.mac = zero_mac;
+	}
+	CHECK_EQ(0, replicast_group_set_subs(rc, &g, set, 3), "set {8001, 8002, 8003}");
+	len = build_udp_frame(frame, AF_INET, "10.9.0.9", SPORT, "10.9.0.2", 5000, 40);
+	k = copy_ports(frame, len, ports, 8);
+	CHECK(k == 3 && ports[0] == 8001 && ports[1] == 8002 && ports[2] == 8003,
+	      "copies to 8001, 8002, 8003 (got %d)", k);
+	set[0].dest.port = 8004;	/* {8004, 8002, 8003}: 8001 leaves, 8004 joins */
+	CHECK_EQ(0, replicast_group_set_subs(rc, &g, set, 3), "set {8004, 8002, 8003}");
+	k = copy_ports(frame, len, ports, 8);
+	CHECK(k == 3 && ports[0] == 8004 && ports[1] == 8002 && ports[2] == 8003,
+	      "copies to 8004 (in 8001's old slot), 8002, 8003 (got %d)", k);
+	set[1] = set[2];
+	CHECK_EQ(-EEXIST, replicast_group_set_subs(rc, &g, set, 3), "a DEST twice is refused");
+	CHECK_EQ(0, replicast_group_set_subs(rc, &g, set + 2, 1), "set {8003}");
+	k = copy_ports(frame, len, ports, 8);
+	CHECK(k == 1 && ports[0] == 8003, "copies to 8003 only (got %d)", k);
+	CHECK(!replicast_groups_read(rc, &groups, &n), "read groups");
+	for (i = 0; i < n; i++) {
+		if (groups[i].group.addr.v4.s_addr != g.addr.v4.s_addr)
+			continue;
+		CHECK(groups[i].nsubs == 1 && groups[i].subs[0].sent.packets == 3,
+		      "8003 kept its counter across the swaps (3 packets)");
+	}
+	replicast_groups_free(groups, n);
+	CHECK_EQ(0, replicast_group_set_subs(rc, &g, NULL, 0), "set {}");
+	CHECK_EQ(0, copy_ports(frame, len, ports, 8), "no copies from an empty set");
+	CHECK(!replicast_group_del(rc, &g), "group del");
+}
+
 /* The capacities the program promises at their defaults: a group of 4,096
  * subscribers gets 4,096 copies of one packet, and 1,024 groups fit. */
 static void test_capacity(void)
@@ -359,6 +424,7 @@ int main(int argc, char **argv)
 	test_counters();
 	test_passes_unchanged();
 	test_malformed();
+	test_set_subs();
 	/* Filling 1,024 groups takes ~25 s: every group add waits out two RCU
 	 * grace periods (see README, "Changing subscribers"). */
 	if (argc == 3)

@@ -24,6 +24,18 @@ static __always_inline void count_group_rx(__u32 gid, __u32 bytes)
 	}
 }
 
+static __always_inline void count_group_drop(__u32 gid, __u32 reason)
+{
+	struct group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
+
+	if (!c)
+		return;
+	if (reason == DROP_SOURCE_DENIED)
+		c->source_denied++;
+	else
+		c->rate_limited++;
+}
+
 static __always_inline void count_group_tx(__u32 gid, __u64 packets, __u64 bytes)
 {
 	struct group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);

@@ -10,6 +10,7 @@
 
 #define DEFAULT_MAX_GROUPS	1024
 #define DEFAULT_MAX_SUBS	4096
+#define DEFAULT_MAX_SOURCES	(16 * DEFAULT_MAX_GROUPS)
 
 /* Group destination -> group id and settings. No preallocation, so an update
  * publishes a fresh element under RCU and a reader never sees a half-written
@@ -68,6 +69,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct subscriber_counter_array);	/* must be last */
 } sub_stats SEC(".maps");
+
+/* Allowed sources per group (see struct source_key). No entry for a group:
+ * nothing from the network is fanned out for it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, DEFAULT_MAX_SOURCES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* LPM tries require it */
+	__type(key, struct source_key);
+	__type(value, struct source_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} group_sources SEC(".maps");
+
+/* Group id -> rate-limit state, shared by all CPUs (updated by CAS). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DEFAULT_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, struct group_rate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} group_rate SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

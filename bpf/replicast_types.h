@@ -26,10 +26,37 @@ struct group_key {
 	union rc_addr addr;
 };
 
-/* Value of the `groups` map. `id` indexes group_subs, group_stats and sub_stats. */
+/* Value of the `groups` map. `id` indexes group_subs, group_stats,
+ * sub_stats and group_rate. Limits of 0 mean none. */
 struct group {
 	__u32 id;
 	__u32 flags;
+	__u64 max_pps;		/* packets per second taken for fan-out */
+	__u64 max_bps;		/* bits per second taken for fan-out */
+};
+
+/* Key of the `group_sources` LPM trie: which sources may send to a group
+ * from the network. The trie matches leading bits, so the group id and the
+ * family come first and prefixlen is 64 + the address prefix length. */
+struct source_key {
+	__u32 prefixlen;
+	__u32 group_id;
+	__u8 family;
+	__u8 pad[3];
+	union rc_addr addr;
+};
+
+#define SOURCE_KEY_FIXED_BITS 64	/* group_id and family+pad in prefixlen */
+
+struct source_rule {
+	__u32 allow;		/* always 1: presence is the rule */
+};
+
+/* Rate-limit state of one group (`group_rate`): the theoretical arrival
+ * time of the next packet (GCRA), in ns, for the packet and the bit budget. */
+struct group_rate {
+	__u64 pkt_tat_ns;
+	__u64 bit_tat_ns;
 };
 
 /* A subscriber slot's state. Walking a group stops at the first EMPTY slot,
@@ -66,6 +93,8 @@ struct group_counters {
 	__u64 rx_bytes;
 	__u64 tx_packets;	/* copies sent, all subscribers together */
 	__u64 tx_bytes;
+	__u64 source_denied;	/* from a source the allow list does not cover */
+	__u64 rate_limited;	/* over max_pps or max_bps */
 };
 
 /* Counters of one subscriber slot on one CPU. The inner maps of sub_stats
@@ -100,6 +129,8 @@ enum drop_reason {
 	DROP_REWRITE_FAILED,	/* a header or checksum helper failed (per copy) */
 	DROP_FAMILY_MISMATCH,	/* subscriber's family differs from the group's (per copy) */
 	DROP_FORWARDING_OFF,	/* FIB lookup refused: forwarding is off on the device (per copy) */
+	DROP_SOURCE_DENIED,	/* from the network, source not in the group's allow list */
+	DROP_RATE_LIMITED,	/* over the group's max_pps / max_bps */
 	DROP_REASON_MAX,
 };
 
@@ -121,6 +152,6 @@ struct config {
 	__u32 nr_cpus;		/* possible CPUs the sub_stats inner maps are sized for */
 };
 
-#define RC_LAYOUT_VERSION 2
+#define RC_LAYOUT_VERSION 3
 
 #endif /* REPLICAST_TYPES_H */

@@ -9,6 +9,7 @@
 #include "parse.h"
 #include "rewrite.h"
 #include "counters.h"
+#include "policy.h"
 
 /* bpf_loop refuses more iterations than this (BPF_MAX_LOOPS in the kernel). */
 #define MAX_LOOP_ITERATIONS (1U << 23)
@@ -133,8 +134,10 @@ static __always_inline int reject(const struct packet *pkt, __u32 reason)
 	return TC_ACT_SHOT;
 }
 
-SEC("tc")
-int replicate(struct __sk_buff *skb)
+/* The whole path for one packet. from_network: it arrived on a device the
+ * operator attached, so its source must be allowed; packets from the local
+ * sender engines arrive on the injection device and are the operator's own. */
+static __always_inline int replicate_packet(struct __sk_buff *skb, const int from_network)
 {
 	struct fanout_ctx ctx = {};
 	__u32 zero = 0, max_subs, gid;
@@ -164,6 +167,16 @@ int replicate(struct __sk_buff *skb)
 	if (!grp)
 		return TC_ACT_OK;
 	gid = grp->id;
+	if (from_network && !source_allowed(gid, &ctx.pkt)) {
+		count_drop(DROP_SOURCE_DENIED);
+		count_group_drop(gid, DROP_SOURCE_DENIED);
+		return TC_ACT_SHOT;
+	}
+	if (!rate_allows(gid, grp, skb->len)) {
+		count_drop(DROP_RATE_LIMITED);
+		count_group_drop(gid, DROP_RATE_LIMITED);
+		return TC_ACT_SHOT;
+	}
 	count_group_rx(gid, skb->len);
 
 	if (rewrite_ttl(skb, &ctx.pkt)) {
@@ -188,6 +201,19 @@ int replicate(struct __sk_buff *skb)
 	count_group_tx(gid, ctx.sent, (__u64)ctx.sent * skb->len);
 	/* Every copy is out: the original has been replicated, not delivered. */
 	return TC_ACT_SHOT;
+}
+
+SEC("tc")
+int replicate(struct __sk_buff *skb)
+{
+	return replicate_packet(skb, 1);
+}
+
+/* Attached only to the injection device, where AF_XDP senders' frames arrive. */
+SEC("tc")
+int replicate_local(struct __sk_buff *skb)
+{
+	return replicate_packet(skb, 0);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

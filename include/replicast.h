@@ -136,6 +136,37 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 int replicast_sub_del(struct replicast *rc, const struct replicast_endpoint *group,
 		      const struct replicast_endpoint *dest);
 
+/* A source prefix: ADDR/LEN, or a bare ADDR for one host. */
+struct replicast_prefix {
+	int family;			/* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+	uint8_t len;
+};
+
+#define REPLICAST_PREFIX_STRLEN 50
+/* Returns 0 or -EINVAL (also for host bits set beyond LEN: 10.0.0.1/8). */
+int replicast_prefix_parse(const char *text, struct replicast_prefix *prefix);
+const char *replicast_prefix_format(const struct replicast_prefix *prefix, char *buf, size_t len);
+
+/* The allow list: packets that arrive from the network for GROUP are fanned
+ * out only when their source address is in one of the group's prefixes
+ * (none: nothing from the network). Packets from the local senders are
+ * always allowed. allow returns -EEXIST for a prefix already listed and
+ * -ENOSPC when the list is full; disallow -ESRCH for one not listed; both
+ * -EAFNOSUPPORT for a prefix of the other family. */
+int replicast_group_allow(struct replicast *rc, const struct replicast_endpoint *group,
+			  const struct replicast_prefix *prefix);
+int replicast_group_disallow(struct replicast *rc, const struct replicast_endpoint *group,
+			     const struct replicast_prefix *prefix);
+/* Caps what the group takes for fan-out, in packets and in bits per second
+ * (0: no cap). Packets over either are dropped and counted before any copy
+ * is made, whatever their source. */
+int replicast_group_set_limits(struct replicast *rc, const struct replicast_endpoint *group,
+			       uint64_t max_pps, uint64_t max_bps);
+
 /* One subscriber of a whole set, for replicast_group_set_subs(). */
 struct replicast_sub_entry {
 	struct replicast_endpoint dest;
@@ -173,6 +204,12 @@ struct replicast_group_info {
 	uint32_t id;
 	struct replicast_counters received;	/* packets taken for fan-out */
 	struct replicast_counters sent;	/* copies, all subscribers */
+	uint64_t source_denied;		/* packets from sources not allowed */
+	uint64_t rate_limited;		/* packets over max_pps / max_bps */
+	uint64_t max_pps;		/* 0: no limit */
+	uint64_t max_bps;
+	size_t nsources;
+	struct replicast_prefix *sources;	/* the allow list */
 	size_t nsubs;
 	struct replicast_sub_info *subs;
 };

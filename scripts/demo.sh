@@ -53,9 +53,9 @@ for ((i = 1; i <= N; i++)); do
 done
 
 RC="inns rcdemo-relay $BUILD/replicast --pin-path $PIN"
-echo "== replicast load --dev rcdemo-in; group add $GROUP; $N subscribers"
+echo "== replicast load --dev rcdemo-in; group add $GROUP --allow-source 10.77.0.1; $N subscribers"
 $RC load --dev rcdemo-in
-$RC group add $GROUP
+$RC group add $GROUP --allow-source 10.77.0.1	# sources are denied by default
 for ((i = 1; i <= N; i++)); do
 	$RC sub add $GROUP "10.77.$i.2:6000"
 done

@@ -105,8 +105,41 @@ static void print_sub_text(const struct replicast_sub_info *s, bool with_counter
 	       s->has_mac ? mac : "(neighbour table)");
 }
 
-static void print_groups(const struct replicast_group_info *groups, size_t n, bool json,
-			 bool with_counters)
+static void print_policy_json(const struct replicast_group_info *g)
+{
+	char p[REPLICAST_PREFIX_STRLEN];
+	size_t i;
+
+	printf(",\"allowed_sources\":[");
+	for (i = 0; i < g->nsources; i++) {
+		if (i)
+			putchar(',');
+		json_string(stdout, replicast_prefix_format(&g->sources[i], p, sizeof(p)));
+	}
+	printf("],\"max_pps\":%" PRIu64 ",\"max_bps\":%" PRIu64, g->max_pps, g->max_bps);
+}
+
+static void print_policy_text(const struct replicast_group_info *g)
+{
+	char p[REPLICAST_PREFIX_STRLEN];
+	size_t i;
+
+	printf("  allowed sources:");
+	for (i = 0; i < g->nsources; i++)
+		printf(" %s", replicast_prefix_format(&g->sources[i], p, sizeof(p)));
+	printf("%s\n", g->nsources ? "" : " none (only local senders)");
+	if (g->max_pps || g->max_bps) {
+		printf("  limits:");
+		if (g->max_pps)
+			printf(" %" PRIu64 " packets/s", g->max_pps);
+		if (g->max_bps)
+			printf(" %" PRIu64 " bits/s", g->max_bps);
+		putchar('\n');
+	}
+}
+
+void print_groups(const struct replicast_group_info *groups, size_t n, bool json,
+		  bool with_counters)
 {
 	char buf[REPLICAST_ENDPOINT_STRLEN];
 	size_t i, j;
@@ -121,9 +154,12 @@ static void print_groups(const struct replicast_group_info *groups, size_t n, bo
 			printf(",\"id\":%u", g->id);
 			if (with_counters)
 				printf(",\"received\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}"
-				       ",\"sent\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+				       ",\"sent\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}"
+				       ",\"source_denied\":%" PRIu64 ",\"rate_limited\":%" PRIu64,
 				       g->received.packets, g->received.bytes, g->sent.packets,
-				       g->sent.bytes);
+				       g->sent.bytes, g->source_denied, g->rate_limited);
+			else
+				print_policy_json(g);
 			printf(",\"subscribers\":[");
 			for (j = 0; j < g->nsubs; j++) {
 				if (j)
@@ -133,13 +169,18 @@ static void print_groups(const struct replicast_group_info *groups, size_t n, bo
 			printf("]}");
 			continue;
 		}
-		if (with_counters)
+		if (with_counters) {
 			printf("group %s: received %" PRIu64 " pkts %" PRIu64 " bytes, sent %" PRIu64
 			       " pkts %" PRIu64 " bytes\n", buf, g->received.packets,
 			       g->received.bytes, g->sent.packets, g->sent.bytes);
-		else
+			if (g->source_denied || g->rate_limited)
+				printf("  refused: %" PRIu64 " from sources not allowed, %" PRIu64
+				       " over the rate limit\n", g->source_denied, g->rate_limited);
+		} else {
 			printf("group %s (%zu subscriber%s)\n", buf, g->nsubs,
 			       g->nsubs == 1 ? "" : "s");
+			print_policy_text(g);
+		}
 		for (j = 0; j < g->nsubs; j++)
 			print_sub_text(&g->subs[j], with_counters);
 	}

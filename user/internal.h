@@ -12,6 +12,9 @@
 
 /* Names of the pins under the pin directory. */
 #define PIN_PROG		"replicate_prog"
+#define PIN_LOCAL_PROG		"replicate_local_prog"	/* on the injection device */
+/* Room in group_sources for each group, on average. */
+#define SOURCES_PER_GROUP	16
 #define PIN_SUBS_DIR		"subscribers"	/* one pinned inner map per group */
 #define PIN_INJECT		"inject"	/* the injection veth pair, if any */
 
@@ -23,6 +26,9 @@ struct replicast {
 	char pin_path[PATH_MAX];
 	int lock_fd;			/* flock()ed by writers */
 	int prog_fd;
+	int local_prog_fd;		/* trusts every source: local senders only */
+	int group_sources_fd;
+	int group_rate_fd;
 	int groups_fd;
 	int group_addrs_fd;
 	int group_subs_fd;
@@ -126,6 +132,11 @@ int rc_percpu_zero(struct replicast *rc, int map_fd, __u32 key, size_t size);
 int rc_read_slots(struct replicast *rc, int subs_fd, struct subscriber **slots);
 /* <pin>/<name>; -ENAMETOOLONG when it does not fit. */
 int rc_pin_file(const struct replicast *rc, const char *name, char *buf, size_t len);
+/* The allow list: every entry (caller frees *keys), a group id's removal,
+ * and the public form of an entry. */
+int rc_read_sources(struct replicast *rc, struct source_key **keys, size_t *n);
+int rc_purge_sources(struct replicast *rc, __u32 gid);
+void rc_key_to_prefix(const struct source_key *key, struct replicast_prefix *p);
 /* Pin path of a group's subscriber map: <pin>/subscribers/<GROUP>. */
 int rc_subs_pin_path(const struct replicast *rc, const struct replicast_endpoint *group,
 		     char *buf, size_t len);

@@ -137,6 +137,8 @@ static const char *const drop_reason_names[DROP_REASON_MAX] = {
 	[DROP_REWRITE_FAILED] = "rewrite_failed",
 	[DROP_FAMILY_MISMATCH] = "family_mismatch",
 	[DROP_FORWARDING_OFF] = "forwarding_off",
+	[DROP_SOURCE_DENIED] = "source_denied",
+	[DROP_RATE_LIMITED] = "rate_limited",
 };
 
 int replicast_drop_reason_count(void)

@@ -34,7 +34,10 @@ int rc_attach_unrecorded(struct replicast *rc, unsigned int ifindex)
 {
 	int created;
 
-	return tc_filter_attach((int)ifindex, rc->prog_fd, &created);
+	/* The injection device carries only the local senders' frames, which
+	 * are the operator's own: the program variant that skips the source
+	 * allow list. */
+	return tc_filter_attach((int)ifindex, rc->local_prog_fd, &created);
 }
 
 int replicast_attach(struct replicast *rc, const char *ifname)

@@ -106,7 +106,13 @@ int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *g
 		err = -errno;
 		goto out_unpin;
 	}
-	err = rc_percpu_zero(rc, rc->group_stats_fd, grp.id, sizeof(struct group_counters));
+	/* Nothing of an earlier holder of this id carries over. */
+	err = rc_purge_sources(rc, grp.id);
+	if (!err)
+		err = bpf_map_update_elem(rc->group_rate_fd, &grp.id, &(struct group_rate){ 0 },
+					  BPF_ANY) ? -errno : 0;
+	if (!err)
+		err = rc_percpu_zero(rc, rc->group_stats_fd, grp.id, sizeof(struct group_counters));
 	if (!err)
 		err = group_addr_ref(rc, group, +1);
 	if (err)
@@ -154,6 +160,7 @@ int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *g
 	}
 	bpf_map_delete_elem(rc->group_subs_fd, &grp.id);
 	bpf_map_delete_elem(rc->sub_stats_fd, &grp.id);
+	rc_purge_sources(rc, grp.id);
 	group_addr_ref(rc, group, -1);
 	if (!rc_subs_pin_path(rc, group, pin, sizeof(pin)))
 		unlink(pin);

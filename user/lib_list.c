@@ -63,6 +63,34 @@ out:
 	return err;
 }
 
+/* Hands each group its allow-list entries (one walk of the trie for all). */
+static int attach_sources(struct replicast *rc, struct replicast_group_info *list, size_t count)
+{
+	struct source_key *keys;
+	size_t n, i, g;
+	int err = rc_read_sources(rc, &keys, &n);
+
+	if (err)
+		return err;
+	for (g = 0; g < count; g++) {
+		for (i = 0; i < n; i++) {
+			struct replicast_prefix *grown;
+
+			if (keys[i].group_id != list[g].id)
+				continue;
+			grown = realloc(list[g].sources, (list[g].nsources + 1) * sizeof(*grown));
+			if (!grown) {
+				free(keys);
+				return -ENOMEM;
+			}
+			list[g].sources = grown;
+			rc_key_to_prefix(&keys[i], &list[g].sources[list[g].nsources++]);
+		}
+	}
+	free(keys);
+	return 0;
+}
+
 static int compare_groups(const void *a, const void *b)
 {
 	const struct replicast_group_info *x = a, *y = b;
@@ -97,17 +125,24 @@ int replicast_groups_read(struct replicast *rc, struct replicast_group_info **gr
 		memset(&list[count], 0, sizeof(list[count]));
 		rc_key_to_endpoint(&key, &list[count].group);
 		list[count].id = grp.id;
+		list[count].max_pps = grp.max_pps;
+		list[count].max_bps = grp.max_bps;
 		if (!rc_percpu_sum(rc, rc->group_stats_fd, grp.id, (__u64 *)&c, sizeof(c))) {
 			list[count].received.packets = c.rx_packets;
 			list[count].received.bytes = c.rx_bytes;
 			list[count].sent.packets = c.tx_packets;
 			list[count].sent.bytes = c.tx_bytes;
+			list[count].source_denied = c.source_denied;
+			list[count].rate_limited = c.rate_limited;
 		}
 		err = read_group_subs(rc, &list[count]);
 		count++;
 		if (err)
 			goto fail;
 	}
+	err = attach_sources(rc, list, count);
+	if (err)
+		goto fail;
 	if (count)
 		qsort(list, count, sizeof(*list), compare_groups);
 	*groups = list;
@@ -124,8 +159,10 @@ void replicast_groups_free(struct replicast_group_info *groups, size_t n)
 
 	if (!groups)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(groups[i].subs);
+		free(groups[i].sources);
+	}
 	free(groups);
 }
 

@@ -94,7 +94,8 @@ static struct replicast *handle_new(const struct replicast_opts *opts)
 		rc->log = opts->log;
 		rc->log_ctx = opts->log_ctx;
 	}
-	rc->lock_fd = rc->prog_fd = rc->btf_fd = -1;
+	rc->lock_fd = rc->prog_fd = rc->local_prog_fd = rc->btf_fd = -1;
+	rc->group_sources_fd = rc->group_rate_fd = -1;
 	rc->groups_fd = rc->group_addrs_fd = rc->group_subs_fd = rc->sub_stats_fd = -1;
 	rc->group_stats_fd = rc->drop_stats_fd = rc->config_fd = rc->attachments_fd = -1;
 	return rc;
@@ -113,6 +114,9 @@ void replicast_close(struct replicast *rc)
 		return;
 	close_fd(&rc->lock_fd);
 	close_fd(&rc->prog_fd);
+	close_fd(&rc->local_prog_fd);
+	close_fd(&rc->group_sources_fd);
+	close_fd(&rc->group_rate_fd);
 	close_fd(&rc->btf_fd);
 	close_fd(&rc->groups_fd);
 	close_fd(&rc->group_addrs_fd);
@@ -195,6 +199,9 @@ static int open_pins(struct replicast *rc)
 		int *fd;
 	} pins[] = {
 		{ PIN_PROG, &rc->prog_fd },
+		{ PIN_LOCAL_PROG, &rc->local_prog_fd },
+		{ "group_sources", &rc->group_sources_fd },
+		{ "group_rate", &rc->group_rate_fd },
 		{ "groups", &rc->groups_fd },
 		{ "group_addrs", &rc->group_addrs_fd },
 		{ "group_subs", &rc->group_subs_fd },
@@ -311,6 +318,8 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
 	bpf_map__set_max_entries(skel->maps.groups, max_groups);
 	bpf_map__set_max_entries(skel->maps.group_addrs, max_groups);
 	bpf_map__set_max_entries(skel->maps.group_stats, max_groups);
+	bpf_map__set_max_entries(skel->maps.group_rate, max_groups);
+	bpf_map__set_max_entries(skel->maps.group_sources, max_groups * SOURCES_PER_GROUP);
 	/* Inner maps are sized by a template we create: libbpf 1.1 cannot
 	 * resize its own inner-map definition (bpf_map__set_max_entries on
 	 * bpf_map__inner_map() dereferences a NULL object). */
@@ -331,6 +340,7 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
 			goto out_destroy;
 	}
 	bpf_program__set_log_buf(skel->progs.replicate, log, log_size);
+	bpf_program__set_log_buf(skel->progs.replicate_local, log, log_size);
 
 	err = replicate_bpf__load(skel);
 	if (err) {
@@ -350,6 +360,10 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
 	err = rc_pin_file(rc, PIN_PROG, path, sizeof(path));
 	if (!err)
 		err = bpf_program__pin(skel->progs.replicate, path);
+	if (!err)
+		err = rc_pin_file(rc, PIN_LOCAL_PROG, path, sizeof(path));
+	if (!err)
+		err = bpf_program__pin(skel->progs.replicate_local, path);
 	if (!err)
 		err = rc_pin_file(rc, PIN_SUBS_DIR, path, sizeof(path));
 	if (!err && mkdir(path, 0700) && errno != EEXIST)

@@ -22,7 +22,7 @@ run_recipe() {
 }
 
 rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN"
-rc_assert_ok "group add" $RC group add $G
+rc_assert_ok "group add" $RC group add $G --allow-source 10.77.0.1
 rc_assert_ok "sub add (CLI)" $RC sub add $G 10.77.1.2:6000
 out=$(run_recipe "$list_add")
 rc_assert_eq 0 $? "recipe steps 1 and 2 run"

@@ -21,8 +21,9 @@ PROG_ID=$(bpftool -j prog show pinned "$TOPO_PIN/replicate_prog" | jq -r .id)
 
 # fan_out FAMILY GROUP COUNT: one subscriber per receiver; checks every one.
 fan_out() {
-	local fam=$1 group=$2 count=$3 i dest src
-	rc_assert_ok "group add $group" $RC group add "$group"
+	local fam=$1 group=$2 count=$3 i dest src allow
+	if [ "$fam" = 4 ]; then allow=10.77.0.0/24; else allow=fd77::/64; fi
+	rc_assert_ok "group add $group" $RC group add "$group" --allow-source $allow
 	for ((i = 1; i <= N; i++)); do
 		if [ "$fam" = 4 ]; then dest=10.77.$i.2:6000 src=10.77.$i.1:4000
 		else dest=[fd77:$i::2]:6000 src=[fd77:$i::1]:4000; fi
@@ -51,7 +52,7 @@ fan_out 6 [fd77:100::1]:5000 3000
 # A subscriber removed while packets flow: the others lose nothing, it gets a
 # gap-free prefix and nothing after.
 G=10.77.100.2:5000
-rc_assert_ok "group add $G" $RC group add $G
+rc_assert_ok "group add $G" $RC group add $G --allow-source 10.77.0.1
 for ((i = 1; i <= N; i++)); do
 	$RC sub add $G 10.77.$i.2:6001
 	topo_sink $i 10.77.$i.2:6001 6000 --size 100 --idle-ms 1000
@@ -77,7 +78,7 @@ rc_assert_ok "group del $G" $RC group del $G
 
 # A group filled to its limit delivers to every subscriber; one more is refused.
 G=10.77.100.3:5000
-rc_assert_ok "group add $G" $RC group add $G
+rc_assert_ok "group add $G" $RC group add $G --allow-source 10.77.0.1
 for ((i = 1; i <= N; i++)); do
 	for ((p = 0; p < PORTS; p++)); do
 		$RC sub add $G 10.77.$i.2:$((7000 + p)) || rc_not_ok "sub add 10.77.$i.2:$((7000 + p))"

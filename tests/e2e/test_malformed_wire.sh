@@ -13,7 +13,7 @@ G=10.77.100.1:5000
 SRC_DEV=$(rc_name so)
 
 rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN"
-rc_assert_ok "group add" $RC group add $G
+rc_assert_ok "group add" $RC group add $G --allow-source 10.77.0.1
 rc_assert_ok "sub add" $RC sub add $G 10.77.1.2:6000
 drop() { topo_stat ".drops.$1"; }
 

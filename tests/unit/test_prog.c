@@ -24,14 +24,14 @@
 #define SPORT 4242
 
 static struct replicast *rc;
-static int prog_fd;
+static int prog_fd, local_prog_fd;
 
-static int run(const uint8_t *frame, size_t len, uint8_t *out, uint32_t *out_len)
+static int run_prog(int fd, const uint8_t *frame, size_t len, uint8_t *out, uint32_t *out_len)
 {
 	uint8_t scratch[2048];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
 		    .data_out = out ? out : scratch, .data_size_out = sizeof(scratch), .repeat = 1);
-	int err = bpf_prog_test_run_opts(prog_fd, &opts);
+	int err = bpf_prog_test_run_opts(fd, &opts);
 
 	if (err) {
 		printf("# test run failed: %s\n", strerror(errno));
@@ -40,6 +40,25 @@ static int run(const uint8_t *frame, size_t len, uint8_t *out, uint32_t *out_len
 	if (out_len)
 		*out_len = opts.data_size_out;
 	return (int)opts.retval;
+}
+
+/* The program attached to network devices. */
+static int run(const uint8_t *frame, size_t len, uint8_t *out, uint32_t *out_len)
+{
+	return run_prog(prog_fd, frame, len, out, out_len);
+}
+
+/* Groups here take packets from 10.9.0.0/24 and fd09::/64, the crafted
+ * packets' sources: sources are denied by default. */
+static void add_group(const char *text)
+{
+	struct replicast_endpoint g;
+	struct replicast_prefix p;
+
+	replicast_endpoint_parse(text, &g);
+	replicast_prefix_parse(g.family == AF_INET ? "10.9.0.0/24" : "fd09::/64", &p);
+	CHECK(!replicast_group_add(rc, &g) && !replicast_group_allow(rc, &g, &p),
+	      "group add %s, sources allowed", text);
 }
 
 static uint64_t drops(const char *reason)
@@ -274,6 +293,29 @@ static void test_malformed(void)
 	CHECK_EQ(TC_ACT_OK, run(f, len, NULL, NULL), "fragment to a non-group address passes");
 }
 
+/* Default deny: a source outside the allow list is dropped and counted by
+ * the program on network devices; the injection device's variant takes it. */
+static void test_sources(void)
+{
+	FRAME(frame, 256);
+	size_t len = build_udp_frame(frame, AF_INET, "10.9.1.9", SPORT, "10.9.0.1", 5000, 64);
+	int cap = capture_open(0);
+	uint64_t before = drops("source_denied");
+	FRAME(f, 2048);
+	int copies = 0;
+
+	CHECK_EQ(TC_ACT_SHOT, run(frame, len, NULL, NULL), "a source not allowed is dropped");
+	CHECK_EQ(before + 1, drops("source_denied"), "source_denied");
+	CHECK_EQ(-1, recv(cap, f, 2048, MSG_DONTWAIT), "no copy of it");
+	CHECK_EQ(TC_ACT_SHOT, run_prog(local_prog_fd, frame, len, NULL, NULL),
+		 "the same packet from a local sender is replicated");
+	while (recv(cap, f, 2048, MSG_DONTWAIT) == (ssize_t)len)
+		copies++;
+	CHECK_EQ(2, copies, "both subscribers got the local sender's packet");
+	CHECK_EQ(before + 1, drops("source_denied"), "and nothing more was denied");
+	close(cap);
+}
+
 /* The destination ports of the copies one packet makes, in slot order. */
 static int copy_ports(const uint8_t *frame, size_t len, uint16_t *ports, int max)
 {
@@ -302,7 +344,7 @@ static void test_set_subs(void)
 	int k;
 
 	replicast_endpoint_parse("10.9.0.2:5000", &g);
-	CHECK(!replicast_group_add(rc, &g), "group add 10.9.0.2:5000");
+	add_group("10.9.0.2:5000");
 	for (k = 0; k < 3; k++) {
 		memset(&set[k], 0, sizeof(set[k]));
 		replicast_endpoint_parse("127.0.0.1:8000", &set[k].dest);
@@ -356,7 +398,7 @@ static void test_capacity(void)
 
 	setsockopt(cap, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
 	replicast_endpoint_parse("10.9.0.200:5000", &g);
-	CHECK(!replicast_group_add(rc, &g), "group add 10.9.0.200:5000");
+	add_group("10.9.0.200:5000");
 	d = g;
 	inet_pton(AF_INET, "127.0.0.1", &d.addr.v4);
 	for (i = 0; i < (int)replicast_max_subs(rc); i++) {
@@ -396,7 +438,6 @@ static void test_capacity(void)
 int main(int argc, char **argv)
 {
 	struct replicast_opts opts = { .sz = sizeof(opts) };
-	struct replicast_endpoint g;
 	char path[512];
 	struct stat st;
 	int err;
@@ -414,10 +455,11 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/replicate_prog", argv[1]);
 	prog_fd = bpf_obj_get(path);
 	CHECK(prog_fd >= 0, "program is pinned at %s", path);
-	replicast_endpoint_parse(GROUP4, &g);
-	CHECK(!replicast_group_add(rc, &g), "group add " GROUP4);
-	replicast_endpoint_parse(GROUP6, &g);
-	CHECK(!replicast_group_add(rc, &g), "group add " GROUP6);
+	snprintf(path, sizeof(path), "%s/replicate_local_prog", argv[1]);
+	local_prog_fd = bpf_obj_get(path);
+	CHECK(local_prog_fd >= 0, "the local senders' program is pinned at %s", path);
+	add_group(GROUP4);
+	add_group(GROUP6);
 
 	test_replicates_v4();
 	test_replicates_v6();
@@ -430,9 +472,11 @@ int main(int argc, char **argv)
 	if (argc == 3)
 		test_capacity();
 
+	test_sources();
 	CHECK(!replicast_unload(rc), "unload");
 	CHECK(stat(argv[1], &st) && errno == ENOENT, "unload removed %s", argv[1]);
 	replicast_close(rc);
 	close(prog_fd);
+	close(local_prog_fd);
 	return unit_summary();
 }

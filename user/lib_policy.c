@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Group policy: the allow list of source prefixes (group_sources, an LPM
+ * trie keyed by group id, family and prefix) and the rate limits kept in
+ * each group's entry. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "internal.h"
+
+int replicast_prefix_parse(const char *text, struct replicast_prefix *p)
+{
+	char addr[INET6_ADDRSTRLEN + 1], *end;
+	const char *slash;
+	unsigned long len;
+	size_t n, i, bits;
+	uint8_t *bytes;
+
+	if (!text || !p)
+		return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	slash = strchr(text, '/');
+	n = slash ? (size_t)(slash - text) : strlen(text);
+	if (n == 0 || n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, &p->addr.v4) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, &p->addr.v6) == 1)
+		p->family = AF_INET6;
+	else
+		return -EINVAL;
+	bits = p->family == AF_INET ? 32 : 128;
+	len = bits;
+	if (slash) {
+		if (!slash[1] || slash[1] == '-' || slash[1] == '+')
+			return -EINVAL;
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (errno || *end || len > bits)
+			return -EINVAL;
+	}
+	p->len = (uint8_t)len;
+	/* Host bits set (10.0.0.1/8) are almost always a typo: refuse, as ip
+	 * route does, rather than guess which was meant. */
+	bytes = (uint8_t *)&p->addr;
+	for (i = len; i < bits; i++)
+		if (bytes[i / 8] & (0x80 >> (i % 8)))
+			return -EINVAL;
+	return 0;
+}
+
+const char *replicast_prefix_format(const struct replicast_prefix *p, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(p->family, &p->addr, host, sizeof(host)))
+		snprintf(host, sizeof(host), "?");
+	snprintf(buf, len, "%s/%u", host, p->len);
+	return buf;
+}
+
+static void prefix_to_key(__u32 gid, const struct replicast_prefix *p, struct source_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->prefixlen = SOURCE_KEY_FIXED_BITS + p->len;
+	key->group_id = gid;
+	key->family = p->family == AF_INET6 ? RC_AF_INET6 : RC_AF_INET;
+	memcpy(&key->addr, &p->addr, p->family == AF_INET6 ? 16 : 4);
+}
+
+void rc_key_to_prefix(const struct source_key *key, struct replicast_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = key->family == RC_AF_INET6 ? AF_INET6 : AF_INET;
+	p->len = (uint8_t)(key->prefixlen - SOURCE_KEY_FIXED_BITS);
+	memcpy(&p->addr, &key->addr, p->family == AF_INET6 ? 16 : 4);
+}
+
+/* Allow and disallow: one trie entry each, under the writers' lock. */
+static int change_source(struct replicast *rc, const struct replicast_endpoint *group,
+			 const struct replicast_prefix *prefix, int allow)
+{
+	struct source_rule rule = { .allow = 1 };
+	struct source_key key;
+	struct group grp;
+	int err;
+
+	if (!group || !prefix)
+		return -EINVAL;
+	if (prefix->family != group->family)
+		return -EAFNOSUPPORT;
+	err = rc_lock(rc);
+	if (err)
+		return err;
+	err = rc_group_find(rc, group, &grp);
+	if (err)
+		goto out;
+	prefix_to_key(grp.id, prefix, &key);
+	/* A lookup in an LPM trie would match a covering prefix too; NOEXIST
+	 * and delete act on the exact entry only, which is what is meant. */
+	if (allow) {
+		if (bpf_map_update_elem(rc->group_sources_fd, &key, &rule, BPF_NOEXIST))
+			err = errno == E2BIG || errno == ENOMEM ? -ENOSPC : -errno;
+	} else if (bpf_map_delete_elem(rc->group_sources_fd, &key)) {
+		err = errno == ENOENT ? -ESRCH : -errno;
+	}
+out:
+	rc_unlock(rc);
+	return err;
+}
+
+int replicast_group_allow(struct replicast *rc, const struct replicast_endpoint *group,
+			  const struct replicast_prefix *prefix)
+{
+	return change_source(rc, group, prefix, 1);
+}
+
+int replicast_group_disallow(struct replicast *rc, const struct replicast_endpoint *group,
+			     const struct replicast_prefix *prefix)
+{
+	return change_source(rc, group, prefix, 0);
+}
+
+/* Reads every allow-list entry; the caller frees *keys. */
+int rc_read_sources(struct replicast *rc, struct source_key **keys, size_t *n)
+{
+	struct source_key key, *prev = NULL, *list = NULL, *grown;
+	size_t count = 0, cap = 0;
+
+	while (!bpf_map_get_next_key(rc->group_sources_fd, prev, &key)) {
+		if (count == cap) {
+			cap = cap ? 2 * cap : 32;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				free(list);
+				return -ENOMEM;
+			}
+			list = grown;
+		}
+		list[count++] = key;
+		prev = &list[count - 1];
+	}
+	*keys = list;
+	*n = count;
+	return 0;
+}
+
+/* Removes a group id's entries: when the group goes, and before an id is
+ * reused, so no group inherits another's allow list. */
+int rc_purge_sources(struct replicast *rc, __u32 gid)
+{
+	struct source_key *keys;
+	size_t n, i;
+	int err = rc_read_sources(rc, &keys, &n);
+
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		if (keys[i].group_id == gid)
+			bpf_map_delete_elem(rc->group_sources_fd, &keys[i]);
+	free(keys);
+	return 0;
+}
+
+int replicast_group_set_limits(struct replicast *rc, const struct replicast_endpoint *group,
+			       uint64_t max_pps, uint64_t max_bps)
+{
+	struct group_rate fresh = {};
+	struct group_key key;
+	struct group grp;
+	int err;
+
+	if (!group)
+		return -EINVAL;
+	err = rc_lock(rc);
+	if (err)
+		return err;
+	rc_endpoint_to_key(group, &key);
+	if (bpf_map_lookup_elem(rc->groups_fd, &key, &grp)) {
+		err = -errno;
+		goto out;
+	}
+	/* A new limit starts from a full burst allowance, not from the debt
+	 * the old one may have run up. */
+	bpf_map_update_elem(rc->group_rate_fd, &grp.id, &fresh, BPF_ANY);
+	grp.max_pps = max_pps;
+	grp.max_bps = max_bps;
+	/* The hash has no preallocation: the update publishes a whole new
+	 * element, so a packet reads both limits from one version. */
+	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_EXIST))
+		err = -errno;
+out:
+	rc_unlock(rc);
+	return err;
+}

@@ -227,6 +227,100 @@ int replicast_drops_read(struct replicast *rc, uint64_t *counts, size_t n);
 
 const char *replicast_strerror(int err);
 
+/* ---- Sender: batched hand-off through AF_XDP ------------------------------
+ *
+ * A sender builds each packet's frame (Ethernet, IP, UDP, checksums) straight
+ * into memory it shares with the kernel (an AF_XDP UMEM), so the payload is
+ * copied once, and hands a whole batch over with as few system calls as the
+ * kernel allows: one sendto() moves up to kick_budget frames (see the stats).
+ * The frames go out on the injection device (replicast_inject_add()) and
+ * reach the replicator on its peer, which fans them out like any packet.
+ *
+ * Frames carry the group as destination and, as source, opts.source4/6 or
+ * else the address this host would send to the group from (the unspecified
+ * address when it has no route there); the source port is the group's port
+ * unless given. The replicator rewrites the source to each subscriber's own
+ * unless the subscriber keeps the source. MACs are the pair's own. TTL and
+ * hop limit are 64, IPv4 frames say "don't fragment".
+ *
+ * Thread safety: a sender is used by one thread at a time; separate senders
+ * are independent (each has its own socket, UMEM and queue of the injection
+ * device, so up to REPLICAST_INJECT_QUEUES of them at once). The replicast
+ * handle it was opened from may be closed while the sender lives. */
+struct replicast_sender;
+
+struct replicast_sender_opts {
+	size_t sz;			/* sizeof(struct replicast_sender_opts) */
+	/* queue() hands the waiting frames to the kernel itself once this
+	 * many wait. 0: 256. At most frame_count. */
+	uint32_t batch_size;
+	/* UMEM frames, also the size of the transmit and completion rings; a
+	 * power of two. 0: 4096. */
+	uint32_t frame_count;
+	/* Bytes per frame: 2048 or 4096. 0: 2048. Payloads are limited by it
+	 * and by the device's MTU (replicast_sender_max_payload()). */
+	uint32_t frame_size;
+	/* Injection device; NULL: the one load made (replicast_inject_add()). */
+	const char *ifname;
+	/* Source address (and port, 0: the group's) of IPv4 / IPv6 frames;
+	 * NULL: see above. */
+	const struct replicast_endpoint *source4;
+	const struct replicast_endpoint *source6;
+	/* Longest a flush waits for the kernel before it gives up with
+	 * -ETIMEDOUT. 0: 1000 ms. */
+	unsigned int timeout_ms;
+};
+
+/* Opens a sender on the injection device. -ENOENT when no injection device
+ * is recorded and opts names none; -EBUSY when every queue of the device
+ * has a sender; -EINVAL for bad sizes. */
+int replicast_sender_open(struct replicast *rc, const struct replicast_sender_opts *opts,
+			  struct replicast_sender **out);
+/* Works out a group's headers now rather than at its first queue(), so the
+ * first packet costs no extra system calls (3 or 4 when no source was given:
+ * a connected UDP socket asks the kernel for the source address). Optional. */
+int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_endpoint *group);
+/* Builds one frame carrying payload to group and puts it on the transmit
+ * ring. When batch_size frames already wait, hands them over first (as
+ * flush() does). Returns 0 when the packet is queued. Otherwise nothing was
+ * queued by this call: -ENOBUFS when no frame is free because the kernel has
+ * not given enough back yet (counted in ring_full; flush, then try again),
+ * -EMSGSIZE when the payload exceeds replicast_sender_max_payload(),
+ * -EAFNOSUPPORT for a group neither IPv4 nor IPv6, or an error of the flush. */
+int replicast_sender_queue(struct replicast_sender *s, const struct replicast_endpoint *group,
+			   const void *payload, size_t len);
+/* Hands every queued frame to the kernel, kicking it as often as it needs
+ * (sendto(), at most kick_budget frames each), then waits until the kernel
+ * has given every frame back, so all of them are free again. 0, -ETIMEDOUT
+ * after opts.timeout_ms without progress (frames stay queued: flush again),
+ * or the kernel's error (-ENETDOWN when the device is down). */
+int replicast_sender_flush(struct replicast_sender *s);
+/* Largest payload queue() takes for a family (AF_INET or AF_INET6). */
+size_t replicast_sender_max_payload(const struct replicast_sender *s, int family);
+
+struct replicast_sender_stats {
+	size_t sz;			/* sizeof(struct replicast_sender_stats) */
+	uint64_t queued;		/* packets queue() took */
+	uint64_t sent;			/* frames the kernel took and transmitted */
+	uint64_t completed;		/* frames the kernel gave back */
+	uint64_t kicks;			/* sendto() calls, one system call each */
+	uint64_t waits;			/* sleeps while the kernel held frames */
+	/* Every system call the sender made since open returned: kicks,
+	 * waits and group preparation. */
+	uint64_t syscalls;
+	uint64_t ring_full;		/* queue() calls refused with -ENOBUFS */
+	uint64_t errors;		/* frames the device dropped, failed kicks */
+	uint32_t kick_budget;		/* frames one kick may move, as set */
+	uint32_t max_per_kick;		/* most frames one kick moved */
+	uint32_t queue_id;		/* queue of the injection device bound */
+};
+
+/* Fills st up to st->sz bytes. */
+int replicast_sender_stats(const struct replicast_sender *s, struct replicast_sender_stats *st);
+/* Closes the socket and frees the UMEM. Frames queued but not flushed are
+ * not sent (stats show them as queued, not sent). Accepts NULL. */
+void replicast_sender_close(struct replicast_sender *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/udp.h>
+#include <netinet/in.h>
 #include "internal.h"
 
 #define IP_DF		0x4000	/* "don't fragment", in the flags and offset word */
+#define IP4_HDR_LEN	20
+#define UDP_HDR_LEN	8
 
 /* The Internet checksum is byte-order independent (RFC 1071, 2.B): sum the
  * data as native 32-bit words into 64 bits, fold at the end, and the result
@@ -50,81 +50,97 @@ __u16 rc_csum_fold(__u64 sum)
 	return (__u16)~sum;
 }
 
+/* Header fields by offset, written with memcpy: at 14 bytes into a frame
+ * the IP header is not 4-byte aligned, so no struct pointer may touch it. */
+#define IP4_TOT_LEN	2
+#define IP4_ID		4
+#define IP4_FRAG_OFF	6
+#define IP4_TTL		8
+#define IP4_PROTOCOL	9
+#define IP4_CHECK	10
+#define IP4_SADDR	12
+#define IP6_PAYLOAD_LEN	4
+#define IP6_NEXTHDR	6
+#define IP6_HOP_LIMIT	7
+#define IP6_SADDR	8
+#define UDP_SOURCE	0
+#define UDP_DEST	2
+#define UDP_LEN		4
+#define UDP_CHECK	6
+
+static void put16(__u8 *p, __u16 host)
+{
+	__u16 be = htons(host);
+
+	memcpy(p, &be, 2);
+}
+
 void rc_frame_template_init(struct rc_frame_template *t, const __u8 dst_mac[6],
 			    const __u8 src_mac[6], const struct replicast_endpoint *src,
 			    const struct replicast_endpoint *dst)
 {
-	struct ethhdr *eth = (struct ethhdr *)t->hdr;
-	struct udphdr *uh;
-	uint16_t proto = htons(IPPROTO_UDP);
+	__u8 *ip = t->hdr + ETH_HLEN, *udp;
+	__u16 proto = htons(IPPROTO_UDP);
 
 	memset(t, 0, sizeof(*t));
-	memcpy(eth->h_dest, dst_mac, ETH_ALEN);
-	memcpy(eth->h_source, src_mac, ETH_ALEN);
+	memcpy(t->hdr, dst_mac, ETH_ALEN);
+	memcpy(t->hdr + ETH_ALEN, src_mac, ETH_ALEN);
 	t->family = dst->family;
 	if (dst->family == AF_INET) {
-		struct iphdr *ip = (struct iphdr *)(t->hdr + ETH_HLEN);
-
-		eth->h_proto = htons(ETH_P_IP);
-		ip->version = 4;
-		ip->ihl = 5;
+		put16(t->hdr + 12, ETH_P_IP);
+		ip[0] = 0x45;		/* version 4, 5 words of header */
 		/* As a UDP socket with path MTU discovery on: never fragmented
 		 * on the way, which the replicator would refuse anyway. */
-		ip->frag_off = htons(IP_DF);
-		ip->ttl = RC_FRAME_TTL;
-		ip->protocol = IPPROTO_UDP;
-		ip->saddr = src->addr.v4.s_addr;
-		ip->daddr = dst->addr.v4.s_addr;
+		put16(ip + IP4_FRAG_OFF, IP_DF);
+		ip[IP4_TTL] = RC_FRAME_TTL;
+		ip[IP4_PROTOCOL] = IPPROTO_UDP;
+		memcpy(ip + IP4_SADDR, &src->addr.v4, 4);
+		memcpy(ip + IP4_SADDR + 4, &dst->addr.v4, 4);
 		t->hdr_len = RC_FRAME_HDR_V4;
-		t->pseudo_sum = rc_csum_add(0, &ip->saddr, 8);
+		t->pseudo_sum = rc_csum_add(0, ip + IP4_SADDR, 8);
 	} else {
-		struct ipv6hdr *ip6 = (struct ipv6hdr *)(t->hdr + ETH_HLEN);
-
-		eth->h_proto = htons(ETH_P_IPV6);
-		ip6->version = 6;
-		ip6->nexthdr = IPPROTO_UDP;
-		ip6->hop_limit = RC_FRAME_TTL;
-		memcpy(&ip6->saddr, &src->addr.v6, 16);
-		memcpy(&ip6->daddr, &dst->addr.v6, 16);
+		put16(t->hdr + 12, ETH_P_IPV6);
+		ip[0] = 0x60;		/* version 6, no traffic class, no flow label */
+		ip[IP6_NEXTHDR] = IPPROTO_UDP;
+		ip[IP6_HOP_LIMIT] = RC_FRAME_TTL;
+		memcpy(ip + IP6_SADDR, &src->addr.v6, 16);
+		memcpy(ip + IP6_SADDR + 16, &dst->addr.v6, 16);
 		t->hdr_len = RC_FRAME_HDR_V6;
-		t->pseudo_sum = rc_csum_add(0, &ip6->saddr, 32);
+		t->pseudo_sum = rc_csum_add(0, ip + IP6_SADDR, 32);
 	}
 	/* The pseudo-header's protocol word; its length is added per frame. */
 	t->pseudo_sum += proto;
-	uh = (struct udphdr *)(t->hdr + t->hdr_len - sizeof(*uh));
-	uh->source = htons(src->port);
-	uh->dest = htons(dst->port);
+	udp = t->hdr + t->hdr_len - UDP_HDR_LEN;
+	put16(udp + UDP_SOURCE, src->port);
+	put16(udp + UDP_DEST, dst->port);
 }
 
 int rc_frame_build(const struct rc_frame_template *t, void *buf, size_t cap, const void *payload,
 		   size_t len, __u16 ip_id)
 {
-	uint8_t *f = buf;
-	size_t udp_len = sizeof(struct udphdr) + len;
-	struct udphdr *uh;
-	uint16_t wire_len, csum;
+	__u8 *f = buf, *ip = f + ETH_HLEN, *udp = f + t->hdr_len - UDP_HDR_LEN;
+	size_t udp_len = UDP_HDR_LEN + len;
+	__u16 wire_len, csum;
 
-	if (t->hdr_len + len > cap || udp_len > 0xffff - sizeof(struct iphdr))
+	if (t->hdr_len + len > cap || udp_len > 0xffff - IP4_HDR_LEN)
 		return -EMSGSIZE;
 	memcpy(f, t->hdr, t->hdr_len);
 	memcpy(f + t->hdr_len, payload, len);
-	wire_len = htons((uint16_t)udp_len);
 	if (t->family == AF_INET) {
-		struct iphdr *ip = (struct iphdr *)(f + ETH_HLEN);
-
-		ip->tot_len = htons((uint16_t)(sizeof(*ip) + udp_len));
-		ip->id = htons(ip_id);
-		ip->check = rc_csum_fold(rc_csum_add(0, ip, sizeof(*ip)));
+		put16(ip + IP4_TOT_LEN, (__u16)(IP4_HDR_LEN + udp_len));
+		put16(ip + IP4_ID, ip_id);
+		csum = rc_csum_fold(rc_csum_add(0, ip, IP4_HDR_LEN));
+		memcpy(ip + IP4_CHECK, &csum, 2);
 	} else {
-		struct ipv6hdr *ip6 = (struct ipv6hdr *)(f + ETH_HLEN);
-
-		ip6->payload_len = wire_len;
+		put16(ip + IP6_PAYLOAD_LEN, (__u16)udp_len);
 	}
-	uh = (struct udphdr *)(f + t->hdr_len - sizeof(*uh));
-	uh->len = wire_len;
-	csum = rc_csum_fold(rc_csum_add(t->pseudo_sum + wire_len, uh, udp_len));
+	put16(udp + UDP_LEN, (__u16)udp_len);
+	memcpy(&wire_len, udp + UDP_LEN, 2);
+	csum = rc_csum_fold(rc_csum_add(t->pseudo_sum + wire_len, udp, udp_len));
 	/* 0 means "no checksum" in IPv4 and is forbidden in IPv6 (RFC 768,
 	 * RFC 8200 8.1): its one's complement twin says the same sum. */
-	uh->check = csum ? csum : 0xffff;
+	if (!csum)
+		csum = 0xffff;
+	memcpy(udp + UDP_CHECK, &csum, 2);
 	return (int)(t->hdr_len + len);
 }

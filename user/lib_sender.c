@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The AF_XDP sender: a UMEM and a transmit-only socket on the injection
+ * device, frames built in place, batches handed over with as few sendto()
+ * kicks as the kernel's per-call budget allows, frames recycled from the
+ * completion ring. Every system call it makes after open is counted. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/if_ether.h>
+#include <xdp/libxdp.h>
+#include <xdp/xsk.h>
+#include "internal.h"
+#include "lib_route.h"
+
+/* Linux 6.17 lets a socket raise how many descriptors one sendto() moves in
+ * copy mode (net/xdp/xsk.c, XDP_MAX_TX_SKB_BUDGET); before, and when the
+ * option is refused, that is TX_BATCH_SIZE. */
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET	9
+#endif
+#define KERNEL_TX_BATCH		32
+
+#define DEFAULT_BATCH		256
+#define DEFAULT_FRAMES		4096
+#define DEFAULT_FRAME_SIZE	2048
+#define DEFAULT_TIMEOUT_MS	1000
+#define MIN_FRAMES		64
+#define MAX_FRAMES		(1U << 20)	/* 4 GiB of UMEM at 4 KiB frames */
+/* The fill ring feeds receive, which a transmit-only socket never does; the
+ * kernel still wants one per UMEM (xsk_bind), so it is the smallest useful. */
+#define FILL_RING_SIZE		64
+/* A closed socket gives its queue back after an RCU grace period and a
+ * work item (xp_release_deferred): a sender opened right after another
+ * closed may find the queue busy for a few milliseconds. */
+#define BIND_RETRY_MS		1000
+#define BIND_RETRY_SLEEP_MS	10
+/* Sleeps while the kernel holds frames: short first, as completions in
+ * copy mode usually come within the kick itself. */
+#define WAIT_MIN_NS		50000
+#define WAIT_MAX_NS		2000000
+/* Groups with a cached header template; past this the cache starts over. */
+#define MAX_GROUPS		(1U << 16)
+
+struct sender_group {
+	struct replicast_endpoint ep;
+	bool used;
+	struct rc_frame_template t;
+};
+
+struct replicast_sender {
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_prod tx;
+	struct xsk_ring_cons comp;
+	int fd;
+	void *area;
+	size_t area_size;
+	__u32 frame_count;
+	__u32 frame_size;
+	__u32 batch_size;
+	unsigned int timeout_ms;
+	__u64 *free_frames;		/* stack of free frame addresses */
+	__u32 nfree;
+	__u32 pending;			/* on the TX ring, not yet submitted */
+	__u32 in_ring;			/* submitted, not yet taken by the kernel */
+	unsigned int mtu;
+	__u8 src_mac[6];
+	__u8 dst_mac[6];
+	struct replicast_endpoint source[2];	/* [0] IPv4, [1] IPv6 */
+	bool have_source[2];
+	__u16 ip_id;
+	struct sender_group *groups;	/* open addressing, power-of-two size */
+	__u32 groups_cap;
+	__u32 groups_used;
+	struct sender_group *last;	/* most senders stick to one group */
+	struct replicast_sender_stats st;
+};
+
+/* An option is there when the caller's struct is long enough to hold it. */
+#define HAS_OPT(o, field) ((o) && (o)->sz >= offsetof(typeof(*(o)), field) + sizeof((o)->field))
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	/* vDSO: no system call. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void counted_sleep(struct replicast_sender *s, __u64 ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000ULL, .tv_nsec = ns % 1000000000ULL };
+
+	s->st.waits++;
+	s->st.syscalls++;
+	nanosleep(&ts, NULL);
+}
+
+static int fam_index(int family)
+{
+	return family == AF_INET6;
+}
+
+/* ---- group templates ---- */
+
+static __u32 ep_hash(const struct replicast_endpoint *ep)
+{
+	const __u8 *p = (const __u8 *)&ep->addr;
+	size_t i, n = ep->family == AF_INET6 ? 16 : 4;
+	__u32 h = 2166136261u ^ (__u32)ep->family ^ ((__u32)ep->port << 8);
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;	/* FNV-1a */
+	return h;
+}
+
+static bool ep_equal(const struct replicast_endpoint *a, const struct replicast_endpoint *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return false;
+	return a->family == AF_INET6 ? !memcmp(&a->addr.v6, &b->addr.v6, 16) :
+				       a->addr.v4.s_addr == b->addr.v4.s_addr;
+}
+
+static struct sender_group *group_slot(struct replicast_sender *s,
+				       const struct replicast_endpoint *ep)
+{
+	__u32 mask = s->groups_cap - 1, i = ep_hash(ep) & mask;
+
+	while (s->groups[i].used && !ep_equal(&s->groups[i].ep, ep))
+		i = (i + 1) & mask;
+	return &s->groups[i];
+}
+
+/* Half full at most, so probes stay short; a full cache starts over rather
+ * than grow without end for an application that sends everywhere. */
+static int groups_make_room(struct replicast_sender *s)
+{
+	struct sender_group *old = s->groups, *bigger;
+	__u32 old_cap = s->groups_cap, i;
+
+	if ((s->groups_used + 1) * 2 <= s->groups_cap)
+		return 0;
+	s->last = NULL;
+	if (s->groups_cap >= MAX_GROUPS) {
+		memset(s->groups, 0, sizeof(*s->groups) * s->groups_cap);
+		s->groups_used = 0;
+		return 0;
+	}
+	bigger = calloc(old_cap * 2, sizeof(*bigger));
+	if (!bigger)
+		return -ENOMEM;
+	s->groups = bigger;
+	s->groups_cap = old_cap * 2;
+	for (i = 0; i < old_cap; i++)
+		if (old[i].used)
+			*group_slot(s, &old[i].ep) = old[i];
+	free(old);
+	return 0;
+}
+
+/* The address the kernel would send to the group from: connecting a UDP
+ * socket routes it and picks one, and sends nothing. No route: the
+ * unspecified address (see the header). Counts each call it makes. */
+static void route_source(struct replicast_sender *s, const struct replicast_endpoint *group,
+			 struct replicast_endpoint *src)
+{
+	struct sockaddr_storage ss = {};
+	socklen_t sl;
+	int fd;
+
+	memset(src, 0, sizeof(*src));
+	src->family = group->family;
+	if (group->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(group->port);
+		sin->sin_addr = group->addr.v4;
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(group->port);
+		sin6->sin6_addr = group->addr.v6;
+		sl = sizeof(*sin6);
+	}
+	s->st.syscalls++;
+	fd = socket(group->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	s->st.syscalls += 2;
+	if (!connect(fd, (struct sockaddr *)&ss, sl)) {
+		s->st.syscalls++;
+		sl = sizeof(ss);
+		if (!getsockname(fd, (struct sockaddr *)&ss, &sl)) {
+			if (group->family == AF_INET)
+				src->addr.v4 = ((struct sockaddr_in *)&ss)->sin_addr;
+			else
+				src->addr.v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+		}
+	}
+	close(fd);
+}
+
+static int group_get(struct replicast_sender *s, const struct replicast_endpoint *ep,
+		     struct sender_group **out)
+{
+	struct replicast_endpoint src;
+	struct sender_group *g;
+	int f, err;
+
+	if (s->last && ep_equal(&s->last->ep, ep)) {
+		*out = s->last;
+		return 0;
+	}
+	if (ep->family != AF_INET && ep->family != AF_INET6)
+		return -EAFNOSUPPORT;
+	g = group_slot(s, ep);
+	if (!g->used) {
+		err = groups_make_room(s);
+		if (err)
+			return err;
+		g = group_slot(s, ep);
+		f = fam_index(ep->family);
+		if (s->have_source[f])
+			src = s->source[f];
+		else
+			route_source(s, ep, &src);
+		if (!src.port)
+			src.port = ep->port;
+		g->ep = *ep;
+		g->used = true;
+		rc_frame_template_init(&g->t, s->dst_mac, s->src_mac, &src, ep);
+		s->groups_used++;
+	}
+	s->last = g;
+	*out = g;
+	return 0;
+}
+
+int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_endpoint *group)
+{
+	struct sender_group *g;
+
+	if (!s || !group)
+		return -EINVAL;
+	return group_get(s, group, &g);
+}
+
+size_t replicast_sender_max_payload(const struct replicast_sender *s, int family)
+{
+	size_t hdr = family == AF_INET6 ? RC_FRAME_HDR_V6 : RC_FRAME_HDR_V4;
+	/* veth forwards frames up to MTU + Ethernet header (is_skb_forwardable). */
+	size_t frame = s->mtu + ETH_HLEN < s->frame_size ? s->mtu + ETH_HLEN : s->frame_size;
+
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	return frame > hdr ? frame - hdr : 0;
+}
+
+/* ---- rings ---- */
+
+/* Takes back what the kernel finished with; no system call. */
+static __u32 reap(struct replicast_sender *s)
+{
+	__u32 idx, i, n = xsk_ring_cons__peek(&s->comp, s->frame_count, &idx);
+
+	for (i = 0; i < n; i++)
+		s->free_frames[s->nfree++] = *xsk_ring_cons__comp_addr(&s->comp, idx + i);
+	if (n)
+		xsk_ring_cons__release(&s->comp, n);
+	s->st.completed += n;
+	return n;
+}
+
+/* One sendto(): the kernel moves up to kick_budget descriptors off the TX
+ * ring, building and transmitting an skb for each, before it returns.
+ * Returns how many it moved, or a negative errno that ends the flush. */
+static int kick(struct replicast_sender *s)
+{
+	__u32 before = s->in_ring, moved;
+	int ret, err;
+
+	ret = (int)sendto(s->fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+	err = errno;
+	s->st.kicks++;
+	s->st.syscalls++;
+	/* Refreshes the cached consumer index: what is left is what the
+	 * kernel has not taken (nothing is reserved unsubmitted here). */
+	s->in_ring = s->tx.size - xsk_prod_nb_free(&s->tx, s->tx.size);
+	moved = before - s->in_ring;
+	if (moved > s->st.max_per_kick)
+		s->st.max_per_kick = moved;
+	s->st.sent += moved;
+	if (ret >= 0)
+		return (int)moved;
+	switch (err) {
+	case EAGAIN:	/* budget spent, or the completion ring full: go on */
+	case EINTR:
+	case ENOBUFS:	/* no memory for an skb right now: wait, go on */
+		return (int)moved;
+	case EBUSY:
+		/* The device refused the last frame it took (NET_XMIT_DROP);
+		 * the kernel gave the frame back, so only the count says so. */
+		s->st.sent--;
+		s->st.errors++;
+		return (int)moved;
+	default:
+		s->st.errors++;
+		return -err;
+	}
+}
+
+int replicast_sender_flush(struct replicast_sender *s)
+{
+	__u64 wait_ns = WAIT_MIN_NS, timeout = (__u64)s->timeout_ms * 1000000ULL;
+	__u64 deadline = now_ns() + timeout;
+	int moved;
+
+	if (s->pending) {
+		xsk_ring_prod__submit(&s->tx, s->pending);
+		s->in_ring += s->pending;
+		s->pending = 0;
+	}
+	/* Bounded by the deadline, which only progress pushes back. */
+	while (s->in_ring) {
+		moved = kick(s);
+		if (moved < 0)
+			return moved;
+		reap(s);
+		if (moved > 0) {
+			deadline = now_ns() + timeout;
+			wait_ns = WAIT_MIN_NS;
+			continue;
+		}
+		if (now_ns() >= deadline)
+			return -ETIMEDOUT;
+		counted_sleep(s, wait_ns);
+		wait_ns = wait_ns * 2 < WAIT_MAX_NS ? wait_ns * 2 : WAIT_MAX_NS;
+	}
+	/* Every frame back, so the next batch finds the whole UMEM free. In
+	 * copy mode the kernel completes a frame when it frees its skb, which
+	 * is most often within the kick; under load it can be later. */
+	reap(s);
+	deadline = now_ns() + timeout;
+	wait_ns = WAIT_MIN_NS;
+	while (s->nfree < s->frame_count) {
+		if (reap(s)) {
+			deadline = now_ns() + timeout;
+			continue;
+		}
+		if (now_ns() >= deadline)
+			return -ETIMEDOUT;
+		counted_sleep(s, wait_ns);
+		wait_ns = wait_ns * 2 < WAIT_MAX_NS ? wait_ns * 2 : WAIT_MAX_NS;
+	}
+	return 0;
+}
+
+int replicast_sender_queue(struct replicast_sender *s, const struct replicast_endpoint *group,
+			   const void *payload, size_t len)
+{
+	struct sender_group *g;
+	struct xdp_desc *desc;
+	__u64 addr;
+	__u32 idx;
+	int err, n;
+
+	if (!s || !group || (!payload && len))
+		return -EINVAL;
+	err = group_get(s, group, &g);
+	if (err)
+		return err;
+	if (len > replicast_sender_max_payload(s, group->family))
+		return -EMSGSIZE;
+	if (s->pending >= s->batch_size) {
+		err = replicast_sender_flush(s);
+		if (err)
+			return err;
+	}
+	if (!s->nfree)
+		reap(s);
+	/* The TX ring has a slot per frame, so a free frame means a free slot. */
+	if (!s->nfree || xsk_ring_prod__reserve(&s->tx, 1, &idx) != 1) {
+		s->st.ring_full++;
+		return -ENOBUFS;
+	}
+	addr = s->free_frames[--s->nfree];
+	/* Cannot fail: the length was checked against the frame above. */
+	n = rc_frame_build(&g->t, xsk_umem__get_data(s->area, addr), s->frame_size, payload, len,
+			   s->ip_id++);
+	desc = xsk_ring_prod__tx_desc(&s->tx, idx);
+	desc->addr = addr;
+	desc->len = (__u32)n;
+	desc->options = 0;
+	s->pending++;
+	s->st.queued++;
+	return 0;
+}
+
+int replicast_sender_stats(const struct replicast_sender *s, struct replicast_sender_stats *st)
+{
+	size_t sz;
+
+	if (!s || !st || st->sz < sizeof(st->sz))
+		return -EINVAL;
+	sz = st->sz < sizeof(*st) ? st->sz : sizeof(*st);
+	memcpy((char *)st + sizeof(st->sz), (const char *)&s->st + sizeof(st->sz),
+	       sz - sizeof(st->sz));
+	return 0;
+}
+
+/* ---- open and close ---- */
+
+static int libxdp_print_none(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int device_facts(struct replicast_sender *s, const char *ifname)
+{
+	struct ifreq ifr = {};
+	unsigned int ifindex = if_nametoindex(ifname), peer;
+	int fd, err;
+
+	if (!ifindex)
+		return -ENODEV;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	err = ioctl(fd, SIOCGIFMTU, &ifr) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	s->mtu = (unsigned int)ifr.ifr_mtu;
+	/* Frames are addressed to the peer, as if it were the next hop; the
+	 * replicator writes each copy's MACs anyway. */
+	err = rc_link_mac(ifindex, s->src_mac);
+	if (!err)
+		err = rc_link_peer(ifindex, &peer);
+	if (!err)
+		err = rc_link_mac(peer, s->dst_mac);
+	return err;
+}
+
+/* Binds a fresh UMEM and socket to the first free queue of the device. */
+static int bind_queue(struct replicast_sender *s, const char *ifname)
+{
+	struct xsk_umem_config ucfg = {
+		.fill_size = FILL_RING_SIZE,
+		.comp_size = s->frame_count,
+		.frame_size = s->frame_size,
+	};
+	struct xsk_socket_config xcfg = {
+		.tx_size = s->frame_count,
+		/* Transmit only: no XDP program to steer receive traffic. */
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		/* veth has no zero-copy AF_XDP; copy mode is the generic path
+		 * (xsk_generic_xmit), which bypasses the device's qdisc. */
+		.bind_flags = XDP_COPY,
+	};
+	__u64 deadline = now_ns() + BIND_RETRY_MS * 1000000ULL;
+	struct timespec pause = { .tv_nsec = BIND_RETRY_SLEEP_MS * 1000000L };
+	__u32 q;
+	int err;
+
+	for (;;) {
+		for (q = 0; q < REPLICAST_INJECT_QUEUES; q++) {
+			err = xsk_umem__create(&s->umem, s->area, s->area_size, &s->fill, &s->comp,
+					       &ucfg);
+			if (err)
+				return err;
+			err = xsk_socket__create(&s->xsk, ifname, q, s->umem, NULL, &s->tx, &xcfg);
+			if (!err) {
+				s->st.queue_id = q;
+				return 0;
+			}
+			s->xsk = NULL;
+			xsk_umem__delete(s->umem);
+			s->umem = NULL;
+			/* EBUSY: another socket has this queue. EINVAL past
+			 * the device's last queue. */
+			if (err != -EBUSY && !(err == -EINVAL && q > 0))
+				return err;
+		}
+		if (now_ns() >= deadline)
+			return -EBUSY;
+		nanosleep(&pause, NULL);
+	}
+}
+
+int replicast_sender_open(struct replicast *rc, const struct replicast_sender_opts *opts,
+			  struct replicast_sender **out)
+{
+	char name[IF_NAMESIZE];
+	const char *ifname = NULL;
+	libxdp_print_fn_t old_xdp;
+	libbpf_print_fn_t old_bpf;
+	struct replicast_sender *s;
+	__u32 i, budget;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->fd = -1;
+	s->st.sz = sizeof(s->st);
+	s->batch_size = HAS_OPT(opts, batch_size) && opts->batch_size ? opts->batch_size : DEFAULT_BATCH;
+	s->frame_count = HAS_OPT(opts, frame_count) && opts->frame_count ? opts->frame_count :
+									DEFAULT_FRAMES;
+	s->frame_size = HAS_OPT(opts, frame_size) && opts->frame_size ? opts->frame_size :
+								     DEFAULT_FRAME_SIZE;
+	s->timeout_ms = HAS_OPT(opts, timeout_ms) && opts->timeout_ms ? opts->timeout_ms :
+									 DEFAULT_TIMEOUT_MS;
+	if (HAS_OPT(opts, ifname))
+		ifname = opts->ifname;
+	if (HAS_OPT(opts, source6)) {
+		const struct replicast_endpoint *src[2] = { opts->source4, opts->source6 };
+
+		for (i = 0; i < 2; i++) {
+			if (!src[i])
+				continue;
+			if (src[i]->family != (i ? AF_INET6 : AF_INET)) {
+				err = -EAFNOSUPPORT;
+				goto fail;
+			}
+			s->source[i] = *src[i];
+			s->have_source[i] = true;
+		}
+	}
+	err = -EINVAL;
+	if (s->frame_count < MIN_FRAMES || s->frame_count > MAX_FRAMES ||
+	    (s->frame_count & (s->frame_count - 1)) ||
+	    (s->frame_size != 2048 && s->frame_size != 4096) || s->batch_size > s->frame_count)
+		goto fail;
+	if (!ifname) {
+		err = rc ? replicast_inject_name(rc, name, sizeof(name)) : -ENOENT;
+		if (err)
+			goto fail;
+		ifname = name;
+	}
+	err = device_facts(s, ifname);
+	if (err)
+		goto fail;
+
+	s->groups_cap = 16;
+	s->groups = calloc(s->groups_cap, sizeof(*s->groups));
+	s->free_frames = calloc(s->frame_count, sizeof(*s->free_frames));
+	s->area_size = (size_t)s->frame_count * s->frame_size;
+	s->area = mmap(NULL, s->area_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (s->area == MAP_FAILED) {
+		s->area = NULL;
+		err = -errno;
+		goto fail;
+	}
+	err = -ENOMEM;
+	if (!s->groups || !s->free_frames)
+		goto fail;
+
+	/* The library never prints; libxdp and libbpf would, on failures we
+	 * report as errors anyway. */
+	old_xdp = libxdp_set_print(libxdp_print_none);
+	old_bpf = rc_libbpf_silence();
+	err = bind_queue(s, ifname);
+	libbpf_set_print(old_bpf);
+	libxdp_set_print(old_xdp);
+	if (err)
+		goto fail;
+	s->fd = xsk_socket__fd(s->xsk);
+
+	/* Let one kick move the whole ring where the kernel allows it. */
+	budget = s->frame_count;
+	if (setsockopt(s->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget)))
+		budget = KERNEL_TX_BATCH;
+	s->st.kick_budget = budget;
+
+	for (i = 0; i < s->frame_count; i++)
+		s->free_frames[i] = (__u64)i * s->frame_size;
+	s->nfree = s->frame_count;
+	*out = s;
+	return 0;
+fail:
+	replicast_sender_close(s);
+	return err;
+}
+
+void replicast_sender_close(struct replicast_sender *s)
+{
+	if (!s)
+		return;
+	if (s->xsk)
+		xsk_socket__delete(s->xsk);
+	if (s->umem)
+		xsk_umem__delete(s->umem);
+	if (s->area)
+		munmap(s->area, s->area_size);
+	free(s->free_frames);
+	free(s->groups);
+	free(s);
+}

@@ -65,6 +65,12 @@ struct replicast_opts {
 	 * tail of the verifier log, for the caller to show. */
 	char *verifier_log;
 	size_t verifier_log_size;
+	/* When a replicator is already pinned: load this library's program
+	 * anyway, keep the pinned maps (and so every group, subscriber and
+	 * counter), and switch every attachment to the new program in one
+	 * step each (a tc filter replace). An upgrade path: packets in flight
+	 * see the old program or the new one, never neither. */
+	bool replace_program;
 };
 
 /* Loads the replicator and pins its maps and program under pin_path, or, when

@@ -23,6 +23,9 @@ static const char load_usage[] =
 	"                    --inject-dev is given: a host that only sends)\n"
 	"  --max-groups N    group capacity, fixed at first load (default 1024)\n"
 	"  --max-subs N      subscribers per group, fixed at first load (default 4096)\n"
+	"  --upgrade         load this version's program even if one is pinned: groups,\n"
+	"                    subscribers and counters stay, every device switches over\n"
+	"                    in one step (a running stream loses and doubles nothing)\n"
 	"  --inject-dev NAME name of the injection pair (default " REPLICAST_DEFAULT_INJECT_DEV ")\n"
 	"  --no-inject       no injection pair: packets come in through --dev only\n"
 	"  --pin-path DIR    pin directory (default " REPLICAST_DEFAULT_PIN_PATH ")\n";
@@ -59,6 +62,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	static const struct option options[] = {
 		{ "dev", required_argument, NULL, 'd' },
 		{ "max-groups", required_argument, NULL, 'g' },
+		{ "upgrade", no_argument, NULL, 'u' },
 		{ "max-subs", required_argument, NULL, 's' },
 		{ "inject-dev", required_argument, NULL, 'i' },
 		{ "no-inject", no_argument, NULL, 'n' },
@@ -80,6 +84,9 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 			if (ndevs == MAX_DEVS)
 				return cli_error(EXIT_USAGE, "load: at most %d --dev", MAX_DEVS);
 			devs[ndevs++] = optarg;
+			break;
+		case 'u':
+			opts.replace_program = true;
 			break;
 		case 'g':
 			if (cli_parse_u32(optarg, "--max-groups", &opts.max_groups))
@@ -125,6 +132,12 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	if (err) {
 		if (verifier_log[0])
 			fprintf(stderr, "%s", verifier_log);
+		if (err == -EPROTO)
+			return cli_error(EXIT_FAIL, "load: the state pinned at %s was made by another "
+					 "version of replicast and has another layout; keep it with "
+					 "'replicast save > FILE' (that version's), then 'replicast "
+					 "unload', load again and 'replicast apply FILE'",
+					 opts.pin_path ? opts.pin_path : REPLICAST_DEFAULT_PIN_PATH);
 		if (err == -ENOTDIR)
 			return cli_error(EXIT_FAIL, "load: the parent of %s is not a bpf filesystem "
 					 "(mount -t bpf bpf DIR)", opts.pin_path);

@@ -62,6 +62,8 @@ void rc_unlock(struct replicast *rc);
 
 /* Detaches from every recorded device (caller holds the lock). */
 int rc_detach_all(struct replicast *rc);
+/* Re-attaches every recorded device to rc->prog_fd (caller holds the lock). */
+int rc_reattach_all(struct replicast *rc);
 
 /* Value of the pinned `inject` map (made by user space, read by user space
  * only): the veth pair replicast_inject_add() created, for unload to remove. */

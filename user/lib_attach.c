@@ -149,3 +149,22 @@ int replicast_foreach_attachment(struct replicast *rc,
 	}
 	return 0;
 }
+
+/* Points every recorded attachment at the current program: a tc filter
+ * replace on the same handle and priority, which cls_bpf swaps in one step.
+ * The injection device is re-attached by replicast_inject_add(). */
+int rc_reattach_all(struct replicast *rc)
+{
+	__u32 key, *prev = NULL;
+	int created, err = 0, ret;
+
+	while (!bpf_map_get_next_key(rc->attachments_fd, prev, &key)) {
+		prev = &key;
+		if (!if_indextoname(key, (char[IF_NAMESIZE]){ 0 }))
+			continue;	/* the device is gone; unload forgets it */
+		ret = tc_filter_attach((int)key, rc->prog_fd, &created);
+		if (ret)
+			err = ret;
+	}
+	return err;
+}

@@ -211,7 +211,8 @@ static int open_pins(struct replicast *rc)
 		{ "config", &rc->config_fd },
 		{ "attachments", &rc->attachments_fd },
 	};
-	__u32 zero = 0;
+	struct bpf_map_info info = {};
+	__u32 zero = 0, info_len = sizeof(info);
 	size_t i;
 	int err;
 
@@ -220,6 +221,12 @@ static int open_pins(struct replicast *rc)
 		if (err)
 			return err;
 	}
+	/* A config of another size is another layout: check before reading
+	 * it into ours, which it would overrun or leave half-filled. */
+	if (bpf_obj_get_info_by_fd(rc->config_fd, &info, &info_len))
+		return -errno;
+	if (info.value_size != sizeof(rc->cfg))
+		return -EPROTO;
 	if (bpf_map_lookup_elem(rc->config_fd, &zero, &rc->cfg))
 		return -errno;
 	if (rc->cfg.layout_version != RC_LAYOUT_VERSION)
@@ -278,7 +285,30 @@ static void keep_log_tail(const char *log, char *dst, size_t size)
 	snprintf(dst, size, "%s", start);
 }
 
-static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
+/* Pins a program, replacing what is pinned there in one rename. */
+static int pin_program(struct replicast *rc, struct bpf_program *prog, const char *name)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int err = rc_pin_file(rc, name, path, sizeof(path));
+
+	if (err)
+		return err;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s-new", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	err = bpf_program__pin(prog, tmp);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* Loads the object and pins its maps and programs. `pinned`: the config of
+ * a replicator already pinned here, whose maps libbpf reuses (sizes must
+ * then be theirs); NULL for a first load, sized from opts. */
+static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
+			const struct config *pinned)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = rc->pin_path);
 	__u32 max_groups = REPLICAST_DEFAULT_MAX_GROUPS, max_subs = REPLICAST_DEFAULT_MAX_SUBS;
@@ -306,6 +336,11 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
+	if (pinned) {
+		max_groups = pinned->max_groups;
+		max_subs = pinned->max_subs;
+		ncpus = (int)pinned->nr_cpus;
+	}
 
 	log = calloc(1, log_size);
 	if (!log)
@@ -357,13 +392,9 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts)
 		err = -errno;
 		goto out_destroy;
 	}
-	err = rc_pin_file(rc, PIN_PROG, path, sizeof(path));
+	err = pin_program(rc, skel->progs.replicate, PIN_PROG);
 	if (!err)
-		err = bpf_program__pin(skel->progs.replicate, path);
-	if (!err)
-		err = rc_pin_file(rc, PIN_LOCAL_PROG, path, sizeof(path));
-	if (!err)
-		err = bpf_program__pin(skel->progs.replicate_local, path);
+		err = pin_program(rc, skel->progs.replicate_local, PIN_LOCAL_PROG);
 	if (!err)
 		err = rc_pin_file(rc, PIN_SUBS_DIR, path, sizeof(path));
 	if (!err && mkdir(path, 0700) && errno != EEXIST)
@@ -375,6 +406,29 @@ out_destroy:
 			close(templates[i]);
 out:
 	free(log);
+	return err;
+}
+
+/* The upgrade path: a fresh program over the pinned maps, then every
+ * attachment switched to it (caller holds the lock, pins are open). */
+static int replace_program(struct replicast *rc, const struct replicast_opts *opts)
+{
+	struct config pinned = rc->cfg;
+	libbpf_print_fn_t old_print = rc_libbpf_silence();
+	int err = load_and_pin(rc, opts, &pinned);
+
+	libbpf_set_print(old_print);
+	if (err)
+		return err;
+	close_fd(&rc->prog_fd);
+	close_fd(&rc->local_prog_fd);
+	err = pin_get(rc, PIN_PROG, &rc->prog_fd);
+	if (!err)
+		err = pin_get(rc, PIN_LOCAL_PROG, &rc->local_prog_fd);
+	if (!err)
+		err = rc_reattach_all(rc);
+	if (!err)
+		rc_log(rc, REPLICAST_LOG_INFO, "replaced the program under %s", rc->pin_path);
 	return err;
 }
 
@@ -400,13 +454,16 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 		goto fail_unlock;
 	if (access(prog_path, F_OK)) {
 		old_print = rc_libbpf_silence();
-		err = load_and_pin(rc, opts);
+		err = load_and_pin(rc, opts, NULL);
 		libbpf_set_print(old_print);
 		if (err)
 			goto fail_unlock;
 		rc_log(rc, REPLICAST_LOG_INFO, "loaded and pinned under %s", rc->pin_path);
 	}
 	err = open_pins(rc);
+	if (!err && opts && opts->sz >= offsetof(struct replicast_opts, replace_program) +
+					 sizeof(bool) && opts->replace_program)
+		err = replace_program(rc, opts);
 	if (err)
 		goto fail_unlock;
 	rc_unlock(rc);

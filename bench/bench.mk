@@ -37,10 +37,11 @@ BENCH_HDRS := $(BENCH_SRC)/rcb_common.h $(BENCH_SRC)/rcb_send.h $(BENCH_SRC)/rcb
 $(BENCH_OUT):
 	mkdir -p $@
 
-$(BENCH_OUT)/%.bpf.o: $(BENCH_SRC)/%.bpf.c $(BENCH_SRC)/rcb_common.h | $(BENCH_OUT)
+# Static pattern rules: they win over the top Makefile's build/%... patterns.
+$(BENCH_BPF_OBJS): $(BENCH_OUT)/%.bpf.o: $(BENCH_SRC)/%.bpf.c $(BENCH_SRC)/rcb_common.h | $(BENCH_OUT)
 	$(BENCH_CLANG) $(BENCH_BPF_CFLAGS) -c $< -o $@
 
-$(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.bpf.o
+$(BENCH_SKELS): $(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.bpf.o
 	$(BENCH_BPFTOOL) gen skeleton $< name $(notdir $(basename $(basename $<))) > $@.tmp
 	mv $@.tmp $@
 
@@ -53,8 +54,12 @@ bench-build: $(BENCH_OUT)/rcbench
 # `all` when there is one (the guard keeps bench working before it exists);
 # BENCH_NO_BUILD=1 skips that.
 bench: bench-build
-	@if [ -z "$(BENCH_NO_BUILD)" ] && $(MAKE) -q all >/dev/null 2>&1; test $$? -ne 2 && [ -z "$(BENCH_NO_BUILD)" ]; then \
-		$(MAKE) all || echo "bench: 'make all' failed; replicast rows may say 'not built'" >&2; \
+	@if [ -z "$(BENCH_NO_BUILD)" ]; then \
+		$(MAKE) -q all >/dev/null 2>&1; rc=$$?; \
+		if [ $$rc -ne 2 ]; then \
+			$(MAKE) --no-print-directory all || \
+				echo "bench: 'make all' failed; replicast rows may say 'not built'" >&2; \
+		fi; \
 	fi
 	scripts/bench.sh $(if $(QUICK),--quick) $(BENCH_ARGS)
 

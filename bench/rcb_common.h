@@ -6,15 +6,15 @@
 
 #include <linux/types.h>
 
-/* Every benchmark datagram starts with this header; the rest of the payload
- * is filler. The receivers' XDP counter counts only datagrams that carry the
- * magic, so stray traffic cannot inflate a result. */
-#define RCB_MAGIC 0x52434231u /* "RCB1" */
-
+/* Every benchmark datagram starts with its sequence number, 8 bytes big-endian
+ * (the layout `replicast send --gen` uses too); the rest of the payload is
+ * filler. The receivers' XDP counter counts UDP datagrams to the benchmark's
+ * port that are long enough to carry it. */
 struct rcb_payload_hdr {
-	__be32 magic;
-	__be32 seq;	/* packet number within the run, the same for every receiver */
+	__be64 seq;	/* packet number within the run, the same for every receiver */
 };
+
+#define RCB_DEFAULT_PORT 9000
 
 /* Value of the receivers' counter map (per-CPU hash keyed by the IPv4
  * destination address in network byte order). */
@@ -25,7 +25,7 @@ struct rcb_rx_count {
 
 /* Indices of the receivers' rcb_rx_misc per-CPU array. */
 enum rcb_rx_misc {
-	RCB_MISC_FOREIGN = 0,	/* UDP over IPv4 without the magic: dropped */
+	RCB_MISC_FOREIGN = 0,	/* UDP over IPv4 to another port, or too short: dropped */
 	RCB_MISC_NO_SLOT,	/* counter map full: dropped, not counted per address */
 	RCB_MISC_PASSED,	/* not UDP over IPv4 (ARP, ...): passed to the stack */
 	RCB_MISC_MAX,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Receiver-side delivery counter: attached (native XDP) to every receiver
- * veth. Counts each benchmark datagram per destination address and drops it,
+ * veth. Counts each benchmark datagram (UDP to the benchmark's port, with at
+ * least the 8-byte sequence number as payload) per destination address and
+ * drops it,
  * so receiving costs the same small amount for every sending method and no
  * socket is needed at the receivers. Anything that is not UDP over IPv4
  * (ARP, IPv6 neighbour discovery) is passed to the stack. */
@@ -12,6 +14,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "rcb_common.h"
+
+/* The receivers' UDP port, set by the loader before loading. */
+const volatile __u16 rcb_port = RCB_DEFAULT_PORT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -54,7 +59,7 @@ int rcb_count(struct xdp_md *ctx)
 		goto pass;
 	udp = (void *)(ip + 1);
 	hdr = (void *)(udp + 1);
-	if ((void *)(hdr + 1) > data_end || hdr->magic != bpf_htonl(RCB_MAGIC)) {
+	if ((void *)(hdr + 1) > data_end || udp->dest != bpf_htons(rcb_port)) {
 		count_misc(RCB_MISC_FOREIGN);
 		return XDP_DROP;
 	}

@@ -25,6 +25,19 @@ static const char *const method_order[] = {
 };
 #define NMETHODS_KNOWN (sizeof(method_order) / sizeof(method_order[0]))
 
+static const char *method_color(const char *m)
+{
+	static const char *const colors[] = {
+		"#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#d62728", "#8c1a1a", "#7f7f7f",
+	};
+	int i = 0;
+
+	while (i < (int)(sizeof(colors) / sizeof(colors[0])) - 1 && i < (int)NMETHODS_KNOWN &&
+	       strcmp(m, method_order[i]))
+		i++;
+	return colors[i];
+}
+
 static int is_replicast(const char *m)
 {
 	return !strncmp(m, "replicast", 9);
@@ -37,17 +50,30 @@ struct stat3 {
 
 enum fig { F_DPS, F_CPU, F_SPR, F_LOSS, F_LOSSPCT, F_BG, F_MAX };
 
+/* One run's raw figures, as rcbench measured them. */
+struct raw {
+	double handed, delivered, elapsed, busy, syscalls, bg;
+	int disturbed;
+};
+
 struct cell {
 	int size;
 	char method[32];
 	int receivers;
 	char status[32];	/* of the cell: ok, truncated, failed, not built */
-	int nruns;		/* usable runs */
+	int nruns;		/* usable timed runs */
 	int nfailed;
-	int syscalls_known;
+	int nredone;		/* runs disturbed by other work and run again */
+	int ndisturbed;		/* kept runs that were disturbed all the same */
+	struct raw timed[MAX_VALS];
+	struct raw counting[MAX_VALS];	/* runs with the syscall counter */
+	int ncounting;
+	struct raw base[MAX_VALS];	/* start-up baselines (1 packet) of an exec'd sender */
+	int nbase;
 	double vals[F_MAX][MAX_VALS];
 	struct stat3 st[F_MAX];
 	double handed[MAX_VALS], delivered[MAX_VALS];
+	double base_elapsed, base_busy;	/* subtracted start-up, medians of the baselines */
 	char top_syscall[32];
 };
 
@@ -125,7 +151,6 @@ static int read_runs(const char *path)
 	while (fgets(line, sizeof(line), in)) {
 		struct cell *c;
 		int n;
-		double handed, delivered, elapsed, busy;
 
 		lineno++;
 		if (lineno == 1 && !strncmp(line, "size,", 5))
@@ -133,52 +158,101 @@ static int read_runs(const char *path)
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		n = split(line, f, 32);
-		if (n < 16) {
-			fprintf(stderr, "rcbench report: %s:%d: %d fields, expected 16\n", path, lineno, n);
+		if (n < 17) {
+			fprintf(stderr, "rcbench report: %s:%d: %d fields, expected 17\n", path, lineno, n);
 			continue;
 		}
 		/* size,method,receivers,run,status,packets_per_receiver,handed,delivered,
-		 * elapsed_ns,busy_ns,syscalls,top_syscall,send_errors,rx_min,rx_max,bg_busy_pct */
+		 * elapsed_ns,busy_ns,syscalls,top_syscall,send_errors,rx_min,rx_max,
+		 * bg_busy_pct,disturbed */
 		c = cell_get(atoi(f[0]), f[1], atoi(f[2]));
 		if (!c)
 			continue;
 		if (strcmp(f[4], "ok") && strcmp(f[4], "truncated")) {
 			if (!strcmp(f[4], "failed"))
 				c->nfailed++;
+			if (!strcmp(f[4], "redone"))
+				c->nredone++;
 			if (!c->nruns)
 				snprintf(c->status, sizeof(c->status), "%s", f[4]);
 			continue;
 		}
-		handed = atof(f[6]);
-		delivered = atof(f[7]);
-		elapsed = atof(f[8]);
-		busy = atof(f[9]);
-		if (c->nruns == MAX_VALS || elapsed <= 0)
+		struct raw r = {
+			.handed = atof(f[6]),
+			.delivered = atof(f[7]),
+			.elapsed = atof(f[8]),
+			.busy = atof(f[9]),
+			.syscalls = f[10][0] ? atof(f[10]) : NAN,
+			.bg = atof(f[15]),
+			.disturbed = atoi(f[16]) != 0,
+		};
+
+		if (f[3][0] == 'b') {
+			/* Baseline of an exec'd sender: 1 packet, start-up only. */
+			if (c->nbase < MAX_VALS)
+				c->base[c->nbase++] = r;
+			continue;
+		}
+		if (f[3][0] == 'c') {
+			/* Counting run: slowed by its counter, syscalls only. */
+			if (c->ncounting < MAX_VALS && !isnan(r.syscalls) && r.handed > 0) {
+				c->counting[c->ncounting++] = r;
+				snprintf(c->top_syscall, sizeof(c->top_syscall), "%s", f[11]);
+			}
+			continue;
+		}
+		if (c->nruns == MAX_VALS || r.elapsed <= 0)
 			continue;
 		if (!c->nruns || !strcmp(f[4], "truncated"))
 			snprintf(c->status, sizeof(c->status), "%s", f[4]);
-		int k = c->nruns++;
-		c->vals[F_DPS][k] = delivered / (elapsed / 1e9);
-		c->vals[F_CPU][k] = delivered > 0 ? busy / delivered : NAN;
-		if (f[10][0]) {
-			c->syscalls_known = 1;
-			c->vals[F_SPR][k] = handed > 0 ? atof(f[10]) / handed : NAN;
-			snprintf(c->top_syscall, sizeof(c->top_syscall), "%s", f[11]);
-		} else {
-			c->vals[F_SPR][k] = NAN;
-		}
-		c->vals[F_LOSS][k] = handed - delivered;
-		c->vals[F_LOSSPCT][k] = handed > 0 ? 100.0 * (handed - delivered) / handed : 0;
-		c->vals[F_BG][k] = atof(f[15]);
-		c->handed[k] = handed;
-		c->delivered[k] = delivered;
+		c->timed[c->nruns++] = r;
 	}
 	fclose(in);
 	for (int i = 0; i < ncells; i++) {
 		struct cell *c = &cells[i];
+		double b_sc = 0, t[MAX_VALS];
+		int nsc = 0;
 
+		/* An exec'd sender (replicast send) starts a process inside the
+		 * timed window; the built-in senders set up before it. Take the
+		 * start-up, measured by 1-packet runs of the same cell, back out. */
+		if (c->nbase) {
+			for (int k = 0; k < c->nbase; k++)
+				t[k] = c->base[k].elapsed;
+			c->base_elapsed = median_of(t, c->nbase);
+			for (int k = 0; k < c->nbase; k++)
+				t[k] = c->base[k].busy;
+			c->base_busy = median_of(t, c->nbase);
+			nsc = 0;
+			for (int k = 0; k < c->nbase; k++)
+				if (!isnan(c->base[k].syscalls))
+					t[nsc++] = c->base[k].syscalls;
+			/* Start-up syscalls: the 1-packet run's, less the one call
+			 * that sent its packet. */
+			b_sc = nsc ? median_of(t, nsc) - 1 : 0;
+			if (b_sc < 0)
+				b_sc = 0;
+		}
+		for (int k = 0; k < c->nruns; k++) {
+			const struct raw *r = &c->timed[k];
+			double elapsed = r->elapsed - c->base_elapsed;
+			double busy = r->busy - c->base_busy;
+
+			if (elapsed <= 0)
+				elapsed = r->elapsed;
+			if (busy < 0)
+				busy = 0;
+			c->vals[F_DPS][k] = r->delivered / (elapsed / 1e9);
+			c->vals[F_CPU][k] = r->delivered > 0 ? busy / r->delivered : NAN;
+			c->vals[F_SPR][k] = NAN;
+			c->vals[F_LOSS][k] = r->handed - r->delivered;
+			c->vals[F_LOSSPCT][k] = r->handed > 0 ? 100.0 * (r->handed - r->delivered) / r->handed : 0;
+			c->vals[F_BG][k] = r->bg;
+			c->ndisturbed += r->disturbed;
+			c->handed[k] = r->handed;
+			c->delivered[k] = r->delivered;
+		}
 		for (int fi = 0; fi < F_MAX; fi++) {
-			double t[MAX_VALS];
 			int n = 0;
 
 			for (int k = 0; k < c->nruns; k++)
@@ -186,6 +260,14 @@ static int read_runs(const char *path)
 					t[n++] = c->vals[fi][k];
 			c->st[fi] = stats(t, n);
 		}
+		nsc = 0;
+		for (int k = 0; k < c->ncounting; k++) {
+			const struct raw *r = &c->counting[k];
+
+			if (r->handed > 0)
+				t[nsc++] = (r->syscalls - b_sc) / r->handed;
+		}
+		c->st[F_SPR] = stats(t, nsc);
 		if (!c->status[0])
 			snprintf(c->status, sizeof(c->status), "failed");
 	}
@@ -263,9 +345,10 @@ static const char *fmt_stat(const struct stat3 *s, int kind, char *buf, size_t l
 		fmt_num(s->max, 0, c, sizeof(c));
 		break;
 	default:
-		fmt_num(s->med, 4, a, sizeof(a));
-		fmt_num(s->min, 4, b, sizeof(b));
-		fmt_num(s->max, 4, c, sizeof(c));
+		/* Syscalls per datagram: 4 significant digits (1, 0.01565, 3.996e-05). */
+		snprintf(a, sizeof(a), "%.4g", s->med);
+		snprintf(b, sizeof(b), "%.4g", s->min);
+		snprintf(c, sizeof(c), "%.4g", s->max);
 		break;
 	}
 	if (s->n == 1 || !strcmp(b, c))
@@ -306,6 +389,8 @@ static int find_ratio(int size, int receivers, struct ratio *r)
 }
 
 static int sizes[16], nsizes, recvs[32], nrecvs;
+static const char *notes[16];
+static int nnotes;
 
 static void collect_axes(void)
 {
@@ -370,7 +455,7 @@ static void print_tables(FILE *out, int md, const char *title)
 			}
 			fmt_stat(&c->st[F_DPS], F_DPS, b[0], sizeof(b[0]));
 			fmt_stat(&c->st[F_CPU], F_CPU, b[1], sizeof(b[1]));
-			if (c->syscalls_known)
+			if (c->ncounting)
 				fmt_stat(&c->st[F_SPR], F_SPR, b[2], sizeof(b[2]));
 			else
 				snprintf(b[2], sizeof(b[2]), "not counted");
@@ -379,13 +464,25 @@ static void print_tables(FILE *out, int md, const char *title)
 				snprintf(b[4], sizeof(b[4]), " (%.2f%%)", c->st[F_LOSSPCT].med);
 			else
 				b[4][0] = '\0';
+			if (c->nfailed) {
+				size_t l = strlen(b[4]);
+
+				snprintf(b[4] + l, sizeof(b[4]) - l, " (%d failed run%s)", c->nfailed,
+					 c->nfailed == 1 ? "" : "s");
+			}
+			if (c->ndisturbed) {
+				size_t l = strlen(b[4]);
+
+				snprintf(b[4] + l, sizeof(b[4]) - l, " (%d of %d runs disturbed)",
+					 c->ndisturbed, c->nruns);
+			}
 			if (md)
 				fprintf(out, "| %s | %d | %s | %s | %s | %s%s |\n", c->method, c->receivers,
 					b[0], b[1], b[2], b[3], b[4]);
 			else
-				fprintf(out, "%-16s %5d  %-26s %-20s %-24s %s%s%s\n", c->method, c->receivers,
+				fprintf(out, "%-16s %5d  %-26s %-20s %-24s %s%s%s%s\n", c->method, c->receivers,
 					b[0], b[1], b[2], b[3], b[4],
-					!strcmp(c->status, "truncated") ? "  (time cap hit)" : "");
+					!strcmp(c->status, "truncated") ? "  (time cap hit)" : "", "");
 		}
 		/* The headline: replicast's best against user space's best. */
 		if (md)
@@ -429,6 +526,48 @@ static void print_tables(FILE *out, int md, const char *title)
 					r.us_cpu->st[F_CPU].med);
 		}
 	}
+}
+
+/* Sanity checks of the measuring machinery, for the quick run in `make test`:
+ * every method that ran delivered something, nothing failed, and the syscall
+ * counter sees what each method is known to do per datagram. */
+static int check_cells(void)
+{
+	int bad = 0, cells_counted = 0;
+
+	for (int i = 0; i < ncells; i++)
+		cells_counted |= cells[i].ncounting > 0;
+
+	for (int i = 0; i < ncells; i++) {
+		const struct cell *c = &cells[i];
+		double expect = 0, spr = c->st[F_SPR].med;
+
+		if (!strcmp(c->status, "not built"))
+			continue;
+		if (!c->nruns || (c->ncounting == 0 && cells_counted)) {
+			printf("check: %s C=%d %d B: %d failed run(s), %d usable, %d counting\n", c->method,
+			       c->receivers, c->size, c->nfailed, c->nruns, c->ncounting);
+			bad = 1;
+			continue;
+		}
+		if (c->st[F_DPS].min <= 0 || c->st[F_CPU].n == 0) {
+			printf("check: %s C=%d %d B: no deliveries counted\n", c->method, c->receivers, c->size);
+			bad = 1;
+		}
+		if (!strcmp(c->method, "sendto"))
+			expect = 1.0;
+		else if (!strcmp(c->method, "sendmmsg") || !strcmp(c->method, "io_uring"))
+			expect = 1.0 / 64;
+		else if (!strcmp(c->method, "replicast-relay"))
+			expect = 1.0 / c->receivers;
+		if (expect > 0 && c->ncounting && (spr < expect * 0.99 || spr > expect * 1.1 + 0.001)) {
+			printf("check: %s C=%d %d B: %.5f syscalls per datagram, expected about %.5f\n",
+			       c->method, c->receivers, c->size, spr, expect);
+			bad = 1;
+		}
+	}
+	printf("check: %s\n", bad ? "FAILED" : "measurements look sane");
+	return bad;
 }
 
 static void machine_info(int *cores, char *kernel, size_t klen, char *cpu, size_t clen)
@@ -517,7 +656,7 @@ static int write_outputs(const char *dir, const char *title)
 		   "cpu_ns_per_delivery_median,cpu_ns_per_delivery_min,cpu_ns_per_delivery_max,"
 		   "syscalls_per_packet_per_receiver_median,syscalls_per_packet_per_receiver_min,"
 		   "syscalls_per_packet_per_receiver_max,loss_median,loss_min,loss_max,"
-		   "handed_median,delivered_median,background_busy_pct_median\n");
+		   "handed_median,delivered_median,background_busy_pct_median,runs_redone,runs_disturbed\n");
 	for (int i = 0; i < ncells; i++) {
 		const struct cell *c = &cells[i];
 
@@ -531,10 +670,11 @@ static int write_outputs(const char *dir, const char *title)
 				fputs(",,,", f);
 		}
 		if (c->nruns)
-			fprintf(f, ",%.0f,%.0f,%.1f\n", median_of(c->handed, c->nruns),
+			fprintf(f, ",%.0f,%.0f,%.1f", median_of(c->handed, c->nruns),
 				median_of(c->delivered, c->nruns), c->st[F_BG].med);
 		else
-			fputs(",,,\n", f);
+			fputs(",,,", f);
+		fprintf(f, ",%d,%d\n", c->nredone, c->ndisturbed);
 	}
 	fclose(f);
 
@@ -548,7 +688,12 @@ static int write_outputs(const char *dir, const char *title)
 	json_str(f, kernel);
 	fputs(", \"cpu\": ", f);
 	json_str(f, cpu);
-	fputs("},\n  \"units\": {\"deliveries_per_s\": \"deliveries counted at the receivers per second of sending\", "
+	fputs("},\n  \"notes\": [", f);
+	for (int i = 0; i < nnotes; i++) {
+		fputs(i ? ", " : "", f);
+		json_str(f, notes[i]);
+	}
+	fputs("],\n  \"units\": {\"deliveries_per_s\": \"deliveries counted at the receivers per second of sending\", "
 	      "\"cpu_ns_per_delivery\": \"whole-machine user+nice+system+irq+softirq ns / deliveries\", "
 	      "\"syscalls_per_packet_per_receiver\": \"syscalls entered by the sending process / datagrams handed (packets x receivers)\", "
 	      "\"loss\": \"handed - delivered\"},\n  \"cells\": [\n", f);
@@ -559,13 +704,17 @@ static int write_outputs(const char *dir, const char *title)
 		json_str(f, c->method);
 		fprintf(f, ", \"receivers\": %d, \"status\": ", c->receivers);
 		json_str(f, c->status);
-		fprintf(f, ", \"runs\": %d, ", c->nruns);
+		fprintf(f, ", \"runs\": %d, \"runs_redone\": %d, \"runs_disturbed\": %d, \"runs_failed\": %d, ",
+			c->nruns, c->nredone, c->ndisturbed, c->nfailed);
 		json_stat(f, "deliveries_per_s", &c->st[F_DPS], 0);
 		json_stat(f, "cpu_ns_per_delivery", &c->st[F_CPU], 0);
 		json_stat(f, "syscalls_per_packet_per_receiver", &c->st[F_SPR], 0);
 		json_stat(f, "loss", &c->st[F_LOSS], 0);
 		json_stat(f, "loss_pct", &c->st[F_LOSSPCT], 0);
 		json_stat(f, "background_busy_pct", &c->st[F_BG], 0);
+		if (c->nbase)
+			fprintf(f, "\"startup_subtracted\": {\"elapsed_ns\": %.0f, \"busy_ns\": %.0f, \"baseline_runs\": %d}, ",
+				c->base_elapsed, c->base_busy, c->nbase);
 		fputs("\"top_syscall\": ", f);
 		json_str(f, c->top_syscall);
 		fprintf(f, "}%s\n", i + 1 < ncells ? "," : "");
@@ -606,12 +755,20 @@ static int write_outputs(const char *dir, const char *title)
 		if (!gp)
 			return -1;
 		fprintf(gp, "# Generated by rcbench report. Run: gnuplot plot.gp (in this directory)\n"
-			    "set terminal pngcairo size 1400,%d font 'sans,10'\n"
+			    "set terminal pngcairo noenhanced size 1600,%d font 'sans,10'\n"
 			    "set output 'plot.png'\n"
 			    "set multiplot layout %d,2 title 'replicast benchmark: %d cores, kernel %s (median of runs, bars: min..max)'\n"
-			    "set logscale x 2\nset logscale y\nset grid\nset key outside right\n"
+			    "set logscale x 2\nset logscale y\nset grid xtics ytics mytics\nset mytics 10\n"
+			    "set key outside right top vertical box\n"
+			    "set format y '%%.0s%%c'\n"
 			    "set xlabel 'receivers C'\n",
 			nsizes > 1 ? 900 : 480, nsizes, cores, kernel);
+		if (nrecvs) {
+			fputs("set xtics (", gp);
+			for (int ri = 0; ri < nrecvs; ri++)
+				fprintf(gp, "%s%d", ri ? ", " : "", recvs[ri]);
+			fprintf(gp, ")\nset xrange [%g:%g]\n", recvs[0] / 1.6, recvs[nrecvs - 1] * 1.6);
+		}
 		for (int si = 0; si < nsizes; si++) {
 			char plotline[2][8192];
 
@@ -648,9 +805,10 @@ static int write_outputs(const char *dir, const char *title)
 				lt = method_rank(c->method) + 1;
 				for (int k = 0; k < 2; k++) {
 					snprintf(piece, sizeof(piece),
-						 "%s'%s' using 1:%d:%d:%d with yerrorlines lt %d lw %d pt %d title '%s'",
-						 plotline[k][0] ? ", " : "", dat, k ? 5 : 2, k ? 6 : 3, k ? 7 : 4, lt,
-						 is_replicast(c->method) ? 3 : 1, lt + 4, c->method);
+						 "%s'%s' using 1:%d:%d:%d with yerrorlines lc rgb '%s' lw %d pt %d title '%s'",
+						 plotline[k][0] ? ", " : "", dat, k ? 5 : 2, k ? 6 : 3, k ? 7 : 4,
+						 method_color(c->method), is_replicast(c->method) ? 3 : 1, lt + 4,
+						 c->method);
 					strncat(plotline[k], piece, sizeof(plotline[k]) - strlen(plotline[k]) - 1);
 				}
 				plots++;
@@ -675,12 +833,14 @@ static int write_outputs(const char *dir, const char *title)
 int rcb_report_main(int argc, char **argv)
 {
 	const char *in = NULL, *dir = NULL, *title = NULL, *md = NULL;
-	int opt;
+	int opt, check = 0;
 	static const struct option opts[] = {
 		{ "in", required_argument, NULL, 'i' },
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "title", required_argument, NULL, 't' },
 		{ "markdown", required_argument, NULL, 'm' },
+		{ "note", required_argument, NULL, 'n' },
+		{ "check", no_argument, NULL, 'c' },
 		{ 0 },
 	};
 
@@ -690,6 +850,11 @@ int rcb_report_main(int argc, char **argv)
 		case 'o': dir = optarg; break;
 		case 't': title = optarg; break;
 		case 'm': md = optarg; break;
+		case 'c': check = 1; break;
+		case 'n':
+			if (nnotes < 16)
+				notes[nnotes++] = optarg;
+			break;
 		default: return 2;
 		}
 	}
@@ -702,6 +867,10 @@ int rcb_report_main(int argc, char **argv)
 	qsort(cells, (size_t)ncells, sizeof(cells[0]), cmp_cell);
 	collect_axes();
 	print_tables(stdout, 0, title);
+	if (nnotes)
+		fputs("\nNotes:\n", stdout);
+	for (int i = 0; i < nnotes; i++)
+		printf("- %s\n", notes[i]);
 	if (write_outputs(dir, title)) {
 		fprintf(stderr, "rcbench report: writing into %s: %s\n", dir, strerror(errno));
 		return 1;
@@ -719,7 +888,11 @@ int rcb_report_main(int argc, char **argv)
 		fprintf(f, "Machine: %d cores (%s), kernel %s.%s%s\n", cores, cpu, kernel,
 			title ? " Run: " : "", title ? title : "");
 		print_tables(f, 1, NULL);
+		if (nnotes)
+			fputs("\nNotes:\n\n", f);
+		for (int i = 0; i < nnotes; i++)
+			fprintf(f, "- %s\n", notes[i]);
 		fclose(f);
 	}
-	return 0;
+	return check && check_cells() ? 3 : 0;
 }

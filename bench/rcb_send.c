@@ -78,20 +78,17 @@ uint64_t rcb_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void fill_payload(uint8_t *p, size_t size, uint32_t seq)
+static void set_seq(uint8_t *p, uint64_t seq)
 {
-	struct rcb_payload_hdr hdr = { .magic = htonl(RCB_MAGIC), .seq = htonl(seq) };
-
-	memcpy(p, &hdr, sizeof(hdr));
-	for (size_t i = sizeof(hdr); i < size; i++)
-		p[i] = (uint8_t)i;
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		p[i] = (uint8_t)seq;
 }
 
-static void set_seq(uint8_t *p, uint32_t seq)
+static void fill_payload(uint8_t *p, size_t size, uint64_t seq)
 {
-	uint32_t be = htonl(seq);
-
-	memcpy(p + offsetof(struct rcb_payload_hdr, seq), &be, sizeof(be));
+	set_seq(p, seq);
+	for (size_t i = sizeof(struct rcb_payload_hdr); i < size; i++)
+		p[i] = (uint8_t)i;
 }
 
 int rcb_sender_prepare(const struct rcb_send_cfg *cfg, struct rcb_sender **out,
@@ -235,7 +232,7 @@ static void run_sendto(struct rcb_sender *s, struct rcb_send_result *res)
 	unsigned int since_check = 0;
 
 	for (uint64_t seq = 0; seq < c->packets; seq++) {
-		set_seq(s->buf, (uint32_t)seq);
+		set_seq(s->buf, seq);
 		for (size_t i = 0; i < c->ndests; i++) {
 			ssize_t r = sendto(s->fd, s->buf, c->size, 0,
 					   (const struct sockaddr *)&c->dests[i], sizeof(c->dests[i]));
@@ -327,7 +324,7 @@ static void run_batched(struct rcb_sender *s, struct rcb_send_result *res)
 
 	for (uint64_t seq = 0; seq < c->packets; seq++) {
 		for (size_t i = 0; i < c->ndests; i++) {
-			set_seq(s->buf + (size_t)n * c->size, (uint32_t)seq);
+			set_seq(s->buf + (size_t)n * c->size, seq);
 			s->msgs[n].msg_hdr.msg_name = (void *)&c->dests[i];
 			if (++n < RCB_BATCH)
 				continue;
@@ -361,7 +358,7 @@ static void run_gso(struct rcb_sender *s, struct rcb_send_result *res)
 		uint64_t k = c->packets - base < s->gso_segs ? c->packets - base : s->gso_segs;
 
 		for (uint64_t j = 0; j < k; j++)
-			set_seq(s->buf + j * c->size, (uint32_t)(base + j));
+			set_seq(s->buf + j * c->size, base + j);
 		for (size_t i = 0; i < c->ndests; i++) {
 			ssize_t r = sendto(s->fd, s->buf, k * c->size, 0,
 					   (const struct sockaddr *)&c->dests[i], sizeof(c->dests[i]));

@@ -87,21 +87,28 @@ static int cmd_rx_attach(int argc, char **argv)
 	struct rcb_count *skel;
 	char path[PATH_MAX];
 	int self_ns, opt, err;
+	unsigned long port = RCB_DEFAULT_PORT;
 	static const struct option opts[] = {
 		{ "pin", required_argument, NULL, 'p' },
+		{ "port", required_argument, NULL, 'P' },
 		{ 0 },
 	};
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (opt == 'p')
 			pin = optarg;
+		else if (opt == 'P')
+			port = strtoul(optarg, NULL, 10);
 		else
 			return 2;
 	}
-	if (!pin || optind >= argc)
-		die("usage: rcbench rx-attach --pin DIR NETNS_PATH:IFNAME...");
-	skel = rcb_count__open_and_load();
+	if (!pin || optind >= argc || !port || port > 65535)
+		die("usage: rcbench rx-attach --pin DIR [--port UDP_PORT] NETNS_PATH:IFNAME...");
+	skel = rcb_count__open();
 	if (!skel)
+		die("opening the XDP counter failed: %s", strerror(errno));
+	skel->rodata->rcb_port = (uint16_t)port;
+	if (rcb_count__load(skel))
 		die("loading the XDP counter failed: %s", strerror(errno));
 	if (mkdir(pin, 0700) && errno != EEXIST)
 		die("mkdir %s: %s", pin, strerror(errno));
@@ -304,6 +311,19 @@ static uint64_t ticks_to_ns(uint64_t ticks)
 	return ticks * (1000000000ull / (uint64_t)hz);
 }
 
+/* Share of the whole machine busy over `seconds` of sleeping, in percent. */
+static double background_pct(double seconds)
+{
+	struct cpu_sample a, b;
+
+	a = cpu_read();
+	usleep((useconds_t)(seconds * 1e6));
+	b = cpu_read();
+	if (b.total_ticks <= a.total_ticks)
+		return 0;
+	return 100.0 * (double)(b.busy_ticks - a.busy_ticks) / (double)(b.total_ticks - a.total_ticks);
+}
+
 static int parse_endpoint(const char *text, struct sockaddr_in *sa)
 {
 	char buf[64], *colon;
@@ -375,10 +395,13 @@ struct run_opts {
 	const char *group;
 	const char *rx_pin;
 	const char *label;	/* "SIZE,METHOD,RECEIVERS,RUN" prefix of the CSV row */
+	const char *exec_log;	/* where an exec'd sender's stdout and stderr go */
 	uint64_t packets;
 	size_t size;
 	double max_seconds;
 	double bg_seconds;
+	double quiet_wait;	/* seconds to wait at most for background load <= quiet_pct */
+	double quiet_pct;
 	int count_syscalls;
 	char **exec_argv;
 };
@@ -404,7 +427,16 @@ static void child_main(const struct run_opts *o, struct rcb_send_cfg *cfg, int r
 	if (err) {
 		rep.prepare_err = err;
 		snprintf(rep.err, sizeof(rep.err), "entering %s: %s", o->netns, strerror(-err));
-	} else if (!o->exec_argv) {
+	} else if (o->exec_argv) {
+		/* Our stdout is the CSV row: the program's output goes elsewhere. */
+		int fd = open(o->exec_log ? o->exec_log : "/dev/null",
+			      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0) {
+			rep.prepare_err = -errno;
+			snprintf(rep.err, sizeof(rep.err), "exec log: %s", strerror(errno));
+		}
+	} else {
 		err = rcb_sender_prepare(cfg, &s, rep.err, sizeof(rep.err));
 		rep.prepare_err = err;
 	}
@@ -467,12 +499,12 @@ static uint64_t sc_total(struct rcb_syscalls *sc, unsigned int *top_nr)
 
 static int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = { .max_seconds = 10, .bg_seconds = 0.2, .size = 1200 };
+	struct run_opts o = { .max_seconds = 10, .bg_seconds = 0.2, .size = 1200, .quiet_pct = 10 };
 	struct rcb_send_cfg cfg = { 0 };
 	struct rcb_syscalls *sc = NULL;
 	struct sockaddr_in *dests, group;
 	struct rx_snapshot before = { 0 }, after = { 0 };
-	struct cpu_sample c0, c1, bg0, bg1;
+	struct cpu_sample c0, c1;
 	struct child_report rep;
 	size_t ndests;
 	int ready[2], go[2], resp[2], rx_fd, opt, status = 0, have_report = 0;
@@ -482,7 +514,7 @@ static int cmd_run(int argc, char **argv)
 	char topbuf[32];
 	double bg_pct;
 	pid_t pid;
-	int method = -1, exec_mode = 0, pidfd;
+	int method = -1, exec_mode = 0, pidfd, disturbed = 0;
 	static const struct option opts[] = {
 		{ "method", required_argument, NULL, 'm' },
 		{ "netns", required_argument, NULL, 'n' },
@@ -492,9 +524,12 @@ static int cmd_run(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "max-seconds", required_argument, NULL, 't' },
 		{ "bg-seconds", required_argument, NULL, 'b' },
+		{ "quiet-wait", required_argument, NULL, 'q' },
+		{ "quiet-pct", required_argument, NULL, 'Q' },
 		{ "rx-pin", required_argument, NULL, 'r' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "count-syscalls", no_argument, NULL, 'c' },
+		{ "exec-log", required_argument, NULL, 'e' },
 		{ 0 },
 	};
 
@@ -508,9 +543,12 @@ static int cmd_run(int argc, char **argv)
 		case 's': o.size = strtoul(optarg, NULL, 10); break;
 		case 't': o.max_seconds = strtod(optarg, NULL); break;
 		case 'b': o.bg_seconds = strtod(optarg, NULL); break;
+		case 'q': o.quiet_wait = strtod(optarg, NULL); break;
+		case 'Q': o.quiet_pct = strtod(optarg, NULL); break;
 		case 'r': o.rx_pin = optarg; break;
 		case 'l': o.label = optarg; break;
 		case 'c': o.count_syscalls = 1; break;
+		case 'e': o.exec_log = optarg; break;
 		default: return 2;
 		}
 	}
@@ -577,18 +615,20 @@ static int cmd_run(int argc, char **argv)
 				fprintf(stderr, "rcbench: sender did not get ready\n");
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
-			printf("%s,failed,,,,,,,,,,,\n", o.label);
+			printf("%s,failed,,,,,,,,,,,,\n", o.label);
 			return 1;
 		}
 	}
-	/* Background load just before the run, for judging the noise. */
-	bg0 = cpu_read();
-	usleep((useconds_t)(o.bg_seconds * 1e6));
-	bg1 = cpu_read();
-	bg_pct = bg1.total_ticks > bg0.total_ticks
-			 ? 100.0 * (double)(bg1.busy_ticks - bg0.busy_ticks) /
-				   (double)(bg1.total_ticks - bg0.total_ticks)
-			 : 0;
+	/* Background load just before the run: other work on the machine lands in
+	 * the whole-machine CPU figure, so wait (bounded) for a quiet moment and
+	 * record how busy the machine was. */
+	{
+		uint64_t give_up = rcb_now_ns() + (uint64_t)(o.quiet_wait * 1e9);
+
+		do
+			bg_pct = background_pct(o.bg_seconds);
+		while (bg_pct > o.quiet_pct && rcb_now_ns() < give_up);
+	}
 
 	rx_read(rx_fd, &before);
 	if (sc) {
@@ -637,6 +677,19 @@ static int cmd_run(int argc, char **argv)
 		}
 	}
 	c1 = cpu_read();
+	/* Was the run disturbed? Background load just before or just after it,
+	 * or more busy time than one CPU's worth: every sender here is a single
+	 * thread and its kernel work (softirq included) runs on its CPU, so a
+	 * second busy CPU means other work ran during the window. */
+	{
+		double bg_after = background_pct(o.bg_seconds);
+		uint64_t busy = ticks_to_ns(c1.busy_ticks - c0.busy_ticks);
+
+		if (bg_after > bg_pct)
+			bg_pct = bg_after;
+		disturbed = bg_pct > o.quiet_pct ||
+			    (double)busy > 1.15 * (double)(t1 - t0) + 3.0 * (double)ticks_to_ns(1);
+	}
 
 	if (exec_mode) {
 		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
@@ -677,7 +730,7 @@ static int cmd_run(int argc, char **argv)
 		rcb_syscalls__destroy(sc);
 	}
 	/* LABEL,status,packets_per_receiver,handed,delivered,elapsed_ns,busy_ns,
-	 * syscalls,top_syscall,send_errors,rx_min,rx_max,bg_busy_pct */
+	 * syscalls,top_syscall,send_errors,rx_min,rx_max,bg_busy_pct,disturbed */
 	printf("%s,%s,%llu,%llu,%llu,%llu,%llu,", o.label, outcome,
 	       (unsigned long long)o.packets, (unsigned long long)handed,
 	       (unsigned long long)delivered, (unsigned long long)(t1 - t0),
@@ -686,8 +739,8 @@ static int cmd_run(int argc, char **argv)
 		printf("%llu,%s,", (unsigned long long)syscalls, top);
 	else
 		printf(",,");
-	printf("%llu,%llu,%llu,%.1f\n", (unsigned long long)(have_report ? rep.res.errors : 0),
-	       (unsigned long long)rx_min, (unsigned long long)rx_max, bg_pct);
+	printf("%llu,%llu,%llu,%.1f,%d\n", (unsigned long long)(have_report ? rep.res.errors : 0),
+	       (unsigned long long)rx_min, (unsigned long long)rx_max, bg_pct, disturbed);
 	free(before.e);
 	free(after.e);
 	free(dests);
@@ -702,6 +755,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	libbpf_set_print(quiet_libbpf);
+	/* A sender that died must show up as an error, not kill us silently. */
+	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(argv[1], "rx-attach"))
 		return cmd_rx_attach(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "rx-read"))

@@ -16,11 +16,13 @@ usage: scripts/bench.sh [options]
   --receivers "1 8"    the values of C (default 1 8 64 256 1024)
   --runs N             runs per cell, the median is reported (default 3)
   --deliveries N       deliveries a run aims at (packets per receiver = N / C)
-  --max-seconds S      time cap of one run's sending (default 6; quick 2)
+  --max-seconds S      time cap of one run's sending (default 8; quick 2)
   --methods "a b"      subset of: sendto sendmmsg gso io_uring replicast-relay replicast-afxdp
-  --no-syscall-count   do not attach the syscall counter (its cost is then not in the figures)
+  --relay-static-mac   give replicast each subscriber's MAC (sub add --mac), skipping its FIB lookup
+  --no-syscall-count   skip the syscall-counting runs (the syscalls column then says "not counted")
   --out DIR            where results go (default build/bench)
   --update-readme      also copy the table and plot into bench/README-bench.md and bench/results/
+  --report-only        no measuring: the report again from the last runs.csv
   -h, --help           this text
 EOF
 }
@@ -40,6 +42,8 @@ ALL_METHODS="sendto sendmmsg gso io_uring replicast-relay replicast-afxdp"
 METHODS=$ALL_METHODS
 COUNT_SYSCALLS=1
 UPDATE_README=0
+REPORT_ONLY=0
+RELAY_MAC=0
 RECEIVERS_SET=0
 RUNS_SET=0
 
@@ -54,8 +58,10 @@ while [ $# -gt 0 ]; do
 	--max-seconds) MAX_SECONDS=$2; shift ;;
 	--methods) METHODS=$2; shift ;;
 	--no-syscall-count) COUNT_SYSCALLS=0 ;;
+	--relay-static-mac) RELAY_MAC=1 ;;
 	--out) OUT=$2; shift ;;
 	--update-readme) UPDATE_README=1 ;;
+	--report-only) REPORT_ONLY=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
 	esac
@@ -65,13 +71,17 @@ done
 if [ "$QUICK" = 1 ]; then
 	[ "$RECEIVERS_SET" = 1 ] || RECEIVERS="1 64"
 	[ "$RUNS_SET" = 1 ] || RUNS=1
-	: "${DELIVERIES:=200000}"
+	: "${DELIVERIES:=100000}"
 	: "${MAX_SECONDS:=2}"
 	BG_SECONDS=0.05
+	QUIET_WAIT=0.3
+	REDO_DISTURBED=0
 else
-	: "${DELIVERIES:=2000000}"
-	: "${MAX_SECONDS:=6}"
+	: "${DELIVERIES:=800000}"
+	: "${MAX_SECONDS:=8}"
 	BG_SECONDS=0.2
+	QUIET_WAIT=30
+	REDO_DISTURBED=3
 fi
 if [ -z "$SIZES" ]; then
 	SIZES=$MAIN_SIZE
@@ -108,6 +118,8 @@ else
 	flock -w 3600 9 || die "another benchmark run holds /run/rcbench.lock"
 fi
 
+: >"$OUT/bench.log"
+
 # ---- names: everything this run creates starts with rc and carries our PID ----
 TAG=rcb$$
 HUB=${TAG}hub          # the sending host: user-space senders run here, replicast is loaded here
@@ -115,6 +127,7 @@ SRC=${TAG}src          # the replicast-relay sender: one veth into the hub
 RXPIN=/sys/fs/bpf/rcbench-$$        # pinned receiver counters
 RCPIN=/sys/fs/bpf/rcbench-$$-rc     # replicast's private pin path
 CREATED_NS=()
+TMP_FILES=()
 RC_LOADED=0
 CLEANED=0
 
@@ -130,7 +143,7 @@ cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$RXPIN" "$RCPIN" 2>/dev/null
-	rm -f "$OUT"/dests-*.txt 2>/dev/null
+	rm -f "$OUT"/dests-*.txt "${TMP_FILES[@]}" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'log "interrupted"; cleanup; exit 130' INT
@@ -150,7 +163,15 @@ mac() { printf '02:00:c6:%02x:%02x:%02x' "$1" "$2" "$3"; }
 GROUP_ADDR=198.19.255.1
 RX_PORT=9000
 
+RUNS_CSV=$OUT/runs.csv
 t_setup=$(date +%s.%N)
+t_topo=$t_setup
+t_runs=$t_setup
+if [ "$REPORT_ONLY" = 1 ]; then
+	[ -f "$RUNS_CSV" ] || die "--report-only: no $RUNS_CSV"
+	log "report only, from $RUNS_CSV"
+else # the whole measurement, down to "---- report ----"
+
 log "building topology: $NRX receiver namespaces x $PER address(es), hub $HUB, relay sender $SRC"
 for ns in "$HUB" "$SRC"; do
 	ip netns add "$ns"
@@ -201,7 +222,7 @@ attach_args=()
 for ((k = 0; k < NRX; k++)); do
 	attach_args+=("/run/netns/${TAG}r$k:rcbr$k")
 done
-"$RCBENCH" rx-attach --pin "$RXPIN" "${attach_args[@]}"
+"$RCBENCH" rx-attach --pin "$RXPIN" --port "$RX_PORT" "${attach_args[@]}"
 for c in $RECEIVERS; do
 	for ((i = 0; i < c; i++)); do echo "$(rx_addr "$i"):$RX_PORT"; done >"$OUT/dests-$c.txt"
 done
@@ -210,10 +231,18 @@ done
 RC_STATE="not built"   # replicast-relay row status when it cannot run
 AFXDP_STATE="not built"
 if [ -x "$REPLICAST" ]; then
+	# Run a private copy: build/replicast may be rebuilt while we measure.
+	# (A copy taken in the middle of a link does not run: try again then.)
+	for try in 1 2 3 4 5; do
+		cp "$REPLICAST" "$OUT/replicast.$$" && "$OUT/replicast.$$" --help >/dev/null 2>&1 && break
+		sleep 2
+	done
+	REPLICAST=$OUT/replicast.$$
+	TMP_FILES+=("$REPLICAST")
 	if nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" load --dev rcbhs --max-subs "$((MAXC > 64 ? MAXC : 64))" >"$OUT/replicast-load.log" 2>&1; then
 		RC_LOADED=1
 		RC_STATE=""
-		log "replicast loaded on rcbhs in $HUB ($($REPLICAST --version 2>/dev/null || echo "$REPLICAST"))"
+		log "replicast loaded on rcbhs in $HUB"
 	else
 		RC_STATE="load failed"
 		log "warning: replicast load failed (see $OUT/replicast-load.log)"
@@ -233,12 +262,23 @@ replicast_subscribe() {
 	[ "$RC_LOADED" = 1 ] || return 0
 	if [ -z "$GROUP" ]; then
 		GROUP=$GROUP_ADDR:$RX_PORT
-		nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" group add "$GROUP" >/dev/null ||
-			{ RC_STATE="group add failed"; AFXDP_STATE=$RC_STATE; return 0; }
+		# Newer replicast denies network sources by default: allow the relay
+		# sender's address (older builds have no --allow-source).
+		if "$REPLICAST" group add --help 2>&1 | grep -q -- --allow-source; then
+			nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" group add "$GROUP" --allow-source 198.19.0.1 \
+				>>"$OUT/bench.log" 2>&1 || { RC_STATE="group add failed"; AFXDP_STATE=$RC_STATE; return 0; }
+		else
+			nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" group add "$GROUP" >>"$OUT/bench.log" 2>&1 ||
+				{ RC_STATE="group add failed"; AFXDP_STATE=$RC_STATE; return 0; }
+		fi
 	fi
 	for ((i = SUBS; i < c; i++)); do
+		local mac_arg=()
+		[ "$RELAY_MAC" = 1 ] && mac_arg=(--mac "$(mac 0 $((i % NRX)) 2)")
 		if ! nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" sub add "$GROUP" "$(rx_addr "$i"):$RX_PORT" \
-			--dev "rcbh$((i % NRX))" >/dev/null; then
+			--dev "rcbh$((i % NRX))" "${mac_arg[@]}" >>"$OUT/bench.log" 2>&1; then
+			log "replicast sub add failed:"
+			tail -n 3 "$OUT/bench.log" >&2
 			RC_STATE="sub add failed"
 			AFXDP_STATE=$RC_STATE
 			return 0
@@ -251,10 +291,7 @@ t_topo=$(date +%s.%N)
 log "topology ready in $(secs "$t_setup" "$t_topo") s"
 
 # ---- runs ----
-RUNS_CSV=$OUT/runs.csv
-echo "size,method,receivers,run,status,packets_per_receiver,handed,delivered,elapsed_ns,busy_ns,syscalls,top_syscall,send_errors,rx_min,rx_max,bg_busy_pct" >"$RUNS_CSV"
-sc_flag=()
-[ "$COUNT_SYSCALLS" = 1 ] && sc_flag=(--count-syscalls)
+echo "size,method,receivers,run,status,packets_per_receiver,handed,delivered,elapsed_ns,busy_ns,syscalls,top_syscall,send_errors,rx_min,rx_max,bg_busy_pct,disturbed" >"$RUNS_CSV"
 
 method_state() {
 	case "$1" in
@@ -264,21 +301,57 @@ method_state() {
 	esac
 }
 
+# One run of METHOD to the first C receivers with SIZE-byte payloads. RUN is
+# the run number, or "c" for the syscall-counting run (see below).
 one_run() { # METHOD C SIZE RUN
-	local m=$1 c=$2 size=$3 r=$4 packets args=()
-	packets=$(((DELIVERIES + c - 1) / c))
+	local m=$1 c=$2 size=$3 r=$4 packets deliveries=$DELIVERIES args=() extra=()
+	packets=$(((deliveries + c - 1) / c))
+	case "$r" in
+	c) # syscall-counting run
+		packets=$(((DELIVERIES / 4 + c - 1) / c))
+		extra=(--count-syscalls) ;;
+	b*) # start-up baseline of an exec'd sender: one packet
+		packets=1
+		extra=(--count-syscalls) ;;
+	esac
 	case "$m" in
 	replicast-relay)
 		args=(--method group --group "$GROUP" --netns "/run/netns/$SRC") ;;
 	replicast-afxdp)
-		args=(--method exec --netns "/run/netns/$HUB" -- "$REPLICAST" --pin-path "$RCPIN" send "$GROUP"
-			--gen "$packets" --size "$size") ;;
+		args=(--method exec --exec-log "$OUT/afxdp.log" --netns "/run/netns/$HUB" --
+			"$REPLICAST" --pin-path "$RCPIN" send "$GROUP" --gen "$packets" --size "$size" --json) ;;
 	*)
 		args=(--method "$m" --netns "/run/netns/$HUB") ;;
 	esac
-	local opts=(--dests "$OUT/dests-$c.txt" --packets "$packets" --size "$size" --rx-pin "$RXPIN"
-		--max-seconds "$MAX_SECONDS" --bg-seconds "$BG_SECONDS" --label "$size,$m,$c,$r" "${sc_flag[@]}")
-	"$RCBENCH" run "${opts[@]}" "${args[@]}" >>"$RUNS_CSV" || log "run failed: $m C=$c size=$size run $r"
+	local try=1 redo=0 row rc
+	# A failed run is recorded and tried once more. A timed run disturbed by
+	# other work on the machine (rcbench's last field) is recorded as
+	# "redone" and run again, at most $REDO_DISTURBED times; the last one is
+	# kept whatever it saw, and the table says so.
+	while :; do
+		rc=0
+		row=$("$RCBENCH" run --dests "$OUT/dests-$c.txt" --packets "$packets" --size "$size" \
+			--rx-pin "$RXPIN" --max-seconds "$MAX_SECONDS" --bg-seconds "$BG_SECONDS" \
+			--quiet-wait "$QUIET_WAIT" --label "$size,$m,$c,$r" "${extra[@]}" "${args[@]}" \
+			2>>"$OUT/bench.log") || rc=$?
+		[ -n "$row" ] || row="$size,$m,$c,$r,failed,,,,,,,,,,,,"
+		if [ "$rc" != 0 ]; then
+			echo "$row" >>"$RUNS_CSV"
+			log "run failed (exit $rc): $m C=$c size=$size run $r, try $try; see $OUT/bench.log:"
+			tail -n 3 "$OUT/bench.log" >&2
+			[ "$try" -lt 2 ] || return 0
+			try=$((try + 1))
+			continue
+		fi
+		if [[ "$r" =~ ^[0-9]+$ ]] && [ "${row##*,}" = 1 ] && [ "$redo" -lt "$REDO_DISTURBED" ]; then
+			redo=$((redo + 1))
+			log "  disturbed by other work on the machine (background $(echo "$row" | cut -d, -f16)% busy, busy/elapsed $(echo "$row" | awk -F, '{ printf "%.2f", $10 / $9 }')); again"
+			echo "$row" | awk -F, -v OFS=, '{ $5 = "redone"; print }' >>"$RUNS_CSV"
+			continue
+		fi
+		echo "$row" >>"$RUNS_CSV"
+		return 0
+	done
 }
 
 for c in $RECEIVERS; do
@@ -286,10 +359,31 @@ for c in $RECEIVERS; do
 	for size in $SIZES; do
 		for m in $METHODS; do
 			st=$(method_state "$m")
-			[ -n "$st" ] && echo "$size,$m,$c,0,$st,,,,,,,,,,," >>"$RUNS_CSV"
+			[ -n "$st" ] && echo "$size,$m,$c,0,$st,,,,,,,,,,,," >>"$RUNS_CSV"
 		done
-		# Runs interleave the methods (run 1 of every method, then run 2, ...)
-		# so a change in background load does not land on one method only.
+		# The syscall counter (a tracepoint on every syscall entry) makes
+		# each syscall of the sender slower, so it is attached only in a
+		# separate, shorter counting run per cell, whose speed and CPU
+		# figures are not used; the timed runs run without it.
+		if [ "$COUNT_SYSCALLS" = 1 ]; then
+			for m in $METHODS; do
+				[ -z "$(method_state "$m")" ] || continue
+				log "C=$c size=$size syscall-counting run: $m"
+				one_run "$m" "$c" "$size" c
+			done
+		fi
+		# replicast-afxdp starts a process (exec, AF_XDP socket, UMEM) inside
+		# the timed window, where the built-in senders set up before "go":
+		# 1-packet runs measure that start-up, and the report takes it out.
+		if [[ " $METHODS " == *" replicast-afxdp "* ]] && [ -z "$(method_state replicast-afxdp)" ]; then
+			for ((r = 1; r <= RUNS; r++)); do
+				log "C=$c size=$size start-up baseline $r/$RUNS: replicast-afxdp"
+				one_run replicast-afxdp "$c" "$size" "b$r"
+			done
+		fi
+		# Timed runs interleave the methods (run 1 of every method, then
+		# run 2, ...) so a change in background load does not land on one
+		# method only.
 		for ((r = 1; r <= RUNS; r++)); do
 			for m in $METHODS; do
 				[ -z "$(method_state "$m")" ] || continue
@@ -298,15 +392,43 @@ for c in $RECEIVERS; do
 			done
 		done
 	done
+	if [ "$RC_LOADED" = 1 ]; then
+		{ echo "== replicast stats after C=$c"; nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" stats --json; } \
+			>>"$OUT/bench.log" 2>&1
+	fi
 done
 t_runs=$(date +%s.%N)
+fi # REPORT_ONLY
 
 # ---- report ----
 mode=full
 [ "$QUICK" = 1 ] && mode=quick
+HZ_NOTE="$(getconf CLK_TCK)-Hz ticks"
+if [ "$REDO_DISTURBED" -gt 0 ]; then
+	REDO_NOTE="A disturbed run is run again (up to $REDO_DISTURBED times); the table counts the disturbed runs it had to keep."
+else
+	REDO_NOTE="Quick mode does not run disturbed runs again; the table counts them."
+fi
 title="$mode run, $(date -u +%Y-%m-%d)"
-"$RCBENCH" report --in "$RUNS_CSV" --out-dir "$OUT" --title "$title" --markdown "$OUT/results.md" |
-	tee "$OUT/report.txt"
+notes=(
+	"Topology: user-space methods send from the hub namespace straight into the receivers' veths (1 veth hop per delivery). replicast-relay's sender sits in its own namespace: each packet crosses one more veth (sender -> hub, once per packet, not per receiver) and replicast's TC ingress program on that veth fans it out over the same receiver veths. That extra hop is charged to replicast."
+	"Receivers: C <= 64 each have their own namespace and veth; for larger C the receivers share the $NRX veths, $PER addresses per veth at most, and are counted per address by the XDP counter, which counts and drops."
+	"CPU-ns/delivery = whole-machine busy time (user+nice+system+irq+softirq from /proc/stat, ${HZ_NOTE}) over the timed window / deliveries counted at the receivers. Other work on the machine would land in it: each run first waits (up to ${QUIET_WAIT} s) for the machine to be under 10% busy, and a run is 'disturbed' when the machine was over 10% busy just before or after it, or busy for more than one CPU's worth during it (every sender here is one thread whose kernel work runs on its own CPU). ${REDO_NOTE}"
+	"syscalls/pkt/receiver = syscalls entered by the sending process (raw_syscalls:sys_enter BPF counter, filtered by its thread group, armed between 'go' and its exit) / datagrams handed (packets x receivers). Counted in a separate, shorter run per cell, because the tracepoint slows every syscall; the timed runs carry no counter."
+	"loss = datagrams handed to the kernel (x C for replicast-relay and replicast-afxdp) - deliveries counted at the receivers."
+	"replicast-afxdp runs 'replicast send GROUP --gen N --size B' in the hub (AF_XDP into the injection veth that 'replicast load' makes, fanned out by replicast on its peer: like the relay, one extra veth hop per packet). Being a separate program, it starts inside the timed window: its start-up, measured by 1-packet runs of the same cell, is subtracted from its time, CPU and syscalls (results.json: startup_subtracted)."
+)
+if [ "$RELAY_MAC" = 1 ]; then
+	notes+=("replicast-relay ran with static subscriber MACs (sub add --mac): no FIB lookup per copy.")
+else
+	notes+=("replicast-relay subscribers are added with --dev only: the replicator resolves each copy's next hop with a FIB lookup (the default setup).")
+fi
+note_args=()
+for n in "${notes[@]}"; do note_args+=(--note "$n"); done
+report_rc=0
+"$RCBENCH" report --in "$RUNS_CSV" --out-dir "$OUT" --title "$title" --markdown "$OUT/results.md" \
+	--check "${note_args[@]}" >"$OUT/report.txt" || report_rc=$?
+cat "$OUT/report.txt"
 if command -v gnuplot >/dev/null; then
 	(cd "$OUT" && rm -f plot.png && gnuplot plot.gp) || log "warning: gnuplot failed"
 	[ -f "$OUT/plot.png" ] && log "plot: $OUT/plot.png"
@@ -315,6 +437,7 @@ else
 fi
 log "results: $OUT/results.csv $OUT/results.json (raw runs: $RUNS_CSV)"
 t_end=$(date +%s.%N)
+[ "$report_rc" = 0 ] || { log "the report or its sanity check failed (exit $report_rc)"; exit 1; }
 log "wall time: setup $(secs "$t_setup" "$t_topo") s, runs $(secs "$t_topo" "$t_runs") s, total $(secs "$t_start" "$t_end") s"
 
 if [ "$UPDATE_README" = 1 ]; then

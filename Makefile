@@ -90,9 +90,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA) $(wildcard tests/unit/*.h) | 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/tools/%.c | $(BUILD)/tests
+# Test tools may use the library (rc_churn does); the others ignore it.
+$(BUILD)/tests/%: tests/tools/%.c $(LIBA) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) -lm
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS) -lm
 
 $(BUILD)/examples/%: examples/%.c $(LIBA) | $(BUILD)/examples
 	$(call msg,CC,$@)

@@ -71,9 +71,14 @@ topo_sink() {
 	rc_wait_ready "$RC_TMP/ready-$i-$port" 10
 }
 
-# topo_sink_wait I PORT: exit status of that receiver (124 if it hung).
+# topo_sink_wait I PORT: exit status of that receiver (124 if it hung); a
+# failing receiver's report is shown, to say what went wrong.
 topo_sink_wait() {
+	local rc
 	rc_wait_pid "${TOPO_SINK_PID[$1 * 100000 + $2]}" 60
+	rc=$?
+	[ $rc -eq 0 ] || echo "# receiver $1 port $2: $(cat "$RC_TMP/sink-$1-$2" 2>/dev/null)"
+	return $rc
 }
 
 # topo_stat FILTER: a value from `replicast stats --json`, by a jq filter.

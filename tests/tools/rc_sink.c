@@ -80,8 +80,9 @@ struct opts {
 	uint64_t timeout_ms, idle_ms, linger_ms, rcvbuf;
 	int have_from, from_port;
 	struct sockaddr_storage from;
-	const char *capture, *report, *ready_file;
+	const char *capture, *report, *ready_file, *record;
 	int require_full_csum;
+	FILE *record_file;	/* --record: every sequence number, one per line */
 };
 
 struct stats {
@@ -114,6 +115,8 @@ static void usage(FILE *f)
 		"  --timeout-ms MS        total time limit, default 30000 (max %llu)\n"
 		"  --idle-ms MS           stop after MS without data once data came,\n"
 		"                         default 1500\n"
+		"  --record FILE          write every sequence number received to FILE,\n"
+		"                         one per line (for receivers that join and leave)\n"
 		"  --linger-ms MS         after N arrived keep listening MS for extras,\n"
 		"                         default 0\n"
 		"  --from ADDR[:PORT]     required source address (and port)\n"
@@ -343,6 +346,8 @@ static void check_datagram(const struct opts *o, struct stats *st, const uint8_t
 		note_error(st, "datagram #%" PRIu64 ": size %zu%s, expected %" PRIu64, idx, len,
 			   truncated ? "+ (truncated)" : "", o->size);
 	}
+	if (have_seq && o->record_file)
+		fprintf(o->record_file, "%" PRIu64 "\n", seq);
 	if (!have_seq) {
 		st->seq_errors++;
 		note_error(st, "datagram #%" PRIu64 ": too short for a sequence number", idx);
@@ -710,6 +715,7 @@ int main(int argc, char **argv)
 		{ "require-full-csum", no_argument, NULL, 'C' },
 		{ "rcvbuf", required_argument, NULL, 'b' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "record", required_argument, NULL, 'q' },
 		{ "ready-file", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -785,6 +791,9 @@ int main(int argc, char **argv)
 		case 'R':
 			o.ready_file = optarg;
 			break;
+		case 'q':
+			o.record = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -845,6 +854,11 @@ int main(int argc, char **argv)
 	if (!rxbuf || (capfd >= 0 && !capbuf))
 		fail("out of memory");
 
+	if (o.record) {
+		o.record_file = fopen(o.record, "w");
+		if (!o.record_file)
+			fail("record %s: %s", o.record, strerror(errno));
+	}
 	if (o.ready_file)
 		write_ready_file(o.ready_file);
 	printf("ready\n");
@@ -928,6 +942,8 @@ int main(int argc, char **argv)
 	close(fd);
 	free(rxbuf);
 	free(capbuf);
+	if (o.record_file)
+		fclose(o.record_file);
 
 	int in_order = st.seq_errors == 0;
 	int pass = st.received == o.expect && in_order && !st.bad_size && !st.bad_payload &&

@@ -20,7 +20,7 @@ BPF_ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS       ?= -O2 -g
 CFLAGS       += -std=gnu11 -Wall -Wextra -Werror -fPIC -Iinclude -Ibpf -Iuser -I$(BUILD)
-LDLIBS       := -lbpf -lxdp -lelf -lz
+LDLIBS       := -lbpf -lxdp -lelf -lz -lpcap
 ifeq ($(SAN),1)
 SANFLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CFLAGS       += $(SANFLAGS)

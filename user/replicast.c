@@ -24,6 +24,8 @@ static const char usage_text[] =
 	"  sub del GROUP DEST          stop sending to DEST\n"
 	"  list [--json]               groups, subscribers and devices\n"
 	"  stats [--json]              packet and byte counters, drops by reason\n"
+	"  send GROUP --gen COUNT | --udp-listen ADDR:PORT | --pcap FILE\n"
+	"                              hand packets over in batches (AF_XDP)\n"
 	"\n"
 	"GROUP and DEST are ADDR:PORT, IPv6 as [ADDR]:PORT.\n"
 	"--pin-path DIR (anywhere on the line, or $REPLICAST_PIN_PATH) selects the\n"
@@ -135,6 +137,9 @@ void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* cmd_send.c */
+int cmd_send(struct cli *cli, int argc, char **argv);
+
 static const struct command {
 	const char *name;
 	int (*fn)(struct cli *cli, int argc, char **argv);
@@ -145,6 +150,7 @@ static const struct command {
 	{ "sub", cmd_sub },
 	{ "list", cmd_list },
 	{ "stats", cmd_stats },
+	{ "send", cmd_send },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,866 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* `replicast send GROUP`: hands packets to the replicator in batches through
+ * the library's AF_XDP sender, from a generator, a UDP gateway or a capture,
+ * and says what that cost in system calls per packet and per subscriber. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <pcap/pcap.h>
+#include "cli.h"
+
+#define DEFAULT_SIZE		64
+#define MAX_COUNT		1000000000ULL
+#define MAX_RATE		100000000U
+/* Progress lines on a terminal, at most this often. */
+#define PROGRESS_NS		500000000ULL
+/* How often a waiting gateway looks at signals and its idle limit. */
+#define LISTEN_TICK_MS		200
+#define GATEWAY_RCVBUF		(8 << 20)
+#define SUMMARY_LEN		2048
+
+static const char send_usage[] =
+	"Usage: replicast send GROUP --gen COUNT [--size BYTES] [--rate PPS] [--seed S] [--first SEQ]\n"
+	"       replicast send GROUP --udp-listen ADDR:PORT [--count N] [--idle-ms MS]\n"
+	"       replicast send GROUP --pcap FILE [--rate PPS]\n"
+	"   options for all: [--batch N] [--frames N] [--frame-size BYTES] [--dev NAME]\n"
+	"                    [--source ADDR[:PORT]] [--timeout-ms MS] [--json] [--pin-path DIR]\n"
+	"\n"
+	"Hands packets to the replicator through the injection device that 'replicast\n"
+	"load' made: frames are built in shared memory (AF_XDP) and a whole batch costs\n"
+	"one system call, so GROUP's subscribers get their copies for a small fraction\n"
+	"of a system call each. One source of packets:\n"
+	"\n"
+	"  --gen COUNT          COUNT numbered packets of --size bytes (default 64): bytes\n"
+	"                       0..7 the sequence number from --first (default 0), big-\n"
+	"                       endian; the rest as tests/tools/rc_blast.c with --seed\n"
+	"  --udp-listen ADDR:PORT  a gateway: datagrams sent to ADDR:PORT are read in\n"
+	"                       batches (recvmmsg) and handed over in batches; stops after\n"
+	"                       --count datagrams, --idle-ms without one, or SIGINT\n"
+	"  --pcap FILE          the UDP payloads of a capture, in order\n"
+	"\n"
+	"  --rate PPS           at most PPS packets per second (--gen, --pcap)\n"
+	"  --batch N            packets per hand-over (default 256)\n"
+	"  --frames N           frames of shared memory, a power of two (default 4096)\n"
+	"  --frame-size BYTES   2048 (default) or 4096\n"
+	"  --dev NAME           injection device (default: the one load made)\n"
+	"  --source ADDR[:PORT] source of the frames (default: this host's address\n"
+	"                       towards GROUP, port GROUP's); only subscribers added with\n"
+	"                       --keep-source see it\n"
+	"  --timeout-ms MS      longest wait for the kernel (default 1000)\n"
+	"  --json               the summary as JSON\n"
+	"\n"
+	"On a terminal it shows progress; at the end it prints packets sent, system calls\n"
+	"made while sending, per packet and per packet per subscriber.\n";
+
+enum source_kind { SRC_NONE, SRC_GEN, SRC_UDP, SRC_PCAP };
+
+struct send_opts {
+	enum source_kind kind;
+	struct replicast_endpoint group;
+	uint64_t count;			/* --gen COUNT, --udp-listen --count */
+	unsigned int size, rate, seed, idle_ms;
+	uint64_t first;
+	const char *listen, *pcap_file;
+	struct replicast_endpoint source;
+	bool have_source;
+	struct replicast_sender_opts sopts;
+};
+
+/* What the send phase did, the CLI's own system calls included. */
+struct run {
+	struct replicast_sender *s;
+	const struct send_opts *o;
+	uint64_t packets;		/* handed to queue() and accepted */
+	uint64_t skipped;		/* capture records without a UDP payload */
+	uint64_t too_big;		/* payloads larger than a frame carries */
+	uint64_t sleeps;		/* pacing for --rate */
+	uint64_t reads;			/* recvmmsg() or capture file reads */
+	uint64_t writes;		/* progress lines */
+	uint64_t start_ns, last_progress_ns;
+	bool progress;
+	int err;			/* first library error */
+	/* Allocated before the send phase, whose system calls are counted:
+	 * a large malloc() would be an mmap() inside it. */
+	uint8_t *buf;			/* --gen payload, or --udp-listen datagrams */
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int parse_u64(const char *text, const char *what, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v > max)
+		return cli_error(EXIT_USAGE, "send: %s '%s' is not a number up to %" PRIu64, what,
+				 text, max);
+	*out = v;
+	return EXIT_OK;
+}
+
+/* Sleeps until packet `n` is due at --rate: one system call, only when ahead. */
+static void pace(struct run *r, uint64_t n)
+{
+	uint64_t due;
+	struct timespec ts;
+
+	if (!r->o->rate)
+		return;
+	due = r->start_ns + n * 1000000000ULL / r->o->rate;
+	if (now_ns() >= due)
+		return;
+	ts.tv_sec = (time_t)(due / 1000000000ULL);
+	ts.tv_nsec = (long)(due % 1000000000ULL);
+	r->sleeps++;
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+static uint64_t cli_syscalls(const struct run *r)
+{
+	return r->sleeps + r->reads + r->writes;
+}
+
+static void show_progress(struct run *r, bool final)
+{
+	struct replicast_sender_stats st = { .sz = sizeof(st) };
+	uint64_t now = now_ns();
+	double secs;
+	char line[160];
+	int n;
+
+	if (!r->progress || (!final && now - r->last_progress_ns < PROGRESS_NS))
+		return;
+	r->last_progress_ns = now;
+	replicast_sender_stats(r->s, &st);
+	secs = (double)(now - r->start_ns) / 1e9;
+	n = snprintf(line, sizeof(line), "\r%" PRIu64 " packets, %.0f pps, %" PRIu64
+		     " kicks, %.5f kicks per packet%s", st.sent,
+		     secs > 0 ? (double)st.sent / secs : 0.0, st.kicks,
+		     st.sent ? (double)st.kicks / (double)st.sent : 0.0, final ? "\n" : "   ");
+	r->writes++;
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		r->progress = false;
+}
+
+/* Queues one payload; when the kernel still holds every frame, hands the
+ * batch over and tries once more. Never drops: an error stops the run. */
+static int send_one(struct run *r, const void *payload, size_t len)
+{
+	int err = replicast_sender_queue(r->s, &r->o->group, payload, len);
+
+	if (err == -ENOBUFS) {
+		err = replicast_sender_flush(r->s);
+		if (!err)
+			err = replicast_sender_queue(r->s, &r->o->group, payload, len);
+	}
+	if (err)
+		r->err = err;
+	else
+		r->packets++;
+	return err;
+}
+
+/* ---- --gen ---- */
+
+/* rc_blast's payload (tests/tools/rc_blast.c), so rc_sink can check it. */
+static void gen_payload(uint8_t *p, unsigned int size, uint64_t seq, uint32_t seed)
+{
+	unsigned int i;
+
+	for (i = 0; i < 8 && i < size; i++)
+		p[i] = (uint8_t)(seq >> (56 - 8 * i));
+	for (i = 8; i < size; i++) {
+		uint32_t v = (uint32_t)seq * 0x9E3779B1u + seed * 0x85EBCA77u + i * 0xC2B2AE3Du;
+
+		p[i] = (uint8_t)(v ^ (v >> 15) ^ (v >> 24));
+	}
+}
+
+static int run_gen(struct run *r)
+{
+	const struct send_opts *o = r->o;
+	uint32_t batch = o->sopts.batch_size;
+	uint8_t *payload = r->buf;
+	uint64_t n;
+	int err = 0;
+
+	for (n = 0; n < o->count && !err && !stop_signal; n++) {
+		/* Whole batches are paced, so a batch still costs one kick. */
+		if (n % batch == 0) {
+			if (n)
+				err = replicast_sender_flush(r->s);
+			if (err)
+				break;
+			show_progress(r, false);
+			pace(r, n);
+		}
+		gen_payload(payload, o->size, o->first + n, o->seed);
+		err = send_one(r, payload, o->size);
+	}
+	return err;
+}
+
+/* ---- --udp-listen ---- */
+
+static int listen_socket(const struct replicast_endpoint *ep)
+{
+	struct sockaddr_storage ss = {};
+	struct timeval tv = { .tv_usec = LISTEN_TICK_MS * 1000 };
+	int fd, buf = GATEWAY_RCVBUF, one = 1;
+	socklen_t sl;
+
+	if (ep->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr = ep->addr.v4;
+		sin->sin_port = htons(ep->port);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = ep->addr.v6;
+		sin6->sin6_port = htons(ep->port);
+		sl = sizeof(*sin6);
+	}
+	fd = socket(ep->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Senders may burst faster than one batch is handed over; FORCE
+	 * passes rmem_max, which root may. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* A tick, so a blocked recvmmsg() returns to look at signals and --idle-ms. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    bind(fd, (struct sockaddr *)&ss, sl)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int run_udp(struct run *r, int fd)
+{
+	const struct send_opts *o = r->o;
+	unsigned int batch = o->sopts.batch_size, i;
+	size_t max = replicast_sender_max_payload(r->s, o->group.family);
+	struct mmsghdr *msgs = r->msgs;
+	struct iovec *iov = r->iov;
+	uint8_t *bufs = r->buf;
+	uint64_t got = 0, last_ns = 0;
+	int err = 0, n;
+
+	while (!err && !stop_signal && (!o->count || got < o->count)) {
+		for (i = 0; i < batch; i++) {
+			/* One byte more than fits: a longer datagram shows as
+			 * longer, not as a silently cut one. */
+			iov[i].iov_base = bufs + (size_t)i * (max + 1);
+			iov[i].iov_len = max + 1;
+			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = batch;
+		if (o->count && o->count - got < (uint64_t)n)
+			n = (int)(o->count - got);
+		r->reads++;
+		/* Blocks for the first datagram (up to a tick), then takes what
+		 * else is queued without waiting. */
+		n = recvmmsg(fd, msgs, (unsigned int)n, MSG_WAITFORONE, NULL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				err = -errno;
+				break;
+			}
+			show_progress(r, false);
+			if (o->idle_ms && last_ns &&
+			    now_ns() - last_ns >= (uint64_t)o->idle_ms * 1000000ULL)
+				break;
+			continue;
+		}
+		last_ns = now_ns();
+		for (i = 0; i < (unsigned int)n && !err; i++) {
+			got++;
+			if (msgs[i].msg_len > max || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+				r->too_big++;
+				continue;
+			}
+			err = send_one(r, iov[i].iov_base, msgs[i].msg_len);
+		}
+		if (!err)
+			err = replicast_sender_flush(r->s);
+		show_progress(r, false);
+	}
+	return err;
+}
+
+/* ---- --pcap ---- */
+
+/* The capture is read through this cookie stream so that every read(), the
+ * only system call libpcap makes while replaying, is counted. */
+#define PCAP_READ_SIZE		(1 << 20)
+
+struct pcap_cookie {
+	struct run *r;
+	int fd;
+	char buf[PCAP_READ_SIZE];	/* the stream's buffer: glibc takes a size only with one */
+};
+
+static ssize_t cookie_read(void *c, char *buf, size_t size)
+{
+	struct pcap_cookie *pc = c;
+
+	pc->r->reads++;
+	return read(pc->fd, buf, size);
+}
+
+static int cookie_close(void *c)
+{
+	return close(((struct pcap_cookie *)c)->fd);
+}
+
+/* The UDP payload of one captured frame: 0 with payload and len set, or -1
+ * for anything else (not IP, not UDP, a fragment, cut short by snaplen). */
+static int udp_payload(int dlt, const uint8_t *p, size_t caplen, const uint8_t **payload,
+		       size_t *len)
+{
+	size_t off = 0, l4;
+	unsigned int proto = 0, udp_len;
+
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (caplen < 14)
+			return -1;
+		proto = (unsigned int)p[12] << 8 | p[13];
+		off = 14;
+		if ((proto == 0x8100 || proto == 0x88a8) && caplen >= 18) {
+			proto = (unsigned int)p[16] << 8 | p[17];
+			off = 18;
+		}
+		break;
+	case DLT_LINUX_SLL:
+		if (caplen < 16)
+			return -1;
+		proto = (unsigned int)p[14] << 8 | p[15];
+		off = 16;
+		break;
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		if (caplen < 1)
+			return -1;
+		proto = (p[0] >> 4) == 6 ? 0x86dd : 0x0800;
+		break;
+	default:
+		return -1;
+	}
+	if (proto == 0x0800) {
+		size_t ihl;
+
+		if (caplen < off + 20 || (p[off] >> 4) != 4 || p[off + 9] != IPPROTO_UDP)
+			return -1;
+		ihl = (size_t)(p[off] & 0xf) * 4;
+		/* MF set or an offset: one piece of a datagram, not a payload. */
+		if (ihl < 20 || (((unsigned int)p[off + 6] << 8 | p[off + 7]) & 0x3fff))
+			return -1;
+		l4 = off + ihl;
+	} else if (proto == 0x86dd) {
+		if (caplen < off + 40 || p[off + 6] != IPPROTO_UDP)
+			return -1;
+		l4 = off + 40;
+	} else {
+		return -1;
+	}
+	if (caplen < l4 + 8)
+		return -1;
+	udp_len = (unsigned int)p[l4 + 4] << 8 | p[l4 + 5];
+	if (udp_len < 8 || caplen < l4 + udp_len)
+		return -1;
+	*payload = p + l4 + 8;
+	*len = udp_len - 8;
+	return 0;
+}
+
+static int run_pcap(struct run *r, pcap_t *pc)
+{
+	size_t max = replicast_sender_max_payload(r->s, r->o->group.family), len;
+	uint32_t batch = r->o->sopts.batch_size;
+	int dlt = pcap_datalink(pc), err = 0, ret;
+	struct pcap_pkthdr *h;
+	const uint8_t *data, *payload;
+	uint64_t n = 0;
+
+	while (!err && !stop_signal) {
+		ret = pcap_next_ex(pc, &h, &data);
+		if (ret == PCAP_ERROR_BREAK)
+			break;
+		if (ret != 1)
+			return -EIO;
+		if (udp_payload(dlt, data, h->caplen, &payload, &len)) {
+			r->skipped++;
+			continue;
+		}
+		if (len > max) {
+			r->too_big++;
+			continue;
+		}
+		if (n % batch == 0) {
+			if (n)
+				err = replicast_sender_flush(r->s);
+			if (err)
+				break;
+			show_progress(r, false);
+			pace(r, n);
+		}
+		n++;
+		err = send_one(r, payload, len);
+	}
+	return err;
+}
+
+/* ---- the command ---- */
+
+static int count_subscribers(struct replicast *rc, const struct replicast_endpoint *group,
+			     unsigned int *subs)
+{
+	struct replicast_group_info *groups;
+	size_t n, i, j;
+	int err = replicast_groups_read(rc, &groups, &n);
+
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (i = 0; i < n; i++) {
+		const struct replicast_endpoint *g = &groups[i].group;
+
+		if (g->family != group->family || g->port != group->port ||
+		    memcmp(&g->addr, &group->addr, g->family == AF_INET ? 4 : 16))
+			continue;
+		*subs = 0;
+		for (j = 0; j < groups[i].nsubs; j++)
+			*subs += groups[i].subs[j].enabled;
+		err = 0;
+	}
+	replicast_groups_free(groups, n);
+	return err;
+}
+
+/* Appends to a fixed buffer: the summary is written with one write(), and
+ * nothing in making it may be a system call inside the counted phase
+ * (printf() would fstat() stdout on its first use). */
+static void __attribute__((format(printf, 3, 4))) append(char *buf, size_t *len, const char *fmt, ...)
+{
+	size_t size = SUMMARY_LEN;
+	va_list ap;
+	int n;
+
+	if (*len >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
+}
+
+static void print_summary(const struct run *r, const struct replicast_sender_stats *st,
+			  uint64_t lib_syscalls, unsigned int subs, double secs, const char *ifname,
+			  bool json)
+{
+	uint64_t calls = lib_syscalls + cli_syscalls(r);
+	double per = r->packets ? (double)calls / (double)r->packets : 0.0;
+	double per_sub = subs ? per / subs : 0.0;
+	char g[REPLICAST_ENDPOINT_STRLEN], out[SUMMARY_LEN];
+	size_t len = 0;
+
+	replicast_endpoint_format(&r->o->group, g, sizeof(g));
+	if (json) {
+		append(out, &len, "{\"group\":\"%s\",\"device\":\"%s\",\"queue\":%u,"
+		       "\"subscribers\":%u,\"packets\":%" PRIu64 ",\"sent\":%" PRIu64
+		       ",\"completed\":%" PRIu64 ",\"skipped\":%" PRIu64 ",\"too_big\":%" PRIu64
+		       ",\"seconds\":%.3f,\"syscalls\":%" PRIu64 ",\"kicks\":%" PRIu64
+		       ",\"waits\":%" PRIu64 ",\"sleeps\":%" PRIu64 ",\"reads\":%" PRIu64
+		       ",\"writes\":%" PRIu64 ",\"syscalls_per_packet\":%.6f"
+		       ",\"syscalls_per_packet_per_subscriber\":%.8f,\"ring_full\":%" PRIu64
+		       ",\"errors\":%" PRIu64 ",\"kick_budget\":%u,\"max_per_kick\":%u}\n",
+		       g, ifname, st->queue_id, subs, r->packets, st->sent, st->completed,
+		       r->skipped, r->too_big, secs, calls, st->kicks, st->waits, r->sleeps,
+		       r->reads, r->writes, per, per_sub, st->ring_full, st->errors,
+		       st->kick_budget, st->max_per_kick);
+	} else {
+		append(out, &len, "sent %" PRIu64 " packets to %s (%u subscriber%s) in %.2f s, "
+		       "%.0f pps\n", st->sent, g, subs, subs == 1 ? "" : "s", secs,
+		       secs > 0 ? (double)st->sent / secs : 0.0);
+		append(out, &len, "syscalls made: %" PRIu64 " (%" PRIu64 " kicks, %" PRIu64
+		       " waits, %" PRIu64 " pacing sleeps, %" PRIu64 " reads, %" PRIu64
+		       " progress writes)\n", calls, st->kicks, st->waits, r->sleeps, r->reads,
+		       r->writes);
+		append(out, &len, "syscalls per packet: %.6f\n", per);
+		append(out, &len, "syscalls per packet per subscriber: %.8f\n", per_sub);
+		append(out, &len, "one kick moved up to %u frames (budget %u); ring full %" PRIu64
+		       " times; %" PRIu64 " errors\n", st->max_per_kick, st->kick_budget,
+		       st->ring_full, st->errors);
+		if (r->skipped)
+			append(out, &len, "capture records without a UDP payload, skipped: %" PRIu64
+			       "\n", r->skipped);
+	}
+	if (write(STDOUT_FILENO, out, len) < 0) {
+		/* stdout gone: the exit status still tells */
+	}
+}
+
+static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *o)
+{
+	static const struct option options[] = {
+		{ "gen", required_argument, NULL, 'g' },
+		{ "size", required_argument, NULL, 's' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "first", required_argument, NULL, 'f' },
+		{ "udp-listen", required_argument, NULL, 'u' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "idle-ms", required_argument, NULL, 'i' },
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "frames", required_argument, NULL, 'F' },
+		{ "frame-size", required_argument, NULL, 'z' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "source", required_argument, NULL, 'o' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c, ret, sources = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "hj", options, NULL)) != -1) {
+		ret = EXIT_OK;
+		switch (c) {
+		case 'g':
+			o->kind = SRC_GEN;
+			sources++;
+			ret = parse_u64(optarg, "--gen COUNT", MAX_COUNT, &o->count);
+			break;
+		case 'u':
+			o->kind = SRC_UDP;
+			sources++;
+			o->listen = optarg;
+			break;
+		case 'p':
+			o->kind = SRC_PCAP;
+			sources++;
+			o->pcap_file = optarg;
+			break;
+		case 'c':
+			ret = parse_u64(optarg, "--count", MAX_COUNT, &o->count);
+			break;
+		case 's':
+			ret = cli_parse_u32(optarg, "--size", &o->size);
+			break;
+		case 'r':
+			ret = cli_parse_u32(optarg, "--rate", &o->rate);
+			break;
+		case 'S':
+			ret = parse_u64(optarg, "--seed", UINT32_MAX, &v);
+			o->seed = (unsigned int)v;
+			break;
+		case 'f':
+			ret = parse_u64(optarg, "--first", UINT64_MAX, &o->first);
+			break;
+		case 'i':
+			ret = cli_parse_u32(optarg, "--idle-ms", &o->idle_ms);
+			break;
+		case 'b':
+			ret = cli_parse_u32(optarg, "--batch", &o->sopts.batch_size);
+			break;
+		case 'F':
+			ret = cli_parse_u32(optarg, "--frames", &o->sopts.frame_count);
+			break;
+		case 'z':
+			ret = cli_parse_u32(optarg, "--frame-size", &o->sopts.frame_size);
+			break;
+		case 'd':
+			o->sopts.ifname = optarg;
+			break;
+		case 't':
+			ret = cli_parse_u32(optarg, "--timeout-ms", &o->sopts.timeout_ms);
+			break;
+		case 'o':
+			/* ADDR:PORT, [ADDR6]:PORT, or a bare address (port: GROUP's). */
+			if (replicast_endpoint_parse(optarg, &o->source)) {
+				char buf[64];
+
+				snprintf(buf, sizeof(buf), strchr(optarg, ':') ? "[%s]:1" : "%s:1",
+					 optarg);
+				if (replicast_endpoint_parse(buf, &o->source))
+					return cli_error(EXIT_USAGE, "send: --source '%s' is not "
+							 "ADDR[:PORT]", optarg);
+				o->source.port = 0;
+			}
+			o->have_source = true;
+			break;
+		case 'j':
+			cli->json = true;
+			break;
+		default:
+			ret = cli_common_option(cli, c, send_usage);
+			if (ret)
+				return ret < 0 ? EXIT_USAGE : ret;
+		}
+		if (ret)
+			return ret;
+	}
+	if (argc - optind != 1) {
+		fputs(send_usage, stderr);
+		return cli_error(EXIT_USAGE, "send: expected GROUP and one of --gen, --udp-listen, "
+				 "--pcap");
+	}
+	if (cli_parse_endpoint(argv[optind], "GROUP", &o->group))
+		return EXIT_USAGE;
+	if (sources != 1)
+		return cli_error(EXIT_USAGE, "send: give exactly one of --gen COUNT, --udp-listen "
+				 "ADDR:PORT, --pcap FILE");
+	if (!o->size)
+		o->size = DEFAULT_SIZE;
+	if (o->kind == SRC_GEN && o->size < 8)
+		return cli_error(EXIT_USAGE, "send: --size must be at least 8 (the sequence "
+				 "number)");
+	if (o->rate > MAX_RATE)
+		return cli_error(EXIT_USAGE, "send: --rate at most %u", MAX_RATE);
+	if (o->have_source && o->source.family != o->group.family)
+		return cli_error(EXIT_USAGE, "send: --source and GROUP must both be IPv4 or both "
+				 "IPv6");
+	if (o->have_source) {
+		if (o->source.family == AF_INET)
+			o->sopts.source4 = &o->source;
+		else
+			o->sopts.source6 = &o->source;
+	}
+	if (!o->sopts.batch_size)
+		o->sopts.batch_size = 256;
+	if (!o->sopts.frame_count)
+		o->sopts.frame_count = 4096;
+	if (o->sopts.batch_size > o->sopts.frame_count)
+		return cli_error(EXIT_USAGE, "send: --batch %u exceeds --frames %u",
+				 o->sopts.batch_size, o->sopts.frame_count);
+	return EXIT_OK;
+}
+
+static int sender_error(int err, const char *dev)
+{
+	switch (err) {
+	case -ENOENT:
+		return cli_error(EXIT_FAIL, "send: no injection device: load made none (loaded with "
+				 "--no-inject?); name one with --dev");
+	case -ENODEV:
+		return cli_error(EXIT_FAIL, "send: injection device %s not found, or not a veth "
+				 "with its peer here", dev ? dev : "");
+	case -EBUSY:
+		return cli_error(EXIT_FAIL, "send: all %d queues of the injection device have a "
+				 "sender; try again when one ends", REPLICAST_INJECT_QUEUES);
+	case -EINVAL:
+		return cli_error(EXIT_USAGE, "send: --frames must be a power of two (64 or more), "
+				 "--frame-size 2048 or 4096, --batch at most --frames");
+	default:
+		return cli_lib_error(err, "send: opening the sender");
+	}
+}
+
+int cmd_send(struct cli *cli, int argc, char **argv)
+{
+	struct send_opts o = { .sopts = { .sz = sizeof(o.sopts) } };
+	struct replicast_sender_stats st = { .sz = sizeof(st) };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct run r = { .o = &o };
+	struct pcap_cookie *cookie = NULL;
+	char dev[IF_NAMESIZE] = "", g[REPLICAST_ENDPOINT_STRLEN], errbuf[PCAP_ERRBUF_SIZE];
+	struct replicast *rc = NULL;
+	unsigned int subs = 0;
+	uint64_t lib_before;
+	pcap_t *pc = NULL;
+	int ret, err, fd = -1;
+	FILE *f;
+
+	ret = parse_args(argc, argv, cli, &o);
+	if (ret)
+		return ret;
+	ret = cli_open(cli, &rc);
+	if (ret)
+		return ret;
+	replicast_endpoint_format(&o.group, g, sizeof(g));
+	err = count_subscribers(rc, &o.group, &subs);
+	if (err == -ENOENT) {
+		ret = cli_error(EXIT_FAIL, "send: group %s does not exist; add it with 'replicast "
+				"group add %s'", g, g);
+		goto out;
+	}
+	if (err) {
+		ret = cli_lib_error(err, "send: reading the group");
+		goto out;
+	}
+	if (o.sopts.ifname)
+		snprintf(dev, sizeof(dev), "%s", o.sopts.ifname);
+	else
+		replicast_inject_name(rc, dev, sizeof(dev));
+	err = replicast_sender_open(rc, &o.sopts, &r.s);
+	if (err) {
+		ret = sender_error(err, dev);
+		goto out;
+	}
+	err = replicast_sender_prepare(r.s, &o.group);
+	if (err) {
+		ret = cli_lib_error(err, "send: preparing the group's headers");
+		goto out;
+	}
+	if (o.kind == SRC_GEN && o.size > replicast_sender_max_payload(r.s, o.group.family)) {
+		ret = cli_error(EXIT_USAGE, "send: --size %u exceeds what one frame on %s carries "
+				"(%zu bytes)", o.size, dev,
+				replicast_sender_max_payload(r.s, o.group.family));
+		goto out;
+	}
+	if (o.kind == SRC_UDP) {
+		struct replicast_endpoint ep;
+
+		if (cli_parse_endpoint(o.listen, "--udp-listen", &ep)) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		fd = listen_socket(&ep);
+		if (fd < 0) {
+			ret = cli_error(EXIT_FAIL, "send: listening on %s: %s", o.listen,
+					strerror(-fd));
+			goto out;
+		}
+	} else if (o.kind == SRC_PCAP) {
+		cookie = calloc(1, sizeof(*cookie));
+		if (!cookie || (cookie->fd = open(o.pcap_file, O_RDONLY | O_CLOEXEC)) < 0) {
+			ret = cli_error(EXIT_FAIL, "send: %s: %s", o.pcap_file, strerror(errno));
+			free(cookie);
+			cookie = NULL;
+			goto out;
+		}
+		cookie->r = &r;
+		f = fopencookie(cookie, "r", (cookie_io_functions_t){ .read = cookie_read,
+								      .close = cookie_close });
+		if (!f) {
+			close(cookie->fd);
+			free(cookie);
+			cookie = NULL;
+			ret = cli_error(EXIT_FAIL, "send: %s: %s", o.pcap_file, strerror(errno));
+			goto out;
+		}
+		/* Large reads: a capture costs one system call per MiB. */
+		setvbuf(f, cookie->buf, _IOFBF, sizeof(cookie->buf));
+		pc = pcap_fopen_offline(f, errbuf);
+		if (!pc) {
+			fclose(f);
+			ret = cli_error(EXIT_FAIL, "send: %s: %s", o.pcap_file, errbuf);
+			goto out;
+		}
+	}
+	if (o.kind == SRC_GEN) {
+		r.buf = malloc(o.size);
+	} else if (o.kind == SRC_UDP) {
+		size_t max = replicast_sender_max_payload(r.s, o.group.family);
+
+		r.buf = malloc((size_t)o.sopts.batch_size * (max + 1));
+		r.msgs = calloc(o.sopts.batch_size, sizeof(*r.msgs));
+		r.iov = calloc(o.sopts.batch_size, sizeof(*r.iov));
+		if (!r.msgs || !r.iov)
+			r.buf = (free(r.buf), NULL);
+	}
+	if (o.kind != SRC_PCAP && !r.buf) {
+		ret = cli_lib_error(-ENOMEM, "send");
+		goto out;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r.progress = isatty(STDERR_FILENO);
+	/* Whatever stdout holds goes out now, not inside the counted phase. */
+	fflush(stdout);
+
+	/* The send phase starts after this line: everything from here to the
+	 * summary is counted, by the library and by us. */
+	if (o.kind == SRC_UDP)
+		fprintf(stderr, "replicast: listening on %s, sending to %s (%u subscriber%s) "
+			"through %s\n", o.listen, g, subs, subs == 1 ? "" : "s", dev);
+	else
+		fprintf(stderr, "replicast: sending to %s (%u subscriber%s) through %s\n", g, subs,
+			subs == 1 ? "" : "s", dev);
+	replicast_sender_stats(r.s, &st);
+	lib_before = st.syscalls;
+	r.reads = 0;	/* opening the capture read its header, before the phase */
+	r.start_ns = r.last_progress_ns = now_ns();
+	if (o.kind == SRC_GEN)
+		err = run_gen(&r);
+	else if (o.kind == SRC_UDP)
+		err = run_udp(&r, fd);
+	else
+		err = run_pcap(&r, pc);
+	if (!err)
+		err = replicast_sender_flush(r.s);
+	show_progress(&r, true);
+	replicast_sender_stats(r.s, &st);
+	print_summary(&r, &st, st.syscalls - lib_before, subs,
+		      (double)(now_ns() - r.start_ns) / 1e9, dev, cli->json);
+
+	if (err == -EIO && o.kind == SRC_PCAP)
+		ret = cli_error(EXIT_FAIL, "send: reading %s: %s", o.pcap_file, pcap_geterr(pc));
+	else if (err)
+		ret = cli_lib_error(err, "send");
+	else if (st.sent != r.packets || st.errors)
+		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " of %" PRIu64 " packets went out "
+				"(%" PRIu64 " errors)", st.sent, r.packets, st.errors);
+	else if (r.too_big)
+		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " %s larger than the %zu bytes a frame "
+				"carries, not sent", r.too_big,
+				o.kind == SRC_UDP ? "datagram(s)" : "payload(s)",
+				replicast_sender_max_payload(r.s, o.group.family));
+	else if (stop_signal)
+		ret = EXIT_OK;
+out:
+	if (pc)
+		pcap_close(pc);	/* closes the cookie stream and its file */
+	free(cookie);
+	if (fd >= 0)
+		close(fd);
+	free(r.buf);
+	free(r.msgs);
+	free(r.iov);
+	replicast_sender_close(r.s);
+	replicast_close(rc);
+	return ret;
+}

@@ -40,6 +40,9 @@ void cli_log(enum replicast_log_level level, const char *msg, void *ctx);
 int cli_common_option(struct cli *cli, int c, const char *usage);
 
 void json_string(FILE *f, const char *s);
+/* Prints groups as `list` (with_counters false) or `stats` shows them. */
+void print_groups(const struct replicast_group_info *groups, size_t n, bool json,
+		  bool with_counters);
 
 int cmd_load(struct cli *cli, int argc, char **argv);
 int cmd_unload(struct cli *cli, int argc, char **argv);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* `replicast list` and `replicast stats`, as text or JSON. */
+/* `replicast list`, as text or JSON, and the group printer that
+ * `replicast stats` (cmd_stats.c) shares. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -13,12 +14,6 @@ static const char list_usage[] =
 	"\n"
 	"Shows the devices the replicator is attached to, every group and its\n"
 	"subscribers with how their copies leave (device, source, next-hop MAC).\n";
-
-static const char stats_usage[] =
-	"Usage: replicast stats [--json]\n"
-	"\n"
-	"Shows packets and bytes per group (received for fan-out, copies sent), per\n"
-	"subscriber (copies sent, copies dropped) and packets not replicated, by reason.\n";
 
 static const char *ifname_of(unsigned int ifindex, char *buf)
 {
@@ -244,48 +239,6 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		printf("%s\n", ap.count ? "" : "(no device)");
 		print_groups(groups, n, false, false);
 	}
-	replicast_groups_free(groups, n);
-	replicast_close(rc);
-	return EXIT_OK;
-}
-
-int cmd_stats(struct cli *cli, int argc, char **argv)
-{
-	struct replicast_group_info *groups;
-	int nreasons = replicast_drop_reason_count(), ret, err, i;
-	uint64_t *drops;
-	struct replicast *rc;
-	size_t n;
-
-	ret = parse_show_args(cli, argc, argv, stats_usage);
-	if (!ret)
-		ret = cli_open(cli, &rc);
-	if (ret)
-		return ret;
-	drops = calloc(nreasons, sizeof(*drops));
-	err = drops ? replicast_drops_read(rc, drops, nreasons) : -ENOMEM;
-	if (!err)
-		err = replicast_groups_read(rc, &groups, &n);
-	if (err) {
-		free(drops);
-		replicast_close(rc);
-		return cli_lib_error(err, "stats");
-	}
-	if (cli->json) {
-		printf("{\"groups\":[");
-		print_groups(groups, n, true, true);
-		printf("],\"drops\":{");
-		for (i = 0; i < nreasons; i++)
-			printf("%s\"%s\":%" PRIu64, i ? "," : "", replicast_drop_reason_name(i),
-			       drops[i]);
-		printf("}}\n");
-	} else {
-		print_groups(groups, n, false, true);
-		printf("not replicated, by reason:\n");
-		for (i = 0; i < nreasons; i++)
-			printf("  %-20s %" PRIu64 "\n", replicast_drop_reason_name(i), drops[i]);
-	}
-	free(drops);
 	replicast_groups_free(groups, n);
 	replicast_close(rc);
 	return EXIT_OK;

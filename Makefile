@@ -99,6 +99,24 @@ $(BUILD)/examples/%: examples/%.c $(LIBA) | $(BUILD)/examples
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS)
 
+# libFuzzer targets (clang, with ASan and UBSan), built by `make fuzz` and by
+# `make test`; each links the library's text parsers directly.
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                -Wall -Werror -Iinclude -Ibpf -Iuser $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+FUZZ_SECONDS ?= 60
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c user/lib_addr.c $(BPF_HDRS) include/replicast.h
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p build/fuzz
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< user/lib_addr.c -o $@
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS)
+
 $(BUILD) $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples:
 	$(Q)mkdir -p $@
 

@@ -146,7 +146,9 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 pkt_le
 		return DROP_TRUNCATED_UDP;
 	pkt->key.port = bpf_ntohs(udph->dest);
 	udp_len = bpf_ntohs(udph->len);
-	if (udp_len < sizeof(*udph) || pkt->l4_off + udp_len > pkt->l3_off + pkt->ip_len)
+	/* The UDP length must be the IP payload's, exactly: a shorter one would
+	 * make copies carry bytes after the datagram that no checksum covers. */
+	if (udp_len < sizeof(*udph) || pkt->l4_off + udp_len != pkt->l3_off + pkt->ip_len)
 		return DROP_BAD_UDP_LENGTH;
 	if (pkt->key.family == RC_AF_INET6 && udph->check == 0)
 		return DROP_UDP6_ZERO_CSUM;

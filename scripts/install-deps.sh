@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-	clang llvm libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config
+	clang llvm libclang-rt-dev libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config
 	gcc make iproute2 ethtool tcpdump util-linux jq python3 strace libpcap-dev liburing-dev gnuplot-nox
 )
 multiarch=$(gcc -print-multiarch 2>/dev/null || true)

@@ -72,6 +72,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_build build
 run_build build-san
+# Every libFuzzer target briefly (ASan + UBSan built in), from its corpus.
+suite "fuzz: each target 10 s" make --no-print-directory fuzz FUZZ_SECONDS=10
 if [ -f bench/bench.mk ]; then
 	suite "bench: quick run" make --no-print-directory bench QUICK=1
 fi

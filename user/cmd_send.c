@@ -799,10 +799,8 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 		r.buf = malloc((size_t)o.sopts.batch_size * (max + 1));
 		r.msgs = calloc(o.sopts.batch_size, sizeof(*r.msgs));
 		r.iov = calloc(o.sopts.batch_size, sizeof(*r.iov));
-		if (!r.msgs || !r.iov)
-			r.buf = (free(r.buf), NULL);
 	}
-	if (o.kind != SRC_PCAP && !r.buf) {
+	if ((o.kind != SRC_PCAP && !r.buf) || (o.kind == SRC_UDP && (!r.msgs || !r.iov))) {
 		ret = cli_lib_error(-ENOMEM, "send");
 		goto out;
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Text forms of endpoints and MACs, conversions to the map layouts, error
- * and drop-reason names. Pure functions: no kernel state. */
+/* Text forms of endpoints, prefixes and MACs, conversions to the map
+ * layouts, error and drop-reason names. Pure functions: no kernel state. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -88,6 +88,59 @@ int replicast_mac_parse(const char *text, uint8_t mac[6])
 	for (i = 0; i < 6; i++)
 		mac[i] = (uint8_t)b[i];
 	return 0;
+}
+
+int replicast_prefix_parse(const char *text, struct replicast_prefix *p)
+{
+	char addr[INET6_ADDRSTRLEN + 1], *end;
+	const char *slash;
+	unsigned long len;
+	size_t n, i, bits;
+	uint8_t *bytes;
+
+	if (!text || !p)
+		return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	slash = strchr(text, '/');
+	n = slash ? (size_t)(slash - text) : strlen(text);
+	if (n == 0 || n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, &p->addr.v4) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, &p->addr.v6) == 1)
+		p->family = AF_INET6;
+	else
+		return -EINVAL;
+	bits = p->family == AF_INET ? 32 : 128;
+	len = bits;
+	if (slash) {
+		if (!slash[1] || slash[1] == '-' || slash[1] == '+')
+			return -EINVAL;
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (errno || *end || len > bits)
+			return -EINVAL;
+	}
+	p->len = (uint8_t)len;
+	/* Host bits set (10.0.0.1/8) are almost always a typo: refuse, as ip
+	 * route does, rather than guess which was meant. */
+	bytes = (uint8_t *)&p->addr;
+	for (i = len; i < bits; i++)
+		if (bytes[i / 8] & (0x80 >> (i % 8)))
+			return -EINVAL;
+	return 0;
+}
+
+const char *replicast_prefix_format(const struct replicast_prefix *p, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(p->family, &p->addr, host, sizeof(host)))
+		snprintf(host, sizeof(host), "?");
+	snprintf(buf, len, "%s/%u", host, p->len);
+	return buf;
 }
 
 void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct group_key *key)

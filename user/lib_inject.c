@@ -181,10 +181,10 @@ int rc_link_peer(unsigned int ifindex, unsigned int *peer)
 		struct nlmsghdr nh;
 		char raw[4096];
 	} reply;
+	/* The stats blocks are most of a link reply and we need none of them. */
+	__u32 ext_mask = RTEXT_FILTER_SKIP_STATS;
 	struct rtattr *rta;
 	int len, err;
-
-	__u32 ext_mask = RTEXT_FILTER_SKIP_STATS;
 
 	nl_init(&m, RTM_GETLINK, 0, (int)ifindex);
 	if (!nl_attr(&m, IFLA_EXT_MASK, &ext_mask, sizeof(ext_mask)))

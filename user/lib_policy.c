@@ -2,66 +2,12 @@
 /* Group policy: the allow list of source prefixes (group_sources, an LPM
  * trie keyed by group id, family and prefix) and the rate limits kept in
  * each group's entry. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include "internal.h"
-
-int replicast_prefix_parse(const char *text, struct replicast_prefix *p)
-{
-	char addr[INET6_ADDRSTRLEN + 1], *end;
-	const char *slash;
-	unsigned long len;
-	size_t n, i, bits;
-	uint8_t *bytes;
-
-	if (!text || !p)
-		return -EINVAL;
-	memset(p, 0, sizeof(*p));
-	slash = strchr(text, '/');
-	n = slash ? (size_t)(slash - text) : strlen(text);
-	if (n == 0 || n >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, text, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, &p->addr.v4) == 1)
-		p->family = AF_INET;
-	else if (inet_pton(AF_INET6, addr, &p->addr.v6) == 1)
-		p->family = AF_INET6;
-	else
-		return -EINVAL;
-	bits = p->family == AF_INET ? 32 : 128;
-	len = bits;
-	if (slash) {
-		if (!slash[1] || slash[1] == '-' || slash[1] == '+')
-			return -EINVAL;
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (errno || *end || len > bits)
-			return -EINVAL;
-	}
-	p->len = (uint8_t)len;
-	/* Host bits set (10.0.0.1/8) are almost always a typo: refuse, as ip
-	 * route does, rather than guess which was meant. */
-	bytes = (uint8_t *)&p->addr;
-	for (i = len; i < bits; i++)
-		if (bytes[i / 8] & (0x80 >> (i % 8)))
-			return -EINVAL;
-	return 0;
-}
-
-const char *replicast_prefix_format(const struct replicast_prefix *p, char *buf, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(p->family, &p->addr, host, sizeof(host)))
-		snprintf(host, sizeof(host), "?");
-	snprintf(buf, len, "%s/%u", host, p->len);
-	return buf;
-}
 
 static void prefix_to_key(__u32 gid, const struct replicast_prefix *p, struct source_key *key)
 {

@@ -198,6 +198,18 @@ static void test_passes_unchanged(void)
 	CHECK(out_len == sizeof(arp) && !memcmp(out, arp, sizeof(arp)), "... unchanged");
 }
 
+/* Every drop reason, summed. */
+static uint64_t total_drops(void)
+{
+	uint64_t counts[64] = { 0 }, sum = 0;
+	int i;
+
+	replicast_drops_read(rc, counts, 64);
+	for (i = 0; i < replicast_drop_reason_count(); i++)
+		sum += counts[i];
+	return sum;
+}
+
 /* One malformed kind: a broken frame to the group gets `verdict` and adds
  * exactly one to `reason`. */
 static void expect_refused(const uint8_t *frame, size_t len, int verdict, const char *reason,
@@ -287,6 +299,51 @@ static void test_malformed(void)
 	ip6->hop_limit = 1;
 	expect_refused(f, len, TC_ACT_SHOT, "ttl_exceeded", "hop limit 1 is not forwarded");
 
+	/* The UDP length shorter than the IP payload: trailing bytes that no
+	 * checksum covers would travel with every copy. */
+	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 32);
+	uh = (void *)(f + L4_OFF_V4);
+	uh->len = htons(30);
+	expect_refused(f, len, TC_ACT_SHOT, "bad_udp_length", "UDP length below the IP payload");
+
+	/* QinQ: an 802.1ad tag in front. */
+	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 32);
+	memcpy(g, f, 12);
+	g[12] = 0x88, g[13] = 0xa8, g[14] = 0, g[15] = 9;
+	g[16] = 0x81, g[17] = 0x00, g[18] = 0, g[19] = 7;
+	memcpy(g + 20, f + 12, len - 12);
+	expect_refused(g, len + 8, TC_ACT_OK, "vlan", "QinQ-tagged frame");
+
+	len = build_udp_frame(f, AF_INET6, "fd09::9", SPORT, "fd09::1", 5000, 32);
+	ip6->nexthdr = 43;
+	expect_refused(f, len, TC_ACT_SHOT, "ip_options", "IPv6 routing header");
+	ip6->nexthdr = 60;
+	expect_refused(f, len, TC_ACT_SHOT, "ip_options", "IPv6 destination options");
+
+	/* A group packet cut at every length: never replicated, always counted
+	 * (lengths BPF_PROG_TEST_RUN itself refuses are skipped). */
+	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
+		size_t full = build_udp_frame(f, family, family == AF_INET ? "10.9.0.9" : "fd09::9",
+					      SPORT, family == AF_INET ? "10.9.0.1" : "fd09::1",
+					      5000, 16), cut;
+		int refused = 0, tried = 0, cap = capture_open(0);
+		uint64_t before = total_drops();
+
+		for (cut = ETH_HLEN; cut < full; cut++) {
+			int v = run(f, cut, NULL, NULL);
+
+			if (v < 0)
+				continue;
+			tried++;
+			refused += v == TC_ACT_OK || v == TC_ACT_SHOT;
+		}
+		CHECK(tried > 0 && refused == tried, "IPv%d cut at %d lengths: %d refused",
+		      family == AF_INET ? 4 : 6, tried, refused);
+		CHECK_EQ(before + tried, total_drops(), "each cut counted once");
+		CHECK_EQ(-1, recv(cap, g, 300, MSG_DONTWAIT), "no copy of any cut frame");
+		close(cap);
+	}
+
 	/* Malformed traffic to an address that is no group's is left alone. */
 	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.77", 5000, 32);
 	ip->frag_off = htons(0x2000);
@@ -328,6 +385,31 @@ static int copy_ports(const uint8_t *frame, size_t len, uint16_t *ports, int max
 		ports[n++] = ntohs(((const struct udphdr *)(f + L4_OFF_V4))->dest);
 	close(cap);
 	return n;
+}
+
+/* Zero-length UDP and an IPv4 datagram without checksum (0) are legal:
+ * replicated, and the copies keep "no checksum" rather than inventing one. */
+static void test_legal_edges(void)
+{
+	FRAME(frame, 256);
+	FRAME(f, 2048);
+	size_t len = build_udp_frame(frame, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 0);
+	int cap = capture_open(0), copies = 0, zero = 0;
+
+	CHECK_EQ(TC_ACT_SHOT, run(frame, len, NULL, NULL), "zero-length UDP is replicated");
+	while (recv(cap, f, 2048, MSG_DONTWAIT) == (ssize_t)len)
+		copies += frame_checksums_ok(f, len);
+	CHECK_EQ(2, copies, "two copies with valid checksums");
+	len = build_udp_frame(frame, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 50);
+	((struct udphdr *)(frame + L4_OFF_V4))->check = 0;
+	copies = 0;
+	CHECK_EQ(TC_ACT_SHOT, run(frame, len, NULL, NULL), "IPv4 UDP without checksum is replicated");
+	while (recv(cap, f, 2048, MSG_DONTWAIT) == (ssize_t)len) {
+		copies++;
+		zero += ((const struct udphdr *)(f + L4_OFF_V4))->check == 0;
+	}
+	CHECK(copies == 2 && zero == 2, "both copies keep checksum 0 (%d of %d)", zero, copies);
+	close(cap);
 }
 
 /* A whole-set replacement: afterwards exactly the new set gets copies, and
@@ -466,6 +548,7 @@ int main(int argc, char **argv)
 	test_counters();
 	test_passes_unchanged();
 	test_malformed();
+	test_legal_edges();
 	test_set_subs();
 	/* Filling 1,024 groups takes ~25 s: every group add waits out two RCU
 	 * grace periods (see README, "Changing subscribers"). */

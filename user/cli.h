@@ -44,11 +44,23 @@ void json_string(FILE *f, const char *s);
 void print_groups(const struct replicast_group_info *groups, size_t n, bool json,
 		  bool with_counters);
 
+/* Where the command being run came from ("FILE:LINE: " under -batch, else
+ * ""): cli_error() puts it before every message. */
+extern char cli_where[];
+#define CLI_WHERE_LEN 256
+/* Runs one command line (argv[0] is the command), as main() does. */
+int cli_run(struct cli *cli, int argc, char **argv);
+/* Runs the commands of FILE ("-": stdin) one per line, as `replicast -batch`
+ * does; stops at the first that fails unless force. */
+int cli_batch(const struct cli *cli, const char *file, bool force);
+
 int cmd_load(struct cli *cli, int argc, char **argv);
 int cmd_unload(struct cli *cli, int argc, char **argv);
 int cmd_group(struct cli *cli, int argc, char **argv);
 int cmd_sub(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_save(struct cli *cli, int argc, char **argv);
+int cmd_apply(struct cli *cli, int argc, char **argv);
 
 #endif /* REPLICAST_CLI_H */

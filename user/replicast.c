@@ -10,6 +10,7 @@
 
 static const char usage_text[] =
 	"Usage: replicast [--pin-path DIR] COMMAND [ARGS]\n"
+	"       replicast [--pin-path DIR] [-force] -batch FILE|-\n"
 	"\n"
 	"Fan UDP packets out to many unicast receivers inside the kernel.\n"
 	"\n"
@@ -23,20 +24,28 @@ static const char usage_text[] =
 	"                              send a copy of GROUP's packets to DEST\n"
 	"  sub del GROUP DEST          stop sending to DEST\n"
 	"  list [--json]               groups, subscribers and devices\n"
-	"  stats [--json]              packet and byte counters, drops by reason\n"
+	"  stats [--json | --format prometheus | --watch [SECONDS]]\n"
+	"                              packet and byte counters, drops by reason\n"
+	"  save [--output FILE]        the running configuration, as replicast commands\n"
+	"  apply FILE|- [--dry-run]    make the running configuration what FILE says\n"
 	"  send GROUP --gen COUNT | --udp-listen ADDR:PORT | --pcap FILE\n"
 	"                              hand packets over in batches (AF_XDP)\n"
 	"\n"
 	"GROUP and DEST are ADDR:PORT, IPv6 as [ADDR]:PORT.\n"
 	"--pin-path DIR (anywhere on the line, or $REPLICAST_PIN_PATH) selects the\n"
 	"pin directory; default " REPLICAST_DEFAULT_PIN_PATH ".\n"
+	"-batch FILE runs the commands in FILE ('-': standard input), one per line\n"
+	"without the word replicast, '#' starting a comment; it stops at the first\n"
+	"that fails unless -force comes first.\n"
 	"'replicast COMMAND --help' explains one command. Must run as root.\n";
+
+char cli_where[CLI_WHERE_LEN];
 
 int cli_error(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("replicast: ", stderr);
+	fprintf(stderr, "replicast: %s", cli_where);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -48,7 +57,7 @@ void cli_log(enum replicast_log_level level, const char *msg, void *ctx)
 {
 	(void)ctx;
 	if (level == REPLICAST_LOG_WARN)
-		fprintf(stderr, "replicast: warning: %s\n", msg);
+		fprintf(stderr, "replicast: %swarning: %s\n", cli_where, msg);
 }
 
 int cli_require_root(void)
@@ -150,19 +159,54 @@ static const struct command {
 	{ "sub", cmd_sub },
 	{ "list", cmd_list },
 	{ "stats", cmd_stats },
+	{ "save", cmd_save },
+	{ "apply", cmd_apply },
 	{ "send", cmd_send },
 };
+
+int cli_run(struct cli *cli, int argc, char **argv)
+{
+	static char *reset_argv[] = { "replicast", NULL };
+	size_t i;
+
+	/* Each command starts getopt at optind = 1, which does not clear
+	 * glibc's memory of a half-read option cluster from the command
+	 * before it (under -batch): optind = 0 and one call do. */
+	optind = 0;
+	getopt(1, reset_argv, "");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (!strcmp(argv[0], commands[i].name))
+			return commands[i].fn(cli, argc, argv);
+	}
+	if (!cli_where[0])
+		fputs(usage_text, stderr);
+	return cli_error(EXIT_USAGE, "unknown command '%s'", argv[0]);
+}
 
 int main(int argc, char **argv)
 {
 	struct cli cli = { .pin_path = getenv("REPLICAST_PIN_PATH") };
-	size_t i;
+	const char *batch = NULL;
+	bool force = false;
 
-	/* Options before the command: only --pin-path and --help. */
+	/* Options before the command: --pin-path, -batch, -force and --help. */
 	while (argc > 1 && argv[1][0] == '-') {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			fputs(usage_text, stdout);
 			return EXIT_OK;
+		}
+		if (!strcmp(argv[1], "-force") || !strcmp(argv[1], "--force")) {
+			force = true;
+			argv++;
+			argc--;
+			continue;
+		}
+		if ((!strcmp(argv[1], "-batch") || !strcmp(argv[1], "--batch") ||
+		     !strcmp(argv[1], "-b")) && argc > 2) {
+			batch = argv[2];
+			argv += 2;
+			argc -= 2;
+			continue;
 		}
 		if (!strcmp(argv[1], "--pin-path") && argc > 2) {
 			cli.pin_path = argv[2];
@@ -179,14 +223,17 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return cli_error(EXIT_USAGE, "unknown option '%s'", argv[1]);
 	}
+	if (batch) {
+		if (argc > 1)
+			return cli_error(EXIT_USAGE, "-batch FILE takes no command after it ('%s')",
+					 argv[1]);
+		return cli_batch(&cli, batch, force);
+	}
+	if (force)
+		return cli_error(EXIT_USAGE, "-force goes with -batch FILE");
 	if (argc < 2) {
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(&cli, argc - 1, argv + 1);
-	}
-	fputs(usage_text, stderr);
-	return cli_error(EXIT_USAGE, "unknown command '%s'", argv[1]);
+	return cli_run(&cli, argc - 1, argv + 1);
 }

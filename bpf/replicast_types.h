@@ -141,6 +141,7 @@ struct attachment {
 	__u32 prio;
 	__u32 handle;
 	__u32 created_qdisc;	/* 1 if replicast created the clsact qdisc */
+	__u32 tcx;		/* 1: a tcx link pinned at links/<ifname>; 0: a tc filter */
 };
 
 /* Load-time settings, kept in the single-entry `config` map so a later
@@ -152,6 +153,86 @@ struct config {
 	__u32 nr_cpus;		/* possible CPUs the sub_stats inner maps are sized for */
 };
 
-#define RC_LAYOUT_VERSION 3
+/* ---- The XDP fan-out engine (xdp_engine.bpf.c, user/lib_engine.c) ----------
+ * Maps of one sender, made when it opens and gone when it closes; none is
+ * pinned, so none of this is part of the pinned layout. */
+
+/* Engine threads of one sender at most; each serves the subscribers whose
+ * slot number is its index modulo the thread count. */
+#define RC_ENGINE_MAX_THREADS	16
+/* One ring slot: a 64-byte header, then the payload. */
+#define RC_ENGINE_SLOT_SIZE	2048
+#define RC_ENGINE_SLOT_HDR	64
+#define RC_ENGINE_PAYLOAD_MAX	(RC_ENGINE_SLOT_SIZE - RC_ENGINE_SLOT_HDR)
+/* TTL / hop limit of the copies: the AF_XDP engine's frames leave the
+ * sender with 64 and the replicator takes one, so both engines' copies
+ * look the same to a receiver. */
+#define RC_ENGINE_TTL		63
+
+/* A packet in the shared ring (the mmapable array `ring`). The application
+ * writes everything, then `seq` last with a release store; the program
+ * reads `seq` first and nothing of a slot whose `seq` is not position + 1. */
+struct engine_slot {
+	__u32 seq;		/* ring position + 1 (low 32 bits) once written */
+	__u16 len;		/* payload bytes */
+	__u16 sport;		/* UDP source port, host byte order */
+	__u32 csum;		/* one's complement sum of the payload, folded to 16 bits */
+	__u16 ip_id;		/* IPv4 identification, host byte order */
+	__u16 pad;
+	struct group_key group;	/* where the packet is sent */
+	union rc_addr source;	/* source address, for --keep-source subscribers */
+	__u8 pad2[RC_ENGINE_SLOT_HDR - 52];
+	__u8 payload[RC_ENGINE_PAYLOAD_MAX];
+};
+
+/* What one engine thread tells the application (the mmapable array `ctl`,
+ * entry = thread index), written by the program every few dozen packets
+ * and whenever it finds the ring empty: the application polls this line,
+ * so the hot cursor stays elsewhere. */
+struct engine_ctl {
+	__u64 consumed;		/* packets this thread is done with */
+	__u64 copies;		/* frames handed to a device */
+	__u64 idle_runs;	/* program runs that found nothing to do */
+	__u64 dropped;		/* copies not sent: no route, no neighbour, no device */
+	__u64 xmit_dropped;	/* frames a device refused after the redirect */
+	__u64 snap_waits;	/* runs spent waiting for a snapshot (leader or follower) */
+	__u32 missing_ifindex;	/* last egress device missing from the device map */
+	__u32 pad;
+	__u64 pad2;
+};
+
+/* The engine thread's hot cursor (array `cursors`, entry = thread index).
+ * User space writes tid and thread before the thread's first run. */
+struct engine_cursor {
+	__u32 tid;		/* the thread (kernel pid) this cursor belongs to */
+	__u32 thread;		/* its index; 0 is the leader, which snapshots */
+	__u64 pos;		/* ring position of the packet being sent, or the next */
+	__u64 published;	/* pos as last written to ctl */
+	__u64 followers_min;	/* leader: lowest follower position, as last read */
+	__u32 next;		/* entries of this thread's share sent so far */
+	__u32 count;		/* entries in this thread's share of the packet */
+	__u32 gid;
+	__u32 active;		/* a packet is being sent */
+	__u64 tx_packets;	/* of the current packet, added to group_stats at its end */
+	__u64 tx_bytes;
+	struct engine_ctl totals;	/* copied to ctl when published */
+};
+
+/* One subscriber as a packet's snapshot holds it (array `snaps`). */
+struct engine_sub {
+	__u32 slot;		/* its slot in the group's subscriber array */
+	__u32 pad;
+	struct subscriber sub;
+};
+
+/* Header of one snapshot buffer (array `snap_hdrs`). */
+struct engine_snap {
+	__u64 ready;		/* ring position + 1 of the packet it is for, written last */
+	__u32 gid;
+	__u32 pad;
+	__u32 count[RC_ENGINE_MAX_THREADS];	/* entries for each thread */
+};
+
+#define RC_LAYOUT_VERSION 4
 
 #endif /* REPLICAST_TYPES_H */

@@ -11,6 +11,12 @@
 #include "counters.h"
 #include "policy.h"
 
+/* What is not ours goes on to whatever else is attached (other tcx
+ * programs, tc filters) and then the stack: TC_ACT_UNSPEC is "no verdict"
+ * both for tcx and for a cls_bpf filter in direct-action mode, where
+ * TC_ACT_OK would end classification and skip the rest. */
+#define VERDICT_PASS TC_ACT_UNSPEC
+
 /* bpf_loop refuses more iterations than this (BPF_MAX_LOOPS in the kernel). */
 #define MAX_LOOP_ITERATIONS (1U << 23)
 
@@ -124,12 +130,12 @@ static __always_inline int reject(const struct packet *pkt, __u32 reason)
 
 	if (!pkt->dst_known) {
 		count_drop(reason);
-		return TC_ACT_OK;
+		return VERDICT_PASS;
 	}
 	addr_key.family = pkt->key.family;
 	addr_key.addr = pkt->key.addr;
 	if (!bpf_map_lookup_elem(&group_addrs, &addr_key))
-		return TC_ACT_OK;
+		return VERDICT_PASS;
 	count_drop(reason);
 	return TC_ACT_SHOT;
 }
@@ -150,7 +156,7 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 	 * only vlan_present tells. Tagged traffic is not ours to replicate. */
 	if (skb->vlan_present) {
 		count_drop(DROP_VLAN);
-		return TC_ACT_OK;
+		return VERDICT_PASS;
 	}
 	/* Headers can sit in paged data (GRO, some drivers); make the longest
 	 * header run we read linear so data_end bounds the parse honestly. */
@@ -159,13 +165,13 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 
 	ret = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &ctx.pkt);
 	if (ret == PARSE_NOT_IP)
-		return TC_ACT_OK;
+		return VERDICT_PASS;
 	if (ret != PARSE_OK)
 		return reject(&ctx.pkt, ret);
 
 	grp = bpf_map_lookup_elem(&groups, &ctx.pkt.key);
 	if (!grp)
-		return TC_ACT_OK;
+		return VERDICT_PASS;
 	gid = grp->id;
 	if (from_network && !source_allowed(gid, &ctx.pkt)) {
 		count_drop(DROP_SOURCE_DENIED);

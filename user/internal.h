@@ -16,6 +16,7 @@
 /* Room in group_sources for each group, on average. */
 #define SOURCES_PER_GROUP	16
 #define PIN_SUBS_DIR		"subscribers"	/* one pinned inner map per group */
+#define PIN_LINKS_DIR		"links"		/* one pinned tcx link per device */
 #define PIN_INJECT		"inject"	/* the injection veth pair, if any */
 
 /* tc filter identity: fixed, so a second load replaces rather than stacks. */

@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Attaching the replicator to clsact ingress of network devices, and the
- * `attachments` map that remembers where, for unload and listing. */
+/* Attaching the replicator to the TC ingress of network devices, and the
+ * `attachments` map that remembers where, for unload and listing.
+ * Where the kernel has tcx (Linux 6.6), an attachment is a bpf_link pinned
+ * at links/<ifname>: it lives as long as its pin, whatever process exits,
+ * and a program update swaps it atomically. Older kernels get a cls_bpf
+ * filter on clsact, which also outlives the process (the qdisc holds it). */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "internal.h"
@@ -27,6 +34,42 @@ static int tc_filter_attach(int ifindex, int prog_fd, int *created_qdisc)
 	err = bpf_tc_attach(&hook, &tc);
 	if (err && *created_qdisc)
 		bpf_tc_hook_destroy(&hook);
+	return err;
+}
+
+/* enum bpf_attach_type's BPF_TCX_INGRESS (Linux 6.6); Debian 12's headers
+ * predate it. */
+#define RC_BPF_TCX_INGRESS 46
+
+static int link_pin_path(const struct replicast *rc, const char *ifname, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s/%s", rc->pin_path, PIN_LINKS_DIR, ifname);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Points the pinned tcx link of ifname at prog_fd, creating and pinning the
+ * link when there is none. -EINVAL/-EOPNOTSUPP: the kernel has no tcx. */
+static int tcx_attach(struct replicast *rc, unsigned int ifindex, const char *ifname, int prog_fd)
+{
+	char pin[PATH_MAX], dir[PATH_MAX];
+	int fd, err = link_pin_path(rc, ifname, pin, sizeof(pin));
+
+	if (err)
+		return err;
+	fd = bpf_obj_get(pin);
+	if (fd >= 0) {
+		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+		close(fd);
+		return err;
+	}
+	fd = bpf_link_create(prog_fd, (int)ifindex, RC_BPF_TCX_INGRESS, NULL);
+	if (fd < 0)
+		return -errno;
+	if (rc_pin_file(rc, PIN_LINKS_DIR, dir, sizeof(dir)) ||
+	    (mkdir(dir, 0700) && errno != EEXIST) || bpf_obj_pin(fd, pin))
+		err = errno ? -errno : -ENAMETOOLONG;
+	close(fd);	/* the pin holds the link now (or, on error, nothing does) */
 	return err;
 }
 
@@ -54,12 +97,19 @@ int replicast_attach(struct replicast *rc, const char *ifname)
 	err = rc_lock(rc);
 	if (err)
 		return err;
-	err = tc_filter_attach(ifindex, rc->prog_fd, &created);
+	if (!bpf_map_lookup_elem(rc->attachments_fd, &ifindex, &old)) {
+		/* Attached already: point it at the current program, same kind. */
+		att = old;
+		err = old.tcx ? tcx_attach(rc, ifindex, old.ifname, rc->prog_fd)
+			      : tc_filter_attach(ifindex, rc->prog_fd, &created);
+		goto out;
+	}
+	err = tcx_attach(rc, ifindex, ifname, rc->prog_fd);
+	att.tcx = !err;
+	if (err == -EINVAL || err == -EOPNOTSUPP)
+		err = tc_filter_attach(ifindex, rc->prog_fd, &created);
 	if (err)
 		goto out;
-	/* Re-attaching keeps the record of who made the qdisc. */
-	if (!bpf_map_lookup_elem(rc->attachments_fd, &ifindex, &old))
-		created = old.created_qdisc;
 	snprintf(att.ifname, sizeof(att.ifname), "%s", ifname);
 	att.prio = RC_TC_PRIORITY;
 	att.handle = RC_TC_HANDLE;
@@ -82,8 +132,16 @@ static int detach_ifindex(struct replicast *rc, __u32 ifindex)
 
 	if (bpf_map_lookup_elem(rc->attachments_fd, &ifindex, &att))
 		return -ENOENT;
-	/* A device deleted since attach took its filters with it. */
-	if (if_indextoname(ifindex, (char[IF_NAMESIZE]){ 0 })) {
+	if (att.tcx) {
+		char pin[PATH_MAX];
+
+		att.ifname[sizeof(att.ifname) - 1] = '\0';
+		/* The pin is the link's last reference: unpinning detaches. */
+		if (!link_pin_path(rc, att.ifname, pin, sizeof(pin)) && unlink(pin) &&
+		    errno != ENOENT)
+			err = -errno;
+	} else if (if_indextoname(ifindex, (char[IF_NAMESIZE]){ 0 })) {
+		/* (A device deleted since attach took its filters with it.) */
 		err = bpf_tc_detach(&hook, &tc);
 		if (err == -ENOENT)
 			err = 0;
@@ -150,19 +208,25 @@ int replicast_foreach_attachment(struct replicast *rc,
 	return 0;
 }
 
-/* Points every recorded attachment at the current program: a tc filter
- * replace on the same handle and priority, which cls_bpf swaps in one step.
+/* Points every recorded attachment at the current program: a link update
+ * for tcx, a tc filter replace on the same handle and priority for cls_bpf;
+ * both swap the program in one step.
  * The injection device is re-attached by replicast_inject_add(). */
 int rc_reattach_all(struct replicast *rc)
 {
 	__u32 key, *prev = NULL;
 	int created, err = 0, ret;
 
+	struct attachment att;
+
 	while (!bpf_map_get_next_key(rc->attachments_fd, prev, &key)) {
 		prev = &key;
-		if (!if_indextoname(key, (char[IF_NAMESIZE]){ 0 }))
+		if (!if_indextoname(key, (char[IF_NAMESIZE]){ 0 }) ||
+		    bpf_map_lookup_elem(rc->attachments_fd, &key, &att))
 			continue;	/* the device is gone; unload forgets it */
-		ret = tc_filter_attach((int)key, rc->prog_fd, &created);
+		att.ifname[sizeof(att.ifname) - 1] = '\0';
+		ret = att.tcx ? tcx_attach(rc, key, att.ifname, rc->prog_fd)
+			      : tc_filter_attach((int)key, rc->prog_fd, &created);
 		if (ret)
 			err = ret;
 	}

@@ -18,6 +18,8 @@ topo_build $N || exit 1
 
 rc_assert_ok "load with --max-subs $MAX_SUBS" $RC load --dev "$TOPO_RELAY_IN" --max-subs $MAX_SUBS
 PROG_ID=$(bpftool -j prog show pinned "$TOPO_PIN/replicate_prog" | jq -r .id)
+rc_assert_eq "$PROG_ID" "$(bpftool -j link show pinned "$TOPO_PIN/links/$TOPO_RELAY_IN" | jq .prog_id)" \
+	"attached as a tcx link, pinned under links/"
 
 # fan_out FAMILY GROUP COUNT: one subscriber per receiver; checks every one.
 fan_out() {
@@ -102,6 +104,7 @@ rc_assert_ok "unload" $RC unload
 rc_assert_eq 0 "$(ls "$TOPO_PIN" 2>/dev/null | wc -l)" "no pin left under $TOPO_PIN"
 [ -e "$TOPO_PIN" ] && rc_not_ok "pin directory removed" || rc_ok "pin directory removed"
 rc_assert_eq "" "$(rc_in "$TOPO_RELAY" tc filter show dev "$TOPO_RELAY_IN" ingress)" "no tc filter left"
+rc_assert_eq "" "$(bpftool -j link show | jq ".[] | select(.prog_id == $PROG_ID)")" "no link to the program left"
 sleep 0.5	# the kernel frees a program after an RCU grace period
 rc_assert_fail "program $PROG_ID is gone" bpftool prog show id "$PROG_ID"
 rc_summary

@@ -36,8 +36,8 @@ for ((i = 1; i <= N; i++)); do
 done
 new_id=$(bpftool -j prog show pinned "$TOPO_PIN/replicate_prog" | jq .id)
 rc_assert_ne "$old_id" "$new_id" "the pinned program is a new one"
-rc_assert_match "bpf.*id $new_id" "$(rc_in "$TOPO_RELAY" tc filter show dev "$TOPO_RELAY_IN" ingress)" \
-	"the device runs the new program"
+rc_assert_eq "$new_id" "$(bpftool -j link show pinned "$TOPO_PIN/links/$TOPO_RELAY_IN" | jq .prog_id)" \
+	"the device's pinned tcx link runs the new program"
 rc_assert_eq $COUNT "$(topo_stat '.groups[0].received.packets')" "counters carried over the upgrades"
 
 # No replicast process runs now: the kernel side goes on by itself.

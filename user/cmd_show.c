@@ -207,6 +207,8 @@ static int parse_show_args(struct cli *cli, int argc, char **argv, const char *u
 
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
+	char inject[IF_NAMESIZE] = "";
+	bool has_inject;
 	struct replicast_group_info *groups;
 	struct attach_print ap = { .json = false };
 	struct replicast *rc;
@@ -224,19 +226,27 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		return cli_lib_error(err, "list");
 	}
 	ap.json = cli->json;
+	has_inject = !replicast_inject_name(rc, inject, sizeof(inject));
 	if (cli->json) {
 		printf("{\"pin_path\":");
 		json_string(stdout, replicast_pin_path(rc));
 		printf(",\"max_groups\":%u,\"max_subs\":%u,\"attached\":[",
 		       replicast_max_groups(rc), replicast_max_subs(rc));
 		replicast_foreach_attachment(rc, print_attachment, &ap);
-		printf("],\"groups\":[");
+		printf("],\"inject_dev\":");
+		if (has_inject)
+			json_string(stdout, inject);
+		else
+			printf("null");
+		printf(",\"groups\":[");
 		print_groups(groups, n, true, false);
 		printf("]}\n");
 	} else {
 		printf("attached to: ");
 		replicast_foreach_attachment(rc, print_attachment, &ap);
 		printf("%s\n", ap.count ? "" : "(no device)");
+		if (has_inject)
+			printf("local senders inject on: %s\n", inject);
 		print_groups(groups, n, false, false);
 	}
 	replicast_groups_free(groups, n);

@@ -5,6 +5,9 @@
 #   make test       install missing packages, build, run every test (root)
 #   make demo       a small fan-out in network namespaces (root)
 #   make V=1        show the commands
+#   make install    CLI, libraries, header, pkg-config file, man pages, bash
+#                   completion, systemd unit (PREFIX, DESTDIR); make uninstall
+#   make deb        a Debian package, build/replicast_VERSION_ARCH.deb
 
 VERSION      := 0.1.0
 SOVERSION    := 1
@@ -56,7 +59,28 @@ LIBA         := $(BUILD)/libreplicast.a
 LIBSO        := $(BUILD)/libreplicast.so.$(VERSION)
 CLI          := $(BUILD)/replicast
 
-.PHONY: all test test-only demo deps clean
+# Where `make install` puts things; DESTDIR is prepended to every path (a
+# staging root, as packagers use it). The configuration stays in /etc
+# whatever the PREFIX: replicast.service reads /etc/replicast/replicast.conf.
+PREFIX       ?= /usr/local
+SBINDIR      ?= $(PREFIX)/sbin
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR       ?= $(PREFIX)/share/man
+BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR      ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR   ?= /etc
+INSTALL      ?= install
+# Every file install makes, for uninstall to remove exactly these.
+INSTALLED    := $(SBINDIR)/replicast $(LIBDIR)/libreplicast.a \
+                $(LIBDIR)/libreplicast.so.$(VERSION) $(LIBDIR)/libreplicast.so.$(SOVERSION) \
+                $(LIBDIR)/libreplicast.so $(INCLUDEDIR)/replicast.h \
+                $(PKGCONFIGDIR)/libreplicast.pc $(MANDIR)/man8/replicast.8 \
+                $(MANDIR)/man3/libreplicast.3 $(BASHCOMPDIR)/replicast \
+                $(UNITDIR)/replicast.service
+
+.PHONY: all test test-only demo deps clean install uninstall deb
 .SECONDARY:
 all: $(CLI) $(LIBA) $(LIBSO) $(UNIT_BINS) $(TOOL_BINS) $(EXAMPLE_BINS)
 
@@ -138,5 +162,53 @@ demo: deps
 
 clean:
 	$(Q)rm -rf build build-san
+
+# libdir and includedir are written relative to ${prefix} when they lie
+# under it, as pkg-config users expect; Libs.private is what a static link
+# of libreplicast.a needs besides it.
+$(BUILD)/libreplicast.pc: libreplicast.pc.in Makefile | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' \
+		-e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|' \
+		-e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' \
+		-e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LDLIBS)|' $< >$@
+
+$(BUILD)/replicast.service: systemd/replicast.service Makefile | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|/usr/sbin/replicast|$(SBINDIR)/replicast|g' \
+		-e 's|/etc/replicast/|$(SYSCONFDIR)/replicast/|g' $< >$@
+
+# The pc file and the unit carry paths: made anew on every install, so
+# PREFIX and friends of this call are the ones written.
+install: $(CLI) $(LIBA) $(LIBSO)
+	$(Q)rm -f $(BUILD)/libreplicast.pc $(BUILD)/replicast.service
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/libreplicast.pc $(BUILD)/replicast.service
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/replicast
+	$(Q)$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(SBINDIR)/replicast
+	$(Q)$(INSTALL) -m 0644 $(LIBA) $(DESTDIR)$(LIBDIR)/libreplicast.a
+	$(Q)$(INSTALL) -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libreplicast.so.$(VERSION)
+	$(Q)ln -sf libreplicast.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libreplicast.so.$(SOVERSION)
+	$(Q)ln -sf libreplicast.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libreplicast.so
+	$(Q)$(INSTALL) -m 0644 include/replicast.h $(DESTDIR)$(INCLUDEDIR)/replicast.h
+	$(Q)$(INSTALL) -m 0644 $(BUILD)/libreplicast.pc $(DESTDIR)$(PKGCONFIGDIR)/libreplicast.pc
+	$(Q)$(INSTALL) -m 0644 man/replicast.8 $(DESTDIR)$(MANDIR)/man8/replicast.8
+	$(Q)$(INSTALL) -m 0644 man/libreplicast.3 $(DESTDIR)$(MANDIR)/man3/libreplicast.3
+	$(Q)$(INSTALL) -m 0644 completion/replicast $(DESTDIR)$(BASHCOMPDIR)/replicast
+	$(Q)$(INSTALL) -m 0644 $(BUILD)/replicast.service $(DESTDIR)$(UNITDIR)/replicast.service
+	$(Q)$(if $(DESTDIR),,ldconfig 2>/dev/null || true)
+
+# Removes what install made and nothing else: a saved replicast.conf stays,
+# and with it its directory.
+uninstall:
+	$(call msg,REMOVE,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/replicast 2>/dev/null || true
+	$(Q)$(if $(DESTDIR),,ldconfig 2>/dev/null || true)
+
+deb: $(CLI) $(LIBA) $(LIBSO)
+	$(Q)BUILD=$(BUILD) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH) MAKE="$(MAKE)" scripts/make-deb.sh
 
 -include bench/bench.mk

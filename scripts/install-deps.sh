@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
 	clang llvm libclang-rt-dev libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config
 	gcc make iproute2 ethtool tcpdump util-linux jq python3 strace libpcap-dev liburing-dev gnuplot-nox
+	python3-prometheus-client dpkg-dev man-db groff-base
 )
 multiarch=$(gcc -print-multiarch 2>/dev/null || true)
 # BPF programs include <asm/types.h>, which Debian ships per architecture.

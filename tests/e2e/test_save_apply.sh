@@ -47,6 +47,10 @@ stream() {
 	done
 }
 
+for cmd in save apply; do
+	rc_assert_match "^Usage: replicast $cmd" "$("$RC_ROOT/$BUILD/replicast" $cmd --help)" "$cmd --help"
+done
+rc_assert_match "-batch FILE" "$("$RC_ROOT/$BUILD/replicast" --help)" "replicast --help names -batch"
 rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN" --max-groups 8 --max-subs 16 --no-inject
 rc_assert_ok "group add $G4 with an allow list and a cap" \
 	$RC group add $G4 --allow-source 10.77.0.0/24 --max-pps 100000

@@ -124,17 +124,23 @@ $(BUILD)/examples/%: examples/%.c $(LIBA) | $(BUILD)/examples
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS)
 
 # libFuzzer targets (clang, with ASan and UBSan), built by `make fuzz` and by
-# `make test`; each links the library's text parsers directly.
+# `make test`.
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -Wall -Werror -Iinclude -Ibpf -Iuser $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 FUZZ_SECONDS ?= 60
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c user/lib_addr.c $(BPF_HDRS) include/replicast.h
+# Targets link the library and the CLI compiled alongside (fuzz_cli brings
+# replicast.c itself, with main renamed), so every parser is instrumented.
+FUZZ_USER    := $(filter-out user/replicast.c,$(wildcard user/*.c))
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_USER) $(wildcard user/*.h) $(BPF_HDRS) \
+		   include/replicast.h $(BUILD)/replicate.skel.h
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p build/fuzz
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< user/lib_addr.c -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -I$(BUILD) $< $(FUZZ_USER) \
+		$(if $(filter cli,$*),,user/replicast.c -Dmain=replicast_cli_main) -o $@ $(LDLIBS)
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)

@@ -15,7 +15,7 @@ for bin in build/fuzz/fuzz_*; do
 	cp tests/fuzz/corpus/"$name"/* "$work"/ 2>/dev/null || true
 	echo "fuzz: $name for ${seconds}s"
 	if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix=build/fuzz/crashes/"$name"- "$work" >"build/fuzz/$name.log" 2>&1; then
+		-close_fd_mask=3 -artifact_prefix=build/fuzz/crashes/"$name"- "$work" >"build/fuzz/$name.log" 2>&1; then
 		echo "fuzz: $name FAILED; see build/fuzz/$name.log and build/fuzz/crashes/" >&2
 		tail -n 30 "build/fuzz/$name.log" >&2
 		status=1

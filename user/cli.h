@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "replicast.h"
 
@@ -40,6 +41,10 @@ void cli_log(enum replicast_log_level level, const char *msg, void *ctx);
 int cli_common_option(struct cli *cli, int c, const char *usage);
 
 void json_string(FILE *f, const char *s);
+/* The UDP payload of one captured frame of link type dlt (DLT_*): 0 with
+ * *payload, *len inside [p, p + caplen), or -1 for anything else. */
+int cli_udp_payload(int dlt, const uint8_t *p, size_t caplen, const uint8_t **payload,
+		    size_t *len);
 /* Prints groups as `list` (with_counters false) or `stats` shows them. */
 void print_groups(const struct replicast_group_info *groups, size_t n, bool json,
 		  bool with_counters);

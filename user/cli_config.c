@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include "cli.h"
 #include "cli_config.h"
 
@@ -394,11 +395,25 @@ static int parse_count(const struct parser *p, const char *opt, const char *text
 	return 0;
 }
 
+/* The kernel's rule for device names (dev_valid_name): 1 to 15 bytes, not
+ * "." or "..", no '/', ':' or white space. */
+static int valid_ifname(const char *name)
+{
+	const char *c;
+
+	if (!*name || strlen(name) >= IF_NAMESIZE || !strcmp(name, ".") || !strcmp(name, ".."))
+		return 0;
+	for (c = name; *c; c++)
+		if (*c == '/' || *c == ':' || isspace((unsigned char)*c))
+			return 0;
+	return 1;
+}
+
 static int parse_ifname(const struct parser *p, const char *opt, const char *text, char *out)
 {
-	if (!*text || strlen(text) >= IF_NAMESIZE)
-		return bad(p, "%s '%s' is not an interface name (1 to %d characters)", opt, text,
-			   IF_NAMESIZE - 1);
+	if (!valid_ifname(text))
+		return bad(p, "%s '%s' is not an interface name (1 to %d characters, no '/', "
+			   "':' or spaces)", opt, text, IF_NAMESIZE - 1);
 	snprintf(out, IF_NAMESIZE, "%s", text);
 	return 0;
 }
@@ -809,20 +824,44 @@ fail:
 
 /* ---- Printing ----------------------------------------------------------- */
 
+/* A word as conf_split_line() reads it back: bare when it is plain, else in
+ * double quotes with " and \ escaped (device names may hold nearly any
+ * byte; what save prints, apply must read as the same word). */
+static void print_word(FILE *f, const char *w)
+{
+	const char *c;
+
+	if (*w && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789._:@%+=,-/[]") == strlen(w)) {
+		fputs(w, f);
+		return;
+	}
+	fputc('"', f);
+	for (c = w; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fputc('\\', f);
+		fputc(*c, f);
+	}
+	fputc('"', f);
+}
+
 void conf_print_load(FILE *f, const struct conf *conf)
 {
 	size_t i;
 
 	fputs("load", f);
-	for (i = 0; i < conf->ndevs; i++)
-		fprintf(f, " --dev %s", conf->devs[i]);
+	for (i = 0; i < conf->ndevs; i++) {
+		fputs(" --dev ", f);
+		print_word(f, conf->devs[i]);
+	}
 	if (conf->max_groups)
 		fprintf(f, " --max-groups %u", conf->max_groups);
 	if (conf->max_subs)
 		fprintf(f, " --max-subs %u", conf->max_subs);
-	if (conf->inject == CONF_INJECT_NAMED)
-		fprintf(f, " --inject-dev %s", conf->inject_dev);
-	else if (conf->inject == CONF_INJECT_NONE)
+	if (conf->inject == CONF_INJECT_NAMED) {
+		fputs(" --inject-dev ", f);
+		print_word(f, conf->inject_dev);
+	} else if (conf->inject == CONF_INJECT_NONE)
 		fputs(" --no-inject", f);
 }
 
@@ -842,8 +881,10 @@ void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *
 
 	fprintf(f, "sub add %s %s", replicast_endpoint_format(&g->group, gname, sizeof(gname)),
 		replicast_endpoint_format(&s->dest, dname, sizeof(dname)));
-	if (s->dev[0])
-		fprintf(f, " --dev %s", s->dev);
+	if (s->dev[0]) {
+		fputs(" --dev ", f);
+		print_word(f, s->dev);
+	}
 	if (s->has_mac)
 		fprintf(f, " --mac %02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1], s->mac[2],
 			s->mac[3], s->mac[4], s->mac[5]);

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* libFuzzer target for the command line: the input is split into words
+ * (newline or NUL) and run as `replicast WORDS...` against a pin path that
+ * cannot exist, so every command parses its options and then stops at "not
+ * loaded" (or earlier): option handling is what is exercised, nothing is
+ * loaded or changed. */
+#include <stdlib.h>
+#include <string.h>
+#define main replicast_cli_main
+#include "../../user/replicast.c"
+#undef main
+
+#define MAX_WORDS 32
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *argv[MAX_WORDS + 2], *buf, *w;
+	int argc = 1;
+	size_t i;
+
+	buf = malloc(size + 1);
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	argv[0] = "replicast";
+	for (w = buf, i = 0; i <= size && argc < MAX_WORDS + 1; i++) {
+		if (buf[i] != '\n' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		/* Left out: --help and its abbreviations (exit), "-" and /dev
+		 * paths (standard input, devices that block), --watch (runs until
+		 * stopped), --pin-path and --pcap alike (leave the fake path). */
+		if (!strcmp(w, "-") || !strncmp(w, "/dev", 4) ||
+		    (w[0] == '-' && w[1] != '-' && strchr(w, 'h')) ||	/* -h, also in -jh */
+		    !strncmp(w, "--h", 3) || !strncmp(w, "--w", 3) || !strncmp(w, "--p", 3))
+			goto skip;
+		argv[argc++] = w;
+skip:
+		w = buf + i + 1;
+	}
+	argv[argc] = NULL;
+	/* `send` waits on sockets and rings by design: its options are checked
+	 * by tests/e2e/test_send*.sh instead. */
+	if (argc > 1 && !strcmp(argv[1], "send")) {
+		free(buf);
+		return 0;
+	}
+	setenv("REPLICAST_PIN_PATH", "/nonexistent-rcfuzz/replicast", 1);
+	optind = 1;
+	replicast_cli_main(argc, argv);
+	free(buf);
+	return 0;
+}

@@ -160,6 +160,10 @@ struct config {
 /* Engine threads of one sender at most; each serves the subscribers whose
  * slot number is its index modulo the thread count. */
 #define RC_ENGINE_MAX_THREADS	16
+/* Packets of one group that go out as a window: each subscriber gets its
+ * copies of the whole window back to back, so a device gets a burst (the
+ * device map sends up to 16 frames per call, DEV_MAP_BULK_SIZE). */
+#define RC_ENGINE_WINDOW	16
 /* One ring slot: a 64-byte header, then the payload. */
 #define RC_ENGINE_SLOT_SIZE	2048
 #define RC_ENGINE_SLOT_HDR	64
@@ -201,35 +205,41 @@ struct engine_ctl {
 	__u64 pad2;
 };
 
-/* The engine thread's hot cursor (array `cursors`, entry = thread index).
- * User space writes tid and thread before the thread's first run. */
-struct engine_cursor {
-	__u32 tid;		/* the thread (kernel pid) this cursor belongs to */
+/* How each entry of the program's `cursors` array starts: the library
+ * writes these before the thread's first run; the rest is the program's. */
+struct engine_thread_id {
+	__u32 tid;		/* the engine thread (its kernel pid) */
 	__u32 thread;		/* its index; 0 is the leader, which snapshots */
-	__u64 pos;		/* ring position of the packet being sent, or the next */
-	__u64 published;	/* pos as last written to ctl */
-	__u64 followers_min;	/* leader: lowest follower position, as last read */
-	__u32 next;		/* entries of this thread's share sent so far */
-	__u32 count;		/* entries in this thread's share of the packet */
-	__u32 gid;
-	__u32 active;		/* a packet is being sent */
-	__u64 tx_packets;	/* of the current packet, added to group_stats at its end */
-	__u64 tx_bytes;
-	struct engine_ctl totals;	/* copied to ctl when published */
 };
 
-/* One subscriber as a packet's snapshot holds it (array `snaps`). */
+/* With more than one thread, the leader may run this many windows ahead of
+ * the slowest follower (array `windows`), and keeps this many snapshots of
+ * subscriber sets (array `versions`): a set is copied only when it changed. */
+#define RC_ENGINE_WINDOWS	256
+#define RC_ENGINE_VERSIONS	4
+
+/* One subscriber as a snapshot holds it (array `snaps`). */
 struct engine_sub {
 	__u32 slot;		/* its slot in the group's subscriber array */
 	__u32 pad;
 	struct subscriber sub;
 };
 
-/* Header of one snapshot buffer (array `snap_hdrs`). */
-struct engine_snap {
-	__u64 ready;		/* ring position + 1 of the packet it is for, written last */
+/* A window, as the leader made it (array `windows`). */
+struct engine_window {
+	__u64 ready;		/* ring position + 1 of its first packet, written last */
 	__u32 gid;
-	__u32 pad;
+	__u32 w;		/* packets in the window */
+	__u32 admitted;		/* bit j: packet j of the window goes out */
+	__u32 version;		/* the snapshot its subscribers are in */
+};
+
+/* A snapshot of one group's subscribers (array `versions`), its entries
+ * in `snaps`, each thread's share apart. */
+struct engine_version {
+	__u64 last_window;	/* the last window that uses it */
+	__u32 gid;
+	__u32 valid;
 	__u32 count[RC_ENGINE_MAX_THREADS];	/* entries for each thread */
 };
 

@@ -275,6 +275,20 @@ struct replicast_sender_opts {
 	/* Longest a flush waits for the kernel before it gives up with
 	 * -ETIMEDOUT. 0: 1000 ms. */
 	unsigned int timeout_ms;
+	/* Which engine carries the packets (see "Sender engines" below):
+	 * REPLICAST_ENGINE_AFXDP (0, the default, everything above) or
+	 * REPLICAST_ENGINE_XDP, which uses the fields below and ignores
+	 * batch_size, frame_count, frame_size and ifname. */
+	int engine;
+	uint32_t threads;		/* XDP: engine threads, 1..16; 0: 1 */
+	uint32_t ring_slots;		/* XDP: packets the ring holds, a power of two; 0: 4096 */
+	/* XDP: an engine thread leaves the kernel after this many ms without
+	 * a packet and comes back with the next one (about 20 ms later).
+	 * 0: 200; -1: never, the thread spins a core until close. */
+	int idle_ms;
+	/* XDP: switch GRO on on the peer of every veth copies leave by when
+	 * it lacks NAPI, instead of refusing the device (see the README). */
+	bool peer_gro;
 };
 
 /* Opens a sender on the injection device. -ENOENT when no injection device
@@ -319,6 +333,16 @@ struct replicast_sender_stats {
 	uint32_t kick_budget;		/* frames one kick may move, as set */
 	uint32_t max_per_kick;		/* most frames one kick moved */
 	uint32_t queue_id;		/* queue of the injection device bound */
+	/* REPLICAST_ENGINE_XDP only (0 otherwise). queued, sent (packets sent
+	 * to every subscriber), waits, syscalls and ring_full above count for
+	 * it too; kicks stay 0. Copy counts are as of the engine's last
+	 * report, every few dozen packets; exact once flush() returned. */
+	uint64_t copies;		/* frames handed to devices, all subscribers */
+	uint64_t copies_dropped;	/* copies not sent (no route, no neighbour, refused) */
+	uint64_t idle_runs;		/* program runs that found the ring empty */
+	uint64_t engine_calls;		/* BPF_PROG_RUN calls entered, all threads */
+	uint64_t engine_parks;		/* times a thread left its call for lack of packets */
+	uint32_t engine_threads;
 };
 
 /* Fills st up to st->sz bytes. */
@@ -326,6 +350,45 @@ int replicast_sender_stats(const struct replicast_sender *s, struct replicast_se
 /* Closes the socket and frees the UMEM. Frames queued but not flushed are
  * not sent (stats show them as queued, not sent). Accepts NULL. */
 void replicast_sender_close(struct replicast_sender *s);
+
+/* ---- Sender engines: AF_XDP, or the XDP fan-out engine --------------------
+ *
+ * With opts.engine = REPLICAST_ENGINE_XDP the same calls drive another
+ * engine. queue() copies the payload into a ring in memory the kernel
+ * shares (one copy, plus its checksum sum) and returns; engine threads
+ * (opts.threads), each inside one long BPF_PROG_RUN, build one frame per
+ * (packet, subscriber) straight from the ring and send it to the
+ * subscriber's device, without the injection device, the stack or a system
+ * call per packet. Subscribers, counters and limits are the replicator's.
+ *
+ * - queue() never drops: when the ring is full it waits (polling, then
+ *   sleeping) for room, and after opts.timeout_ms without progress returns
+ *   -ENOBUFS with nothing queued. -EMSGSIZE beyond
+ *   replicast_sender_max_payload(), which is set by the smallest MTU of
+ *   the devices prepared so far.
+ * - flush() waits until every queued packet has gone to every subscriber
+ *   (-ETIMEDOUT after opts.timeout_ms without progress). It is not needed
+ *   between packets: the engine takes them as they come.
+ * - prepare() checks each device the group's copies leave by: a veth whose
+ *   peer has no NAPI drops XDP frames silently, so it is refused with
+ *   -ENXIO (and a log line naming it) unless opts.peer_gro switches the
+ *   peer's GRO on. A device first used later, by a subscriber added during
+ *   the stream, is checked the same way then; its first copies count as
+ *   copies_dropped, and a refusal makes queue() and flush() fail.
+ * - Each engine thread keeps a core busy while packets flow, and until
+ *   opts.idle_ms after the last one.
+ * - close() first waits for what was queued (as flush() does), then stops
+ *   the threads. Call flush() and read the stats before it to know what
+ *   was sent.
+ * - Threads: the engine threads block every signal except SIGRTMIN + 6,
+ *   with which the library ends their calls; it installs a handler that
+ *   does nothing for it, and open() fails with -EBUSY when the application
+ *   has its own. The one-thread-at-a-time rule above holds unchanged.
+ * -ENOENT from prepare() and queue() for a group that does not exist. */
+enum replicast_sender_engine {
+	REPLICAST_ENGINE_AFXDP = 0,
+	REPLICAST_ENGINE_XDP = 1,
+};
 
 #ifdef __cplusplus
 }

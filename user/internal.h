@@ -144,4 +144,28 @@ void rc_key_to_prefix(const struct source_key *key, struct replicast_prefix *p);
 int rc_subs_pin_path(const struct replicast *rc, const struct replicast_endpoint *group,
 		     char *buf, size_t len);
 
+/* The XDP fan-out engine (lib_engine.c), behind the sender API when
+ * replicast_sender_opts.engine is REPLICAST_ENGINE_XDP. */
+struct rc_engine;
+
+struct rc_engine_opts {
+	__u32 threads;			/* 0: 1 */
+	__u32 ring_slots;		/* 0: 4096 */
+	__u32 batch;			/* frames per live-frames batch; 0: 64 */
+	int idle_ms;			/* 0: 200; < 0: never leave the call */
+	unsigned int timeout_ms;	/* 0: 1000 */
+	bool peer_gro;
+};
+
+int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct rc_engine **out);
+int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group);
+/* source: address and port of the packet (port 0: the group's). */
+int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
+		    const struct replicast_endpoint *source, const void *payload, size_t len);
+int rc_engine_flush(struct rc_engine *e);
+size_t rc_engine_max_payload(const struct rc_engine *e, int family);
+/* Fills the engine's part of st (st->sz is the caller's). */
+void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *st);
+void rc_engine_close(struct rc_engine *e);
+
 #endif /* REPLICAST_INTERNAL_H */

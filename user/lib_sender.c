@@ -53,6 +53,8 @@
 struct sender_group {
 	struct replicast_endpoint ep;
 	bool used;
+	bool prepared;			/* XDP engine: its devices are checked */
+	struct replicast_endpoint src;	/* source address and port of its packets */
 	struct rc_frame_template t;
 };
 
@@ -84,6 +86,7 @@ struct replicast_sender {
 	__u32 groups_used;
 	struct sender_group *last;	/* most senders stick to one group */
 	struct replicast_sender_stats st;
+	struct rc_engine *engine;	/* REPLICAST_ENGINE_XDP: it carries the packets */
 };
 
 /* An option is there when the caller's struct is long enough to hold it. */
@@ -243,6 +246,7 @@ static int group_get(struct replicast_sender *s, const struct replicast_endpoint
 			src.port = ep->port;
 		g->ep = *ep;
 		g->used = true;
+		g->src = src;
 		rc_frame_template_init(&g->t, s->dst_mac, s->src_mac, &src, ep);
 		s->groups_used++;
 	}
@@ -251,13 +255,30 @@ static int group_get(struct replicast_sender *s, const struct replicast_endpoint
 	return 0;
 }
 
+/* The XDP engine checks the devices a group's copies leave by once. */
+static int engine_prepare(struct replicast_sender *s, struct sender_group *g)
+{
+	int err;
+
+	if (g->prepared)
+		return 0;
+	err = rc_engine_prepare(s->engine, &g->ep);
+	if (!err)
+		g->prepared = true;
+	return err;
+}
+
 int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_endpoint *group)
 {
 	struct sender_group *g;
+	int err;
 
 	if (!s || !group)
 		return -EINVAL;
-	return group_get(s, group, &g);
+	err = group_get(s, group, &g);
+	if (!err && s->engine)
+		err = engine_prepare(s, g);
+	return err;
 }
 
 size_t replicast_sender_max_payload(const struct replicast_sender *s, int family)
@@ -268,6 +289,8 @@ size_t replicast_sender_max_payload(const struct replicast_sender *s, int family
 
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
+	if (s->engine)
+		return rc_engine_max_payload(s->engine, family);
 	return frame > hdr ? frame - hdr : 0;
 }
 
@@ -330,6 +353,8 @@ int replicast_sender_flush(struct replicast_sender *s)
 	__u64 deadline = now_ns() + timeout;
 	int moved;
 
+	if (s->engine)
+		return rc_engine_flush(s->engine);
 	if (s->pending) {
 		xsk_ring_prod__submit(&s->tx, s->pending);
 		s->in_ring += s->pending;
@@ -384,6 +409,10 @@ int replicast_sender_queue(struct replicast_sender *s, const struct replicast_en
 	err = group_get(s, group, &g);
 	if (err)
 		return err;
+	if (s->engine) {
+		err = engine_prepare(s, g);
+		return err ? err : rc_engine_queue(s->engine, group, &g->src, payload, len);
+	}
 	if (len > replicast_sender_max_payload(s, group->family))
 		return -EMSGSIZE;
 	if (s->pending >= s->batch_size) {
@@ -415,10 +444,18 @@ int replicast_sender_stats(const struct replicast_sender *s, struct replicast_se
 {
 	size_t sz;
 
+	struct replicast_sender_stats all;
+
 	if (!s || !st || st->sz < sizeof(st->sz))
 		return -EINVAL;
+	all = s->st;
+	if (s->engine) {
+		memset(&all, 0, sizeof(all));
+		rc_engine_stats(s->engine, &all);
+		all.syscalls += s->st.syscalls;	/* group preparation */
+	}
 	sz = st->sz < sizeof(*st) ? st->sz : sizeof(*st);
-	memcpy((char *)st + sizeof(st->sz), (const char *)&s->st + sizeof(st->sz),
+	memcpy((char *)st + sizeof(st->sz), (const char *)&all + sizeof(st->sz),
 	       sz - sizeof(st->sz));
 	return 0;
 }
@@ -548,6 +585,27 @@ int replicast_sender_open(struct replicast *rc, const struct replicast_sender_op
 			s->have_source[i] = true;
 		}
 	}
+	if (HAS_OPT(opts, peer_gro) && opts->engine == REPLICAST_ENGINE_XDP) {
+		struct rc_engine_opts eo = {
+			.threads = opts->threads,
+			.ring_slots = opts->ring_slots,
+			.idle_ms = opts->idle_ms,
+			.timeout_ms = s->timeout_ms,
+			.peer_gro = opts->peer_gro,
+		};
+
+		s->groups_cap = 16;
+		s->groups = calloc(s->groups_cap, sizeof(*s->groups));
+		err = s->groups ? rc_engine_open(rc, &eo, &s->engine) : -ENOMEM;
+		if (err)
+			goto fail;
+		*out = s;
+		return 0;
+	}
+	if (HAS_OPT(opts, engine) && opts->engine != REPLICAST_ENGINE_AFXDP) {
+		err = -EINVAL;
+		goto fail;
+	}
 	err = -EINVAL;
 	if (s->frame_count < MIN_FRAMES || s->frame_count > MAX_FRAMES ||
 	    (s->frame_count & (s->frame_count - 1)) ||
@@ -609,6 +667,7 @@ void replicast_sender_close(struct replicast_sender *s)
 {
 	if (!s)
 		return;
+	rc_engine_close(s->engine);
 	if (s->xsk)
 		xsk_socket__delete(s->xsk);
 	if (s->umem)

@@ -1,0 +1,798 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The zero-syscall fan-out engine: an XDP program that engine threads run
+ * inside one long BPF_PROG_RUN (BPF_F_TEST_XDP_LIVE_FRAMES). Each run turns
+ * one (packet, subscriber) pair into a frame: packets come from a ring that
+ * the application writes in shared memory, subscribers from the same pinned
+ * maps the TC replicator reads, and the frame leaves through a device map,
+ * which sends frames to one device in bulk. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "parse.h"
+#include "rewrite.h"
+#include "counters.h"
+#include "policy.h"
+
+/* bpf_loop refuses more iterations than this (BPF_MAX_LOOPS in the kernel). */
+#define MAX_LOOP_ITERATIONS (1U << 23)
+/* Packets between two writes of a thread's progress to the line the
+ * application polls: often enough that the application sees room in the
+ * ring long before it is full, rarely enough that the line is not bounced
+ * between the two cores on every packet. */
+#define PUBLISH_EVERY 32
+
+/* Ordering between the application, which writes a ring slot and then its
+ * seq, and the program, which reads seq and then the slot (and likewise
+ * between engine threads). clang 14 has no BPF load-acquire or
+ * store-release: on x86, which keeps loads in order and stores in order,
+ * plain accesses that the compiler may not move are exactly that; other
+ * architectures get BPF atomics, which are fully ordered. */
+#define compiler_barrier() asm volatile("" ::: "memory")
+#if defined(__TARGET_ARCH_x86)
+#define load_acquire(p) ({ typeof(*(p)) v_ = *(volatile typeof(*(p)) *)(p); compiler_barrier(); v_; })
+#define store_release(p, v) do { compiler_barrier(); *(volatile typeof(*(p)) *)(p) = (v); } while (0)
+#else
+#define load_acquire(p) __sync_fetch_and_add((p), 0)
+#define store_release(p, v) __sync_lock_test_and_set((p), (v))
+#endif
+
+/* Set by the library before the load. */
+const volatile __u32 nthreads = 1;
+const volatile __u32 ring_mask = 0;	/* ring slots - 1, a power of two - 1 */
+const volatile __u32 window_mask = 0;	/* window headers - 1, likewise */
+const volatile __u32 version_mask = 0;	/* snapshot versions - 1, likewise */
+const volatile __u32 max_subs = DEFAULT_MAX_SUBS;	/* slots per group (config) */
+const volatile __u32 engine_tgid = 0;	/* the process whose threads run us */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);		/* ring slots, set at open */
+	__type(key, __u32);
+	__type(value, struct engine_slot);
+} ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, RC_ENGINE_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct engine_ctl);
+} ctl SEC(".maps");
+
+/* An engine thread's hot cursor: in its own array, not on the line the
+ * application polls (ctl), so the two cores do not bounce one cache line
+ * on every run. The library writes the first 8 bytes (engine_thread_id). */
+struct engine_cursor {
+	struct engine_thread_id id;
+	__u64 pos;		/* ring position of the window's first packet, or the next */
+	__u64 windows;		/* windows finished: the number of the next */
+	__u64 published;	/* pos as last written to ctl */
+	__u64 followers_min;	/* leader: fewest windows a follower finished, as last read */
+	__u32 version;		/* snapshot of the current window's subscribers */
+	__u32 pad2;
+	__u32 w;		/* packets in the window */
+	__u32 admitted;		/* bit j: packet pos + j goes out (within the group's cap) */
+	__u32 sub;		/* entry of this thread's share being sent to */
+	__u32 pkt;		/* the window's packet it gets next */
+	__u32 count;		/* entries in this thread's share */
+	__u32 gid;
+	__u32 active;		/* a window is being sent */
+	__u32 ifindex;		/* egress of the current subscriber; 0: it has none */
+	__u32 resolved;		/* ifindex and hdrs are the current subscriber's */
+	__u32 pad;
+	struct copy_headers hdrs;	/* the current subscriber's copy headers */
+	__u64 now;		/* clock at the window's start, in ns */
+	__u64 tx_packets;	/* of the window, added to group_stats at its end */
+	__u64 tx_bytes;
+	struct subscriber_counters sub_delta;	/* of the current subscriber */
+	struct engine_ctl totals;	/* copied to ctl when published */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RC_ENGINE_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct engine_cursor);
+} cursors SEC(".maps");
+
+/* Which cursor the thread on this CPU owns: checked against the current
+ * thread on every run, so a thread that moved or a second engine thread on
+ * the CPU finds its own cursor instead of another's. */
+struct engine_cpu {
+	__u32 tid;
+	__u32 thread;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct engine_cpu);
+} on_cpu SEC(".maps");
+
+/* Windows the leader made, by window number (one with one thread). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* set at open */
+	__type(key, __u32);
+	__type(value, struct engine_window);
+} windows SEC(".maps");
+
+/* Snapshots of subscriber sets (one with one thread); version v, thread
+ * t, entry i in snaps at (v * nthreads + t) * max_subs + i. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* set at open */
+	__type(key, __u32);
+	__type(value, struct engine_version);
+} versions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* set at open */
+	__type(key, __u32);
+	__type(value, struct engine_sub);
+} snaps SEC(".maps");
+
+/* The last next hop each thread resolved for each subscriber slot. A FIB
+ * and neighbour lookup costs about as much as the rest of a copy, and a
+ * subscriber's next hop changes rarely: a result is reused for
+ * NEXT_HOP_TTL_NS, and only for the same subscriber (same address, source,
+ * device and flags in the slot), so a route or neighbour change reaches
+ * the copies within that time. Entry: thread * max_subs + slot. */
+#define NEXT_HOP_TTL_NS 1000000ULL
+
+struct next_hop {
+	__u64 stamp;			/* when resolved (bpf_ktime_get_ns) */
+	__u32 ifindex;			/* egress device, 0: not resolved */
+	__u32 sub_ifindex;
+	__u8 flags;
+	__u8 pad[3];
+	__u8 eth[12];
+	union rc_addr daddr;
+	union rc_addr saddr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* threads * max_subs, set at open */
+	__type(key, __u32);
+	__type(value, struct next_hop);
+} next_hops SEC(".maps");
+
+/* Egress devices by ifindex. The library adds each device a group's
+ * subscribers use, after checking it can take XDP frames. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+} devs SEC(".maps");
+
+/* Loops over the threads are unrolled, with the map key a copy of the
+ * counter: a counter that is itself the key lives on the stack, where this
+ * verifier tracks a 32-bit value only as "some bytes" and then takes the
+ * loop for an infinite one. */
+#define for_each_thread(i, first)						\
+	_Pragma("clang loop unroll(full)")					\
+	for (i = (first); i < RC_ENGINE_MAX_THREADS; i++)
+
+static __always_inline __u32 threads_n(void)
+{
+	__u32 n = nthreads;
+
+	return n < RC_ENGINE_MAX_THREADS ? n : RC_ENGINE_MAX_THREADS;
+}
+
+static __always_inline struct engine_cursor *my_cursor(void)
+{
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid(), i, n;
+	struct engine_cursor *cur;
+	struct engine_cpu *c;
+
+	c = bpf_map_lookup_elem(&on_cpu, &zero);
+	if (!c)
+		return NULL;
+	if (c->tid == tid) {
+		__u32 key = c->thread;
+
+		cur = bpf_map_lookup_elem(&cursors, &key);
+		if (cur && cur->id.tid == tid)
+			return cur;
+	}
+	/* First run on this CPU, or the thread moved: find its cursor. */
+	n = threads_n();
+	for_each_thread(i, 0) {
+		__u32 key = i;
+
+		if (i >= n)
+			break;
+		cur = bpf_map_lookup_elem(&cursors, &key);
+		if (cur && cur->id.tid == tid) {
+			c->tid = tid;
+			c->thread = i;
+			return cur;
+		}
+	}
+	return NULL;
+}
+
+static __always_inline void publish(struct engine_cursor *cur)
+{
+	__u32 t = cur->id.thread;
+	struct engine_ctl *out = bpf_map_lookup_elem(&ctl, &t);
+
+	if (!out)
+		return;
+	/* xmit_dropped belongs to the tracepoint programs below. */
+	out->copies = cur->totals.copies;
+	out->idle_runs = cur->totals.idle_runs;
+	out->dropped = cur->totals.dropped;
+	out->snap_waits = cur->totals.snap_waits;
+	if (cur->totals.missing_ifindex)
+		out->missing_ifindex = cur->totals.missing_ifindex;
+	/* Last: the application frees ring slots up to here. */
+	store_release(&out->consumed, cur->pos);
+	cur->published = cur->pos;
+}
+
+static __always_inline struct engine_slot *slot_at(__u64 pos)
+{
+	__u32 i = (__u32)pos & ring_mask;
+
+	return bpf_map_lookup_elem(&ring, &i);
+}
+
+/* ---- windows and their snapshots (the leader) ---- */
+
+static __always_inline int same_addr(const union rc_addr *a, const union rc_addr *b)
+{
+	/* 32-bit words: the verifier refuses misaligned stack reads, and some
+	 * of these addresses are only 4-byte aligned. */
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]));
+}
+
+static __always_inline int same_key(const struct group_key *a, const struct group_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && same_addr(&a->addr, &b->addr);
+}
+
+static __always_inline __u32 frame_len(const struct engine_slot *slot)
+{
+	return (slot->group.family == RC_AF_INET ? COPY_HDR_V4 : COPY_HDR_V6) + slot->len;
+}
+
+/* The window's loops run as bpf_loop callbacks: unrolled or inlined, their
+ * sixteen steps multiply the states the verifier walks. */
+struct window_ctx {
+	__u64 pos;
+	const struct engine_slot *first;
+	struct group *grp;
+	__u32 gid;
+	__u32 w;
+	__u32 admitted;
+	__u32 rx_packets;
+	__u32 rx_bytes;
+};
+
+/* Step j of window_size(): is packet pos + j part of the window? */
+static int window_step(__u32 j, void *data)
+{
+	struct window_ctx *wc = data;
+	struct engine_slot *s = slot_at(wc->pos + j + 1);
+
+	if (!s || load_acquire(&s->seq) != (__u32)(wc->pos + j + 2) ||
+	    !same_key(&s->group, &wc->first->group) || !same_addr(&s->source, &wc->first->source))
+		return 1;
+	wc->w++;
+	return 0;
+}
+
+/* Step j of the cap check: does packet pos + j fit in the group's cap? */
+static int admit_step(__u32 j, void *data)
+{
+	struct window_ctx *wc = data;
+	struct engine_slot *s = slot_at(wc->pos + j);
+
+	if (!s)
+		return 1;
+	if (wc->grp && (wc->grp->max_pps || wc->grp->max_bps) &&
+	    !rate_allows(wc->gid, wc->grp, frame_len(s))) {
+		count_drop(DROP_RATE_LIMITED);
+		count_group_drop(wc->gid, DROP_RATE_LIMITED);
+		return 0;
+	}
+	if (j < RC_ENGINE_WINDOW)
+		wc->admitted |= 1U << j;
+	wc->rx_packets++;
+	wc->rx_bytes += frame_len(s);
+	return 0;
+}
+
+struct snap_ctx {
+	void *subs;			/* the group's inner map of group_subs */
+	__u32 base;			/* first entry of the version in snaps */
+	__u32 count[RC_ENGINE_MAX_THREADS];
+	const __u32 *had;		/* compare: the version's counts */
+	__u32 mismatched;		/* subscribers of the other family */
+	__u8 family;
+	__u8 write;			/* copy the set; else compare it with the version */
+	__u8 differ;			/* compare: the set is not the version's */
+};
+
+static __always_inline int same_sub(const struct subscriber *a, const struct subscriber *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	__u64 d = 0;
+	int i;
+
+	/* struct subscriber is 56 bytes, 8-aligned in both maps. */
+	for (i = 0; i < (int)(sizeof(*a) / 8); i++)
+		d |= x[i] ^ y[i];
+	return !d;
+}
+
+/* bpf_loop callback, one slot of the live set: copies a subscriber that is
+ * on into, or compares it with, the version's share of the thread that
+ * serves it. Returns 1 at the first empty slot. */
+static int snap_one(__u32 slot, void *data)
+{
+	struct snap_ctx *sc = data;
+	struct subscriber *sub;
+	struct engine_sub *e;
+	__u32 t = 0, idx, n;
+
+	sub = bpf_map_lookup_elem(sc->subs, &slot);
+	if (!sub || sub->state == SUB_EMPTY)
+		return 1;
+	if (sub->state != SUB_ON)
+		return 0;
+	if (sub->family != sc->family) {
+		sc->mismatched++;
+		return 0;
+	}
+	/* By slot, which a subscriber keeps while it stays: so one thread
+	 * always sends to it, and its packets stay in order. */
+	if (nthreads > 1)
+		t = slot % nthreads;
+	if (t >= RC_ENGINE_MAX_THREADS)
+		return 1;
+	n = sc->count[t]++;
+	idx = sc->base + t * max_subs + n;
+	e = bpf_map_lookup_elem(&snaps, &idx);
+	if (!e)
+		return 1;
+	if (sc->write) {
+		e->slot = slot;
+		e->sub = *sub;
+		return 0;
+	}
+	if (!sc->had || n >= sc->had[t] || e->slot != slot || !same_sub(&e->sub, sub)) {
+		sc->differ = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Reads the group's live set into, or compares it with, version v. */
+static __always_inline void walk_set(struct snap_ctx *sc, void *subs, __u8 family, __u32 v,
+				     struct engine_version *ver, int write)
+{
+	__u32 i, n = max_subs < MAX_LOOP_ITERATIONS ? max_subs : MAX_LOOP_ITERATIONS;
+
+	__builtin_memset(sc, 0, sizeof(*sc));
+	sc->subs = subs;
+	sc->family = family;
+	sc->write = write;
+	sc->had = ver->count;
+	sc->base = v * nthreads * max_subs;
+	bpf_loop(n, snap_one, sc, 0);
+	if (write)
+		return;
+	for (i = 0; i < RC_ENGINE_MAX_THREADS; i++)
+		if (sc->count[i] != ver->count[i])
+			sc->differ = 1;
+}
+
+/* Leader: the lowest number of windows any follower has finished. */
+static __always_inline __u64 followers_done(struct engine_cursor *cur)
+{
+	__u64 lowest = ~0ULL;
+	__u32 i, n = threads_n();
+
+	for_each_thread(i, 1) {
+		struct engine_cursor *f;
+		__u32 key = i;
+		__u64 done;
+
+		if (i >= n)
+			break;
+		f = bpf_map_lookup_elem(&cursors, &key);
+		if (!f)
+			return 0;
+		done = load_acquire(&f->windows);
+		if (done < lowest)
+			lowest = done;
+	}
+	cur->followers_min = lowest;
+	return lowest;
+}
+
+/* Leader: makes the next window and the subscriber set it goes to, taken
+ * once before its first copy: every copy of its packets then goes to that
+ * set, whatever changes meanwhile (a whole-set swap replaces the inner map
+ * between two runs, so walking the live map copy by copy could mix two
+ * sets). Returns 0 when the window is made, -1 when it must wait for a
+ * follower (nothing is counted then; the next run starts over). */
+static __always_inline int make_window(struct engine_cursor *cur, const struct engine_slot *first,
+				       struct engine_window *win)
+{
+	struct window_ctx wc = { .pos = cur->pos, .first = first, .w = 1 };
+	__u32 v = cur->version & version_mask, v2, one = nthreads == 1;
+	struct engine_version *ver, *ver2;
+	struct snap_ctx sc = {};
+	struct group *grp;
+	void *subs;
+
+	/* The window header it replaces must be done with (K windows ago). */
+	if (!one && cur->followers_min + window_mask + 1 <= cur->windows &&
+	    followers_done(cur) + window_mask + 1 <= cur->windows)
+		return -1;
+	/* Never waits for more packets: a window is what is there. */
+	bpf_loop(RC_ENGINE_WINDOW - 1, window_step, &wc, 0);
+	grp = bpf_map_lookup_elem(&groups, &first->group);
+	subs = grp ? bpf_map_lookup_elem(&group_subs, &grp->id) : NULL;
+	ver = bpf_map_lookup_elem(&versions, &v);
+	if (!ver)
+		return -1;
+	if (subs) {
+		if (ver->valid && ver->gid == grp->id) {
+			walk_set(&sc, subs, first->group.family, v, ver, 0);
+		} else {
+			sc.differ = 1;
+		}
+		if (sc.differ) {
+			/* A new version, in a buffer no follower still reads. */
+			v2 = one ? v : (v + 1) & version_mask;
+			ver2 = bpf_map_lookup_elem(&versions, &v2);
+			if (!ver2)
+				return -1;
+			if (!one && ver2->valid && cur->followers_min <= ver2->last_window &&
+			    followers_done(cur) <= ver2->last_window)
+				return -1;
+			walk_set(&sc, subs, first->group.family, v2, ver2, 1);
+			__builtin_memcpy(ver2->count, sc.count, sizeof(ver2->count));
+			ver2->gid = grp->id;
+			ver2->valid = 1;
+			v = v2;
+			ver = ver2;
+			cur->version = v;
+		}
+		ver->last_window = cur->windows;
+	}
+
+	/* Committed: count, and publish the window to the followers. */
+	win->w = wc.w;
+	win->version = v;
+	win->admitted = 0;
+	if (!grp || !subs) {
+		/* Deleted while the packets waited: no subscriber set. */
+		count_drops(DROP_NO_SUBSCRIBERS, wc.w);
+		goto out;
+	}
+	win->gid = grp->id;
+	/* Local senders' packets need no allow list (they are the operator's
+	 * own, as on the injection device), but the group's cap holds. */
+	wc.grp = grp;
+	wc.gid = grp->id;
+	bpf_loop(wc.w, admit_step, &wc, 0);
+	win->admitted = wc.admitted;
+	if (wc.rx_packets)
+		count_group_rx_n(grp->id, wc.rx_packets, wc.rx_bytes);
+	if (sc.mismatched)
+		count_drops(DROP_FAMILY_MISMATCH, (__u64)sc.mismatched * wc.rx_packets);
+out:
+	store_release(&win->ready, cur->pos + 1);
+	return 0;
+}
+
+static __always_inline void finish_window(struct engine_cursor *cur)
+{
+	if (cur->tx_packets)
+		count_group_tx(cur->gid, cur->tx_packets, cur->tx_bytes);
+	cur->tx_packets = cur->tx_bytes = 0;
+	cur->active = 0;
+	cur->pos += cur->w;
+	/* Release: the leader reads this to recycle window headers and
+	 * snapshot versions. */
+	store_release(&cur->windows, cur->windows + 1);
+	if (cur->pos - cur->published >= PUBLISH_EVERY)
+		publish(cur);
+}
+
+/* The first packet of the window at or after `from` that goes out, or w:
+ * the index of the lowest set bit of admitted >> from, which is the number
+ * of bits below it, counted without a loop or a table (popcount). */
+static __always_inline __u32 next_admitted(const struct engine_cursor *cur, __u32 from)
+{
+	__u32 rest, v, j;
+
+	if (from >= cur->w || from >= 32)
+		return cur->w;
+	rest = cur->admitted >> from;
+	if (!rest)
+		return cur->w;
+	v = (rest & -rest) - 1;
+	v = v - ((v >> 1) & 0x55555555);
+	v = (v & 0x33333333) + ((v >> 2) & 0x33333333);
+	v = (((v + (v >> 4)) & 0x0f0f0f0f) * 0x01010101) >> 24;
+	j = from + v;
+	return j < cur->w ? j : cur->w;
+}
+
+/* Looks for the next window. Returns 0 with cur->active set when there is
+ * something for this thread to send. Global (not static), like emit_copy():
+ * the verifier then checks each once on its own, instead of every path
+ * through one against every path through the other. */
+__noinline int start_window(struct engine_cursor *cur)
+{
+	struct engine_window *win;
+	struct engine_version *ver;
+	struct engine_slot *first;
+	__u32 wi, t, v;
+	__u64 pos;
+
+	if (!cur)
+		return -1;
+	pos = cur->pos;
+	first = slot_at(pos);
+	wi = (__u32)cur->windows & window_mask;
+	t = cur->id.thread;
+	if (!first || t >= RC_ENGINE_MAX_THREADS)
+		return -1;
+	/* Acquire: the payload and header were written before seq. */
+	if (load_acquire(&first->seq) != (__u32)(pos + 1)) {
+		cur->totals.idle_runs++;
+		if (cur->published != pos)
+			publish(cur);
+		return -1;
+	}
+	win = bpf_map_lookup_elem(&windows, &wi);
+	if (!win)
+		return -1;
+	if (t == 0) {
+		if (make_window(cur, first, win)) {
+			cur->totals.snap_waits++;
+			return -1;
+		}
+	} else if (load_acquire(&win->ready) != pos + 1) {
+		cur->totals.snap_waits++;
+		return -1;
+	}
+	v = win->version & version_mask;
+	ver = bpf_map_lookup_elem(&versions, &v);
+	if (!ver)
+		return -1;
+	cur->version = v;
+	cur->gid = win->gid;
+	cur->w = win->w;
+	cur->admitted = win->admitted;
+	cur->count = ver->count[t];
+	cur->sub = 0;
+	cur->resolved = 0;
+	if (cur->w < 1 || cur->w > RC_ENGINE_WINDOW)
+		cur->w = 1;
+	cur->pkt = next_admitted(cur, 0);
+	if (!cur->count || cur->pkt >= cur->w) {
+		finish_window(cur);
+		return -1;
+	}
+	cur->active = 1;
+	cur->now = bpf_ktime_get_ns();	/* the next-hop cache's clock */
+	return 0;
+}
+
+/* ---- one copy ---- */
+
+/* resolve_next_hop() (the replicator's, in rewrite.h) through the cache. */
+static __always_inline __u32 cached_next_hop(struct xdp_md *ctx, struct engine_cursor *cur,
+					     const struct engine_sub *e, struct copy_headers *next,
+					     __u32 tot_len)
+{
+	__u32 key = cur->id.thread * max_subs + e->slot, ifindex;
+	struct next_hop *nh;
+
+	if (e->sub.flags & SUB_F_STATIC_MAC)
+		return resolve_next_hop(ctx, &e->sub, next, tot_len);
+	nh = bpf_map_lookup_elem(&next_hops, &key);
+	if (!nh)
+		return resolve_next_hop(ctx, &e->sub, next, tot_len);
+	if (nh->ifindex && cur->now - nh->stamp < NEXT_HOP_TTL_NS &&
+	    nh->sub_ifindex == e->sub.ifindex && nh->flags == e->sub.flags &&
+	    same_addr(&nh->daddr, &next->daddr) && same_addr(&nh->saddr, &next->saddr)) {
+		__builtin_memcpy(next->eth, nh->eth, 12);
+		return nh->ifindex;
+	}
+	ifindex = resolve_next_hop(ctx, &e->sub, next, tot_len);
+	nh->ifindex = ifindex;
+	nh->stamp = cur->now;
+	nh->sub_ifindex = e->sub.ifindex;
+	nh->flags = e->sub.flags;
+	nh->daddr = next->daddr;
+	nh->saddr = next->saddr;
+	__builtin_memcpy(nh->eth, next->eth, 12);
+	return ifindex;
+}
+
+/* Moves to the next copy: the current subscriber's next packet, else the
+ * next subscriber (its counters written once for the whole burst), else
+ * the end of the window. */
+static __always_inline void advance(struct engine_cursor *cur, const struct engine_sub *e)
+{
+	void *slot_stats;
+
+	cur->pkt = next_admitted(cur, cur->pkt + 1);
+	if (cur->pkt < cur->w)
+		return;
+	slot_stats = bpf_map_lookup_elem(&sub_stats, &cur->gid);
+	if (e)
+		count_subscriber_delta(slot_stats, max_subs, e->slot, &cur->sub_delta);
+	__builtin_memset(&cur->sub_delta, 0, sizeof(cur->sub_delta));
+	cur->resolved = 0;
+	cur->pkt = next_admitted(cur, 0);
+	if (++cur->sub >= cur->count)
+		finish_window(cur);
+}
+
+/* One copy: packet pos + pkt of the window to entry `sub` of this
+ * thread's share. Returns the XDP verdict. */
+__noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
+{
+	struct engine_slot *slot;
+	void *data, *data_end;
+	struct copy_payload p;
+	struct engine_sub *e;
+	__u32 idx, len, hdr_len;
+	int act, delta;
+	__u8 family;
+
+	if (!cur)
+		return XDP_DROP;
+	idx = (cur->version * nthreads + cur->id.thread) * max_subs + cur->sub;
+	slot = slot_at(cur->pos + cur->pkt);
+	e = bpf_map_lookup_elem(&snaps, &idx);
+	if (!e || !slot)
+		goto drop;
+	family = slot->group.family;
+	len = slot->len;
+	if (len > RC_ENGINE_PAYLOAD_MAX)
+		goto drop;
+	hdr_len = family == RC_AF_INET ? COPY_HDR_V4 : COPY_HDR_V6;
+
+	/* Once per subscriber and window: its headers and next hop. */
+	if (!cur->resolved) {
+		__builtin_memset(&cur->hdrs, 0, sizeof(cur->hdrs));
+		copy_headers_for(&cur->hdrs, &e->sub, &slot->source);
+		cur->ifindex = cached_next_hop(ctx, cur, e, &cur->hdrs, hdr_len - ETH_HLEN + len);
+		cur->resolved = 1;
+	}
+	if (!cur->ifindex)
+		goto drop;
+
+	/* The frame starts as long as the longest copy (the library sets the
+	 * live-frames input so); cut it to this one. */
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	delta = (int)(hdr_len + len) - (int)(data_end - data);
+	if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
+		count_drop(DROP_REWRITE_FAILED);
+		goto drop;
+	}
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	p.len = len;
+	p.sport = bpf_htons(slot->sport);
+	p.ip_id = bpf_htons(slot->ip_id);
+	p.sum = slot->csum;
+	if (write_copy_headers(data, data_end, family, &cur->hdrs, &p) < 0) {
+		count_drop(DROP_REWRITE_FAILED);
+		goto drop;
+	}
+	if (len && bpf_xdp_store_bytes(ctx, hdr_len, slot->payload, len)) {
+		count_drop(DROP_REWRITE_FAILED);
+		goto drop;
+	}
+	/* A device missing from the map is found here, before anything is
+	 * sent: what fails after this point the kernel only traces. */
+	act = bpf_redirect_map(&devs, cur->ifindex, XDP_DROP);
+	if (act != XDP_REDIRECT) {
+		count_drop(DROP_REDIRECT_FAILED);
+		cur->totals.missing_ifindex = cur->ifindex;
+		goto drop;
+	}
+	cur->totals.copies++;
+	cur->tx_packets++;
+	cur->tx_bytes += hdr_len + len;
+	cur->sub_delta.packets++;
+	cur->sub_delta.bytes += hdr_len + len;
+	advance(cur, e);
+	return XDP_REDIRECT;
+drop:
+	cur->totals.dropped++;
+	cur->sub_delta.dropped++;
+	advance(cur, e);
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int engine_run(struct xdp_md *ctx)
+{
+	struct engine_cursor *cur = my_cursor();
+
+	if (!cur)
+		return XDP_DROP;
+	if (!cur->active && start_window(cur))
+		return XDP_DROP;	/* nothing to send: the frame goes back to the pool */
+	return emit_copy(ctx, cur);
+}
+
+/* A frame the device map took but the device then refused (a veth whose
+ * peer has no NAPI, a full ring) is freed with only these tracepoints to
+ * say so. Both fire in the context of the thread that ran us, which is how
+ * the engine's own frames are told from anyone else's. */
+static __always_inline void count_xmit_drops(__u64 drops)
+{
+	struct engine_cursor *cur;
+	struct engine_ctl *out;
+	__u32 tid, i, n;
+	__u64 id, *cnt;
+
+	/* It fires on every device-map flush: leave at once when all went. */
+	if (!drops)
+		return;
+	id = bpf_get_current_pid_tgid();
+	tid = (__u32)id;
+	if ((__u32)(id >> 32) != engine_tgid)
+		return;
+	n = threads_n();
+	for_each_thread(i, 0) {
+		__u32 key = i;
+
+		if (i >= n)
+			break;
+		cur = bpf_map_lookup_elem(&cursors, &key);
+		if (!cur || cur->id.tid != tid)
+			continue;
+		out = bpf_map_lookup_elem(&ctl, &key);
+		if (out)
+			__sync_fetch_and_add(&out->xmit_dropped, drops);
+		break;
+	}
+	i = DROP_REDIRECT_FAILED;
+	cnt = bpf_map_lookup_elem(&drop_stats, &i);
+	if (cnt)
+		*cnt += drops;
+}
+
+/* xdp_devmap_xmit(from_dev, to_dev, sent, drops, err) */
+SEC("raw_tp/xdp_devmap_xmit")
+int engine_xmit(struct bpf_raw_tracepoint_args *ctx)
+{
+	count_xmit_drops((__u32)ctx->args[3]);
+	return 0;
+}
+
+/* xdp_redirect_err(dev, xdp, tgt, err, map_type, map_id, index) */
+SEC("raw_tp/xdp_redirect_err")
+int engine_redirect_err(struct bpf_raw_tracepoint_args *ctx)
+{
+	count_xmit_drops(1);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,1138 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The XDP fan-out engine behind the sender API (REPLICAST_ENGINE_XDP): the
+ * application writes packets into a ring in memory it shares with the
+ * kernel; engine threads sit inside one long BPF_PROG_RUN in live-frames
+ * mode each, where xdp_engine.bpf.c turns every (packet, subscriber) pair
+ * into a frame. While a stream flows nobody makes a system call. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <dirent.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/ethtool.h>
+#include <linux/futex.h>
+#include <linux/if_link.h>
+#include <linux/net_namespace.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "internal.h"
+#include "xdp_engine.skel.h"
+
+#define DEFAULT_RING_SLOTS	4096
+#define MIN_RING_SLOTS		64
+#define MAX_RING_SLOTS		(1U << 18)	/* 512 MiB of ring at 2 KiB a slot */
+#define DEFAULT_IDLE_MS		200
+#define DEFAULT_TIMEOUT_MS	1000
+/* Frames per live-frames batch: the kernel's default (NAPI_POLL_WEIGHT).
+ * The device map flushes once per batch, and a veth ring holds 256. */
+#define DEFAULT_BATCH		64
+#define MAX_BATCH		256		/* TEST_XDP_MAX_BATCH */
+/* Runs per BPF_PROG_RUN call; the thread comes back in when they run out. */
+#define CALL_REPEAT		INT_MAX
+/* The longest frame the program writes: IPv6 headers and a full slot. */
+#define FRAME_LEN		(14 + 40 + 8 + RC_ENGINE_PAYLOAD_MAX)
+/* Waiting for room in the ring or for the engine to finish: poll without
+ * a system call this long, then sleep, doubling from short to long. */
+#define SPIN_NS			20000ULL
+#define SLEEP_MIN_NS		20000ULL
+#define SLEEP_MAX_NS		1000000ULL
+/* How often a stopping or parking thread is signalled again: a signal that
+ * lands just before the thread enters the kernel does not end the call. */
+#define RESIGNAL_NS		5000000ULL
+#define STOP_GIVE_UP_NS		5000000000ULL
+#define MAX_DEVS		256		/* the device map's size */
+
+struct engine_thread {
+	struct rc_engine *e;
+	pthread_t th;
+	bool started;
+	atomic_int done;
+	atomic_int parked;
+	int err;			/* what ended it, when not a stop */
+	unsigned int index;
+};
+
+struct rc_engine {
+	struct xdp_engine_bpf *skel;
+	struct bpf_link *links[2];
+	int prog_fd, devs_fd, groups_fd, group_subs_fd, cursors_fd;
+	struct engine_slot *ring;
+	size_t ring_len;
+	struct engine_ctl *ctl;
+	size_t ctl_len;
+	__u32 slots, nthreads, max_subs, batch;
+	unsigned int idle_ms, timeout_ms;
+	bool peer_gro;
+	replicast_log_fn log;
+	void *log_ctx;
+	void *frame;
+
+	/* The application's side; one thread at a time (see the header). */
+	atomic_ullong produced;		/* ring position of the next packet */
+	__u64 consumed;			/* lowest thread progress, as last read */
+	__u16 ip_id;
+
+	/* Engine threads leave their call after idle_ms without packets and
+	 * sleep on wake_seq until the next queue(). */
+	atomic_int park_req;
+	atomic_uint wake_seq;
+	atomic_int stop;
+	atomic_uint sup_word;
+	pthread_t sup;
+	bool sup_started;
+
+	__u32 devs[MAX_DEVS];
+	__u32 ndevs;
+	unsigned int min_mtu;
+	int dev_err;			/* a device the engine cannot send to */
+
+	atomic_ullong syscalls, entries, parks, wakes;
+	__u64 queued, waits, ring_full;
+	struct engine_thread threads[RC_ENGINE_MAX_THREADS];
+};
+
+static void elog(const struct rc_engine *e, enum replicast_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void elog(const struct rc_engine *e, enum replicast_log_level level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!e->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	e->log(level, msg, e->log_ctx);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* vDSO: no system call */
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static void counted_sleep(struct rc_engine *e, __u64 ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000ULL, .tv_nsec = ns % 1000000000ULL };
+
+	atomic_fetch_add(&e->syscalls, 1);
+	nanosleep(&ts, NULL);
+}
+
+static long futex(atomic_uint *word, int op, unsigned int val, const struct timespec *timeout)
+{
+	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
+}
+
+/* ---- the engine's signal ---- */
+
+/* A signal makes BPF_PROG_RUN return -EINTR between two batches: that is
+ * how an engine thread is told to leave its call. The handler does
+ * nothing; it exists so the signal is delivered (an ignored one is not). */
+#define ENGINE_SIGNAL (SIGRTMIN + 6)
+
+static void engine_signal_handler(int sig)
+{
+	(void)sig;
+}
+
+static int install_signal(void)
+{
+	struct sigaction sa = { .sa_handler = engine_signal_handler }, old;
+
+	if (sigaction(ENGINE_SIGNAL, NULL, &old))
+		return -errno;
+	if (old.sa_handler == engine_signal_handler)
+		return 0;
+	if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
+		return -EBUSY;	/* the application uses it */
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the call must come back. */
+	return sigaction(ENGINE_SIGNAL, &sa, NULL) ? -errno : 0;
+}
+
+/* ---- progress ---- */
+
+static __u64 thread_consumed(const struct rc_engine *e, __u32 t)
+{
+	return __atomic_load_n(&e->ctl[t].consumed, __ATOMIC_ACQUIRE);
+}
+
+/* The lowest position every thread has passed: slots below it are free. */
+static __u64 read_consumed(struct rc_engine *e)
+{
+	__u64 low = ~0ULL, c;
+	__u32 t;
+
+	for (t = 0; t < e->nthreads; t++) {
+		c = thread_consumed(e, t);
+		if (c < low)
+			low = c;
+	}
+	e->consumed = low;
+	return low;
+}
+
+/* ---- devices: the device map, and who can take XDP frames ---- */
+
+struct link_facts {
+	char name[IF_NAMESIZE];
+	char kind[16];
+	unsigned int flags, mtu;
+	__u32 link;			/* a veth's peer ifindex */
+	int link_nsid;			/* its namespace's id here; -1: this one */
+	bool xdp_drv;			/* a native XDP program is attached */
+};
+
+static int nl_request(void *req, size_t len, int want, void *reply, size_t reply_len)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct nlmsghdr *rq = req;
+	char buf[16384] __attribute__((aligned(8)));
+	int fd, err = -ETIMEDOUT;
+	ssize_t n;
+
+	/* A fresh socket per call: a socket answers for the namespace it was
+	 * made in. */
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    sendto(fd, req, len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (;;) {
+		struct nlmsghdr *nh;
+		size_t left;
+
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			err = errno == EAGAIN ? -ETIMEDOUT : -errno;
+			break;
+		}
+		left = (size_t)n;
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
+			if (nh->nlmsg_seq != rq->nlmsg_seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *ne = NLMSG_DATA(nh);
+
+				err = ne->error < 0 ? ne->error : -EPROTO;
+				goto out;
+			}
+			if (nh->nlmsg_type == want) {
+				memcpy(reply, nh, nh->nlmsg_len < reply_len ? nh->nlmsg_len : reply_len);
+				err = 0;
+				goto out;
+			}
+		}
+	}
+out:
+	close(fd);
+	return err;
+}
+
+static void put_attr(struct nlmsghdr *nh, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_SPACE(len);
+}
+
+/* RTM_GETLINK for ifindex, in the namespace with id nsid (-1: ours). */
+static int link_get(__u32 ifindex, int nsid, struct link_facts *f)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attrs[64];
+	} req = {
+		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+			.nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = (int)ifindex },
+	};
+	union {
+		struct nlmsghdr nh;
+		char raw[16384];
+	} *reply;
+	__u32 ext = RTEXT_FILTER_SKIP_STATS;
+	struct rtattr *rta, *sub;
+	struct ifinfomsg *ifi;
+	int len, sublen, err;
+
+	memset(f, 0, sizeof(*f));
+	f->link_nsid = -1;
+	put_attr(&req.nh, IFLA_EXT_MASK, &ext, sizeof(ext));
+	if (nsid >= 0)
+		put_attr(&req.nh, IFLA_TARGET_NETNSID, &nsid, sizeof(nsid));
+	reply = calloc(1, sizeof(*reply));
+	if (!reply)
+		return -ENOMEM;
+	err = nl_request(&req, req.nh.nlmsg_len, RTM_NEWLINK, reply, sizeof(*reply));
+	if (err)
+		goto out;
+	ifi = NLMSG_DATA(&reply->nh);
+	f->flags = ifi->ifi_flags;
+	len = (int)(reply->nh.nlmsg_len < sizeof(*reply) ? reply->nh.nlmsg_len : sizeof(*reply));
+	len -= NLMSG_LENGTH(sizeof(*ifi));
+	for (rta = IFLA_RTA(ifi); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		switch (rta->rta_type) {
+		case IFLA_IFNAME:
+			snprintf(f->name, sizeof(f->name), "%s", (char *)RTA_DATA(rta));
+			break;
+		case IFLA_MTU:
+			f->mtu = *(__u32 *)RTA_DATA(rta);
+			break;
+		case IFLA_LINK:
+			f->link = *(__u32 *)RTA_DATA(rta);
+			break;
+		case IFLA_LINK_NETNSID:
+			f->link_nsid = *(__s32 *)RTA_DATA(rta);
+			break;
+		case IFLA_LINKINFO:
+			sublen = (int)RTA_PAYLOAD(rta);
+			for (sub = RTA_DATA(rta); RTA_OK(sub, sublen); sub = RTA_NEXT(sub, sublen))
+				if (sub->rta_type == IFLA_INFO_KIND)
+					snprintf(f->kind, sizeof(f->kind), "%s", (char *)RTA_DATA(sub));
+			break;
+		case IFLA_XDP:
+			sublen = (int)RTA_PAYLOAD(rta);
+			for (sub = RTA_DATA(rta); RTA_OK(sub, sublen); sub = RTA_NEXT(sub, sublen)) {
+				if (sub->rta_type == IFLA_XDP_ATTACHED &&
+				    *(__u8 *)RTA_DATA(sub) == XDP_ATTACHED_DRV)
+					f->xdp_drv = true;
+				if (sub->rta_type == IFLA_XDP_DRV_PROG_ID)
+					f->xdp_drv = true;
+			}
+			break;
+		}
+	}
+out:
+	free(reply);
+	return err;
+}
+
+/* The id this namespace gives the namespace of fd, or -1. */
+static int nsid_of(int fd)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtgenmsg g;
+		char attrs[16];
+	} req = {
+		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg)),
+			.nlmsg_type = RTM_GETNSID, .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 2 },
+		.g = { .rtgen_family = AF_UNSPEC },
+	};
+	union {
+		struct nlmsghdr nh;
+		char raw[256];
+	} reply;
+	__u32 ufd = (__u32)fd;
+	struct rtattr *rta;
+	int len;
+
+	put_attr(&req.nh, NETNSA_FD, &ufd, sizeof(ufd));
+	if (nl_request(&req, req.nh.nlmsg_len, RTM_NEWNSID, &reply, sizeof(reply)))
+		return -1;
+	len = (int)(reply.nh.nlmsg_len < sizeof(reply) ? reply.nh.nlmsg_len : sizeof(reply));
+	len -= NLMSG_LENGTH(sizeof(struct rtgenmsg));
+	rta = (struct rtattr *)((char *)NLMSG_DATA(&reply.nh) + NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == NETNSA_NSID)
+			return *(__s32 *)RTA_DATA(rta);
+	return -1;
+}
+
+static int try_ns(const char *path, int nsid)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (nsid_of(fd) == nsid)
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* An fd of the namespace this one calls nsid: the names `ip netns` keeps,
+ * then every process's. -ENOENT when none is found. */
+static int open_nsid(int nsid)
+{
+	char path[64 + 256];
+	struct dirent *de;
+	DIR *d;
+	int fd = -1;
+
+	d = opendir("/run/netns");
+	while (d && fd < 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		fd = try_ns(path, nsid);
+	}
+	if (d)
+		closedir(d);
+	d = opendir("/proc");
+	while (d && fd < 0 && (de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		fd = try_ns(path, nsid);
+	}
+	if (d)
+		closedir(d);
+	return fd >= 0 ? fd : -ENOENT;
+}
+
+/* GRO of a device in another namespace: a thread enters it (setns changes
+ * only the calling thread's namespace) and asks with ethtool there. */
+struct gro_job {
+	int nsfd;			/* -1: this namespace */
+	const char *name;
+	bool enable;
+	int on;
+	int err;
+};
+
+static void *gro_thread(void *arg)
+{
+	struct gro_job *j = arg;
+	struct ethtool_value ev = { .cmd = ETHTOOL_GGRO };
+	struct ifreq ifr = {};
+	int fd;
+
+	if (j->nsfd >= 0 && setns(j->nsfd, CLONE_NEWNET)) {
+		j->err = -errno;
+		return NULL;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		j->err = -errno;
+		return NULL;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", j->name);
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+		j->err = -errno;
+		goto out;
+	}
+	j->on = ev.data != 0;
+	if (!j->on && j->enable) {
+		ev.cmd = ETHTOOL_SGRO;
+		ev.data = 1;
+		if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+			j->err = -errno;
+			goto out;
+		}
+		j->on = 1;
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+static int peer_gro(int nsid, const char *name, bool enable, int *on)
+{
+	struct gro_job j = { .nsfd = -1, .name = name, .enable = enable };
+	pthread_t th;
+	int err;
+
+	if (nsid >= 0) {
+		j.nsfd = open_nsid(nsid);
+		if (j.nsfd < 0)
+			return j.nsfd;
+	}
+	err = -pthread_create(&th, NULL, gro_thread, &j);
+	if (!err) {
+		pthread_join(th, NULL);
+		err = j.err;
+	}
+	if (j.nsfd >= 0)
+		close(j.nsfd);
+	*on = j.on;
+	return err;
+}
+
+/* Can the device take XDP frames, and how large? A veth passes redirected
+ * frames on only while its peer runs NAPI (veth_xdp_xmit() checks the
+ * peer's rq->napi): a native XDP program on the peer, or GRO switched on
+ * there. Otherwise every frame vanishes, counted nowhere but in tracepoints.
+ * So a veth without it is refused here, or its peer's GRO switched on when
+ * the sender was opened with peer_gro. Returns the device's MTU. */
+static int check_device(struct rc_engine *e, __u32 ifindex)
+{
+	struct link_facts f, p;
+	int err, on = 0;
+
+	err = link_get(ifindex, -1, &f);
+	if (err) {
+		elog(e, REPLICAST_LOG_WARN, "egress device %u: %s", ifindex, replicast_strerror(err));
+		return err;
+	}
+	if (!(f.flags & IFF_UP)) {
+		elog(e, REPLICAST_LOG_WARN, "egress device %s is down", f.name);
+		return -ENETDOWN;
+	}
+	if (strcmp(f.kind, "veth"))
+		return (int)f.mtu;
+	err = link_get(f.link, f.link_nsid, &p);
+	if (err) {
+		elog(e, REPLICAST_LOG_WARN, "the peer of veth %s: %s", f.name, replicast_strerror(err));
+		return err;
+	}
+	if (!(p.flags & IFF_UP)) {
+		elog(e, REPLICAST_LOG_WARN, "the peer of veth %s (%s) is down: frames sent to %s "
+		     "would be lost", f.name, p.name, f.name);
+		return -ENETDOWN;
+	}
+	if (p.xdp_drv)
+		return (int)f.mtu;
+	err = peer_gro(f.link_nsid, p.name, e->peer_gro, &on);
+	if (err) {
+		elog(e, REPLICAST_LOG_WARN, "the peer of veth %s (%s): reading its GRO setting: %s",
+		     f.name, p.name, replicast_strerror(err));
+		return err;
+	}
+	if (!on) {
+		elog(e, REPLICAST_LOG_WARN, "veth %s: its peer %s has no NAPI (no XDP program, GRO "
+		     "off), so XDP frames sent to %s would be lost; switch GRO on there "
+		     "(ethtool -K %s gro on) or let the sender do it (peer_gro, --peer-gro)",
+		     f.name, p.name, f.name, p.name);
+		return -ENXIO;
+	}
+	if (e->peer_gro)
+		elog(e, REPLICAST_LOG_INFO, "GRO is on on %s, the peer of %s", p.name, f.name);
+	return (int)f.mtu;
+}
+
+static bool have_dev(const struct rc_engine *e, __u32 ifindex)
+{
+	__u32 i;
+
+	for (i = 0; i < e->ndevs; i++)
+		if (e->devs[i] == ifindex)
+			return true;
+	return false;
+}
+
+/* Checks the device and puts it in the device map. */
+static int add_dev(struct rc_engine *e, __u32 ifindex)
+{
+	struct bpf_devmap_val val = { .ifindex = ifindex, .bpf_prog.fd = -1 };
+	int mtu;
+
+	if (have_dev(e, ifindex))
+		return 0;
+	if (e->ndevs >= MAX_DEVS)
+		return -ENOSPC;
+	mtu = check_device(e, ifindex);
+	if (mtu < 0)
+		return mtu;
+	if (bpf_map_update_elem(e->devs_fd, &ifindex, &val, BPF_ANY))
+		return -errno;
+	e->devs[e->ndevs++] = ifindex;
+	if (!e->min_mtu || (unsigned int)mtu < e->min_mtu)
+		e->min_mtu = (unsigned int)mtu;
+	return 0;
+}
+
+/* Devices the program found missing from the map (subscribers added on a
+ * new device while the stream flows): their copies were counted as
+ * dropped until now. Called where the application waits anyway. */
+static int add_missing_devs(struct rc_engine *e)
+{
+	__u32 t, ifindex;
+	int err;
+
+	for (t = 0; t < e->nthreads; t++) {
+		ifindex = __atomic_load_n(&e->ctl[t].missing_ifindex, __ATOMIC_RELAXED);
+		if (!ifindex || have_dev(e, ifindex))
+			continue;
+		err = add_dev(e, ifindex);
+		if (err && !e->dev_err)
+			e->dev_err = err;
+	}
+	return e->dev_err;
+}
+
+/* ---- engine threads ---- */
+
+static int thread_error(const struct rc_engine *e)
+{
+	__u32 t;
+
+	for (t = 0; t < e->nthreads; t++)
+		if (atomic_load(&e->threads[t].done) && e->threads[t].err)
+			return e->threads[t].err;
+	return 0;
+}
+
+/* Whether thread t has nothing left to do. */
+static bool thread_idle(const struct rc_engine *e, __u32 t)
+{
+	return thread_consumed(e, t) == atomic_load(&e->produced);
+}
+
+static void park(struct engine_thread *th)
+{
+	struct rc_engine *e = th->e;
+	unsigned int seq = atomic_load(&e->wake_seq);
+
+	/* Pairs with queue(): it publishes, then reads park_req; we set
+	 * parked, then read the ring. One of the two sees the other. */
+	atomic_store(&th->parked, 1);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&e->park_req) && !atomic_load(&e->stop) && thread_idle(e, th->index)) {
+		atomic_fetch_add(&e->parks, 1);
+		atomic_fetch_add(&e->syscalls, 1);
+		futex(&e->wake_seq, FUTEX_WAIT_PRIVATE, seq, NULL);
+	}
+	atomic_store(&th->parked, 0);
+}
+
+static void *engine_thread(void *arg)
+{
+	struct engine_thread *th = arg;
+	struct rc_engine *e = th->e;
+	__u32 value_size = bpf_map__value_size(e->skel->maps.cursors);
+	struct engine_thread_id *cur;
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = e->frame, .data_size_in = FRAME_LEN,
+		    .repeat = CALL_REPEAT, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		    .batch_size = e->batch);
+	char name[16];
+	sigset_t set;
+
+	snprintf(name, sizeof(name), "rc-engine-%u", th->index);
+	pthread_setname_np(pthread_self(), name);
+	/* Only the engine's signal may end the call; the application's
+	 * signals go to its own threads. */
+	sigfillset(&set);
+	sigdelset(&set, ENGINE_SIGNAL);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
+
+	/* The cursor starts at ring position 0, like the application. */
+	cur = calloc(1, value_size);
+	if (!cur) {
+		th->err = -ENOMEM;
+		goto out;
+	}
+	cur->tid = (__u32)gettid();
+	cur->thread = th->index;
+	if (bpf_map_update_elem(e->cursors_fd, &th->index, cur, BPF_ANY))
+		th->err = -errno;
+	free(cur);
+	if (th->err)
+		goto out;
+	while (!atomic_load(&e->stop)) {
+		if (atomic_load(&e->park_req) && thread_idle(e, th->index)) {
+			park(th);
+			continue;
+		}
+		atomic_fetch_add(&e->entries, 1);
+		atomic_fetch_add(&e->syscalls, 1);
+		if (bpf_prog_test_run_opts(e->prog_fd, &run) && errno != EINTR) {
+			th->err = -errno;
+			break;
+		}
+	}
+out:
+	atomic_store(&th->done, 1);
+	return NULL;
+}
+
+static void signal_threads(struct rc_engine *e, bool parking)
+{
+	__u32 t;
+
+	for (t = 0; t < e->nthreads; t++) {
+		struct engine_thread *th = &e->threads[t];
+
+		if (!th->started || atomic_load(&th->done) || (parking && atomic_load(&th->parked)))
+			continue;
+		atomic_fetch_add(&e->syscalls, 1);
+		pthread_kill(th->th, ENGINE_SIGNAL);
+	}
+}
+
+static void wake_threads(struct rc_engine *e)
+{
+	atomic_fetch_add(&e->wake_seq, 1);
+	atomic_fetch_add(&e->wakes, 1);
+	atomic_fetch_add(&e->syscalls, 1);
+	futex(&e->wake_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+}
+
+/* Ends idle calls: after idle_ms with an empty ring, the threads are asked
+ * to leave their calls and sleep until the next packet. It wakes every
+ * idle_ms / 2 while the engine runs, whatever the packet rate. */
+static void *supervisor(void *arg)
+{
+	struct rc_engine *e = arg;
+	__u64 tick = (__u64)e->idle_ms * 1000000ULL / 2, last_signal = 0, idle_since = 0;
+	struct timespec ts = { .tv_sec = tick / 1000000000ULL, .tv_nsec = tick % 1000000000ULL };
+	unsigned long long seen = ~0ULL;
+	sigset_t set;
+	__u32 t;
+
+	sigfillset(&set);
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
+	while (!atomic_load(&e->stop)) {
+		unsigned long long produced = atomic_load(&e->produced);
+		bool empty = true;
+		__u64 now;
+
+		atomic_fetch_add(&e->syscalls, 1);
+		futex(&e->sup_word, FUTEX_WAIT_PRIVATE, 0, &ts);
+		now = now_ns();
+		for (t = 0; t < e->nthreads; t++)
+			empty = empty && thread_idle(e, t);
+		if (!empty || produced != seen) {
+			seen = produced;
+			idle_since = now;
+			continue;
+		}
+		if (now - idle_since < (__u64)e->idle_ms * 1000000ULL)
+			continue;
+		if (!atomic_load(&e->park_req))
+			atomic_store(&e->park_req, 1);
+		if (now - last_signal >= RESIGNAL_NS) {
+			signal_threads(e, true);
+			last_signal = now;
+		}
+	}
+	return NULL;
+}
+
+/* ---- the application's side ---- */
+
+static int wait_room(struct rc_engine *e, __u64 pos)
+{
+	__u64 start = now_ns(), deadline = start + (__u64)e->timeout_ms * 1000000ULL;
+	__u64 sleep_ns = SLEEP_MIN_NS, before = e->consumed, now;
+	int err;
+
+	e->ring_full++;
+	for (;;) {
+		if (pos - read_consumed(e) < e->slots)
+			return 0;
+		err = thread_error(e);
+		if (!err)
+			err = add_missing_devs(e);
+		if (err)
+			return err;
+		now = now_ns();
+		if (e->consumed != before) {
+			before = e->consumed;
+			deadline = now + (__u64)e->timeout_ms * 1000000ULL;
+		}
+		if (now >= deadline)
+			return -ENOBUFS;
+		if (now - start < SPIN_NS) {
+			cpu_relax();
+			continue;
+		}
+		e->waits++;
+		counted_sleep(e, sleep_ns);
+		sleep_ns = sleep_ns * 2 < SLEEP_MAX_NS ? sleep_ns * 2 : SLEEP_MAX_NS;
+	}
+}
+
+int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
+		    const struct replicast_endpoint *source, const void *payload, size_t len)
+{
+	__u64 pos = atomic_load_explicit(&e->produced, memory_order_relaxed);
+	struct engine_slot *slot;
+	int err;
+
+	if (len > rc_engine_max_payload(e, group->family))
+		return -EMSGSIZE;
+	if (e->dev_err)
+		return e->dev_err;
+	if (pos - e->consumed >= e->slots) {
+		err = wait_room(e, pos);
+		if (err)
+			return err;
+	}
+	slot = &e->ring[pos & (e->slots - 1)];
+	slot->len = (__u16)len;
+	slot->sport = source->port ? source->port : group->port;
+	slot->ip_id = e->ip_id++;
+	rc_endpoint_to_key(group, &slot->group);
+	memset(&slot->source, 0, sizeof(slot->source));
+	if (source->family == AF_INET6)
+		memcpy(&slot->source.v6, &source->addr.v6, 16);
+	else
+		slot->source.v4 = source->addr.v4.s_addr;
+	memcpy(slot->payload, payload, len);
+	/* Summed where it now lies, hot in the cache; the program adds each
+	 * copy's pseudo-header and UDP header to it. */
+	slot->csum = (__u16)~rc_csum_fold(rc_csum_add(0, slot->payload, len));
+	__atomic_store_n(&slot->seq, (__u32)(pos + 1), __ATOMIC_RELEASE);
+	atomic_store(&e->produced, pos + 1);
+	e->queued++;
+	/* Pairs with park(): only a parked engine costs a system call. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&e->park_req, memory_order_relaxed)) {
+		atomic_store(&e->park_req, 0);
+		wake_threads(e);
+	}
+	return 0;
+}
+
+int rc_engine_flush(struct rc_engine *e)
+{
+	__u64 produced = atomic_load(&e->produced), start = now_ns(), now;
+	__u64 deadline = start + (__u64)e->timeout_ms * 1000000ULL, before = e->consumed;
+	__u64 sleep_ns = SLEEP_MIN_NS;
+	int err;
+
+	for (;;) {
+		if (read_consumed(e) >= produced)
+			return thread_error(e) ?: e->dev_err;
+		err = thread_error(e);
+		if (!err)
+			err = add_missing_devs(e);
+		if (err)
+			return err;
+		now = now_ns();
+		if (e->consumed != before) {
+			before = e->consumed;
+			deadline = now + (__u64)e->timeout_ms * 1000000ULL;
+		}
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if (now - start < SPIN_NS) {
+			cpu_relax();
+			continue;
+		}
+		e->waits++;
+		counted_sleep(e, sleep_ns);
+		sleep_ns = sleep_ns * 2 < SLEEP_MAX_NS ? sleep_ns * 2 : SLEEP_MAX_NS;
+	}
+}
+
+size_t rc_engine_max_payload(const struct rc_engine *e, int family)
+{
+	size_t hdr = family == AF_INET6 ? 40 + 8 : 20 + 8, mtu = e->min_mtu ? e->min_mtu : 1500;
+	size_t max = mtu > hdr ? mtu - hdr : 0;
+
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	return max < RC_ENGINE_PAYLOAD_MAX ? max : RC_ENGINE_PAYLOAD_MAX;
+}
+
+/* Puts every device the group's subscribers leave by into the device map,
+ * checking each can take XDP frames. */
+int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group)
+{
+	struct subscriber sub;
+	struct group_key key;
+	struct group grp;
+	__u32 inner_id, slot;
+	int fd, err = 0;
+
+	rc_endpoint_to_key(group, &key);
+	if (bpf_map_lookup_elem(e->groups_fd, &key, &grp))
+		return errno == ENOENT ? -ENOENT : -errno;
+	if (bpf_map_lookup_elem(e->group_subs_fd, &grp.id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	for (slot = 0; slot < e->max_subs && !err; slot++) {
+		if (bpf_map_lookup_elem(fd, &slot, &sub)) {
+			err = -errno;
+			break;
+		}
+		if (sub.state == SUB_EMPTY)
+			break;
+		if (sub.state == SUB_ON && sub.ifindex)
+			err = add_dev(e, sub.ifindex);
+	}
+	close(fd);
+	return err;
+}
+
+void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *st)
+{
+	__u32 t;
+
+	st->queued = e->queued;
+	st->sent = st->completed = e->nthreads ? ~0ULL : 0;
+	for (t = 0; t < e->nthreads; t++) {
+		const struct engine_ctl *c = &e->ctl[t];
+		__u64 consumed = thread_consumed(e, t);
+
+		if (consumed < st->sent)
+			st->sent = st->completed = consumed;
+		st->copies += __atomic_load_n(&c->copies, __ATOMIC_RELAXED);
+		st->idle_runs += __atomic_load_n(&c->idle_runs, __ATOMIC_RELAXED);
+		st->copies_dropped += __atomic_load_n(&c->dropped, __ATOMIC_RELAXED) +
+				      __atomic_load_n(&c->xmit_dropped, __ATOMIC_RELAXED);
+	}
+	st->waits = e->waits;
+	st->ring_full = e->ring_full;
+	st->syscalls = atomic_load(&e->syscalls);
+	st->engine_calls = atomic_load(&e->entries);
+	st->engine_parks = atomic_load(&e->parks);
+	st->engine_threads = e->nthreads;
+	st->errors = thread_error(e) ? 1 : 0;
+}
+
+/* ---- open and close ---- */
+
+/* Every map the object shares with the replicator is pinned under the pin
+ * directory by name: use those, and let libbpf pin nothing. */
+static int reuse_pinned_maps(struct replicast *rc, struct bpf_object *obj)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int fd, err;
+
+	bpf_object__for_each_map(map, obj) {
+		if (!bpf_map__pin_path(map))
+			continue;
+		err = bpf_map__set_pin_path(map, NULL);
+		if (err)
+			return err;
+		err = rc_pin_file(rc, bpf_map__name(map), path, sizeof(path));
+		if (err)
+			return err;
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			/* A map the loaded replicator does not have: ours is
+			 * then unused by it, so a private one does no harm. */
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		err = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int load(struct rc_engine *e, struct replicast *rc)
+{
+	struct xdp_engine_bpf *skel;
+	__u32 nwindows = e->nthreads > 1 ? RC_ENGINE_WINDOWS : 1;
+	__u32 nversions = e->nthreads > 1 ? RC_ENGINE_VERSIONS : 1;
+	const size_t log_size = 1 << 20;
+	char *log;
+	int err;
+
+	skel = xdp_engine_bpf__open();
+	if (!skel)
+		return -errno;
+	e->skel = skel;
+	skel->rodata->nthreads = e->nthreads;
+	skel->rodata->ring_mask = e->slots - 1;
+	skel->rodata->window_mask = nwindows - 1;
+	skel->rodata->version_mask = nversions - 1;
+	skel->rodata->max_subs = e->max_subs;
+	skel->rodata->engine_tgid = (__u32)getpid();
+	bpf_map__set_max_entries(skel->maps.ring, e->slots);
+	bpf_map__set_max_entries(skel->maps.windows, nwindows);
+	bpf_map__set_max_entries(skel->maps.versions, nversions);
+	bpf_map__set_max_entries(skel->maps.snaps, nversions * e->nthreads * e->max_subs);
+	bpf_map__set_max_entries(skel->maps.next_hops, e->nthreads * e->max_subs);
+	err = reuse_pinned_maps(rc, skel->obj);
+	if (err)
+		return err;
+	log = calloc(1, log_size);
+	if (!log)
+		return -ENOMEM;
+	bpf_program__set_log_buf(skel->progs.engine_run, log, log_size);
+	err = xdp_engine_bpf__load(skel);
+	if (err) {
+		/* The verifier's last lines say why. */
+		const char *tail = strlen(log) > 400 ? log + strlen(log) - 400 : log;
+
+		elog(e, REPLICAST_LOG_WARN, "loading the XDP engine failed: %s; verifier: ...%s",
+		     replicast_strerror(err), tail);
+	}
+	free(log);
+	return err;
+}
+
+int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct rc_engine **out)
+{
+	libbpf_print_fn_t old_print;
+	struct rc_engine *e;
+	__u32 t;
+	int err;
+
+	*out = NULL;
+	if (!rc)
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->log = rc->log;
+	e->log_ctx = rc->log_ctx;
+	e->nthreads = o->threads ? o->threads : 1;
+	e->slots = o->ring_slots ? o->ring_slots : DEFAULT_RING_SLOTS;
+	e->batch = o->batch ? o->batch : DEFAULT_BATCH;
+	e->idle_ms = o->idle_ms < 0 ? 0 : o->idle_ms ? (unsigned int)o->idle_ms : DEFAULT_IDLE_MS;
+	e->timeout_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	e->peer_gro = o->peer_gro;
+	e->max_subs = rc->cfg.max_subs;
+	e->prog_fd = e->devs_fd = e->groups_fd = e->group_subs_fd = e->cursors_fd = -1;
+	err = -EINVAL;
+	if (e->nthreads > RC_ENGINE_MAX_THREADS || e->slots < MIN_RING_SLOTS ||
+	    e->slots > MAX_RING_SLOTS || (e->slots & (e->slots - 1)) || e->batch > MAX_BATCH)
+		goto fail;
+	err = install_signal();
+	if (err)
+		goto fail;
+	e->frame = calloc(1, FRAME_LEN);
+	if (!e->frame) {
+		err = -ENOMEM;
+		goto fail;
+	}
+
+	old_print = rc_libbpf_silence();
+	err = load(e, rc);
+	if (!err) {
+		e->links[0] = bpf_program__attach(e->skel->progs.engine_xmit);
+		e->links[1] = bpf_program__attach(e->skel->progs.engine_redirect_err);
+		if (!e->links[0] || !e->links[1])
+			err = -errno;
+	}
+	libbpf_set_print(old_print);
+	if (err)
+		goto fail;
+	e->prog_fd = bpf_program__fd(e->skel->progs.engine_run);
+	e->devs_fd = bpf_map__fd(e->skel->maps.devs);
+	e->groups_fd = bpf_map__fd(e->skel->maps.groups);
+	e->group_subs_fd = bpf_map__fd(e->skel->maps.group_subs);
+	e->cursors_fd = bpf_map__fd(e->skel->maps.cursors);
+
+	e->ring_len = (size_t)e->slots * sizeof(struct engine_slot);
+	e->ring = mmap(NULL, e->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(e->skel->maps.ring), 0);
+	e->ctl_len = RC_ENGINE_MAX_THREADS * sizeof(struct engine_ctl);
+	e->ctl = mmap(NULL, e->ctl_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      bpf_map__fd(e->skel->maps.ctl), 0);
+	if (e->ring == MAP_FAILED || e->ctl == MAP_FAILED) {
+		err = -errno;
+		goto fail;
+	}
+
+	for (t = 0; t < e->nthreads; t++) {
+		struct engine_thread *th = &e->threads[t];
+
+		th->e = e;
+		th->index = t;
+		err = -pthread_create(&th->th, NULL, engine_thread, th);
+		if (err)
+			goto fail;
+		th->started = true;
+	}
+	if (e->idle_ms) {
+		err = -pthread_create(&e->sup, NULL, supervisor, e);
+		if (err)
+			goto fail;
+		e->sup_started = true;
+	}
+	*out = e;
+	return 0;
+fail:
+	rc_engine_close(e);
+	return err;
+}
+
+static void stop_threads(struct rc_engine *e)
+{
+	__u64 start = now_ns(), last = 0, now;
+	bool running;
+	__u32 t;
+
+	atomic_store(&e->stop, 1);
+	atomic_fetch_add(&e->sup_word, 1);
+	futex(&e->sup_word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+	wake_threads(e);
+	for (;;) {
+		running = false;
+		for (t = 0; t < e->nthreads; t++)
+			running = running || (e->threads[t].started && !atomic_load(&e->threads[t].done));
+		if (!running)
+			break;
+		now = now_ns();
+		if (now - start > STOP_GIVE_UP_NS) {
+			/* Never happens unless the kernel ignores signals; better a
+			 * leaked thread than a hung application. */
+			elog(e, REPLICAST_LOG_WARN, "an engine thread did not stop");
+			return;
+		}
+		if (now - last >= RESIGNAL_NS) {
+			signal_threads(e, false);
+			last = now;
+		}
+		usleep(1000);
+	}
+	for (t = 0; t < e->nthreads; t++)
+		if (e->threads[t].started)
+			pthread_join(e->threads[t].th, NULL);
+	if (e->sup_started)
+		pthread_join(e->sup, NULL);
+}
+
+void rc_engine_close(struct rc_engine *e)
+{
+	size_t i;
+
+	if (!e)
+		return;
+	/* What was queued goes out first, as far as the timeout allows. */
+	if (e->ctl && e->ring && !thread_error(e))
+		rc_engine_flush(e);
+	stop_threads(e);
+	for (i = 0; i < 2; i++)
+		bpf_link__destroy(e->links[i]);
+	if (e->ring && e->ring != MAP_FAILED)
+		munmap(e->ring, e->ring_len);
+	if (e->ctl && e->ctl != MAP_FAILED)
+		munmap(e->ctl, e->ctl_len);
+	xdp_engine_bpf__destroy(e->skel);
+	free(e->frame);
+	free(e);
+}

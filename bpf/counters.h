@@ -6,22 +6,32 @@
 
 #include "maps.h"
 
-static __always_inline void count_drop(__u32 reason)
+static __always_inline void count_drops(__u32 reason, __u64 packets)
 {
 	__u64 *n = bpf_map_lookup_elem(&drop_stats, &reason);
 
 	if (n)
-		*n += 1;
+		*n += packets;
 }
 
-static __always_inline void count_group_rx(__u32 gid, __u32 bytes)
+static __always_inline void count_drop(__u32 reason)
+{
+	count_drops(reason, 1);
+}
+
+static __always_inline void count_group_rx_n(__u32 gid, __u64 packets, __u64 bytes)
 {
 	struct group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
 
 	if (c) {
-		c->rx_packets++;
+		c->rx_packets += packets;
 		c->rx_bytes += bytes;
 	}
+}
+
+static __always_inline void count_group_rx(__u32 gid, __u32 bytes)
+{
+	count_group_rx_n(gid, 1, bytes);
 }
 
 static __always_inline void count_group_drop(__u32 gid, __u32 reason)
@@ -61,6 +71,20 @@ static __noinline void add_subscriber_counts(struct subscriber_counters *c,
 /* `slots` is the group's inner map from sub_stats, or NULL when the group has
  * none (a group made by hand without counters still forwards). This CPU's
  * counters of `slot` sit at cpu * max_subs + slot. */
+static __always_inline void count_subscriber_delta(void *slots, __u32 max_subs, __u32 slot,
+						   const struct subscriber_counters *delta)
+{
+	__u32 key = bpf_get_smp_processor_id() * max_subs + slot;
+	struct subscriber_counters *c;
+
+	if (!slots)
+		return;
+	c = bpf_map_lookup_elem(slots, &key);
+	if (c)
+		add_subscriber_counts(c, delta);
+}
+
+/* One copy sent (sent != 0) or dropped. */
 static __always_inline void count_subscriber(void *slots, __u32 max_subs, __u32 slot,
 					     __u32 bytes, int sent)
 {
@@ -69,14 +93,8 @@ static __always_inline void count_subscriber(void *slots, __u32 max_subs, __u32 
 		.bytes = sent ? bytes : 0,
 		.dropped = sent ? 0 : 1,
 	};
-	__u32 key = bpf_get_smp_processor_id() * max_subs + slot;
-	struct subscriber_counters *c;
 
-	if (!slots)
-		return;
-	c = bpf_map_lookup_elem(slots, &key);
-	if (c)
-		add_subscriber_counts(c, &delta);
+	count_subscriber_delta(slots, max_subs, slot, &delta);
 }
 
 #endif /* REPLICAST_COUNTERS_H */

@@ -30,51 +30,6 @@ struct fanout_ctx {
 	__u32 sent;
 };
 
-/* Finds the MACs and egress device for one copy: from the subscriber entry
- * when it pins them, else from the kernel's FIB and neighbour table. Returns
- * the egress ifindex, or 0 after counting why there is none. Not inlined:
- * its parameter is what puts the full struct subscriber into BTF, which
- * libbpf needs to size the inner map of group_subs. */
-static __noinline __u32 resolve_next_hop(struct fanout_ctx *ctx, const struct subscriber *sub,
-					      struct copy_headers *next)
-{
-	struct bpf_fib_lookup fib = {};
-	int rc;
-
-	if (sub->flags & SUB_F_STATIC_MAC) {
-		__builtin_memcpy(next->eth, sub->dst_mac, 6);
-		__builtin_memcpy(next->eth + 6, sub->src_mac, 6);
-		return sub->ifindex;
-	}
-	fib.family = ctx->pkt.key.family;
-	fib.l4_protocol = IPPROTO_UDP;
-	fib.dport = next->dport;
-	fib.ifindex = sub->ifindex;
-	if (fib.family == RC_AF_INET) {
-		fib.tot_len = ctx->pkt.ip_len;
-		fib.ipv4_src = next->saddr.v4;
-		fib.ipv4_dst = next->daddr.v4;
-	} else {
-		__builtin_memcpy(fib.ipv6_src, next->saddr.v6, 16);
-		__builtin_memcpy(fib.ipv6_dst, next->daddr.v6, 16);
-	}
-	/* OUTPUT: route as if the host itself sent to the subscriber, limited
-	 * to the device the subscriber was added on. */
-	rc = bpf_fib_lookup(ctx->skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		__builtin_memcpy(next->eth, fib.dmac, 6);
-		__builtin_memcpy(next->eth + 6, fib.smac, 6);
-		return fib.ifindex;
-	}
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
-		count_drop(DROP_NO_NEIGH);
-	else if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
-		count_drop(DROP_FORWARDING_OFF);
-	else
-		count_drop(DROP_NO_ROUTE);
-	return 0;
-}
-
 /* bpf_loop callback: one subscriber slot. Returns 1 to stop the walk. */
 static int fanout_one(__u32 slot, void *data)
 {
@@ -94,10 +49,8 @@ static int fanout_one(__u32 slot, void *data)
 		return 0;
 	}
 
-	next.daddr = sub->addr;
-	next.dport = bpf_htons(sub->port);
-	next.saddr = (sub->flags & SUB_F_KEEP_SOURCE) ? ctx->pkt.saddr : sub->source;
-	ifindex = resolve_next_hop(ctx, sub, &next);
+	copy_headers_for(&next, sub, &ctx->pkt.saddr);
+	ifindex = resolve_next_hop(ctx->skb, sub, &next, ctx->pkt.ip_len);
 	if (!ifindex) {
 		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, 0, 0);
 		return 0;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Per-subscriber header rewrite of an skb: Ethernet addresses, IP addresses,
- * UDP destination port, TTL, with the IP and UDP checksums kept correct.
+/* One subscriber's copy, for every data path: which addresses, port and MACs
+ * it carries (copy_headers_for, resolve_next_hop), then either a rewrite of
+ * an skb's headers into them (TC) or a whole header written from scratch
+ * with checksums computed in O(1) (the XDP engine, write_copy_headers).
  *
  * Every change goes through bpf_l3/l4_csum_replace rather than arithmetic of
  * our own, because only those helpers know skb->ip_summed: an skb sent by a
@@ -13,6 +15,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include "parse.h"
+#include "counters.h"
 
 #define IPV4_TTL_OFF	8
 #define IPV4_CSUM_OFF	10
@@ -37,6 +40,64 @@ static __always_inline void copy_headers_init(struct copy_headers *h, const stru
 	h->saddr = pkt->saddr;
 	h->daddr = pkt->key.addr;
 	h->dport = bpf_htons(pkt->key.port);
+}
+
+/* The addresses and port one subscriber's copy carries; the MACs come from
+ * resolve_next_hop(). `source` is the original packet's source address,
+ * which subscribers added with --keep-source see. */
+static __always_inline void copy_headers_for(struct copy_headers *next, const struct subscriber *sub,
+					     const union rc_addr *source)
+{
+	next->daddr = sub->addr;
+	next->dport = bpf_htons(sub->port);
+	next->saddr = (sub->flags & SUB_F_KEEP_SOURCE) ? *source : sub->source;
+}
+
+/* Finds the MACs and egress device for one copy: from the subscriber entry
+ * when it pins them, else from the kernel's FIB and neighbour table. `ctx`
+ * is the program's context (skb or xdp_md), which bpf_fib_lookup wants;
+ * tot_len the IP packet's length, for the route's MTU. Returns the egress
+ * ifindex, or 0 after counting why there is none. Not inlined: its
+ * parameter is what puts the full struct subscriber into BTF, which libbpf
+ * needs to size the inner map of group_subs. */
+static __noinline __u32 resolve_next_hop(void *ctx, const struct subscriber *sub,
+					 struct copy_headers *next, __u32 tot_len)
+{
+	struct bpf_fib_lookup fib = {};
+	int rc;
+
+	if (sub->flags & SUB_F_STATIC_MAC) {
+		__builtin_memcpy(next->eth, sub->dst_mac, 6);
+		__builtin_memcpy(next->eth + 6, sub->src_mac, 6);
+		return sub->ifindex;
+	}
+	fib.family = sub->family;
+	fib.l4_protocol = IPPROTO_UDP;
+	fib.dport = next->dport;
+	fib.ifindex = sub->ifindex;
+	if (fib.family == RC_AF_INET) {
+		fib.tot_len = tot_len;
+		fib.ipv4_src = next->saddr.v4;
+		fib.ipv4_dst = next->daddr.v4;
+	} else {
+		__builtin_memcpy(fib.ipv6_src, next->saddr.v6, 16);
+		__builtin_memcpy(fib.ipv6_dst, next->daddr.v6, 16);
+	}
+	/* OUTPUT: route as if the host itself sent to the subscriber, limited
+	 * to the device the subscriber was added on. */
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		__builtin_memcpy(next->eth, fib.dmac, 6);
+		__builtin_memcpy(next->eth + 6, fib.smac, 6);
+		return fib.ifindex;
+	}
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		count_drop(DROP_NO_NEIGH);
+	else if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
+		count_drop(DROP_FORWARDING_OFF);
+	else
+		count_drop(DROP_NO_ROUTE);
+	return 0;
 }
 
 /* Decrement TTL / hop limit once for all copies, as a router would.
@@ -122,6 +183,116 @@ static __always_inline int rewrite_copy(struct __sk_buff *skb, const struct pack
 				sizeof(next->dport), 0))
 		return -1;
 	return bpf_skb_store_bytes(skb, 0, next->eth, sizeof(next->eth), 0);
+}
+
+/* ---- Whole headers, for frames built from scratch (the XDP engine) ----
+ *
+ * The Internet checksum is byte-order independent (RFC 1071, 2.B): words are
+ * summed as they lie in memory, 32 bits at a time into 64, folded at the
+ * end, and the result stored as it comes out is right on the wire. The
+ * library sums payloads the same way (rc_csum_add, rc_csum_fold). */
+
+/* Folds a 64-bit sum to 16 bits and complements it: the checksum field. */
+static __always_inline __u16 csum_fold(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+static __always_inline __u64 csum_add_addr(__u64 sum, const union rc_addr *a, __u8 family)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	if (family == RC_AF_INET)
+		return sum + w[0];
+	return sum + w[0] + w[1] + w[2] + w[3];
+}
+
+/* What a copy carries besides its subscriber's addresses: the same for
+ * every copy of one packet. */
+struct copy_payload {
+	__u16 len;			/* payload bytes */
+	__be16 sport;
+	__be16 ip_id;			/* IPv4 only */
+	__u32 sum;			/* payload's one's complement sum, folded, not complemented */
+};
+
+#define IP_DF		0x4000		/* "don't fragment" in frag_off */
+#define COPY_HDR_V4	(ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr))
+#define COPY_HDR_V6	(ETH_HLEN + sizeof(struct ipv6hdr) + sizeof(struct udphdr))
+
+/* The UDP checksum in O(1): the payload's sum (known before any copy),
+ * the pseudo-header and the UDP header. 0 would say "no checksum" (and is
+ * forbidden in IPv6): its one's complement twin says the same sum. */
+static __always_inline __u16 udp_csum_for(const struct copy_headers *h, __u8 family,
+					  const struct copy_payload *p, __be16 udp_len)
+{
+	__u64 sum = p->sum;
+	__u16 csum;
+
+	sum = csum_add_addr(sum, &h->saddr, family);
+	sum = csum_add_addr(sum, &h->daddr, family);
+	sum += bpf_htons(IPPROTO_UDP) + udp_len;	/* pseudo-header's protocol and length */
+	sum += p->sport + h->dport + udp_len;		/* the UDP header, checksum 0 */
+	csum = csum_fold(sum);
+	return csum ? csum : 0xffff;
+}
+
+/* Writes a copy's whole Ethernet, IP and UDP headers at the start of the
+ * frame [data, data_end): every byte, as the frame's memory may hold an
+ * older packet. TTL / hop limit RC_ENGINE_TTL, IPv4 "don't fragment".
+ * Returns the header length, or -1 when the frame is shorter. */
+static __always_inline int write_copy_headers(void *data, void *data_end, __u8 family,
+					      const struct copy_headers *h,
+					      const struct copy_payload *p)
+{
+	__be16 udp_len = bpf_htons(sizeof(struct udphdr) + p->len);
+	struct ethhdr *eth = data;
+	struct udphdr *udph;
+
+	if (family == RC_AF_INET) {
+		struct iphdr *iph = data + ETH_HLEN;
+		__u32 *w = (__u32 *)iph;
+
+		udph = (void *)(iph + 1);
+		if ((void *)(udph + 1) > data_end)
+			return -1;
+		__builtin_memcpy(eth, h->eth, 12);
+		eth->h_proto = bpf_htons(ETH_P_IP);
+		*(__u8 *)iph = 0x45;		/* version 4, 5 words of header */
+		iph->tos = 0;
+		iph->tot_len = bpf_htons(sizeof(*iph) + sizeof(*udph) + p->len);
+		iph->id = p->ip_id;
+		iph->frag_off = bpf_htons(IP_DF);
+		iph->ttl = RC_ENGINE_TTL;
+		iph->protocol = IPPROTO_UDP;
+		iph->check = 0;
+		iph->saddr = h->saddr.v4;
+		iph->daddr = h->daddr.v4;
+		iph->check = csum_fold((__u64)w[0] + w[1] + w[2] + w[3] + w[4]);
+	} else {
+		struct ipv6hdr *ip6h = data + ETH_HLEN;
+
+		udph = (void *)(ip6h + 1);
+		if ((void *)(udph + 1) > data_end)
+			return -1;
+		__builtin_memcpy(eth, h->eth, 12);
+		eth->h_proto = bpf_htons(ETH_P_IPV6);
+		*(__be32 *)ip6h = bpf_htonl(0x60000000);	/* version 6, no class, no flow label */
+		ip6h->payload_len = udp_len;
+		ip6h->nexthdr = IPPROTO_UDP;
+		ip6h->hop_limit = RC_ENGINE_TTL;
+		__builtin_memcpy(&ip6h->saddr, &h->saddr, 16);
+		__builtin_memcpy(&ip6h->daddr, &h->daddr, 16);
+	}
+	udph->source = p->sport;
+	udph->dest = h->dport;
+	udph->len = udp_len;
+	udph->check = udp_csum_for(h, family, p, udp_len);
+	return (void *)(udph + 1) - data;
 }
 
 #endif /* REPLICAST_REWRITE_H */

@@ -707,13 +707,19 @@ __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 		count_drop(DROP_REWRITE_FAILED);
 		goto drop;
 	}
-	/* A device missing from the map is found here, before anything is
-	 * sent: what fails after this point the kernel only traces. */
-	act = bpf_redirect_map(&devs, cur->ifindex, XDP_DROP);
+	act = bpf_redirect_map(&devs, cur->ifindex, XDP_ABORTED);
 	if (act != XDP_REDIRECT) {
-		count_drop(DROP_REDIRECT_FAILED);
+		/* Not in the device map yet: a subscriber added on another
+		 * device during the stream. It goes out all the same, through
+		 * the same per-device bulk queue (one device lookup more), and
+		 * the library adds the device, checking it first. A refusal
+		 * there shows on the tracepoints below, like any other. */
 		cur->totals.missing_ifindex = cur->ifindex;
-		goto drop;
+		act = bpf_redirect(cur->ifindex, 0);
+		if (act != XDP_REDIRECT) {
+			count_drop(DROP_REDIRECT_FAILED);
+			goto drop;
+		}
 	}
 	cur->totals.copies++;
 	cur->tx_packets++;

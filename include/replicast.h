@@ -373,8 +373,9 @@ void replicast_sender_close(struct replicast_sender *s);
  *   peer has no NAPI drops XDP frames silently, so it is refused with
  *   -ENXIO (and a log line naming it) unless opts.peer_gro switches the
  *   peer's GRO on. A device first used later, by a subscriber added during
- *   the stream, is checked the same way then; its first copies count as
- *   copies_dropped, and a refusal makes queue() and flush() fail.
+ *   the stream, gets its copies at once and is checked within 64 packets;
+ *   a refusal then makes queue() and flush() fail. Frames a device refuses
+ *   after the engine sent them count in copies_dropped.
  * - Each engine thread keeps a core busy while packets flow, and until
  *   opts.idle_ms after the last one.
  * - close() first waits for what was queued (as flush() does), then stops

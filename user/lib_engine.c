@@ -59,6 +59,9 @@
 #define RESIGNAL_NS		5000000ULL
 #define STOP_GIVE_UP_NS		5000000000ULL
 #define MAX_DEVS		256		/* the device map's size */
+/* queue() looks for devices the program found missing from the device map
+ * every this many packets (a read of the lines the program publishes). */
+#define MISSING_CHECK_EVERY	64
 
 struct engine_thread {
 	struct rc_engine *e;
@@ -573,8 +576,9 @@ static int add_dev(struct rc_engine *e, __u32 ifindex)
 }
 
 /* Devices the program found missing from the map (subscribers added on a
- * new device while the stream flows): their copies were counted as
- * dropped until now. Called where the application waits anyway. */
+ * new device while the stream flows), which it sends to without the map
+ * until they are added. A device that fails the check is an error of the
+ * sender from then on (queue() and flush() return it). */
 static int add_missing_devs(struct rc_engine *e)
 {
 	__u32 t, ifindex;
@@ -782,6 +786,9 @@ int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 
 	if (len > rc_engine_max_payload(e, group->family))
 		return -EMSGSIZE;
+	/* Now and then: devices the program sent to without the map. */
+	if (!(e->queued % MISSING_CHECK_EVERY))
+		add_missing_devs(e);
 	if (e->dev_err)
 		return e->dev_err;
 	if (pos - e->consumed >= e->slots) {

@@ -34,6 +34,8 @@ static const char send_usage[] =
 	"       replicast send GROUP --pcap FILE [--rate PPS]\n"
 	"   options for all: [--batch N] [--frames N] [--frame-size BYTES] [--dev NAME]\n"
 	"                    [--source ADDR[:PORT]] [--timeout-ms MS] [--json] [--pin-path DIR]\n"
+	"                    [--engine afxdp|xdp] [--threads N] [--ring N] [--engine-idle-ms MS]\n"
+	"                    [--peer-gro]\n"
 	"\n"
 	"Hands packets to the replicator through the injection device that 'replicast\n"
 	"load' made: frames are built in shared memory (AF_XDP) and a whole batch costs\n"
@@ -59,6 +61,20 @@ static const char send_usage[] =
 	"  --timeout-ms MS      longest wait for the kernel (default 1000)\n"
 	"  --json               the summary as JSON\n"
 	"\n"
+	"  --engine xdp         the zero-syscall XDP engine instead of AF_XDP (afxdp, the\n"
+	"                       default): packets go into a ring in shared memory, and\n"
+	"                       engine threads inside the kernel build every subscriber's\n"
+	"                       copy and send it out of the subscriber's device, with no\n"
+	"                       system call per packet; each thread keeps a core busy\n"
+	"                       while packets flow. --batch, --frames, --frame-size and\n"
+	"                       --dev do not apply to it. Its options:\n"
+	"  --threads N          engine threads, 1..16 (default 1), each its own core\n"
+	"  --ring N             packets the ring holds, a power of two (default 4096)\n"
+	"  --engine-idle-ms MS  threads leave the kernel after MS without packets and come\n"
+	"                       back with the next (default 200; 0: never)\n"
+	"  --peer-gro           switch GRO on at the peer of any veth the copies leave by\n"
+	"                       when it has no NAPI (frames sent there are lost otherwise)\n"
+	"\n"
 	"On a terminal it shows progress; at the end it prints packets sent, system calls\n"
 	"made while sending, per packet and per packet per subscriber.\n";
 
@@ -73,6 +89,7 @@ struct send_opts {
 	const char *listen, *pcap_file;
 	struct replicast_endpoint source;
 	bool have_source;
+	bool xdp;			/* --engine xdp */
 	struct replicast_sender_opts sopts;
 };
 
@@ -160,10 +177,17 @@ static void show_progress(struct run *r, bool final)
 	r->last_progress_ns = now;
 	replicast_sender_stats(r->s, &st);
 	secs = (double)(now - r->start_ns) / 1e9;
-	n = snprintf(line, sizeof(line), "\r%" PRIu64 " packets, %.0f pps, %" PRIu64
-		     " kicks, %.5f kicks per packet%s", st.sent,
-		     secs > 0 ? (double)st.sent / secs : 0.0, st.kicks,
-		     st.sent ? (double)st.kicks / (double)st.sent : 0.0, final ? "\n" : "   ");
+	if (r->o->xdp)
+		n = snprintf(line, sizeof(line), "\r%" PRIu64 " packets, %.0f pps, %" PRIu64
+			     " copies, %.0f copies/s%s", st.sent,
+			     secs > 0 ? (double)st.sent / secs : 0.0, st.copies,
+			     secs > 0 ? (double)st.copies / secs : 0.0, final ? "\n" : "   ");
+	else
+		n = snprintf(line, sizeof(line), "\r%" PRIu64 " packets, %.0f pps, %" PRIu64
+			     " kicks, %.5f kicks per packet%s", st.sent,
+			     secs > 0 ? (double)st.sent / secs : 0.0, st.kicks,
+			     st.sent ? (double)st.kicks / (double)st.sent : 0.0,
+			     final ? "\n" : "   ");
 	r->writes++;
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		r->progress = false;
@@ -212,9 +236,11 @@ static int run_gen(struct run *r)
 	int err = 0;
 
 	for (n = 0; n < o->count && !err && !stop_signal; n++) {
-		/* Whole batches are paced, so a batch still costs one kick. */
+		/* Whole batches are paced, so a batch still costs one kick. The
+		 * XDP engine takes packets as they come: a flush would only
+		 * drain it. */
 		if (n % batch == 0) {
-			if (n)
+			if (n && !o->xdp)
 				err = replicast_sender_flush(r->s);
 			if (err)
 				break;
@@ -318,7 +344,7 @@ static int run_udp(struct run *r, int fd)
 			}
 			err = send_one(r, iov[i].iov_base, msgs[i].msg_len);
 		}
-		if (!err)
+		if (!err && !o->xdp)
 			err = replicast_sender_flush(r->s);
 		show_progress(r, false);
 	}
@@ -374,7 +400,7 @@ static int run_pcap(struct run *r, pcap_t *pc)
 			continue;
 		}
 		if (n % batch == 0) {
-			if (n)
+			if (n && !r->o->xdp)
 				err = replicast_sender_flush(r->s);
 			if (err)
 				break;
@@ -432,6 +458,56 @@ static void __attribute__((format(printf, 3, 4))) append(char *buf, size_t *len,
 		*len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
 }
 
+/* The XDP engine's summary: copies instead of kicks, and what its threads
+ * did. */
+static void print_engine_summary(const struct run *r, const struct replicast_sender_stats *st,
+				 uint64_t calls, double per, double per_sub, unsigned int subs,
+				 double secs, bool json)
+{
+	char g[REPLICAST_ENDPOINT_STRLEN], out[SUMMARY_LEN];
+	size_t len = 0;
+
+	replicast_endpoint_format(&r->o->group, g, sizeof(g));
+	if (json) {
+		append(out, &len, "{\"group\":\"%s\",\"engine\":\"xdp\",\"threads\":%u,"
+		       "\"subscribers\":%u,\"packets\":%" PRIu64 ",\"sent\":%" PRIu64
+		       ",\"skipped\":%" PRIu64 ",\"too_big\":%" PRIu64 ",\"seconds\":%.3f"
+		       ",\"copies\":%" PRIu64 ",\"copies_dropped\":%" PRIu64
+		       ",\"copies_per_second\":%.0f,\"syscalls\":%" PRIu64 ",\"waits\":%" PRIu64
+		       ",\"sleeps\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64
+		       ",\"syscalls_per_packet\":%.6f,\"syscalls_per_packet_per_subscriber\":%.8f"
+		       ",\"ring_full\":%" PRIu64 ",\"idle_runs\":%" PRIu64 ",\"engine_calls\":%" PRIu64
+		       ",\"engine_parks\":%" PRIu64 ",\"errors\":%" PRIu64 "}\n",
+		       g, st->engine_threads, subs, r->packets, st->sent, r->skipped, r->too_big,
+		       secs, st->copies, st->copies_dropped,
+		       secs > 0 ? (double)st->copies / secs : 0.0, calls, st->waits, r->sleeps,
+		       r->reads, r->writes, per, per_sub, st->ring_full, st->idle_runs,
+		       st->engine_calls, st->engine_parks, st->errors);
+	} else {
+		append(out, &len, "sent %" PRIu64 " packets to %s (%u subscriber%s) in %.2f s, "
+		       "%.0f pps\n", st->sent, g, subs, subs == 1 ? "" : "s", secs,
+		       secs > 0 ? (double)st->sent / secs : 0.0);
+		append(out, &len, "copies: %" PRIu64 " sent, %.0f per second, %" PRIu64
+		       " dropped\n", st->copies, secs > 0 ? (double)st->copies / secs : 0.0,
+		       st->copies_dropped);
+		append(out, &len, "syscalls made: %" PRIu64 " (%" PRIu64 " waits, %" PRIu64
+		       " pacing sleeps, %" PRIu64 " reads, %" PRIu64 " progress writes, the rest the "
+		       "engine's)\n", calls, st->waits, r->sleeps, r->reads, r->writes);
+		append(out, &len, "syscalls per packet: %.6f\n", per);
+		append(out, &len, "syscalls per packet per subscriber: %.8f\n", per_sub);
+		append(out, &len, "engine: %u thread%s, %" PRIu64 " calls into the kernel, %" PRIu64
+		       " idle parks, %" PRIu64 " idle runs; ring full %" PRIu64 " times\n",
+		       st->engine_threads, st->engine_threads == 1 ? "" : "s", st->engine_calls,
+		       st->engine_parks, st->idle_runs, st->ring_full);
+		if (r->skipped)
+			append(out, &len, "capture records without a UDP payload, skipped: %" PRIu64
+			       "\n", r->skipped);
+	}
+	if (write(STDOUT_FILENO, out, len) < 0) {
+		/* stdout gone: the exit status still tells */
+	}
+}
+
 static void print_summary(const struct run *r, const struct replicast_sender_stats *st,
 			  uint64_t lib_syscalls, unsigned int subs, double secs, const char *ifname,
 			  bool json)
@@ -443,6 +519,10 @@ static void print_summary(const struct run *r, const struct replicast_sender_sta
 	size_t len = 0;
 
 	replicast_endpoint_format(&r->o->group, g, sizeof(g));
+	if (r->o->xdp) {
+		print_engine_summary(r, st, calls, per, per_sub, subs, secs, json);
+		return;
+	}
 	if (json) {
 		append(out, &len, "{\"group\":\"%s\",\"device\":\"%s\",\"queue\":%u,"
 		       "\"subscribers\":%u,\"packets\":%" PRIu64 ",\"sent\":%" PRIu64
@@ -497,9 +577,15 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 		{ "source", required_argument, NULL, 'o' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "engine", required_argument, NULL, 'E' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "ring", required_argument, NULL, 'R' },
+		{ "engine-idle-ms", required_argument, NULL, 'I' },
+		{ "peer-gro", no_argument, NULL, 'P' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
+	uint32_t v32;
 	uint64_t v;
 	int c, ret, sources = 0;
 
@@ -573,6 +659,27 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 		case 'j':
 			cli->json = true;
 			break;
+		case 'E':
+			if (!strcmp(optarg, "xdp"))
+				o->xdp = true;
+			else if (strcmp(optarg, "afxdp"))
+				return cli_error(EXIT_USAGE, "send: --engine is afxdp or xdp, not '%s'",
+						 optarg);
+			break;
+		case 'T':
+			ret = cli_parse_u32(optarg, "--threads", &o->sopts.threads);
+			break;
+		case 'R':
+			ret = cli_parse_u32(optarg, "--ring", &o->sopts.ring_slots);
+			break;
+		case 'I':
+			ret = cli_parse_u32(optarg, "--engine-idle-ms", &v32);
+			/* 0 on the command line: never leave, -1 to the library. */
+			o->sopts.idle_ms = v32 ? (int)(v32 > INT32_MAX ? INT32_MAX : v32) : -1;
+			break;
+		case 'P':
+			o->sopts.peer_gro = true;
+			break;
 		default:
 			ret = cli_common_option(cli, c, send_usage);
 			if (ret)
@@ -607,6 +714,15 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 		else
 			o->sopts.source6 = &o->source;
 	}
+	if (o->xdp) {
+		if (o->sopts.threads > 16)
+			return cli_error(EXIT_USAGE, "send: --threads 1..16");
+		o->sopts.engine = REPLICAST_ENGINE_XDP;
+	} else if (o->sopts.threads || o->sopts.ring_slots || o->sopts.idle_ms ||
+		   o->sopts.peer_gro) {
+		return cli_error(EXIT_USAGE, "send: --threads, --ring, --engine-idle-ms and "
+				 "--peer-gro go with --engine xdp");
+	}
 	if (!o->sopts.batch_size)
 		o->sopts.batch_size = 256;
 	if (!o->sopts.frame_count)
@@ -617,8 +733,20 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 	return EXIT_OK;
 }
 
-static int sender_error(int err, const char *dev)
+static int sender_error(int err, const char *dev, bool xdp)
 {
+	if (xdp) {
+		switch (err) {
+		case -EINVAL:
+			return cli_error(EXIT_USAGE, "send: --ring must be a power of two from 64 to "
+					 "262144, --threads 1..16");
+		case -EBUSY:
+			return cli_error(EXIT_FAIL, "send: the XDP engine's signal (SIGRTMIN+6) has "
+					 "another handler in this process");
+		default:
+			return cli_lib_error(err, "send: starting the XDP engine");
+		}
+	}
 	switch (err) {
 	case -ENOENT:
 		return cli_error(EXIT_FAIL, "send: no injection device: load made none (loaded with "
@@ -669,24 +797,33 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 		ret = cli_lib_error(err, "send: reading the group");
 		goto out;
 	}
-	if (o.sopts.ifname)
+	if (o.xdp)
+		snprintf(dev, sizeof(dev), "%s", "the XDP engine");
+	else if (o.sopts.ifname)
 		snprintf(dev, sizeof(dev), "%s", o.sopts.ifname);
 	else
 		replicast_inject_name(rc, dev, sizeof(dev));
 	err = replicast_sender_open(rc, &o.sopts, &r.s);
 	if (err) {
-		ret = sender_error(err, dev);
+		ret = sender_error(err, dev, o.xdp);
 		goto out;
 	}
 	err = replicast_sender_prepare(r.s, &o.group);
+	if (err == -ENXIO && o.xdp) {
+		ret = cli_error(EXIT_FAIL, "send: copies to %s would leave by a device that cannot "
+				"take XDP frames (see above); --peer-gro switches GRO on at a veth's "
+				"peer", g);
+		goto out;
+	}
 	if (err) {
-		ret = cli_lib_error(err, "send: preparing the group's headers");
+		ret = cli_lib_error(err, o.xdp ? "send: checking the group's devices" :
+					     "send: preparing the group's headers");
 		goto out;
 	}
 	if (o.kind == SRC_GEN && o.size > replicast_sender_max_payload(r.s, o.group.family)) {
-		ret = cli_error(EXIT_USAGE, "send: --size %u exceeds what one frame on %s carries "
-				"(%zu bytes)", o.size, dev,
-				replicast_sender_max_payload(r.s, o.group.family));
+		ret = cli_error(EXIT_USAGE, "send: --size %u exceeds what one frame %s%s carries "
+				"(%zu bytes)", o.size, o.xdp ? "to the group's devices" : "on ",
+				o.xdp ? "" : dev, replicast_sender_max_payload(r.s, o.group.family));
 		goto out;
 	}
 	if (o.kind == SRC_UDP) {

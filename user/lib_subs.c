@@ -74,6 +74,21 @@ fail:
 	return err;
 }
 
+/* The group's entry, its subscriber array (an fd the caller closes) and the
+ * slots in use; returns how many, or a negative errno (caller holds the lock). */
+static int read_group_slots(struct replicast *rc, const struct replicast_endpoint *group,
+			    struct group *grp, int *subs_fd, struct subscriber **slots)
+{
+	int err = rc_group_find(rc, group, grp);
+
+	if (err)
+		return err;
+	*subs_fd = rc_inner_map_fd(rc->group_subs_fd, grp->id);
+	if (*subs_fd < 0)
+		return *subs_fd;
+	return rc_read_slots(rc, *subs_fd, slots);
+}
+
 static int same_dest(const struct subscriber *s, const struct replicast_endpoint *dest)
 {
 	struct group_key key;
@@ -182,15 +197,7 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 	err = rc_lock(rc);
 	if (err)
 		return err;
-	err = rc_group_find(rc, group, &grp);
-	if (err)
-		goto out;
-	subs_fd = rc_inner_map_fd(rc->group_subs_fd, grp.id);
-	if (subs_fd < 0) {
-		err = subs_fd;
-		goto out;
-	}
-	used = rc_read_slots(rc, subs_fd, &slots);
+	used = read_group_slots(rc, group, &grp, &subs_fd, &slots);
 	if (used < 0) {
 		err = used;
 		goto out;
@@ -243,15 +250,7 @@ int replicast_sub_del(struct replicast *rc, const struct replicast_endpoint *gro
 	err = rc_lock(rc);
 	if (err)
 		return err;
-	err = rc_group_find(rc, group, &grp);
-	if (err)
-		goto out;
-	subs_fd = rc_inner_map_fd(rc->group_subs_fd, grp.id);
-	if (subs_fd < 0) {
-		err = subs_fd;
-		goto out;
-	}
-	used = rc_read_slots(rc, subs_fd, &slots);
+	used = read_group_slots(rc, group, &grp, &subs_fd, &slots);
 	if (used < 0) {
 		err = used;
 		goto out;
@@ -380,15 +379,7 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 	err = rc_lock(rc);
 	if (err)
 		goto out_free;
-	err = rc_group_find(rc, group, &grp);
-	if (err)
-		goto out;
-	subs_fd = rc_inner_map_fd(rc->group_subs_fd, grp.id);
-	if (subs_fd < 0) {
-		err = subs_fd;
-		goto out;
-	}
-	used = rc_read_slots(rc, subs_fd, &old);
+	used = read_group_slots(rc, group, &grp, &subs_fd, &old);
 	if (used < 0) {
 		err = used;
 		goto out;

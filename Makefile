@@ -115,7 +115,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA) $(wildcard tests/unit/*.h) | 
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS)
 
 # Test tools may use the library (rc_churn does); the others ignore it.
-$(BUILD)/tests/%: tests/tools/%.c $(LIBA) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/tools/%.c $(wildcard tests/tools/*.h) $(LIBA) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS) -lm
 

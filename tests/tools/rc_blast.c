@@ -42,6 +42,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include "tool_common.h"
 
 #define MAX_COUNT 10000000ULL
 #define MAX_RATE 100000000ULL
@@ -100,12 +101,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_fail(const cha
 	exit(2);
 }
 
-static uint8_t payload_byte(uint64_t seq, uint32_t seed, uint32_t i)
-{
-	uint32_t v = (uint32_t)seq * 0x9E3779B1u + seed * 0x85EBCA77u + i * 0xC2B2AE3Du;
-
-	return (uint8_t)(v ^ (v >> 15) ^ (v >> 24));
-}
 
 static void fill_payload(uint8_t *p, uint32_t size, uint64_t seq, uint32_t seed)
 {
@@ -115,84 +110,7 @@ static void fill_payload(uint8_t *p, uint32_t size, uint64_t seq, uint32_t seed)
 		p[i] = payload_byte(seq, seed, i);
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
 
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/*
- * Parse "A.B.C.D", "A.B.C.D:PORT", "[V6]", "[V6]:PORT" or a bare IPv6
- * address.  *port is set to -1 when absent.  Returns 0 on success.
- */
-static int parse_endpoint(const char *arg, struct sockaddr_storage *ss, socklen_t *sl, int *port)
-{
-	char host[256];
-	const char *ps = NULL;
-	struct addrinfo hints, *res = NULL;
-	size_t n;
-
-	*port = -1;
-	if (arg[0] == '[') {
-		const char *rb = strchr(arg, ']');
-
-		if (!rb)
-			return -1;
-		n = (size_t)(rb - arg - 1);
-		if (n == 0 || n >= sizeof(host))
-			return -1;
-		memcpy(host, arg + 1, n);
-		host[n] = 0;
-		if (rb[1] == ':')
-			ps = rb + 2;
-		else if (rb[1] != 0)
-			return -1;
-	} else {
-		const char *c1 = strchr(arg, ':');
-
-		if (c1 && !strchr(c1 + 1, ':')) {
-			n = (size_t)(c1 - arg);
-			ps = c1 + 1;
-		} else {
-			n = strlen(arg);
-		}
-		if (n == 0 || n >= sizeof(host))
-			return -1;
-		memcpy(host, arg, n);
-		host[n] = 0;
-	}
-	if (ps) {
-		uint64_t p;
-
-		if (parse_u64(ps, 65535, &p))
-			return -1;
-		*port = (int)p;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICHOST;
-	if (getaddrinfo(host, NULL, &hints, &res) || !res)
-		return -1;
-	if (res->ai_addrlen > sizeof(*ss)) {
-		freeaddrinfo(res);
-		return -1;
-	}
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sl = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
 
 static void set_port(struct sockaddr_storage *ss, int port)
 {
@@ -219,21 +137,6 @@ static void sleep_until_ns(uint64_t t)
 		;
 }
 
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len > 1) {
-		sum += (uint32_t)((p[0] << 8) | p[1]);
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)(p[0] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
 
 /* Correct UDP checksum (host order) for segment udp[0..ulen) between src and dst. */
 static uint16_t udp_csum(const struct sockaddr_storage *src, const struct sockaddr_storage *dst,

@@ -3,7 +3,8 @@
 #
 #   make bench            full run (C = 1 8 64 256 1024, 3 runs, 1200 and 64 bytes)
 #   make bench QUICK=1    quick run (C = 1 64, one run each), used by `make test`
-#   make bench-build      only build build/bench/rcbench
+#   make bench-build      only build build/bench/rcbench (and rcb_ring)
+#   make bench-ring       the XDP engine's two candidate rings side by side (rcb_ring)
 #   make bench-deps       apt-get install what bench/deps.txt lists, if missing
 #   BENCH_ARGS="..."      extra scripts/bench.sh options (see scripts/bench.sh --help)
 #
@@ -27,12 +28,13 @@ BENCH_CFLAGS += -DRCB_HAVE_URING
 BENCH_LIBS += -luring
 endif
 
-BENCH_BPF_OBJS := $(BENCH_OUT)/rcb_count.bpf.o $(BENCH_OUT)/rcb_syscalls.bpf.o
+BENCH_BPF_OBJS := $(BENCH_OUT)/rcb_count.bpf.o $(BENCH_OUT)/rcb_syscalls.bpf.o \
+                  $(BENCH_OUT)/rcb_ring.bpf.o
 BENCH_SKELS := $(BENCH_BPF_OBJS:.bpf.o=.skel.h)
 BENCH_C_SRCS := $(BENCH_SRC)/rcbench.c $(BENCH_SRC)/rcb_send.c $(BENCH_SRC)/rcb_report.c
 BENCH_HDRS := $(BENCH_SRC)/rcb_common.h $(BENCH_SRC)/rcb_send.h $(BENCH_SRC)/rcb_report.h
 
-.PHONY: bench bench-build bench-quick bench-deps bench-clean
+.PHONY: bench bench-build bench-quick bench-deps bench-clean bench-ring
 
 $(BENCH_OUT):
 	mkdir -p $@
@@ -41,6 +43,8 @@ $(BENCH_OUT):
 $(BENCH_BPF_OBJS): $(BENCH_OUT)/%.bpf.o: $(BENCH_SRC)/%.bpf.c $(BENCH_SRC)/rcb_common.h | $(BENCH_OUT)
 	$(BENCH_CLANG) $(BENCH_BPF_CFLAGS) -c $< -o $@
 
+$(BENCH_OUT)/rcb_ring.bpf.o: bpf/replicast_types.h $(BENCH_SRC)/rcb_ring.h
+
 $(BENCH_SKELS): $(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.bpf.o
 	$(BENCH_BPFTOOL) gen skeleton $< name $(notdir $(basename $(basename $<))) > $@.tmp
 	mv $@.tmp $@
@@ -48,7 +52,14 @@ $(BENCH_SKELS): $(BENCH_OUT)/%.skel.h: $(BENCH_OUT)/%.bpf.o
 $(BENCH_OUT)/rcbench: $(BENCH_C_SRCS) $(BENCH_HDRS) $(BENCH_SKELS) | $(BENCH_OUT)
 	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_C_SRCS) $(BENCH_LIBS)
 
-bench-build: $(BENCH_OUT)/rcbench
+# The ring experiment behind the XDP engine's choice (README: Zero-syscall XDP engine).
+$(BENCH_OUT)/rcb_ring: $(BENCH_SRC)/rcb_ring.c $(BENCH_SRC)/rcb_ring.h $(BENCH_OUT)/rcb_ring.skel.h bpf/replicast_types.h | $(BENCH_OUT)
+	$(BENCH_CC) $(BENCH_CFLAGS) -Ibpf -o $@ $< -lbpf -lelf -lz -lpthread
+
+bench-build: $(BENCH_OUT)/rcbench $(BENCH_OUT)/rcb_ring
+
+bench-ring: $(BENCH_OUT)/rcb_ring
+	$(BENCH_OUT)/rcb_ring $(BENCH_ARGS)
 
 # The replicast rows need build/replicast. Build it through the top Makefile's
 # `all` when there is one (the guard keeps bench working before it exists);

@@ -403,6 +403,7 @@ struct run_opts {
 	double quiet_wait;	/* seconds to wait at most for background load <= quiet_pct */
 	double quiet_pct;
 	int count_syscalls;
+	int cpus;		/* CPUs the sender keeps busy (its threads and their kernel work) */
 	char **exec_argv;
 };
 
@@ -530,6 +531,7 @@ static int cmd_run(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "count-syscalls", no_argument, NULL, 'c' },
 		{ "exec-log", required_argument, NULL, 'e' },
+		{ "cpus", required_argument, NULL, 'C' },
 		{ 0 },
 	};
 
@@ -549,6 +551,7 @@ static int cmd_run(int argc, char **argv)
 		case 'l': o.label = optarg; break;
 		case 'c': o.count_syscalls = 1; break;
 		case 'e': o.exec_log = optarg; break;
+		case 'C': o.cpus = atoi(optarg); break;
 		default: return 2;
 		}
 	}
@@ -556,7 +559,7 @@ static int cmd_run(int argc, char **argv)
 		o.exec_argv = argv + optind;
 	if (!o.method || !o.netns || !o.dests_file || !o.rx_pin || !o.packets || !o.label)
 		die("usage: rcbench run --method M --netns PATH --dests FILE --packets N --rx-pin DIR "
-		    "--label L [--size B] [--group ADDR:PORT] [--max-seconds S] [--count-syscalls] "
+		    "--label L [--size B] [--group ADDR:PORT] [--max-seconds S] [--count-syscalls] [--cpus N] "
 		    "[-- PROGRAM ARGS...]");
 	/* The receivers: where deliveries are counted. */
 	dests = read_dests(o.dests_file, &ndests);
@@ -678,9 +681,10 @@ static int cmd_run(int argc, char **argv)
 	}
 	c1 = cpu_read();
 	/* Was the run disturbed? Background load just before or just after it,
-	 * or more busy time than one CPU's worth: every sender here is a single
-	 * thread and its kernel work (softirq included) runs on its CPU, so a
-	 * second busy CPU means other work ran during the window. */
+	 * or more busy time than the sender's CPUs' worth: most senders here are
+	 * a single thread whose kernel work (softirq included) runs on its CPU,
+	 * so a second busy CPU means other work ran during the window; senders
+	 * with more threads say how many CPUs they keep busy (--cpus). */
 	{
 		double bg_after = background_pct(o.bg_seconds);
 		uint64_t busy = ticks_to_ns(c1.busy_ticks - c0.busy_ticks);
@@ -688,7 +692,8 @@ static int cmd_run(int argc, char **argv)
 		if (bg_after > bg_pct)
 			bg_pct = bg_after;
 		disturbed = bg_pct > o.quiet_pct ||
-			    (double)busy > 1.15 * (double)(t1 - t0) + 3.0 * (double)ticks_to_ns(1);
+			    (double)busy > 1.15 * (o.cpus > 0 ? o.cpus : 1) * (double)(t1 - t0) +
+						   3.0 * (double)ticks_to_ns(1);
 	}
 
 	if (exec_mode) {

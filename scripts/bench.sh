@@ -18,6 +18,7 @@ usage: scripts/bench.sh [options]
   --deliveries N       deliveries a run aims at (packets per receiver = N / C)
   --max-seconds S      time cap of one run's sending (default 8; quick 2)
   --methods "a b"      subset of: sendto sendmmsg gso io_uring replicast-relay replicast-afxdp
+                       replicast-xdp replicast-xdp2
   --relay-static-mac   give replicast each subscriber's MAC (sub add --mac), skipping its FIB lookup
   --no-syscall-count   skip the syscall-counting runs (the syscalls column then says "not counted")
   --out DIR            where results go (default build/bench)
@@ -38,7 +39,7 @@ RECEIVERS="1 8 64 256 1024"
 RUNS=3
 DELIVERIES=""
 MAX_SECONDS=""
-ALL_METHODS="sendto sendmmsg gso io_uring replicast-relay replicast-afxdp"
+ALL_METHODS="sendto sendmmsg gso io_uring replicast-relay replicast-afxdp replicast-xdp replicast-xdp2"
 METHODS=$ALL_METHODS
 COUNT_SYSCALLS=1
 UPDATE_README=0
@@ -230,6 +231,7 @@ done
 # ---- replicast ----
 RC_STATE="not built"   # replicast-relay row status when it cannot run
 AFXDP_STATE="not built"
+XDP_STATE="not built"
 if [ -x "$REPLICAST" ]; then
 	# Run a private copy: build/replicast may be rebuilt while we measure.
 	# (A copy taken in the middle of a link does not run: try again then.)
@@ -252,6 +254,10 @@ if [ -x "$REPLICAST" ]; then
 		AFXDP_STATE=""
 		[ "$RC_LOADED" = 1 ] || AFXDP_STATE="load failed"
 	fi
+	if "$REPLICAST" send --help 2>&1 | grep -q -- "--engine"; then
+		XDP_STATE=""
+		[ "$RC_LOADED" = 1 ] || XDP_STATE="load failed"
+	fi
 fi
 GROUP=""
 SUBS=0
@@ -266,10 +272,10 @@ replicast_subscribe() {
 		# sender's address (older builds have no --allow-source).
 		if "$REPLICAST" group add --help 2>&1 | grep -q -- --allow-source; then
 			nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" group add "$GROUP" --allow-source 198.19.0.1 \
-				>>"$OUT/bench.log" 2>&1 || { RC_STATE="group add failed"; AFXDP_STATE=$RC_STATE; return 0; }
+				>>"$OUT/bench.log" 2>&1 || { RC_STATE="group add failed"; AFXDP_STATE=$RC_STATE; XDP_STATE=$RC_STATE; return 0; }
 		else
 			nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" group add "$GROUP" >>"$OUT/bench.log" 2>&1 ||
-				{ RC_STATE="group add failed"; AFXDP_STATE=$RC_STATE; return 0; }
+				{ RC_STATE="group add failed"; AFXDP_STATE=$RC_STATE; XDP_STATE=$RC_STATE; return 0; }
 		fi
 	fi
 	for ((i = SUBS; i < c; i++)); do
@@ -281,6 +287,7 @@ replicast_subscribe() {
 			tail -n 3 "$OUT/bench.log" >&2
 			RC_STATE="sub add failed"
 			AFXDP_STATE=$RC_STATE
+			XDP_STATE=$RC_STATE
 			return 0
 		fi
 	done
@@ -298,6 +305,7 @@ method_state() {
 	io_uring) "$RCBENCH" methods | grep -q '^io_uring built' || echo "not built" ;;
 	replicast-relay) echo "$RC_STATE" ;;
 	replicast-afxdp) echo "$AFXDP_STATE" ;;
+	replicast-xdp | replicast-xdp2) echo "$XDP_STATE" ;;
 	esac
 }
 
@@ -320,6 +328,14 @@ one_run() { # METHOD C SIZE RUN
 	replicast-afxdp)
 		args=(--method exec --exec-log "$OUT/afxdp.log" --netns "/run/netns/$HUB" --
 			"$REPLICAST" --pin-path "$RCPIN" send "$GROUP" --gen "$packets" --size "$size" --json) ;;
+	replicast-xdp | replicast-xdp2)
+		# The engine keeps a core busy per thread while the CLI, on
+		# another, generates the packets: --cpus says so to rcbench.
+		local threads=1
+		[ "$m" = replicast-xdp2 ] && threads=2
+		args=(--cpus 2 --method exec --exec-log "$OUT/xdp.log" --netns "/run/netns/$HUB" --
+			"$REPLICAST" --pin-path "$RCPIN" send "$GROUP" --engine xdp --threads "$threads"
+			--gen "$packets" --size "$size" --json) ;;
 	*)
 		args=(--method "$m" --netns "/run/netns/$HUB") ;;
 	esac
@@ -372,15 +388,17 @@ for c in $RECEIVERS; do
 				one_run "$m" "$c" "$size" c
 			done
 		fi
-		# replicast-afxdp starts a process (exec, AF_XDP socket, UMEM) inside
-		# the timed window, where the built-in senders set up before "go":
-		# 1-packet runs measure that start-up, and the report takes it out.
-		if [[ " $METHODS " == *" replicast-afxdp "* ]] && [ -z "$(method_state replicast-afxdp)" ]; then
+		# The replicast send rows start a process (exec, AF_XDP socket and
+		# UMEM, or the XDP engine's program and threads) inside the timed
+		# window, where the built-in senders set up before "go": 1-packet
+		# runs measure that start-up, and the report takes it out.
+		for bm in replicast-afxdp replicast-xdp replicast-xdp2; do
+			[[ " $METHODS " == *" $bm "* ]] && [ -z "$(method_state $bm)" ] || continue
 			for ((r = 1; r <= RUNS; r++)); do
-				log "C=$c size=$size start-up baseline $r/$RUNS: replicast-afxdp"
-				one_run replicast-afxdp "$c" "$size" "b$r"
+				log "C=$c size=$size start-up baseline $r/$RUNS: $bm"
+				one_run $bm "$c" "$size" "b$r"
 			done
-		fi
+		done
 		# Timed runs interleave the methods (run 1 of every method, then
 		# run 2, ...) so a change in background load does not land on one
 		# method only.
@@ -415,8 +433,9 @@ notes=(
 	"Receivers: C <= 64 each have their own namespace and veth; for larger C the receivers share the $NRX veths, $PER addresses per veth at most, and are counted per address by the XDP counter, which counts and drops."
 	"CPU-ns/delivery = whole-machine busy time (user+nice+system+irq+softirq from /proc/stat, ${HZ_NOTE}) over the timed window / deliveries counted at the receivers. Other work on the machine would land in it: each run first waits (up to ${QUIET_WAIT} s) for the machine to be under 10% busy, and a run is 'disturbed' when the machine was over 10% busy just before or after it, or busy for more than one CPU's worth during it (every sender here is one thread whose kernel work runs on its own CPU). ${REDO_NOTE}"
 	"syscalls/pkt/receiver = syscalls entered by the sending process (raw_syscalls:sys_enter BPF counter, filtered by its thread group, armed between 'go' and its exit) / datagrams handed (packets x receivers). Counted in a separate, shorter run per cell, because the tracepoint slows every syscall; the timed runs carry no counter."
-	"loss = datagrams handed to the kernel (x C for replicast-relay and replicast-afxdp) - deliveries counted at the receivers."
+	"loss = datagrams handed to the kernel (x C for the replicast rows) - deliveries counted at the receivers."
 	"replicast-afxdp runs 'replicast send GROUP --gen N --size B' in the hub (AF_XDP into the injection veth that 'replicast load' makes, fanned out by replicast on its peer: like the relay, one extra veth hop per packet). Being a separate program, it starts inside the timed window: its start-up, measured by 1-packet runs of the same cell, is subtracted from its time, CPU and syscalls (results.json: startup_subtracted)."
+	"replicast-xdp and replicast-xdp2 run 'replicast send GROUP --engine xdp --threads 1|2 --gen N --size B' in the hub: the CLI writes packets into the engine's shared ring and engine threads inside one BPF_PROG_RUN each send every subscriber's copy straight to its receiver veth (no extra hop). Each engine thread keeps a core busy and the CLI generating packets uses another, so these runs count as disturbed only when the machine was busy before or after them, or beyond two CPUs; start-up is subtracted as for replicast-afxdp."
 )
 if [ "$RELAY_MAC" = 1 ]; then
 	notes+=("replicast-relay ran with static subscriber MACs (sub add --mac): no FIB lookup per copy.")

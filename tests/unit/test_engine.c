@@ -7,8 +7,10 @@
  *       "sending" and "sent" on stderr it makes no system call of its own:
  *       it paces (--rate) by polling the clock, which the vDSO answers, so
  *       a tracer sees only what the library does.
- *   test_engine check --pin DIR --group G
- *       options and errors of the engine that need a loaded replicator. */
+ *   test_engine latency --pin DIR --group G [--idle-ms MS]
+ *       what the engine costs while a stream is open but quiet, and how
+ *       long a packet takes to be sent: with the threads inside their calls
+ *       (warm) and after they left them for lack of packets (cold). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -136,6 +138,94 @@ out:
 	return err ? 1 : 0;
 }
 
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One packet queued and flushed: the time until every subscriber's copy
+ * has been handed to its device. */
+static int one_packet(struct replicast_sender *s, const struct replicast_endpoint *g,
+		      uint8_t *buf, unsigned int size, uint64_t seq, uint64_t *ns)
+{
+	uint64_t t0;
+	int err;
+
+	payload(buf, size, seq, 0);
+	t0 = now_ns();
+	err = replicast_sender_queue(s, g, buf, size);
+	if (!err)
+		err = replicast_sender_flush(s);
+	*ns = now_ns() - t0;
+	return err;
+}
+
+#define LAT_SAMPLES 7
+
+static int cmd_latency(struct args *a)
+{
+	uint64_t warm[LAT_SAMPLES], cold[LAT_SAMPLES], t0, c0, spin_cpu = 0, park_cpu = 0, seq = 0;
+	struct replicast_sender *s = NULL;
+	struct replicast_endpoint g;
+	struct replicast *rc = NULL;
+	uint8_t buf[64];
+	int i, err, idle = a->idle_ms > 0 ? a->idle_ms : 200;
+
+	if (replicast_endpoint_parse(a->group, &g))
+		return 2;
+	a->idle_ms = idle;
+	a->size = sizeof(buf);
+	err = open_sender(a, &rc, &s);
+	if (!err)
+		err = replicast_sender_prepare(s, &g);
+	/* Warm: packets a few ms apart, the threads stay in their calls. */
+	for (i = 0; i < LAT_SAMPLES && !err; i++) {
+		usleep(5000);
+		err = one_packet(s, &g, buf, sizeof(buf), seq++, &warm[i]);
+	}
+	/* The CPU a quiet but open stream costs, before the threads leave. */
+	c0 = cpu_ns();
+	t0 = now_ns();
+	usleep((unsigned int)idle * 1000 / 2);
+	spin_cpu = (cpu_ns() - c0) * 1000 / (now_ns() - t0);
+	/* Cold: after the threads left their calls. */
+	for (i = 0; i < LAT_SAMPLES && !err; i++) {
+		usleep((unsigned int)idle * 3000);
+		if (!i) {
+			c0 = cpu_ns();
+			t0 = now_ns();
+			usleep(500000);
+			park_cpu = (cpu_ns() - c0) * 1000 / (now_ns() - t0);
+		}
+		err = one_packet(s, &g, buf, sizeof(buf), seq++, &cold[i]);
+	}
+	if (err) {
+		fprintf(stderr, "test_engine: latency: %s\n", replicast_strerror(err));
+	} else {
+		qsort(warm, LAT_SAMPLES, sizeof(warm[0]), cmp_u64);
+		qsort(cold, LAT_SAMPLES, sizeof(cold[0]), cmp_u64);
+		printf("{\"idle_ms\":%d,\"warm_us\":{\"median\":%.1f,\"max\":%.1f},"
+		       "\"cold_us\":{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f},"
+		       "\"idle_cpu_permille_in_call\":%" PRIu64 ",\"idle_cpu_permille_parked\":%" PRIu64
+		       "}\n", idle, warm[LAT_SAMPLES / 2] / 1e3, warm[LAT_SAMPLES - 1] / 1e3,
+		       cold[LAT_SAMPLES / 2] / 1e3, cold[0] / 1e3, cold[LAT_SAMPLES - 1] / 1e3,
+		       spin_cpu, park_cpu);
+	}
+	replicast_sender_close(s);
+	replicast_close(rc);
+	return err ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -156,7 +246,7 @@ int main(int argc, char **argv)
 	int c;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: test_engine send|check --pin DIR --group G [...]\n");
+		fprintf(stderr, "usage: test_engine send|latency --pin DIR --group G [...]\n");
 		return 2;
 	}
 	while ((c = getopt_long(argc - 1, argv + 1, "", longopts, NULL)) != -1) {
@@ -181,6 +271,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "send"))
 		return cmd_send(&a);
+	if (!strcmp(argv[1], "latency"))
+		return cmd_latency(&a);
 	fprintf(stderr, "test_engine: unknown command %s\n", argv[1]);
 	return 2;
 }

@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
+# libFuzzer reads 0 as "forever": every run here is bounded.
+case "$seconds" in
+''|*[!0-9]*|0) echo "fuzz: SECONDS must be a whole number above 0" >&2; exit 2 ;;
+esac
 mkdir -p build/fuzz/crashes
 status=0
 for bin in build/fuzz/fuzz_*; do

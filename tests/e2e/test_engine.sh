@@ -40,12 +40,15 @@ send() {
 	rc_in "$TOPO_RELAY" timeout 120 "$TOOL" send --pin "$TOPO_PIN" "$@" \
 		>"$RC_TMP/summary" 2>"$RC_TMP/stderr"
 }
-sinks_wait() { # PORT FIRST LAST
-	local i fails=0
+# sinks_wait PORT FIRST LAST: how many of those receivers failed, in
+# $FAILS. Not in $(...): a subshell cannot reap the receivers, and one that
+# exits meanwhile would look alive (a zombie) until the wait times out.
+sinks_wait() {
+	local i
+	FAILS=0
 	for ((i = $2; i <= $3; i++)); do
-		topo_sink_wait "$i" "$1" || fails=$((fails + 1))
+		topo_sink_wait "$i" "$1" || FAILS=$((FAILS + 1))
 	done
-	echo $fails
 }
 
 # -- 16 subscribers x 100,000 packets, IPv4 and IPv6 --------------------------
@@ -66,7 +69,8 @@ for fam in 4 6; do
 	done
 	send --group "$G" --count $COUNT --size 1200 --rate $RATE
 	rc_assert_eq 0 $? "IPv$fam: $COUNT packets queued and flushed"
-	rc_assert_eq 0 "$(sinks_wait $PORT 1 $N)" \
+	sinks_wait $PORT 1 $N
+	rc_assert_eq 0 "$FAILS" \
 		"IPv$fam: all $N subscribers got all $COUNT, in order, byte-exact, every checksum valid"
 	rc_assert_eq "$COUNT $((COUNT * N)) 0" "$(jq -r '"\(.sent) \(.copies) \(.copies_dropped)"' "$RC_TMP/summary")" \
 		"IPv$fam: the sender says $COUNT sent as $((COUNT * N)) copies, none dropped"
@@ -90,10 +94,12 @@ traced_send() { # COUNT
 }
 for ((i = 1; i <= N; i++)); do topo_sink $i 10.77.$i.2:6000 4000 --size 200 --rcvbuf $SINK_BUF; done
 small=$(traced_send 4000)
-rc_assert_eq 0 "$(sinks_wait 6000 1 $N)" "4,000 packets under strace: all $N subscribers got them"
+sinks_wait 6000 1 $N
+rc_assert_eq 0 "$FAILS" "4,000 packets under strace: all $N subscribers got them"
 for ((i = 1; i <= N; i++)); do topo_sink $i 10.77.$i.2:6000 24000 --size 200 --rcvbuf $SINK_BUF; done
 large=$(traced_send 24000)
-rc_assert_eq 0 "$(sinks_wait 6000 1 $N)" "24,000 packets under strace: all $N subscribers got them"
+sinks_wait 6000 1 $N
+rc_assert_eq 0 "$FAILS" "24,000 packets under strace: all $N subscribers got them"
 echo "# system calls while sending: 4,000 packets: $small; 24,000 packets: $large"
 s=${small%% *} l=${large%% *}
 if [ -n "$s" ] && [ -n "$l" ] && [ "$l" -le $((s + 8)) ] && [ "$l" -le 40 ]; then
@@ -117,7 +123,8 @@ rc_assert_ok "sub del 10.77.4.2:6000 during the stream" $RC sub del $G4 10.77.4.
 after=$(topo_stat ".groups[] | select(.group==\"$G4\") | .received.packets")
 wait $SEND
 rc_assert_eq 0 $? "the stream went on"
-rc_assert_eq 0 "$(sinks_wait 6000 1 3)" "the three that stayed got all $R packets, in order"
+sinks_wait 6000 1 3
+rc_assert_eq 0 "$FAILS" "the three that stayed got all $R packets, in order"
 topo_sink_wait 4 6000 >/dev/null
 got=$(wc -l <"$RC_TMP/rec-4") last=$(tail -n 1 "$RC_TMP/rec-4")
 rc_assert_eq "$((got - 1))" "$last" "the removed one got packets 0..$last, none missing, up to its removal"
@@ -174,7 +181,8 @@ $RC sub add $G4 10.77.2.2:6000 >/dev/null
 for ((i = 1; i <= 4; i++)); do topo_sink $i 10.77.$i.2:6000 20000 --size 500 --rcvbuf $SINK_BUF; done
 send --group $G4 --count 20000 --size 500 --rate 20000 --threads 2
 rc_assert_eq 0 $? "two threads: 20,000 packets queued and flushed"
-rc_assert_eq 0 "$(sinks_wait 6000 1 4)" "two threads: 4 subscribers got all 20,000, in order"
+sinks_wait 6000 1 4
+rc_assert_eq 0 "$FAILS" "two threads: 4 subscribers got all 20,000, in order"
 rc_assert_eq 2 "$(jq .threads "$RC_TMP/summary")" "and two threads sent them"
 
 # -- NAPI on veth peers -----------------------------------------------------------
@@ -186,7 +194,8 @@ rc_assert_match "veth ${TOPO_RELAY_DEV[1]}: its peer ${TOPO_RX_DEV[1]} has no NA
 for ((i = 1; i <= 4; i++)); do topo_sink $i 10.77.$i.2:6000 2000 --size 100; done
 send --group $G4 --count 2000 --size 100 --rate 20000 --peer-gro
 rc_assert_eq 0 $? "with peer_gro the sender switches the peer's GRO on and sends"
-rc_assert_eq 0 "$(sinks_wait 6000 1 4)" "and all 4 get every packet"
+sinks_wait 6000 1 4
+rc_assert_eq 0 "$FAILS" "and all 4 get every packet"
 rc_assert_match "generic-receive-offload: on" \
 	"$(rc_in "${TOPO_RX[1]}" ethtool -k "${TOPO_RX_DEV[1]}")" "GRO is on at the peer"
 
@@ -208,7 +217,8 @@ rc_in "${TOPO_RX[1]}" ethtool -K "${TOPO_RX_DEV[1]}" gro on >/dev/null
 for ((i = 1; i <= 4; i++)); do topo_sink $i 10.77.$i.2:6000 500 --size 100; done
 send --group $G4 --count 500 --size 100 --idle-ms 50 --wait-first
 rc_assert_eq 0 $? "a stream after the threads went idle"
-rc_assert_eq 0 "$(sinks_wait 6000 1 4)" "arrives whole"
+sinks_wait 6000 1 4
+rc_assert_eq 0 "$FAILS" "arrives whole"
 rc_assert_ge 1 "$(jq .engine_parks "$RC_TMP/summary")" "the thread had left its call and slept"
 
 rc_assert_ok "unload" $RC unload

@@ -24,10 +24,12 @@ for ((i = 1; i <= 3; i++)); do
 	rc_in "${TOPO_RX[i]}" ethtool -K "${TOPO_RX_DEV[i]}" gro on >/dev/null
 done
 rc_in "${TOPO_RX[4]}" ethtool -K "${TOPO_RX_DEV[4]}" gro off >/dev/null
-sinks_wait() { # PORT
-	local i fails=0
-	for ((i = 1; i <= N; i++)); do topo_sink_wait "$i" "$1" || fails=$((fails + 1)); done
-	echo $fails
+# sinks_wait PORT: how many receivers failed, in $FAILS (not in $(...): a
+# subshell cannot reap the receivers).
+sinks_wait() {
+	local i
+	FAILS=0
+	for ((i = 1; i <= N; i++)); do topo_sink_wait "$i" "$1" || FAILS=$((FAILS + 1)); done
 }
 
 # -- a peer without NAPI: refused, then --peer-gro ----------------------------
@@ -43,7 +45,8 @@ done
 $RC send $G --engine xdp --peer-gro --gen 20000 --size 1000 --rate 20000 --json \
 	>"$RC_TMP/summary" 2>"$RC_TMP/stderr"
 rc_assert_eq 0 $? "send --engine xdp --peer-gro --gen 20000 exits 0"
-rc_assert_eq 0 "$(sinks_wait 6000)" "all $N subscribers got all 20000, in order, byte-exact"
+sinks_wait 6000
+rc_assert_eq 0 "$FAILS" "all $N subscribers got all 20000, in order, byte-exact"
 S=$(cat "$RC_TMP/summary")
 echo "# summary: $S"
 rc_assert_eq "xdp 20000 80000 0 0" \
@@ -67,7 +70,8 @@ done
 out=$($RC send $G6 --engine xdp --threads 2 --gen 5000 --size 700 --rate 20000 \
 	--source "[fd77::abcd]:4321" 2>&1)
 rc_assert_eq 0 $? "IPv6, two threads, exits 0"
-rc_assert_eq 0 "$(sinks_wait 6001)" \
+sinks_wait 6001
+rc_assert_eq 0 "$FAILS" \
 	"IPv6: 4 subscribers got all 5000, valid checksums, the keep-source one from --source"
 rc_assert_match "copies: 20000 sent" "$out" "the text summary counts the copies"
 rc_assert_match "engine: 2 threads" "$out" "and the threads"
@@ -88,7 +92,8 @@ rc_assert_ok "rc_blast sends 10000 datagrams to the gateway" \
 	rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" --to 10.77.0.254:7000 --count 10000 --size 300 --rate 20000
 rc_wait_pid $GW 30
 rc_assert_eq 0 $? "the gateway stops after 10000 datagrams, exit 0"
-rc_assert_eq 0 "$(sinks_wait 6000)" "the gateway: all $N subscribers got every datagram, in order"
+sinks_wait 6000
+rc_assert_eq 0 "$FAILS" "the gateway: all $N subscribers got every datagram, in order"
 rc_assert_eq 40000 "$(jq .copies "$RC_TMP/summary")" "as 40000 copies"
 
 # -- usage ----------------------------------------------------------------------

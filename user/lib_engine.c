@@ -53,7 +53,8 @@
  * a system call this long, then sleep, doubling from short to long. */
 #define SPIN_NS			20000ULL
 #define SLEEP_MIN_NS		20000ULL
-#define SLEEP_MAX_NS		1000000ULL
+#define SLEEP_MAX_NS		1000000ULL	/* doubling, before the engine's pace is known */
+#define SLEEP_LONGEST_NS	50000000ULL
 /* How often a stopping or parking thread is signalled again: a signal that
  * lands just before the thread enters the kernel does not end the call. */
 #define RESIGNAL_NS		5000000ULL
@@ -91,6 +92,7 @@ struct rc_engine {
 	/* The application's side; one thread at a time (see the header). */
 	atomic_ullong produced;		/* ring position of the next packet */
 	__u64 consumed;			/* lowest thread progress, as last read */
+	__u64 ns_per_packet;		/* the engine's pace, as last seen while waiting */
 	__u16 ip_id;
 
 	/* Engine threads leave their call after idle_ms without packets and
@@ -745,15 +747,19 @@ static void *supervisor(void *arg)
 
 /* ---- the application's side ---- */
 
-static int wait_room(struct rc_engine *e, __u64 pos)
+/* Waits until every engine thread has taken the packets below `target`:
+ * polls without a system call for SPIN_NS, then sleeps about as long as
+ * the engine needs for what is left, at the rate it was last seen to go
+ * (so a wait costs one or two sleeps, not one per progress report).
+ * `timeout` after timeout_ms without progress. */
+static int wait_consumed(struct rc_engine *e, __u64 target, int timeout)
 {
 	__u64 start = now_ns(), deadline = start + (__u64)e->timeout_ms * 1000000ULL;
-	__u64 sleep_ns = SLEEP_MIN_NS, before = e->consumed, now;
+	__u64 sleep_ns = SLEEP_MIN_NS, c0 = read_consumed(e), t0 = start, before = c0, now, left;
 	int err;
 
-	e->ring_full++;
 	for (;;) {
-		if (pos - read_consumed(e) < e->slots)
+		if (read_consumed(e) >= target)
 			return 0;
 		err = thread_error(e);
 		if (!err)
@@ -764,17 +770,34 @@ static int wait_room(struct rc_engine *e, __u64 pos)
 		if (e->consumed != before) {
 			before = e->consumed;
 			deadline = now + (__u64)e->timeout_ms * 1000000ULL;
+			/* The engine's pace while we wait: it is busy then. */
+			e->ns_per_packet = (now - t0) / (e->consumed - c0);
 		}
 		if (now >= deadline)
-			return -ENOBUFS;
+			return timeout;
 		if (now - start < SPIN_NS) {
 			cpu_relax();
 			continue;
 		}
+		left = target - e->consumed;
+		if (e->ns_per_packet)
+			sleep_ns = left * e->ns_per_packet;
+		sleep_ns = sleep_ns < SLEEP_MIN_NS ? SLEEP_MIN_NS :
+			   sleep_ns > SLEEP_LONGEST_NS ? SLEEP_LONGEST_NS : sleep_ns;
 		e->waits++;
 		counted_sleep(e, sleep_ns);
-		sleep_ns = sleep_ns * 2 < SLEEP_MAX_NS ? sleep_ns * 2 : SLEEP_MAX_NS;
+		if (!e->ns_per_packet)
+			sleep_ns = sleep_ns * 2 < SLEEP_MAX_NS ? sleep_ns * 2 : SLEEP_MAX_NS;
 	}
+}
+
+/* The ring is full: wait for room, and not for one slot but a quarter of
+ * the ring, so that an application faster than the engine waits once per
+ * thousand packets rather than once per progress report. */
+static int wait_room(struct rc_engine *e, __u64 pos)
+{
+	e->ring_full++;
+	return wait_consumed(e, pos - e->slots + e->slots / 4 + 1, -ENOBUFS);
 }
 
 int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
@@ -824,34 +847,9 @@ int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 
 int rc_engine_flush(struct rc_engine *e)
 {
-	__u64 produced = atomic_load(&e->produced), start = now_ns(), now;
-	__u64 deadline = start + (__u64)e->timeout_ms * 1000000ULL, before = e->consumed;
-	__u64 sleep_ns = SLEEP_MIN_NS;
-	int err;
+	int err = wait_consumed(e, atomic_load(&e->produced), -ETIMEDOUT);
 
-	for (;;) {
-		if (read_consumed(e) >= produced)
-			return thread_error(e) ?: e->dev_err;
-		err = thread_error(e);
-		if (!err)
-			err = add_missing_devs(e);
-		if (err)
-			return err;
-		now = now_ns();
-		if (e->consumed != before) {
-			before = e->consumed;
-			deadline = now + (__u64)e->timeout_ms * 1000000ULL;
-		}
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		if (now - start < SPIN_NS) {
-			cpu_relax();
-			continue;
-		}
-		e->waits++;
-		counted_sleep(e, sleep_ns);
-		sleep_ns = sleep_ns * 2 < SLEEP_MAX_NS ? sleep_ns * 2 : SLEEP_MAX_NS;
-	}
+	return err ? err : thread_error(e) ?: e->dev_err;
 }
 
 size_t rc_engine_max_payload(const struct rc_engine *e, int family)

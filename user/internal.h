@@ -61,6 +61,12 @@ void rc_log(const struct replicast *rc, enum replicast_log_level level, const ch
 int rc_lock(struct replicast *rc);
 void rc_unlock(struct replicast *rc);
 
+/* Sends one rtnetlink request (nlmsg_seq set) from a fresh socket in the
+ * calling thread's namespace. want_type 0: the ack decides (0 or -errno);
+ * else the first answer of that type is copied to reply. */
+struct nlmsghdr;
+int rc_nl_request(const struct nlmsghdr *req, int want_type, void *reply, size_t reply_len);
+
 /* Detaches from every recorded device (caller holds the lock). */
 int rc_detach_all(struct replicast *rc);
 /* Re-attaches every recorded device to rc->prog_fd (caller holds the lock). */

@@ -218,56 +218,6 @@ struct link_facts {
 	bool xdp_drv;			/* a native XDP program is attached */
 };
 
-static int nl_request(void *req, size_t len, int want, void *reply, size_t reply_len)
-{
-	struct timeval tv = { .tv_sec = 2 };
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	struct nlmsghdr *rq = req;
-	char buf[16384] __attribute__((aligned(8)));
-	int fd, err = -ETIMEDOUT;
-	ssize_t n;
-
-	/* A fresh socket per call: a socket answers for the namespace it was
-	 * made in. */
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    sendto(fd, req, len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (;;) {
-		struct nlmsghdr *nh;
-		size_t left;
-
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			err = errno == EAGAIN ? -ETIMEDOUT : -errno;
-			break;
-		}
-		left = (size_t)n;
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
-			if (nh->nlmsg_seq != rq->nlmsg_seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *ne = NLMSG_DATA(nh);
-
-				err = ne->error < 0 ? ne->error : -EPROTO;
-				goto out;
-			}
-			if (nh->nlmsg_type == want) {
-				memcpy(reply, nh, nh->nlmsg_len < reply_len ? nh->nlmsg_len : reply_len);
-				err = 0;
-				goto out;
-			}
-		}
-	}
-out:
-	close(fd);
-	return err;
-}
-
 static void put_attr(struct nlmsghdr *nh, unsigned short type, const void *data, size_t len)
 {
 	struct rtattr *rta = (struct rtattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
@@ -307,7 +257,7 @@ static int link_get(__u32 ifindex, int nsid, struct link_facts *f)
 	reply = calloc(1, sizeof(*reply));
 	if (!reply)
 		return -ENOMEM;
-	err = nl_request(&req, req.nh.nlmsg_len, RTM_NEWLINK, reply, sizeof(*reply));
+	err = rc_nl_request(&req.nh, RTM_NEWLINK, reply, sizeof(*reply));
 	if (err)
 		goto out;
 	ifi = NLMSG_DATA(&reply->nh);
@@ -372,7 +322,7 @@ static int nsid_of(int fd)
 	int len;
 
 	put_attr(&req.nh, NETNSA_FD, &ufd, sizeof(ufd));
-	if (nl_request(&req, req.nh.nlmsg_len, RTM_NEWNSID, &reply, sizeof(reply)))
+	if (rc_nl_request(&req.nh, RTM_NEWNSID, &reply, sizeof(reply)))
 		return -1;
 	len = (int)(reply.nh.nlmsg_len < sizeof(reply) ? reply.nh.nlmsg_len : sizeof(reply));
 	len -= NLMSG_LENGTH(sizeof(struct rtgenmsg));

@@ -19,10 +19,6 @@
 #include <bpf/btf.h>
 #include "internal.h"
 
-/* rtnetlink answers link requests synchronously; the bound only protects us
- * from a wedged kernel. */
-#define NL_TIMEOUT_MS 2000
-
 struct nl_msg {
 	struct nlmsghdr nh;
 	struct ifinfomsg ifi;
@@ -59,59 +55,6 @@ static void nl_init(struct nl_msg *m, unsigned short type, unsigned short flags,
 	m->nh.nlmsg_seq = 1;
 	m->ifi.ifi_family = AF_UNSPEC;
 	m->ifi.ifi_index = ifindex;
-}
-
-/* Sends m and reads the kernel's answer. With reply, the first message of
- * type RTM_NEWLINK is copied there; otherwise the ack decides. */
-static int nl_talk(struct nl_msg *m, void *reply, size_t reply_len)
-{
-	struct timeval tv = { .tv_sec = NL_TIMEOUT_MS / 1000 };
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char buf[8192] __attribute__((aligned(8)));
-	int fd, err = -ETIMEDOUT;
-	ssize_t n;
-
-	/* A fresh socket per call: sockets belong to the netns they were made
-	 * in, and the caller's thread may have switched since. */
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    sendto(fd, m, m->nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (;;) {
-		struct nlmsghdr *nh;
-		size_t len;
-
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			err = errno == EAGAIN ? -ETIMEDOUT : -errno;
-			break;
-		}
-		len = n;
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
-			if (nh->nlmsg_seq != m->nh.nlmsg_seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				err = e->error <= 0 ? e->error : -EPROTO;
-				if (!err && reply)
-					err = -EPROTO;
-				goto out;
-			}
-			if (reply && nh->nlmsg_type == RTM_NEWLINK) {
-				memcpy(reply, nh, nh->nlmsg_len < reply_len ? nh->nlmsg_len : reply_len);
-				err = 0;
-				goto out;
-			}
-		}
-	}
-out:
-	close(fd);
-	return err;
 }
 
 /* Queue counts for both ends: each AF_XDP socket binds a queue of its own,
@@ -153,7 +96,7 @@ static int veth_create(const char *name, const char *peer)
 	nl_nest_end(&m, peer_info);
 	nl_nest_end(&m, data);
 	nl_nest_end(&m, linkinfo);
-	return nl_talk(&m, NULL, 0);
+	return rc_nl_request(&m.nh, 0, NULL, 0);
 }
 
 static int link_up(unsigned int ifindex)
@@ -163,7 +106,7 @@ static int link_up(unsigned int ifindex)
 	nl_init(&m, RTM_NEWLINK, NLM_F_ACK, (int)ifindex);
 	m.ifi.ifi_flags = IFF_UP;
 	m.ifi.ifi_change = IFF_UP;
-	return nl_talk(&m, NULL, 0);
+	return rc_nl_request(&m.nh, 0, NULL, 0);
 }
 
 static int link_del(unsigned int ifindex)
@@ -171,7 +114,7 @@ static int link_del(unsigned int ifindex)
 	struct nl_msg m;
 
 	nl_init(&m, RTM_DELLINK, NLM_F_ACK, (int)ifindex);
-	return nl_talk(&m, NULL, 0);
+	return rc_nl_request(&m.nh, 0, NULL, 0);
 }
 
 int rc_link_peer(unsigned int ifindex, unsigned int *peer)
@@ -190,7 +133,7 @@ int rc_link_peer(unsigned int ifindex, unsigned int *peer)
 	if (!nl_attr(&m, IFLA_EXT_MASK, &ext_mask, sizeof(ext_mask)))
 		return -EMSGSIZE;
 	memset(&reply, 0, sizeof(reply));
-	err = nl_talk(&m, &reply, sizeof(reply));
+	err = rc_nl_request(&m.nh, RTM_NEWLINK, &reply, sizeof(reply));
 	if (err)
 		return err;
 	len = (int)reply.nh.nlmsg_len;

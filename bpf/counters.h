@@ -29,21 +29,21 @@ static __always_inline void count_group_rx_n(__u32 gid, __u64 packets, __u64 byt
 	}
 }
 
-static __always_inline void count_group_rx(__u32 gid, __u32 bytes)
-{
-	count_group_rx_n(gid, 1, bytes);
-}
-
-static __always_inline void count_group_drop(__u32 gid, __u32 reason)
+static __always_inline void count_group_drops(__u32 gid, __u32 reason, __u64 packets)
 {
 	struct group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
 
 	if (!c)
 		return;
 	if (reason == DROP_SOURCE_DENIED)
-		c->source_denied++;
+		c->source_denied += packets;
 	else
-		c->rate_limited++;
+		c->rate_limited += packets;
+}
+
+static __always_inline void count_group_drop(__u32 gid, __u32 reason)
+{
+	count_group_drops(gid, reason, 1);
 }
 
 static __always_inline void count_group_tx(__u32 gid, __u64 packets, __u64 bytes)
@@ -84,14 +84,15 @@ static __always_inline void count_subscriber_delta(void *slots, __u32 max_subs, 
 		add_subscriber_counts(c, delta);
 }
 
-/* One copy sent (sent != 0) or dropped. */
+/* One subscriber's copy of a packet that stands for `packets` datagrams
+ * of `bytes` in all: sent (sent != 0) or dropped. */
 static __always_inline void count_subscriber(void *slots, __u32 max_subs, __u32 slot,
-					     __u32 bytes, int sent)
+					     __u32 packets, __u64 bytes, int sent)
 {
 	struct subscriber_counters delta = {
-		.packets = sent ? 1 : 0,
+		.packets = sent ? packets : 0,
 		.bytes = sent ? bytes : 0,
-		.dropped = sent ? 0 : 1,
+		.dropped = sent ? 0 : packets,
 	};
 
 	count_subscriber_delta(slots, max_subs, slot, &delta);

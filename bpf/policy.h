@@ -28,8 +28,11 @@ static __always_inline int source_allowed(__u32 gid, const struct packet *pkt)
 	return bpf_map_lookup_elem(&group_sources, &key) != NULL;
 }
 
-/* GCRA: admit when the theoretical arrival time, advanced by this packet's
- * cost, stays within the burst window; lock-free with one CAS. */
+/* GCRA (virtual scheduling): admit when the theoretical arrival time is
+ * at most the burst window ahead of now, then push it on by the cost. The
+ * check is made before the cost is added, so a packet on an idle group
+ * always passes whatever its cost: at 10 packets a second each costs
+ * 100 ms, five times the burst window. Lock-free with one CAS. */
 static __always_inline int gcra_admit(__u64 *tat, __u64 now, __u64 cost_ns)
 {
 	__u64 old, next;
@@ -37,16 +40,18 @@ static __always_inline int gcra_admit(__u64 *tat, __u64 now, __u64 cost_ns)
 
 	for (i = 0; i < RATE_CAS_TRIES; i++) {
 		old = *(volatile __u64 *)tat;
-		next = (old > now ? old : now) + cost_ns;
-		if (next > now + RATE_BURST_NS)
+		if (old > now + RATE_BURST_NS)
 			return 0;
+		next = (old > now ? old : now) + cost_ns;
 		if (__sync_val_compare_and_swap(tat, old, next) == old)
 			return 1;
 	}
 	return 0;
 }
 
-static __always_inline int rate_allows(__u32 gid, const struct group *grp, __u32 bytes)
+/* `packets` datagrams of `bytes` in all (a GSO super-packet is several). */
+static __always_inline int rate_allows(__u32 gid, const struct group *grp, __u32 packets,
+				       __u64 bytes)
 {
 	struct group_rate *rate;
 	__u64 now;
@@ -57,10 +62,11 @@ static __always_inline int rate_allows(__u32 gid, const struct group *grp, __u32
 	if (!rate)
 		return 0;
 	now = bpf_ktime_get_ns();
-	if (grp->max_pps && !gcra_admit(&rate->pkt_tat_ns, now, NSEC_PER_SEC / grp->max_pps))
+	if (grp->max_pps &&
+	    !gcra_admit(&rate->pkt_tat_ns, now, packets * (NSEC_PER_SEC / grp->max_pps)))
 		return 0;
 	return !grp->max_bps ||
-	       gcra_admit(&rate->bit_tat_ns, now, (__u64)bytes * 8 * NSEC_PER_SEC / grp->max_bps);
+	       gcra_admit(&rate->bit_tat_ns, now, bytes * 8 * NSEC_PER_SEC / grp->max_bps);
 }
 
 #endif /* REPLICAST_POLICY_H */

@@ -27,13 +27,27 @@ struct group_key {
 };
 
 /* Value of the `groups` map. `id` indexes group_subs, group_stats,
- * sub_stats and group_rate. Limits of 0 mean none. */
+ * sub_stats and group_rate. Limits of 0 mean none. Packets and bits are
+ * datagrams as the receivers see them: a GSO/GRO super-packet counts as the
+ * gso_segs datagrams it stands for. */
 struct group {
 	__u32 id;
 	__u32 flags;
 	__u64 max_pps;		/* packets per second taken for fan-out */
 	__u64 max_bps;		/* bits per second taken for fan-out */
+	__u8 ttl;		/* multicast groups: TTL / hop limit of the copies; 0: RC_COPY_TTL */
+	__u8 pad[7];
 };
+
+/* The TTL rule (see README "TTL and loops"). A copy of a packet sent to a
+ * multicast group is a new unicast packet from this host: it leaves with a
+ * fresh TTL (the group's, else this), so a source on the relay's link with
+ * its sockets' default TTL of 1 is served. Groups on unicast addresses keep
+ * router semantics: the TTL drops by one per relay and a packet that arrives
+ * with 1 or less is not fanned out. Subscribers are always unicast, so a
+ * copy never becomes multicast again and every loop between relays loses a
+ * TTL per hop and dies out. */
+#define RC_COPY_TTL	64
 
 /* Key of the `group_sources` LPM trie: which sources may send to a group
  * from the network. The trie matches leading bits, so the group id and the
@@ -72,6 +86,9 @@ enum subscriber_state {
 enum subscriber_flags {
 	SUB_F_KEEP_SOURCE = 1 << 0,	/* copies keep the original source address */
 	SUB_F_STATIC_MAC = 1 << 1,	/* use dst_mac/src_mac, skip the FIB lookup */
+	/* dst_mac/src_mac hold the next hop as `sub add` resolved it; used when
+	 * the FIB will not answer because forwarding is off on the device */
+	SUB_F_CACHED_NEXT_HOP = 1 << 2,
 };
 
 /* One slot of a group's subscriber array (the inner map of group_subs). */
@@ -81,8 +98,8 @@ struct subscriber {
 	__u8 family;
 	__u8 flags;		/* enum subscriber_flags */
 	__u16 port;		/* host byte order */
-	__u8 dst_mac[6];	/* with SUB_F_STATIC_MAC */
-	__u8 src_mac[6];	/* with SUB_F_STATIC_MAC: the egress device's MAC */
+	__u8 dst_mac[6];	/* with SUB_F_STATIC_MAC or SUB_F_CACHED_NEXT_HOP */
+	__u8 src_mac[6];	/* the same: the egress device's MAC */
 	union rc_addr addr;	/* where the copy goes */
 	union rc_addr source;	/* source address of the copy, unless KEEP_SOURCE */
 };
@@ -168,10 +185,11 @@ struct config {
 #define RC_ENGINE_SLOT_SIZE	2048
 #define RC_ENGINE_SLOT_HDR	64
 #define RC_ENGINE_PAYLOAD_MAX	(RC_ENGINE_SLOT_SIZE - RC_ENGINE_SLOT_HDR)
-/* TTL / hop limit of the copies: the AF_XDP engine's frames leave the
- * sender with 64 and the replicator takes one, so both engines' copies
- * look the same to a receiver. */
-#define RC_ENGINE_TTL		63
+/* TTL / hop limit a local sender's packets start with (Linux's default):
+ * the AF_XDP sender writes it into its frames, and the XDP engine applies
+ * the TTL rule to it as the replicator does to a frame that arrives, so
+ * both engines' copies look the same to a receiver. */
+#define RC_SENDER_TTL		64
 
 /* A packet in the shared ring (the mmapable array `ring`). The application
  * writes everything, then `seq` last with a release store; the program
@@ -232,6 +250,8 @@ struct engine_window {
 	__u32 w;		/* packets in the window */
 	__u32 admitted;		/* bit j: packet j of the window goes out */
 	__u32 version;		/* the snapshot its subscribers are in */
+	__u32 ttl;		/* of its copies: copy_ttl() of the group */
+	__u32 pad;
 };
 
 /* A snapshot of one group's subscribers (array `versions`), its entries
@@ -243,6 +263,6 @@ struct engine_version {
 	__u32 count[RC_ENGINE_MAX_THREADS];	/* entries for each thread */
 };
 
-#define RC_LAYOUT_VERSION 4
+#define RC_LAYOUT_VERSION 5
 
 #endif /* REPLICAST_TYPES_H */

@@ -20,15 +20,32 @@
 /* bpf_loop refuses more iterations than this (BPF_MAX_LOOPS in the kernel). */
 #define MAX_LOOP_ITERATIONS (1U << 23)
 
+/* A packet taken for fan-out, as the receivers will see it: an skb that
+ * GSO or GRO made stands for gso_segs datagrams, each with headers of its
+ * own, and everything is counted and capped in datagrams. */
+struct datagrams {
+	__u32 count;			/* datagrams in the skb */
+	__u32 ip_len;			/* IP length of the largest, for the MTU */
+	__u64 bytes;			/* frame bytes of all of them */
+};
+
 struct fanout_ctx {
 	struct __sk_buff *skb;
 	void *subs;			/* the group's inner map of group_subs */
 	void *slot_stats;		/* the group's inner map of sub_stats, or NULL */
 	struct packet pkt;
+	struct datagrams dg;
 	struct copy_headers cur;	/* what the skb carries now */
 	__u32 max_subs;
-	__u32 sent;
+	__u32 sent;			/* copies sent, in skbs */
+	__u32 broken;			/* a rewrite failed: the skb is not to be sent */
 };
+
+static __always_inline void count_copy_dropped(struct fanout_ctx *ctx, __u32 slot, __u32 reason)
+{
+	count_drops(reason, ctx->dg.count);
+	count_subscriber(ctx->slot_stats, ctx->max_subs, slot, ctx->dg.count, 0, 0);
+}
 
 /* bpf_loop callback: one subscriber slot. Returns 1 to stop the walk. */
 static int fanout_one(__u32 slot, void *data)
@@ -43,34 +60,54 @@ static int fanout_one(__u32 slot, void *data)
 		return 1;
 	if (sub->state != SUB_ON)
 		return 0;
+	if (ctx->broken) {
+		/* The skb may carry a mix of two subscribers' headers: sending
+		 * anything more from it could misdeliver. Every copy left is
+		 * counted, so nothing goes missing from the accounts. */
+		count_copy_dropped(ctx, slot, DROP_REWRITE_FAILED);
+		return 0;
+	}
 	if (sub->family != ctx->pkt.key.family) {
-		count_drop(DROP_FAMILY_MISMATCH);
-		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, 0, 0);
+		count_copy_dropped(ctx, slot, DROP_FAMILY_MISMATCH);
 		return 0;
 	}
 
 	copy_headers_for(&next, sub, &ctx->pkt.saddr);
-	ifindex = resolve_next_hop(ctx->skb, sub, &next, ctx->pkt.ip_len);
+	ifindex = resolve_next_hop(ctx->skb, sub, &next, ctx->dg.ip_len, ctx->dg.count);
 	if (!ifindex) {
-		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, 0, 0);
+		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, ctx->dg.count, 0, 0);
 		return 0;
 	}
 	if (rewrite_copy(ctx->skb, &ctx->pkt, &ctx->cur, &next)) {
-		/* The skb may now carry a mix of two subscribers' headers:
-		 * sending anything more from it could misdeliver. */
-		count_drop(DROP_REWRITE_FAILED);
-		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, 0, 0);
-		return 1;
+		ctx->broken = 1;
+		count_copy_dropped(ctx, slot, DROP_REWRITE_FAILED);
+		return 0;
 	}
 	ctx->cur = next;
 	if (bpf_clone_redirect(ctx->skb, ifindex, 0)) {
-		count_drop(DROP_REDIRECT_FAILED);
-		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, 0, 0);
+		count_copy_dropped(ctx, slot, DROP_REDIRECT_FAILED);
 		return 0;
 	}
 	ctx->sent++;
-	count_subscriber(ctx->slot_stats, ctx->max_subs, slot, ctx->skb->len, 1);
+	count_subscriber(ctx->slot_stats, ctx->max_subs, slot, ctx->dg.count, ctx->dg.bytes, 1);
 	return 0;
+}
+
+/* What the skb stands for (struct datagrams). UDP GSO and GRO keep one UDP
+ * header for all and put the datagram payload size in gso_size. */
+static __always_inline void count_datagrams(const struct __sk_buff *skb, const struct packet *pkt,
+					    struct datagrams *dg)
+{
+	__u32 hdrs = pkt->l4_off + sizeof(struct udphdr);	/* Ethernet, IP, UDP */
+
+	dg->count = 1;
+	dg->ip_len = pkt->ip_len;
+	dg->bytes = skb->len;
+	if (skb->gso_size && skb->gso_segs > 1) {
+		dg->count = skb->gso_segs;
+		dg->ip_len = hdrs - pkt->l3_off + skb->gso_size;
+		dg->bytes = skb->len + (__u64)(dg->count - 1) * hdrs;
+	}
 }
 
 /* A packet the parser would not replicate. Before the IP destination is known
@@ -101,6 +138,7 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 	struct fanout_ctx ctx = {};
 	__u32 zero = 0, max_subs, gid;
 	struct config *cfg;
+	__u8 ttl;
 	struct group *grp;
 	int ret;
 
@@ -126,27 +164,32 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 	if (!grp)
 		return VERDICT_PASS;
 	gid = grp->id;
+	count_datagrams(skb, &ctx.pkt, &ctx.dg);
 	if (from_network && !source_allowed(gid, &ctx.pkt)) {
-		count_drop(DROP_SOURCE_DENIED);
-		count_group_drop(gid, DROP_SOURCE_DENIED);
+		count_drops(DROP_SOURCE_DENIED, ctx.dg.count);
+		count_group_drops(gid, DROP_SOURCE_DENIED, ctx.dg.count);
 		return TC_ACT_SHOT;
 	}
-	if (!rate_allows(gid, grp, skb->len)) {
-		count_drop(DROP_RATE_LIMITED);
-		count_group_drop(gid, DROP_RATE_LIMITED);
+	ttl = copy_ttl(&ctx.pkt.key, grp, ctx.pkt.ttl);
+	if (!ttl) {
+		count_drops(DROP_TTL_EXCEEDED, ctx.dg.count);
 		return TC_ACT_SHOT;
 	}
-	count_group_rx(gid, skb->len);
+	if (!rate_allows(gid, grp, ctx.dg.count, ctx.dg.bytes)) {
+		count_drops(DROP_RATE_LIMITED, ctx.dg.count);
+		count_group_drops(gid, DROP_RATE_LIMITED, ctx.dg.count);
+		return TC_ACT_SHOT;
+	}
+	count_group_rx_n(gid, ctx.dg.count, ctx.dg.bytes);
 
-	if (rewrite_ttl(skb, &ctx.pkt)) {
-		count_drop(DROP_TTL_EXCEEDED);
-		return TC_ACT_SHOT;
-	}
 	ctx.subs = bpf_map_lookup_elem(&group_subs, &gid);
 	if (!ctx.subs) {
-		count_drop(DROP_NO_SUBSCRIBERS);
+		count_drops(DROP_NO_SUBSCRIBERS, ctx.dg.count);
 		return TC_ACT_SHOT;
 	}
+	/* A helper that fails here leaves the header half-changed: no copy
+	 * goes out, and each is counted as the walk meets its subscriber. */
+	ctx.broken = rewrite_ttl(skb, &ctx.pkt, ttl) ? 1 : 0;
 	ctx.slot_stats = bpf_map_lookup_elem(&sub_stats, &gid);
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	max_subs = cfg ? cfg->max_subs : DEFAULT_MAX_SUBS;
@@ -157,7 +200,7 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 	ctx.skb = skb;
 	copy_headers_init(&ctx.cur, &ctx.pkt);
 	bpf_loop(max_subs, fanout_one, &ctx, 0);
-	count_group_tx(gid, ctx.sent, (__u64)ctx.sent * skb->len);
+	count_group_tx(gid, (__u64)ctx.sent * ctx.dg.count, ctx.sent * ctx.dg.bytes);
 	/* Every copy is out: the original has been replicated, not delivered. */
 	return TC_ACT_SHOT;
 }

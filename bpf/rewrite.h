@@ -53,15 +53,40 @@ static __always_inline void copy_headers_for(struct copy_headers *next, const st
 	next->saddr = (sub->flags & SUB_F_KEEP_SOURCE) ? *source : sub->source;
 }
 
+/* The next hop `sub add` resolved and cached in the slot, for a device the
+ * FIB will not answer for. The FIB would also have checked the route's MTU;
+ * bpf_check_mtu does that here against the egress device, with tot_len (one
+ * datagram's IP length) given in place of the context's length. */
+static __always_inline __u32 next_hop_from_slot(void *ctx, const struct subscriber *sub,
+					     struct copy_headers *next, __u32 tot_len,
+					     __u32 packets)
+{
+	__u32 mtu_len = tot_len;
+
+	if (!(sub->flags & SUB_F_CACHED_NEXT_HOP)) {
+		/* sub add found no answer from the next hop */
+		count_drops(DROP_NO_NEIGH, packets);
+		return 0;
+	}
+	if (bpf_check_mtu(ctx, sub->ifindex, &mtu_len, 0, 0) != BPF_MTU_CHK_RET_SUCCESS) {
+		count_drops(DROP_NO_ROUTE, packets);
+		return 0;
+	}
+	__builtin_memcpy(next->eth, sub->dst_mac, 6);
+	__builtin_memcpy(next->eth + 6, sub->src_mac, 6);
+	return sub->ifindex;
+}
+
 /* Finds the MACs and egress device for one copy: from the subscriber entry
  * when it pins them, else from the kernel's FIB and neighbour table. `ctx`
  * is the program's context (skb or xdp_md), which bpf_fib_lookup wants;
- * tot_len the IP packet's length, for the route's MTU. Returns the egress
- * ifindex, or 0 after counting why there is none. Not inlined: its
+ * tot_len the IP length of one datagram, for the route's MTU; `packets` the
+ * datagrams the copy carries. Returns the egress ifindex, or 0 after
+ * counting why there is none, once per datagram. Not inlined: its
  * parameter is what puts the full struct subscriber into BTF, which libbpf
  * needs to size the inner map of group_subs. */
 static __noinline __u32 resolve_next_hop(void *ctx, const struct subscriber *sub,
-					 struct copy_headers *next, __u32 tot_len)
+					 struct copy_headers *next, __u32 tot_len, __u32 packets)
 {
 	struct bpf_fib_lookup fib = {};
 	int rc;
@@ -91,26 +116,39 @@ static __noinline __u32 resolve_next_hop(void *ctx, const struct subscriber *sub
 		__builtin_memcpy(next->eth + 6, fib.smac, 6);
 		return fib.ifindex;
 	}
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
-		count_drop(DROP_NO_NEIGH);
-	else if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
-		count_drop(DROP_FORWARDING_OFF);
-	else
-		count_drop(DROP_NO_ROUTE);
+	/* The helper refuses any device that does not forward, even for the
+	 * output direction (bpf_ipv4_fib_lookup and bpf_ipv6_fib_lookup check
+	 * forwarding before they look at the flags). A relay sends its own
+	 * copies and need not route other people's packets: use the next hop
+	 * sub add resolved. */
+	if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
+		return next_hop_from_slot(ctx, sub, next, tot_len, packets);
+	count_drops(rc == BPF_FIB_LKUP_RET_NO_NEIGH ? DROP_NO_NEIGH : DROP_NO_ROUTE, packets);
 	return 0;
 }
 
-/* Decrement TTL / hop limit once for all copies, as a router would.
- * Returns 0, or -1 when the packet must not be forwarded. */
-static __always_inline int rewrite_ttl(struct __sk_buff *skb, const struct packet *pkt)
+/* The TTL / hop limit a group's copies leave with (see RC_COPY_TTL), or 0
+ * when a packet that arrived with `rx_ttl` must not be fanned out. */
+static __always_inline __u8 copy_ttl(const struct group_key *key, const struct group *grp,
+				     __u8 rx_ttl)
 {
-	__u8 ttl = pkt->ttl - 1;
+	int multicast = key->family == RC_AF_INET ? (bpf_ntohl(key->addr.v4) >> 28) == 0xe
+						  : key->addr.v6[0] == 0xff;
 
-	if (pkt->ttl <= 1)
-		return -1;
+	if (multicast)
+		return grp->ttl ? grp->ttl : RC_COPY_TTL;
+	return rx_ttl > 1 ? rx_ttl - 1 : 0;
+}
+
+/* Sets TTL / hop limit to `ttl` once for all copies. Returns 0 or -1. */
+static __always_inline int rewrite_ttl(struct __sk_buff *skb, const struct packet *pkt, __u8 ttl)
+{
+	if (ttl == pkt->ttl)
+		return 0;
 	if (pkt->key.family == RC_AF_INET) {
 		/* TTL shares its 16-bit checksum word with the protocol byte,
-		 * which does not change: the word differs by (1 << 8). */
+		 * which does not change. The header's sum stays the same, so
+		 * a CHECKSUM_COMPLETE skb->csum stays right too. */
 		__be16 old_word = bpf_htons((__u16)pkt->ttl << 8);
 		__be16 new_word = bpf_htons((__u16)ttl << 8);
 
@@ -118,7 +156,10 @@ static __always_inline int rewrite_ttl(struct __sk_buff *skb, const struct packe
 			return -1;
 		return bpf_skb_store_bytes(skb, pkt->l3_off + IPV4_TTL_OFF, &ttl, 1, 0) ? -1 : 0;
 	}
-	return bpf_skb_store_bytes(skb, pkt->l3_off + IPV6_HOPS_OFF, &ttl, 1, 0) ? -1 : 0;
+	/* The IPv6 header has no checksum to balance the change: RECOMPUTE_CSUM
+	 * keeps a CHECKSUM_COMPLETE skb->csum in step with the new byte. */
+	return bpf_skb_store_bytes(skb, pkt->l3_off + IPV6_HOPS_OFF, &ttl, 1,
+				   BPF_F_RECOMPUTE_CSUM) ? -1 : 0;
 }
 
 static __always_inline int rewrite_addrs_v4(struct __sk_buff *skb, const struct packet *pkt,
@@ -217,6 +258,7 @@ struct copy_payload {
 	__u16 len;			/* payload bytes */
 	__be16 sport;
 	__be16 ip_id;			/* IPv4 only */
+	__u8 ttl;			/* TTL / hop limit, from copy_ttl() */
 	__u32 sum;			/* payload's one's complement sum, folded, not complemented */
 };
 
@@ -243,7 +285,7 @@ static __always_inline __u16 udp_csum_for(const struct copy_headers *h, __u8 fam
 
 /* Writes a copy's whole Ethernet, IP and UDP headers at the start of the
  * frame [data, data_end): every byte, as the frame's memory may hold an
- * older packet. TTL / hop limit RC_ENGINE_TTL, IPv4 "don't fragment".
+ * older packet. TTL / hop limit p->ttl, IPv4 "don't fragment".
  * Returns the header length, or -1 when the frame is shorter. */
 static __always_inline int write_copy_headers(void *data, void *data_end, __u8 family,
 					      const struct copy_headers *h,
@@ -267,7 +309,7 @@ static __always_inline int write_copy_headers(void *data, void *data_end, __u8 f
 		iph->tot_len = bpf_htons(sizeof(*iph) + sizeof(*udph) + p->len);
 		iph->id = p->ip_id;
 		iph->frag_off = bpf_htons(IP_DF);
-		iph->ttl = RC_ENGINE_TTL;
+		iph->ttl = p->ttl;
 		iph->protocol = IPPROTO_UDP;
 		iph->check = 0;
 		iph->saddr = h->saddr.v4;
@@ -284,7 +326,7 @@ static __always_inline int write_copy_headers(void *data, void *data_end, __u8 f
 		*(__be32 *)ip6h = bpf_htonl(0x60000000);	/* version 6, no class, no flow label */
 		ip6h->payload_len = udp_len;
 		ip6h->nexthdr = IPPROTO_UDP;
-		ip6h->hop_limit = RC_ENGINE_TTL;
+		ip6h->hop_limit = p->ttl;
 		__builtin_memcpy(&ip6h->saddr, &h->saddr, 16);
 		__builtin_memcpy(&ip6h->daddr, &h->daddr, 16);
 	}

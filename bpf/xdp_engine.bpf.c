@@ -70,7 +70,7 @@ struct engine_cursor {
 	__u64 published;	/* pos as last written to ctl */
 	__u64 followers_min;	/* leader: fewest windows a follower finished, as last read */
 	__u32 version;		/* snapshot of the current window's subscribers */
-	__u32 pad2;
+	__u32 ttl;		/* of the current window's copies */
 	__u32 w;		/* packets in the window */
 	__u32 admitted;		/* bit j: packet pos + j goes out (within the group's cap) */
 	__u32 sub;		/* entry of this thread's share being sent to */
@@ -302,7 +302,7 @@ static int admit_step(__u32 j, void *data)
 	if (!s)
 		return 1;
 	if (wc->grp && (wc->grp->max_pps || wc->grp->max_bps) &&
-	    !rate_allows(wc->gid, wc->grp, frame_len(s))) {
+	    !rate_allows(wc->gid, wc->grp, 1, frame_len(s))) {
 		count_drop(DROP_RATE_LIMITED);
 		count_group_drop(wc->gid, DROP_RATE_LIMITED);
 		return 0;
@@ -486,6 +486,9 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct e
 		goto out;
 	}
 	win->gid = grp->id;
+	/* A local sender's packet starts as if it had just been sent with
+	 * Linux's default TTL; the rule is the replicator's. */
+	win->ttl = copy_ttl(&first->group, grp, RC_SENDER_TTL);
 	/* Local senders' packets need no allow list (they are the operator's
 	 * own, as on the injection device), but the group's cap holds. */
 	wc.grp = grp;
@@ -580,6 +583,7 @@ __noinline int start_window(struct engine_cursor *cur)
 		return -1;
 	cur->version = v;
 	cur->gid = win->gid;
+	cur->ttl = win->ttl;
 	cur->w = win->w;
 	cur->admitted = win->admitted;
 	cur->count = ver->count[t];
@@ -608,17 +612,17 @@ static __always_inline __u32 cached_next_hop(struct xdp_md *ctx, struct engine_c
 	struct next_hop *nh;
 
 	if (e->sub.flags & SUB_F_STATIC_MAC)
-		return resolve_next_hop(ctx, &e->sub, next, tot_len);
+		return resolve_next_hop(ctx, &e->sub, next, tot_len, 1);
 	nh = bpf_map_lookup_elem(&next_hops, &key);
 	if (!nh)
-		return resolve_next_hop(ctx, &e->sub, next, tot_len);
+		return resolve_next_hop(ctx, &e->sub, next, tot_len, 1);
 	if (nh->ifindex && cur->now - nh->stamp < NEXT_HOP_TTL_NS &&
 	    nh->sub_ifindex == e->sub.ifindex && nh->flags == e->sub.flags &&
 	    same_addr(&nh->daddr, &next->daddr) && same_addr(&nh->saddr, &next->saddr)) {
 		__builtin_memcpy(next->eth, nh->eth, 12);
 		return nh->ifindex;
 	}
-	ifindex = resolve_next_hop(ctx, &e->sub, next, tot_len);
+	ifindex = resolve_next_hop(ctx, &e->sub, next, tot_len, 1);
 	nh->ifindex = ifindex;
 	nh->stamp = cur->now;
 	nh->sub_ifindex = e->sub.ifindex;
@@ -698,6 +702,7 @@ __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 	p.len = len;
 	p.sport = bpf_htons(slot->sport);
 	p.ip_id = bpf_htons(slot->ip_id);
+	p.ttl = cur->ttl;
 	p.sum = slot->csum;
 	if (write_copy_headers(data, data_end, family, &cur->hdrs, &p) < 0) {
 		count_drop(DROP_REWRITE_FAILED);

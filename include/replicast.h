@@ -25,6 +25,8 @@ extern "C" {
 #define REPLICAST_DEFAULT_PIN_PATH "/sys/fs/bpf/replicast"
 #define REPLICAST_DEFAULT_MAX_GROUPS 1024
 #define REPLICAST_DEFAULT_MAX_SUBS 4096
+/* TTL / hop limit of copies of a multicast group, unless set per group. */
+#define REPLICAST_DEFAULT_TTL 64
 
 struct replicast;
 
@@ -51,6 +53,8 @@ int replicast_endpoint_parse(const char *text, struct replicast_endpoint *ep);
 /* Writes the same form into buf; returns buf. REPLICAST_ENDPOINT_STRLEN fits any. */
 #define REPLICAST_ENDPOINT_STRLEN 56
 const char *replicast_endpoint_format(const struct replicast_endpoint *ep, char *buf, size_t len);
+/* Whether the address is a multicast group (224.0.0.0/4, ff00::/8). */
+bool replicast_endpoint_is_multicast(const struct replicast_endpoint *ep);
 /* "aa:bb:cc:dd:ee:ff". Returns 0 or -EINVAL. */
 int replicast_mac_parse(const char *text, uint8_t mac[6]);
 
@@ -172,6 +176,13 @@ int replicast_group_disallow(struct replicast *rc, const struct replicast_endpoi
  * is made, whatever their source. */
 int replicast_group_set_limits(struct replicast *rc, const struct replicast_endpoint *group,
 			       uint64_t max_pps, uint64_t max_bps);
+/* The TTL / hop limit that copies of a multicast group leave with (1..255;
+ * 0: REPLICAST_DEFAULT_TTL). A copy is a new unicast packet from this host, so a
+ * source on the relay's link with TTL 1 is served. Groups on unicast
+ * addresses keep router semantics (one less per relay, nothing fanned out
+ * at 1) and take no TTL: -EINVAL. -ENOENT: no such group. */
+int replicast_group_set_ttl(struct replicast *rc, const struct replicast_endpoint *group,
+			    uint8_t ttl);
 
 /* One subscriber of a whole set, for replicast_group_set_subs(). */
 struct replicast_sub_entry {
@@ -218,6 +229,7 @@ struct replicast_group_info {
 	struct replicast_prefix *sources;	/* the allow list */
 	size_t nsubs;
 	struct replicast_sub_info *subs;
+	uint8_t ttl;			/* multicast groups: the copies' TTL; 0: unicast group */
 };
 
 /* Reads every group with its subscribers and counters. Free with

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A small fan-out to watch: a source, a relay running replicast and four
 # receivers, each in its own network namespace. The source sends 300 numbered
-# packets once, to a group; each receiver's UDP socket gets its own copy.
+# packets once, to a multicast group, from a plain UDP socket with its default
+# multicast TTL of 1; the relay does not route (forwarding off); each
+# receiver's UDP socket gets its own unicast copy.
 # Run as root after `make` (or use `make demo`); everything is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +12,7 @@ RC_BIN=$BUILD/tests
 N=4
 COUNT=${COUNT:-300}
 SIZE=200
-GROUP=10.77.100.1:5000
+GROUP=239.77.1.1:5000
 PIN=/sys/fs/bpf/rcdemo
 TMP=$(mktemp -d /tmp/rcdemo.XXXXXX)
 NAMESPACES=(rcdemo-src rcdemo-relay)
@@ -41,9 +43,8 @@ ip -n rcdemo-src addr add 10.77.0.1/24 dev rcdemo-s
 ip -n rcdemo-relay addr add 10.77.0.254/24 dev rcdemo-in
 ip -n rcdemo-src link set rcdemo-s up
 ip -n rcdemo-relay link set rcdemo-in up
-ip -n rcdemo-src route add 10.77.100.0/24 via 10.77.0.254
+ip -n rcdemo-src route add 224.0.0.0/4 dev rcdemo-s	# multicast leaves by the relay's link
 inns rcdemo-src ethtool -K rcdemo-s tx off >/dev/null	# full checksums, as from a NIC
-inns rcdemo-relay sysctl -qw net.ipv4.conf.all.forwarding=1
 for ((i = 1; i <= N; i++)); do
 	ip -n rcdemo-relay link add "rcdemo$i" type veth peer name "rcdemo-r$i" netns "rcdemo-rx$i"
 	ip -n rcdemo-relay addr add "10.77.$i.1/24" dev "rcdemo$i"
@@ -61,7 +62,7 @@ for ((i = 1; i <= N; i++)); do
 done
 $RC list
 
-echo "== receivers listen; the source sends $COUNT packets of $SIZE bytes to $GROUP, once each"
+echo "== receivers listen; the source sends $COUNT packets of $SIZE bytes to $GROUP, TTL 1, once each"
 pids=()
 for ((i = 1; i <= N; i++)); do
 	inns "rcdemo-rx$i" "$RC_BIN/rc_sink" --listen "10.77.$i.2:6000" --expect "$COUNT" \

@@ -211,11 +211,54 @@ static int caps_apply(struct replicast *rc, const struct replicast_endpoint *gro
 	return replicast_group_set_limits(rc, group, want->max_pps, want->max_bps);
 }
 
+/* --ttl N (multicast groups): the default is the same as not saying it. */
+static const char *ttl_parse(const char *arg, const struct replicast_endpoint *group,
+			     struct conf_group_opts *o)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > 255)
+		return "not a TTL (1..255)";
+	if (!replicast_endpoint_is_multicast(group))
+		return "is for multicast groups (copies of unicast groups keep the TTL they "
+		       "came with, less one)";
+	o->ttl = v == REPLICAST_DEFAULT_TTL ? 0 : (unsigned int)v;
+	return NULL;
+}
+
+static int ttl_read(const struct replicast_group_info *g, struct conf_group_opts *o)
+{
+	o->ttl = g->ttl == REPLICAST_DEFAULT_TTL ? 0 : g->ttl;
+	return 0;
+}
+
+static void ttl_print(FILE *f, const struct conf_group_opts *o)
+{
+	if (o->ttl)
+		fprintf(f, " --ttl %u", o->ttl);
+}
+
+static bool ttl_differs(const struct conf_group_opts *want, const struct conf_group_opts *have)
+{
+	return want->ttl != have->ttl;
+}
+
+static int ttl_apply(struct replicast *rc, const struct replicast_endpoint *group,
+		     const struct conf_group_opts *want, const struct conf_group_opts *have)
+{
+	(void)have;
+	return replicast_group_set_ttl(rc, group, (uint8_t)want->ttl);
+}
+
 static const struct group_option group_options[] = {
 	{ "allow-source", true, true, sources_parse, sources_read, sources_print, sources_differ,
 	  sources_apply, sources_free },
 	{ "max-pps", true, false, pps_parse, caps_read, pps_print, pps_differ, caps_apply, NULL },
 	{ "max-bps", true, false, bps_parse, caps_read, bps_print, bps_differ, caps_apply, NULL },
+	{ "ttl", true, false, ttl_parse, ttl_read, ttl_print, ttl_differs, ttl_apply, NULL },
 	{ .name = NULL },
 };
 

@@ -9,10 +9,11 @@
 
 static const char group_usage[] =
 	"Usage: replicast group add GROUP [--allow-source PREFIX]... [--max-pps N] [--max-bps N]\n"
+	"                              [--ttl N]\n"
 	"       replicast group del GROUP\n"
 	"       replicast group allow GROUP PREFIX\n"
 	"       replicast group disallow GROUP PREFIX\n"
-	"       replicast group set GROUP [--max-pps N] [--max-bps N]\n"
+	"       replicast group set GROUP [--max-pps N] [--max-bps N] [--ttl N]\n"
 	"\n"
 	"GROUP is the ADDR:PORT (IPv6: [ADDR]:PORT) that senders address. Packets to it\n"
 	"that arrive on an attached device are copied to the group's subscribers and\n"
@@ -25,7 +26,11 @@ static const char group_usage[] =
 	"\n"
 	"  --allow-source PREFIX  allow a source prefix (repeatable)\n"
 	"  --max-pps N            take at most N packets per second for fan-out (0: no cap)\n"
-	"  --max-bps N            take at most N bits per second for fan-out (0: no cap)\n";
+	"  --max-bps N            take at most N bits per second for fan-out (0: no cap)\n"
+	"                         (caps count datagrams: a GSO/GRO super-packet is several)\n"
+	"  --ttl N                multicast groups: TTL / hop limit of the copies, 1..255\n"
+	"                         (default 64). Copies of unicast groups leave with one less\n"
+	"                         than they came with, and none is made at 1.\n";
 
 /* A u64 option that may be 0 ("no cap"). */
 static int parse_limit(const char *text, const char *what, uint64_t *out)
@@ -96,9 +101,31 @@ static int keep_unset_limit(struct replicast *rc, const struct replicast_endpoin
 	return err;
 }
 
+/* --ttl N: 1..255. */
+static int parse_ttl(const char *text, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < 1 || v > 255)
+		return cli_error(EXIT_USAGE, "--ttl '%s' is not a TTL (1..255)", text);
+	*out = (int)v;
+	return EXIT_OK;
+}
+
+static int ttl_error(int err, const char *verb, const char *name)
+{
+	if (err == -EINVAL)
+		return cli_error(EXIT_USAGE, "group %s: --ttl is for multicast groups; copies of "
+				 "unicast group %s keep the TTL they came with, less one", verb, name);
+	return cli_lib_error(err, "group set --ttl");
+}
+
 static int group_add(struct replicast *rc, const struct replicast_endpoint *group,
 		     const char *name, char **allow, int nallow, uint64_t pps, uint64_t bps,
-		     int limits)
+		     int limits, int ttl)
 {
 	struct replicast_prefix p;
 	int err, i;
@@ -112,6 +139,10 @@ static int group_add(struct replicast *rc, const struct replicast_endpoint *grou
 	if (err)
 		return cli_lib_error(err, "group add");
 	err = limits ? replicast_group_set_limits(rc, group, pps, bps) : 0;
+	if (!err && ttl && (err = replicast_group_set_ttl(rc, group, (uint8_t)ttl))) {
+		replicast_group_del(rc, group);
+		return ttl_error(err, "add", name);
+	}
 	for (i = 0; !err && i < nallow; i++) {
 		replicast_prefix_parse(allow[i], &p);
 		err = replicast_group_allow(rc, group, &p);
@@ -132,6 +163,7 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 		{ "allow-source", required_argument, NULL, 'a' },
 		{ "max-pps", required_argument, NULL, 'p' },
 		{ "max-bps", required_argument, NULL, 'b' },
+		{ "ttl", required_argument, NULL, 't' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -139,7 +171,7 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 	struct replicast_endpoint group;
 	struct replicast_prefix prefix;
 	uint64_t pps = 0, bps = 0;
-	int c, ret, err, nallow = 0, limits = 0, nargs;
+	int c, ret, err, nallow = 0, limits = 0, nargs, ttl = 0;
 	struct replicast *rc;
 	const char *verb;
 
@@ -164,6 +196,10 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 				return EXIT_USAGE;
 			limits |= LIMIT_BPS;
 			break;
+		case 't':
+			if (parse_ttl(optarg, &ttl))
+				return EXIT_USAGE;
+			break;
 		default:
 			ret = cli_common_option(cli, c, group_usage);
 			if (ret)
@@ -184,16 +220,19 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 	if (argc - optind != nargs)
 		return cli_error(EXIT_USAGE, "group %s: expected GROUP%s", verb,
 				 nargs == 3 ? " and PREFIX" : "");
-	if ((nallow && strcmp(verb, "add")) || (limits && strcmp(verb, "add") && strcmp(verb, "set")))
+	if ((nallow && strcmp(verb, "add")) ||
+	    ((limits || ttl) && strcmp(verb, "add") && strcmp(verb, "set")))
 		return cli_error(EXIT_USAGE, "group %s takes no --allow-source%s", verb,
-				 strcmp(verb, "set") ? ", --max-pps or --max-bps" : "");
-	if (!strcmp(verb, "set") && !limits)
-		return cli_error(EXIT_USAGE, "group set: give --max-pps and/or --max-bps");
+				 strcmp(verb, "set") ? ", --max-pps, --max-bps or --ttl" : "");
+	if (!strcmp(verb, "set") && !limits && !ttl)
+		return cli_error(EXIT_USAGE, "group set: give --max-pps, --max-bps and/or --ttl");
 	if (cli_parse_endpoint(argv[optind + 1], "GROUP", &group))
 		return EXIT_USAGE;
 	if (nargs == 3 && parse_prefix(argv[optind + 2], &prefix))
 		return EXIT_USAGE;
 	replicast_endpoint_format(&group, name, sizeof(name));
+	if (ttl && !replicast_endpoint_is_multicast(&group))
+		return ttl_error(-EINVAL, verb, name);
 	for (c = 0; c < nallow; c++) {
 		replicast_prefix_parse(allow[c], &prefix);
 		if (prefix.family != group.family)
@@ -204,7 +243,7 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (!strcmp(verb, "add")) {
-		ret = group_add(rc, &group, name, allow, nallow, pps, bps, limits);
+		ret = group_add(rc, &group, name, allow, nallow, pps, bps, limits, ttl);
 	} else if (!strcmp(verb, "del")) {
 		err = replicast_group_del(rc, &group);
 		if (err == -ENOENT)
@@ -212,13 +251,16 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 		else if (err)
 			ret = cli_lib_error(err, "group del");
 	} else if (!strcmp(verb, "set")) {
-		err = keep_unset_limit(rc, &group, limits, &pps, &bps);
-		if (!err)
+		err = limits ? keep_unset_limit(rc, &group, limits, &pps, &bps) : 0;
+		if (!err && limits)
 			err = replicast_group_set_limits(rc, &group, pps, bps);
 		if (err == -ENOENT)
 			ret = cli_error(EXIT_FAIL, "group %s does not exist", name);
 		else if (err)
 			ret = cli_lib_error(err, "group set");
+		else if (ttl && (err = replicast_group_set_ttl(rc, &group, (uint8_t)ttl)))
+			ret = err == -ENOENT ? cli_error(EXIT_FAIL, "group %s does not exist", name)
+					     : ttl_error(err, "set", name);
 	} else {
 		err = !strcmp(verb, "allow") ? replicast_group_allow(rc, &group, &prefix)
 					     : replicast_group_disallow(rc, &group, &prefix);

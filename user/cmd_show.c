@@ -112,6 +112,11 @@ static void print_policy_json(const struct replicast_group_info *g)
 		json_string(stdout, replicast_prefix_format(&g->sources[i], p, sizeof(p)));
 	}
 	printf("],\"max_pps\":%" PRIu64 ",\"max_bps\":%" PRIu64, g->max_pps, g->max_bps);
+	/* null: a unicast group's copies take one off the TTL they came with */
+	if (g->ttl)
+		printf(",\"ttl\":%u", g->ttl);
+	else
+		printf(",\"ttl\":null");
 }
 
 static void print_policy_text(const struct replicast_group_info *g)
@@ -131,6 +136,10 @@ static void print_policy_text(const struct replicast_group_info *g)
 			printf(" %" PRIu64 " bits/s", g->max_bps);
 		putchar('\n');
 	}
+	if (g->ttl)
+		printf("  copies leave with TTL %u (multicast group)\n", g->ttl);
+	else
+		printf("  copies leave with the TTL they came with, less one (unicast group)\n");
 }
 
 void print_groups(const struct replicast_group_info *groups, size_t n, bool json,

@@ -69,6 +69,10 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 		return cli_error(EXIT_USAGE, "sub del takes no --dev, --mac or --keep-source");
 	if (group.family != dest.family)
 		return cli_error(EXIT_USAGE, "sub: GROUP and DEST must both be IPv4 or both IPv6");
+	if (!strcmp(verb, "add") && replicast_endpoint_is_multicast(&dest))
+		return cli_error(EXIT_USAGE, "sub add: DEST %s is a multicast address; subscribers "
+				 "are unicast receivers (a copy never becomes multicast again)",
+				 argv[optind + 2]);
 	if (opts.ifname && !if_nametoindex(opts.ifname))
 		return cli_error(EXIT_FAIL, "sub add: no such interface '%s'", opts.ifname);
 	replicast_endpoint_format(&group, gname, sizeof(gname));

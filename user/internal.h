@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <bpf/libbpf.h>
 #include "replicast.h"
 #include "replicast_types.h"
@@ -94,9 +95,6 @@ int rc_link_peer(unsigned int ifindex, unsigned int *peer);
  * and both checksums. */
 #define RC_FRAME_HDR_V4		(14 + 20 + 8)
 #define RC_FRAME_HDR_V6		(14 + 40 + 8)
-/* The replicator takes one off, as a router would; 64 is Linux's default. */
-#define RC_FRAME_TTL		64
-
 struct rc_frame_template {
 	__u8 hdr[RC_FRAME_HDR_V6];
 	__u16 hdr_len;

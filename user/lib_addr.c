@@ -143,6 +143,13 @@ const char *replicast_prefix_format(const struct replicast_prefix *p, char *buf,
 	return buf;
 }
 
+bool replicast_endpoint_is_multicast(const struct replicast_endpoint *ep)
+{
+	if (ep->family == AF_INET6)
+		return IN6_IS_ADDR_MULTICAST(&ep->addr.v6);
+	return IN_MULTICAST(ntohl(ep->addr.v4.s_addr));
+}
+
 void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct group_key *key)
 {
 	memset(key, 0, sizeof(*key));

@@ -92,7 +92,7 @@ void rc_frame_template_init(struct rc_frame_template *t, const __u8 dst_mac[6],
 		/* As a UDP socket with path MTU discovery on: never fragmented
 		 * on the way, which the replicator would refuse anyway. */
 		put16(ip + IP4_FRAG_OFF, IP_DF);
-		ip[IP4_TTL] = RC_FRAME_TTL;
+		ip[IP4_TTL] = RC_SENDER_TTL;
 		ip[IP4_PROTOCOL] = IPPROTO_UDP;
 		memcpy(ip + IP4_SADDR, &src->addr.v4, 4);
 		memcpy(ip + IP4_SADDR + 4, &dst->addr.v4, 4);
@@ -102,7 +102,7 @@ void rc_frame_template_init(struct rc_frame_template *t, const __u8 dst_mac[6],
 		put16(t->hdr + 12, ETH_P_IPV6);
 		ip[0] = 0x60;		/* version 6, no traffic class, no flow label */
 		ip[IP6_NEXTHDR] = IPPROTO_UDP;
-		ip[IP6_HOP_LIMIT] = RC_FRAME_TTL;
+		ip[IP6_HOP_LIMIT] = RC_SENDER_TTL;
 		memcpy(ip + IP6_SADDR, &src->addr.v6, 16);
 		memcpy(ip + IP6_SADDR + 16, &dst->addr.v6, 16);
 		t->hdr_len = RC_FRAME_HDR_V6;

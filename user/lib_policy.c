@@ -143,3 +143,35 @@ out:
 	rc_unlock(rc);
 	return err;
 }
+
+_Static_assert(REPLICAST_DEFAULT_TTL == RC_COPY_TTL, "one default TTL for library and program");
+
+int replicast_group_set_ttl(struct replicast *rc, const struct replicast_endpoint *group,
+			    uint8_t ttl)
+{
+	struct group_key key;
+	struct group grp;
+	int err;
+
+	if (!group)
+		return -EINVAL;
+	if (!replicast_endpoint_is_multicast(group)) {
+		rc_log(rc, REPLICAST_LOG_WARN, "only copies of multicast groups get a TTL of their "
+		       "own; unicast groups take one off what arrives, as a router would");
+		return -EINVAL;
+	}
+	err = rc_lock(rc);
+	if (err)
+		return err;
+	rc_endpoint_to_key(group, &key);
+	if (bpf_map_lookup_elem(rc->groups_fd, &key, &grp)) {
+		err = -errno;
+		goto out;
+	}
+	grp.ttl = ttl;
+	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_EXIST))
+		err = -errno;
+out:
+	rc_unlock(rc);
+	return err;
+}

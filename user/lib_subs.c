@@ -98,32 +98,6 @@ static int same_dest(const struct subscriber *s, const struct replicast_endpoint
 	       !memcmp(&s->addr, &key.addr, sizeof(key.addr));
 }
 
-/* The program's FIB lookup refuses to answer for a device that does not
- * forward (bpf_ipv4_fib_lookup checks IN_DEV_FORWARD): say so now, not by
- * a silent stream of forwarding_off drops later. */
-static void warn_if_not_forwarding(struct replicast *rc, int family, unsigned int ifindex)
-{
-	char ifname[IF_NAMESIZE], path[128];
-	int on = 1;
-	FILE *f;
-
-	if (!if_indextoname(ifindex, ifname))
-		return;
-	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/forwarding",
-		 family == AF_INET6 ? "ipv6" : "ipv4", ifname);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fscanf(f, "%d", &on) != 1)
-		on = 1;
-	fclose(f);
-	if (!on)
-		rc_log(rc, REPLICAST_LOG_WARN,
-		       "forwarding is off on %s, so copies through it are dropped (forwarding_off) "
-		       "until it is on: sysctl -w net.%s.conf.all.forwarding=1, or give --mac",
-		       ifname, family == AF_INET6 ? "ipv6" : "ipv4");
-}
-
 /* Fills the routing part of a slot: egress device, source address, MACs.
  * Resolves the next hop now so the first packet finds its MAC. */
 static int resolve_subscriber(struct replicast *rc, const struct replicast_endpoint *dest,
@@ -156,19 +130,45 @@ static int resolve_subscriber(struct replicast *rc, const struct replicast_endpo
 		memcpy(s->dst_mac, opts->mac, 6);
 		return rc_link_mac(s->ifindex, s->src_mac);
 	}
-	warn_if_not_forwarding(rc, dest->family, route.ifindex);
 	err = rc_neigh_resolve(dest->family, route.has_gateway ? &route.gateway : &dst,
-			       route.ifindex, timeout, NULL);
+			       route.ifindex, timeout, s->dst_mac);
 	if (err == -ETIMEDOUT) {
 		/* Not fatal: the kernel keeps trying, and until it succeeds the
 		 * program counts no_neighbour drops rather than guessing. */
 		rc_log(rc, REPLICAST_LOG_WARN,
 		       "next hop of %s did not answer within %u ms; copies are counted as "
-		       "no_neighbour drops until it does",
+		       "no_neighbour drops until it does (through a device that does not "
+		       "forward, until the subscriber is added again)",
 		       replicast_endpoint_format(dest, name, sizeof(name)), timeout);
 		return 0;
 	}
-	return err;
+	if (err == -ENODATA)	/* a device without MACs (NOARP): nothing to cache */
+		return 0;
+	if (err)
+		return err;
+	/* The program asks the FIB first, which answers only for devices that
+	 * forward; for the others it takes this copy of the next hop. */
+	err = rc_link_mac(s->ifindex, s->src_mac);
+	if (!err)
+		s->flags |= SUB_F_CACHED_NEXT_HOP;
+	return err == -ENODATA ? 0 : err;
+}
+
+/* A subscriber must be one unicast receiver: a copy is never multicast
+ * again, which is what makes every relay loop lose TTL at each hop and die
+ * out (the TTL rule, RC_COPY_TTL). 0 or -EINVAL, said in the log. */
+static int check_dest(struct replicast *rc, const struct replicast_endpoint *dest)
+{
+	char name[REPLICAST_ENDPOINT_STRLEN];
+
+	if ((dest->family != AF_INET && dest->family != AF_INET6) || !dest->port)
+		return -EINVAL;
+	if (!replicast_endpoint_is_multicast(dest))
+		return 0;
+	rc_log(rc, REPLICAST_LOG_WARN,
+	       "subscriber %s is a multicast address: copies go to unicast receivers only",
+	       replicast_endpoint_format(dest, name, sizeof(name)));
+	return -EINVAL;
 }
 
 int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *group,
@@ -180,9 +180,11 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 	int subs_fd = -1, stats_fd = -1, used, err;
 	__u32 i, slot;
 
-	if (!group || !dest || (dest->family != AF_INET && dest->family != AF_INET6) ||
-	    !dest->port)
+	if (!group || !dest)
 		return -EINVAL;
+	err = check_dest(rc, dest);
+	if (err)
+		return err;
 	if (dest->family != group->family)
 		return -EAFNOSUPPORT;
 	rc_endpoint_to_key(dest, &key);
@@ -350,10 +352,9 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 	for (i = 0; i < n; i++) {
 		const struct replicast_endpoint *dest = &entries[i].dest;
 
-		if ((dest->family != AF_INET && dest->family != AF_INET6) || !dest->port) {
-			err = -EINVAL;
+		err = check_dest(rc, dest);
+		if (err)
 			goto out_free;
-		}
 		if (dest->family != group->family) {
 			err = -EAFNOSUPPORT;
 			goto out_free;

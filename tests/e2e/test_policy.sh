@@ -8,6 +8,8 @@ set -u
 . "$(dirname "$0")/topology.sh"
 rc_require_root
 rc_setup_traps
+# The FIB answers for devices that forward: this test keeps that path in use.
+TOPO_FORWARDING=1
 topo_build 1 || exit 1
 G=10.77.100.1:5000
 SRC_DEV=$(rc_name so)

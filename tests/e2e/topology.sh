@@ -2,7 +2,7 @@
 # The end-to-end topology, sourced by tests after tests/lib.sh:
 #
 #   source ns ──veth── relay ns (replicast on the ingress of its source-side
-#                       veth, forwarding on) ──veth── receiver ns 1..N
+#                       veth, forwarding off) ──veth── receiver ns 1..N
 #
 # Addresses: source 10.77.0.1 / fd77::1; relay 10.77.0.254 / fd77::fe on the
 # source side and 10.77.I.1 / fd77:I::1 towards receiver I, which is
@@ -12,6 +12,9 @@
 # replicast attaches to), TOPO_RX[I], TOPO_RX_DEV[I] (receiver-side device),
 # TOPO_RELAY_DEV[I] (relay-side device), and $RC (the CLI, run in the relay
 # namespace, with a private pin path).
+# The relay does not route (forwarding off, as on a host that is no router):
+# replicast sends its own copies. TOPO_FORWARDING=1 before topo_build turns
+# forwarding on, for the tests of the FIB's answers.
 
 BUILD=${BUILD:-build}
 TOPO_PIN=/sys/fs/bpf/rc-e2e-$RC_ID
@@ -33,8 +36,8 @@ topo_build() {
 	# The source stands for a host behind a NIC: full checksums in every
 	# packet, not the CHECKSUM_PARTIAL a veth would otherwise carry.
 	rc_in "$TOPO_SRC" ethtool -K "$(rc_name so)" tx off >/dev/null
-	rc_in "$TOPO_RELAY" sysctl -qw net.ipv4.conf.all.forwarding=1
-	rc_in "$TOPO_RELAY" sysctl -qw net.ipv6.conf.all.forwarding=1
+	rc_in "$TOPO_RELAY" sysctl -qw net.ipv4.conf.all.forwarding="${TOPO_FORWARDING:-0}"
+	rc_in "$TOPO_RELAY" sysctl -qw net.ipv6.conf.all.forwarding="${TOPO_FORWARDING:-0}"
 	for ((i = 1; i <= n; i++)); do
 		rx=$(rc_name "x$i")
 		TOPO_RX[i]=$rx

@@ -42,7 +42,12 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <netinet/udp.h>
 #include "tool_common.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103		/* linux/udp.h, which glibc's headers do not pull in */
+#endif
 
 #define MAX_COUNT 10000000ULL
 #define MAX_RATE 100000000ULL
@@ -51,6 +56,7 @@
 #define MAX_SIZE_V4 65507
 #define MAX_SIZE_V6 65527
 #define DEFAULT_SIZE 64
+#define MAX_GSO_SEGS 64		/* UDP_MAX_SEGMENTS in the kernel */
 
 enum csum_mode { CSUM_NORMAL, CSUM_ZERO, CSUM_BAD };
 
@@ -65,6 +71,10 @@ static void usage(FILE *f)
 		"  --bind ADDR[:PORT]  local source address (and port)\n"
 		"  --seed S            payload seed, 0..4294967295, default 0\n"
 		"  --first SEQ         first sequence number, default 0\n"
+		"  --gso N             N datagrams per send, as one UDP_SEGMENT\n"
+		"                      super-packet (1..64, default 1)\n"
+		"  --ttl N             TTL / hop limit, unicast and multicast\n"
+		"                      (default: the socket's, 1 for multicast)\n"
 		"  --udp-csum MODE     normal (default) | zero | bad  (raw socket,\n"
 		"                      test-only: wrong UDP checksums on purpose)\n"
 		"  --help              this text\n"
@@ -194,13 +204,15 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "first", required_argument, NULL, 'f' },
 		{ "udp-csum", required_argument, NULL, 'u' },
+		{ "gso", required_argument, NULL, 'g' },
+		{ "ttl", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sockaddr_storage to, bindaddr;
 	socklen_t tolen = 0, bindlen = 0;
 	int to_port = -1, bind_port = -1, have_to = 0, have_bind = 0, have_count = 0;
-	uint64_t count = 0, size = DEFAULT_SIZE, rate = 0, seed = 0, first = 0;
+	uint64_t count = 0, size = DEFAULT_SIZE, rate = 0, seed = 0, first = 0, gso = 1, ttl = 0;
 	enum csum_mode mode = CSUM_NORMAL;
 	int opt;
 
@@ -248,6 +260,14 @@ int main(int argc, char **argv)
 			else
 				usage_fail("bad --udp-csum '%s' (normal|zero|bad)", optarg);
 			break;
+		case 'g':
+			if (parse_u64(optarg, MAX_GSO_SEGS, &gso) || !gso)
+				usage_fail("bad --gso '%s' (1..%d)", optarg, MAX_GSO_SEGS);
+			break;
+		case 'T':
+			if (parse_u64(optarg, 255, &ttl) || !ttl)
+				usage_fail("bad --ttl '%s' (1..255)", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -269,6 +289,11 @@ int main(int argc, char **argv)
 		usage_fail("--count/--rate would take longer than the 120 s limit");
 	if (first + count < first)
 		usage_fail("--first + --count overflows");
+	if (gso > 1 && mode != CSUM_NORMAL)
+		usage_fail("--gso sends through a UDP socket: not with --udp-csum");
+	if (gso * size > 65000)
+		usage_fail("--gso %" PRIu64 " x --size %" PRIu64 " is more than one send can carry "
+			   "(65,000 bytes)", gso, size);
 
 	set_port(&to, to_port);
 
@@ -297,6 +322,24 @@ int main(int argc, char **argv)
 		if (bind(fd, (struct sockaddr *)&b, bindlen))
 			fail("bind: %s", strerror(errno));
 	}
+	if (gso > 1) {
+		/* UDP_SEGMENT: one send of gso * size bytes leaves as one
+		 * super-packet that stands for gso datagrams of size bytes */
+		int seg = (int)size;
+
+		if (setsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)))
+			fail("UDP_SEGMENT: %s", strerror(errno));
+	}
+	if (ttl) {
+		int t = (int)ttl;
+		int v6 = to.ss_family == AF_INET6;
+
+		if (setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_UNICAST_HOPS : IP_TTL,
+			       &t, sizeof(t)) ||
+		    setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			       v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL, &t, sizeof(t)))
+			fail("setting the TTL: %s", strerror(errno));
+	}
 	if (raw) {
 		/* we never read from the raw socket: keep its queue tiny */
 		int small = 1;
@@ -306,7 +349,7 @@ int main(int argc, char **argv)
 
 	uint32_t hdr = raw ? 8 : 0;
 	uint32_t len = hdr + (uint32_t)size;
-	uint8_t *buf = calloc(1, len);
+	uint8_t *buf = calloc(gso, len);
 	struct sockaddr_storage src;
 	uint16_t sport = 0;
 
@@ -339,7 +382,7 @@ int main(int argc, char **argv)
 	int timed_out = 0;
 
 	while (sent < count) {
-		if (rate && in_batch == batch) {
+		if (rate && in_batch >= batch) {
 			/* batch done: sleep until packet `sent` is due */
 			uint64_t due = start + (uint64_t)((long double)sent * 1e9L / (long double)rate);
 
@@ -355,9 +398,11 @@ int main(int argc, char **argv)
 			timed_out = 1;
 			break;
 		}
-		uint64_t seq = first + sent;
+		uint64_t seq = first + sent, k = count - sent < gso ? count - sent : gso, j;
+		uint32_t send_len = len * (uint32_t)k;
 
-		fill_payload(buf + hdr, (uint32_t)size, seq, (uint32_t)seed);
+		for (j = 0; j < k; j++)
+			fill_payload(buf + hdr + j * size, (uint32_t)size, seq + j, (uint32_t)seed);
 		if (raw) {
 			uint16_t c = 0;
 
@@ -373,12 +418,12 @@ int main(int argc, char **argv)
 			buf[7] = (uint8_t)c;
 		}
 		for (;;) {
-			ssize_t r = sendto(fd, buf, len, 0, (struct sockaddr *)&dst, tolen);
+			ssize_t r = sendto(fd, buf, send_len, 0, (struct sockaddr *)&dst, tolen);
 
-			if (r == (ssize_t)len)
+			if (r == (ssize_t)send_len)
 				break;
 			if (r >= 0)
-				fail("short send (%zd of %u bytes) at seq %" PRIu64, r, len, seq);
+				fail("short send (%zd of %u bytes) at seq %" PRIu64, r, send_len, seq);
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS || errno == EAGAIN) {
@@ -396,8 +441,8 @@ int main(int argc, char **argv)
 		}
 		if (timed_out)
 			break;
-		sent++;
-		in_batch++;
+		sent += k;
+		in_batch += k;
 	}
 
 	double secs = (double)(now_ns() - start) / 1e9;

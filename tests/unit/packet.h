@@ -158,4 +158,13 @@ static inline size_t build_udp_frame(uint8_t *buf, int family, const char *src, 
 	return l4 + sizeof(*uh) + payload_len;
 }
 
+/* After a crafted change to an IPv4 header: its checksum made right again. */
+static inline void frame_fix_ipv4_csum(uint8_t *buf)
+{
+	struct iphdr *ip = (void *)(buf + L3_OFF);
+
+	ip->check = 0;
+	ip->check = htons(csum_fold32(csum_add_bytes(0, ip, sizeof(*ip))));
+}
+
 #endif /* REPLICAST_TEST_PACKET_H */

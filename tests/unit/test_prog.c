@@ -49,6 +49,19 @@ static int run_prog(int fd, const uint8_t *frame, size_t len, uint8_t *out, uint
 	return (int)opts.retval;
 }
 
+/* The same with skb metadata set, as GSO or GRO would have set it. */
+static int run_skb(const uint8_t *frame, size_t len, struct __sk_buff *skb)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
+		    .ctx_in = skb, .ctx_size_in = sizeof(*skb), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+		printf("# test run failed: %s\n", strerror(errno));
+		return RUN_FAILED;
+	}
+	return (int)opts.retval;
+}
+
 /* The program attached to network devices. */
 static int run(const uint8_t *frame, size_t len, uint8_t *out, uint32_t *out_len)
 {
@@ -115,8 +128,12 @@ static void add_sub(const char *group, const char *dest)
 	CHECK(err == 0, "sub add %s %s (%s)", group, dest, replicast_strerror(err));
 }
 
+/* TTL / hop limit the next copies must carry: the crafted packets come
+ * with 64, and a unicast group's copies leave with one less. */
+static int expect_ttl = 63;
+
 /* Reads the next captured copy and checks it against the original frame:
- * the subscriber's address and port, the expected source, TTL one less,
+ * the subscriber's address and port, the expected source, TTL expect_ttl,
  * payload bytes unchanged, IP and UDP checksums valid. */
 static void check_copy(int cap, const uint8_t *orig, size_t len, int family, const char *src,
 		       const char *dst, uint16_t dport, const char *what)
@@ -138,7 +155,8 @@ static void check_copy(int cap, const uint8_t *orig, size_t len, int family, con
 	      "%s: %s:%u -> %s:%u", what, src, SPORT, dst, dport);
 	CHECK(!memcmp(f + l4 + 8, orig + l4 + 8, len - l4 - 8), "%s: payload unchanged", what);
 	CHECK(frame_checksums_ok(f, len), "%s: IP and UDP checksums valid", what);
-	CHECK_EQ(63, f[L3_OFF + (family == AF_INET ? 8 : 7)], "TTL / hop limit decremented once");
+	CHECK(f[L3_OFF + (family == AF_INET ? 8 : 7)] == expect_ttl,
+	      "%s: TTL / hop limit %d (got %d)", what, expect_ttl, f[L3_OFF + (family == AF_INET ? 8 : 7)]);
 }
 
 static void test_replicates_v4(void)
@@ -168,6 +186,105 @@ static void test_replicates_v6(void)
 	CHECK_EQ(TC_ACT_SHOT, run(frame, len, NULL, NULL), "IPv6 group packet is consumed");
 	check_copy(cap, frame, len, AF_INET6, "::1", "::1", 7003, "v6 subscriber");
 	close(cap);
+}
+
+/* Copies of a multicast group are new unicast packets: a source on the
+ * link with its sockets' default TTL of 1 is served, and the copies leave
+ * with 64, or the group's --ttl. */
+static void test_multicast_ttl(void)
+{
+	struct replicast_endpoint g, d;
+	int cap = capture_open(0);
+	FRAME(f, 256);
+	size_t len;
+
+	add_group("239.9.0.1:5000");
+	add_sub("239.9.0.1:5000", "127.0.0.3:7010");
+	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "239.9.0.1", 5000, 80);
+	((struct iphdr *)(f + L3_OFF))->ttl = 1;
+	frame_fix_ipv4_csum(f);
+	expect_ttl = 64;
+	CHECK_EQ(TC_ACT_SHOT, run(f, len, NULL, NULL), "TTL 1 to a multicast group is taken");
+	check_copy(cap, f, len, AF_INET, "127.0.0.1", "127.0.0.3", 7010, "multicast, TTL 1");
+	replicast_endpoint_parse("239.9.0.1:5000", &g);
+	CHECK_EQ(0, replicast_group_set_ttl(rc, &g, 5), "group set --ttl 5");
+	expect_ttl = 5;
+	CHECK_EQ(TC_ACT_SHOT, run(f, len, NULL, NULL), "and again");
+	check_copy(cap, f, len, AF_INET, "127.0.0.1", "127.0.0.3", 7010, "multicast, --ttl 5");
+	replicast_endpoint_parse(GROUP4, &g);
+	CHECK_EQ(-EINVAL, replicast_group_set_ttl(rc, &g, 5), "a unicast group takes no TTL");
+
+	add_group("[ff0e::9:1]:5000");
+	add_sub("[ff0e::9:1]:5000", "[::1]:7011");
+	len = build_udp_frame(f, AF_INET6, "fd09::9", SPORT, "ff0e::9:1", 5000, 90);
+	((struct ipv6hdr *)(f + L3_OFF))->hop_limit = 1;
+	expect_ttl = 64;
+	CHECK_EQ(TC_ACT_SHOT, run(f, len, NULL, NULL), "hop limit 1 to an IPv6 multicast group");
+	check_copy(cap, f, len, AF_INET6, "::1", "::1", 7011, "IPv6 multicast, hop limit 1");
+	expect_ttl = 63;
+	replicast_endpoint_parse(GROUP4, &g);
+	replicast_endpoint_parse("239.9.9.9:7012", &d);
+	CHECK_EQ(-EINVAL, replicast_sub_add(rc, &g, &d, NULL),
+		 "a multicast subscriber is refused (copies never become multicast)");
+	replicast_endpoint_parse("239.9.0.1:5000", &g);
+	replicast_group_del(rc, &g);
+	replicast_endpoint_parse("[ff0e::9:1]:5000", &g);
+	replicast_group_del(rc, &g);
+	close(cap);
+}
+
+/* One group's counters by its text form; fields stay 0 when it is not there. */
+static struct replicast_group_info group_info(const char *text)
+{
+	struct replicast_group_info *groups, out = { 0 };
+	char name[REPLICAST_ENDPOINT_STRLEN];
+	size_t n, i;
+
+	if (replicast_groups_read(rc, &groups, &n))
+		return out;
+	for (i = 0; i < n; i++)
+		if (!strcmp(text, replicast_endpoint_format(&groups[i].group, name, sizeof(name))))
+			out = groups[i];
+	out.sources = NULL;
+	out.subs = NULL;
+	replicast_groups_free(groups, n);
+	return out;
+}
+
+/* An skb that GSO or GRO made stands for gso_segs datagrams: the counters
+ * and the caps count those, and an idle group always takes one packet,
+ * whatever its cost against the cap. */
+static void test_datagram_counts(void)
+{
+	struct __sk_buff gso = { .gso_segs = 4, .gso_size = 100 };
+	const char *group = "10.9.0.5:5000";
+	struct replicast_group_info gi;
+	struct replicast_endpoint g;
+	FRAME(f, 512);
+	size_t len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.5", 5000, 400);
+	uint64_t hdrs = L4_OFF_V4 + 8;
+
+	add_group(group);	/* no subscriber: nothing leaves, everything is counted */
+	CHECK_EQ(TC_ACT_SHOT, run_skb(f, len, &gso), "a super-packet of 4 datagrams is taken");
+	gi = group_info(group);
+	CHECK_EQ(4, gi.received.packets, "it counts as 4 packets received");
+	CHECK_EQ(len + 3 * hdrs, gi.received.bytes, "each with headers of its own");
+
+	replicast_endpoint_parse(group, &g);
+	CHECK_EQ(0, replicast_group_set_limits(rc, &g, 3, 0), "group set --max-pps 3");
+	CHECK_EQ(TC_ACT_SHOT, run_skb(f, len, &gso), "4 datagrams on the idle group");
+	CHECK_EQ(8, group_info(group).received.packets, "... pass: an idle group takes one packet");
+	CHECK_EQ(TC_ACT_SHOT, run(f, len, NULL, NULL), "one datagram more at once");
+	gi = group_info(group);
+	CHECK(gi.received.packets == 8 && gi.rate_limited == 1,
+	      "... is over the cap: 8 received, 1 rate limited (got %llu, %llu)",
+	      (unsigned long long)gi.received.packets, (unsigned long long)gi.rate_limited);
+	CHECK_EQ(0, replicast_group_set_limits(rc, &g, 0, 8 * 1000), "group set --max-bps 8000");
+	CHECK_EQ(TC_ACT_SHOT, run(f, len, NULL, NULL), "a 442-byte frame on the idle group");
+	CHECK_EQ(9, group_info(group).received.packets, "... passes, costing 0.44 s of the cap");
+	CHECK_EQ(TC_ACT_SHOT, run(f, len, NULL, NULL), "and one more at once");
+	CHECK_EQ(2, group_info(group).rate_limited, "... does not");
+	replicast_group_del(rc, &g);
 }
 
 static void test_counters(void)
@@ -568,6 +685,8 @@ int main(int argc, char **argv)
 	test_replicates_v4();
 	test_replicates_v6();
 	test_counters();
+	test_multicast_ttl();
+	test_datagram_counts();
 	test_passes_unchanged();
 	test_malformed();
 	test_legal_edges();

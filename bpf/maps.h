@@ -114,6 +114,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } config SEC(".maps");
 
+/* Next hops of copies through devices that do not forward (struct
+ * rc_neigh_key); the loader sizes it at least max_subs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RC_MIN_NEIGHBOURS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* updates publish whole entries */
+	__type(key, struct rc_neigh_key);
+	__type(value, struct rc_neigh);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} neighbours SEC(".maps");
+
 /* ifindex -> where replicast is attached; written by the loader only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

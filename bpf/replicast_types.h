@@ -86,8 +86,9 @@ enum subscriber_state {
 enum subscriber_flags {
 	SUB_F_KEEP_SOURCE = 1 << 0,	/* copies keep the original source address */
 	SUB_F_STATIC_MAC = 1 << 1,	/* use dst_mac/src_mac, skip the FIB lookup */
-	/* dst_mac/src_mac hold the next hop as `sub add` resolved it; used when
-	 * the FIB will not answer because forwarding is off on the device */
+	/* src_mac holds the egress device's MAC and `gateway` the next hop,
+	 * whose MAC the `neighbours` map keeps current: used when the FIB will
+	 * not answer because the device does not forward */
 	SUB_F_CACHED_NEXT_HOP = 1 << 2,
 };
 
@@ -102,6 +103,30 @@ struct subscriber {
 	__u8 src_mac[6];	/* the same: the egress device's MAC */
 	union rc_addr addr;	/* where the copy goes */
 	union rc_addr source;	/* source address of the copy, unless KEEP_SOURCE */
+	union rc_addr gateway;	/* next hop: addr itself, or the route's gateway */
+};
+
+/* Key of the `neighbours` map: a next hop that subscribers' copies take
+ * through a device that does not forward. `sub add` makes the entry; a
+ * program on the neighbour_update_done tracepoint keeps it in step with the
+ * kernel's neighbour table, so a next hop that changes its MAC, fails or
+ * answers late is followed with no process running. The cookie keeps other
+ * network namespaces' neighbours (same ifindex, same address) apart. */
+struct rc_neigh_key {
+	__u64 netns_cookie;	/* SO_NETNS_COOKIE of the relay's namespace */
+	__u32 ifindex;
+	__u8 family;
+	__u8 pad[3];
+	union rc_addr addr;
+};
+
+/* Entries the `neighbours` map has room for at least (more with --max-subs). */
+#define RC_MIN_NEIGHBOURS	65536
+
+struct rc_neigh {
+	__u8 mac[6];
+	__u8 valid;		/* the kernel's entry is NUD_VALID: mac is usable */
+	__u8 pad;
 };
 
 /* Per-CPU counters of one group (group_stats, indexed by group id). */
@@ -168,6 +193,7 @@ struct config {
 	__u32 max_subs;
 	__u32 layout_version;
 	__u32 nr_cpus;		/* possible CPUs the sub_stats inner maps are sized for */
+	__u64 netns_cookie;	/* of the namespace it was loaded in (struct rc_neigh_key) */
 };
 
 /* ---- The XDP fan-out engine (xdp_engine.bpf.c, user/lib_engine.c) ----------

@@ -10,6 +10,7 @@
 #include "rewrite.h"
 #include "counters.h"
 #include "policy.h"
+#include "neigh.h"
 
 /* What is not ours goes on to whatever else is attached (other tcx
  * programs, tc filters) and then the stack: TC_ACT_UNSPEC is "no verdict"
@@ -216,6 +217,16 @@ SEC("tc")
 int replicate_local(struct __sk_buff *skb)
 {
 	return replicate_packet(skb, 0);
+}
+
+/* Follows the kernel's neighbour table for the next hops of copies through
+ * devices that do not forward (the `neighbours` map): attached by the loader
+ * and pinned, so it runs with no process. */
+SEC("raw_tp/neigh_update_done")
+int track_neighbour(struct bpf_raw_tracepoint_args *ctx)
+{
+	track_neighbour_update((struct neighbour___rc *)ctx->args[0]);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -16,6 +16,7 @@
 #include <bpf/bpf_helpers.h>
 #include "parse.h"
 #include "counters.h"
+#include "maps.h"
 
 #define IPV4_TTL_OFF	8
 #define IPV4_CSUM_OFF	10
@@ -53,18 +54,31 @@ static __always_inline void copy_headers_for(struct copy_headers *next, const st
 	next->saddr = (sub->flags & SUB_F_KEEP_SOURCE) ? *source : sub->source;
 }
 
-/* The next hop `sub add` resolved and cached in the slot, for a device the
- * FIB will not answer for. The FIB would also have checked the route's MTU;
- * bpf_check_mtu does that here against the egress device, with tot_len (one
- * datagram's IP length) given in place of the context's length. */
+/* The next hop `sub add` found, for a device the FIB will not answer for:
+ * its MAC as the `neighbours` map has it now. The FIB would also have
+ * checked the route's MTU; bpf_check_mtu does that here against the egress
+ * device, with tot_len (one datagram's IP length) in place of the
+ * context's length. */
 static __always_inline __u32 next_hop_from_slot(void *ctx, const struct subscriber *sub,
 					     struct copy_headers *next, __u32 tot_len,
 					     __u32 packets)
 {
-	__u32 mtu_len = tot_len;
+	struct rc_neigh_key key = {};
+	__u32 mtu_len = tot_len, zero = 0;
+	struct config *cfg;
+	struct rc_neigh *nh;
 
-	if (!(sub->flags & SUB_F_CACHED_NEXT_HOP)) {
-		/* sub add found no answer from the next hop */
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || !(sub->flags & SUB_F_CACHED_NEXT_HOP)) {
+		count_drops(DROP_FORWARDING_OFF, packets);
+		return 0;
+	}
+	key.netns_cookie = cfg->netns_cookie;
+	key.ifindex = sub->ifindex;
+	key.family = sub->family;
+	key.addr = sub->gateway;
+	nh = bpf_map_lookup_elem(&neighbours, &key);
+	if (!nh || !nh->valid) {
 		count_drops(DROP_NO_NEIGH, packets);
 		return 0;
 	}
@@ -72,7 +86,7 @@ static __always_inline __u32 next_hop_from_slot(void *ctx, const struct subscrib
 		count_drops(DROP_NO_ROUTE, packets);
 		return 0;
 	}
-	__builtin_memcpy(next->eth, sub->dst_mac, 6);
+	__builtin_memcpy(next->eth, nh->mac, 6);
 	__builtin_memcpy(next->eth + 6, sub->src_mac, 6);
 	return sub->ifindex;
 }

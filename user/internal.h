@@ -19,6 +19,7 @@
 #define PIN_SUBS_DIR		"subscribers"	/* one pinned inner map per group */
 #define PIN_LINKS_DIR		"links"		/* one pinned tcx link per device */
 #define PIN_INJECT		"inject"	/* the injection veth pair, if any */
+#define PIN_NEIGH_LINK		"neighbours_link"	/* the neighbour tracker's link */
 
 /* tc filter identity: fixed, so a second load replaces rather than stacks. */
 #define RC_TC_HANDLE		0x5243		/* "RC" */
@@ -39,6 +40,7 @@ struct replicast {
 	int drop_stats_fd;
 	int config_fd;
 	int attachments_fd;
+	int neighbours_fd;
 	struct config cfg;
 	int ncpus;
 	/* BTF of the program, to give inner maps typed keys and values. */

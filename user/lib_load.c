@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -126,6 +127,7 @@ void replicast_close(struct replicast *rc)
 	close_fd(&rc->drop_stats_fd);
 	close_fd(&rc->config_fd);
 	close_fd(&rc->attachments_fd);
+	close_fd(&rc->neighbours_fd);
 	free(rc);
 }
 
@@ -210,6 +212,7 @@ static int open_pins(struct replicast *rc)
 		{ "drop_stats", &rc->drop_stats_fd },
 		{ "config", &rc->config_fd },
 		{ "attachments", &rc->attachments_fd },
+		{ "neighbours", &rc->neighbours_fd },
 	};
 	struct bpf_map_info info = {};
 	__u32 zero = 0, info_len = sizeof(info);
@@ -304,6 +307,50 @@ static int pin_program(struct replicast *rc, struct bpf_program *prog, const cha
 	return err;
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71	/* Linux 5.14; glibc 2.36 headers may lack it */
+#endif
+
+/* The network namespace's cookie (SO_NETNS_COOKIE), which the neighbour
+ * tracker reads off each entry to keep other namespaces' entries out. */
+static int netns_cookie(__u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Attaches the neighbour tracker and pins its link, replacing an older one
+ * in one rename: while both exist both update the map, which is harmless. */
+static int pin_neighbour_tracker(struct replicast *rc, struct bpf_program *prog)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	struct bpf_link *link;
+	int err = rc_pin_file(rc, PIN_NEIGH_LINK, path, sizeof(path));
+
+	if (err)
+		return err;
+	link = bpf_program__attach_raw_tracepoint(prog, "neigh_update_done");
+	if (!link)
+		return -errno;
+	snprintf(tmp, sizeof(tmp), "%s-new", path);
+	unlink(tmp);
+	err = bpf_link__pin(link, tmp);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	/* The pin holds the link now; this only closes our descriptor. */
+	bpf_link__destroy(link);
+	return err;
+}
+
 /* Loads the object and pins its maps and programs. `pinned`: the config of
  * a replicator already pinned here, whose maps libbpf reuses (sizes must
  * then be theirs); NULL for a first load, sized from opts. */
@@ -355,6 +402,8 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	bpf_map__set_max_entries(skel->maps.group_stats, max_groups);
 	bpf_map__set_max_entries(skel->maps.group_rate, max_groups);
 	bpf_map__set_max_entries(skel->maps.group_sources, max_groups * SOURCES_PER_GROUP);
+	bpf_map__set_max_entries(skel->maps.neighbours, max_subs > RC_MIN_NEIGHBOURS ?
+							max_subs : RC_MIN_NEIGHBOURS);
 	/* Inner maps are sized by a template we create: libbpf 1.1 cannot
 	 * resize its own inner-map definition (bpf_map__set_max_entries on
 	 * bpf_map__inner_map() dereferences a NULL object). */
@@ -376,6 +425,7 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	}
 	bpf_program__set_log_buf(skel->progs.replicate, log, log_size);
 	bpf_program__set_log_buf(skel->progs.replicate_local, log, log_size);
+	bpf_program__set_log_buf(skel->progs.track_neighbour, log, log_size);
 
 	err = replicate_bpf__load(skel);
 	if (err) {
@@ -388,6 +438,9 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	cfg.max_groups = max_groups;
 	cfg.max_subs = max_subs;
 	cfg.nr_cpus = ncpus;
+	err = netns_cookie(&cfg.netns_cookie);
+	if (err)
+		goto out_destroy;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY)) {
 		err = -errno;
 		goto out_destroy;
@@ -395,6 +448,8 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	err = pin_program(rc, skel->progs.replicate, PIN_PROG);
 	if (!err)
 		err = pin_program(rc, skel->progs.replicate_local, PIN_LOCAL_PROG);
+	if (!err)
+		err = pin_neighbour_tracker(rc, skel->progs.track_neighbour);
 	if (!err)
 		err = rc_pin_file(rc, PIN_SUBS_DIR, path, sizeof(path));
 	if (!err && mkdir(path, 0700) && errno != EEXIST)

@@ -98,15 +98,49 @@ static int same_dest(const struct subscriber *s, const struct replicast_endpoint
 	       !memcmp(&s->addr, &key.addr, sizeof(key.addr));
 }
 
+/* Enters the subscriber's next hop in the `neighbours` map, where copies
+ * through a device that does not forward find its MAC (the FIB answers
+ * only for devices that forward). The kernel program on neighbour updates
+ * keeps the entry current from then on; an entry another subscriber made
+ * is only overwritten with a MAC that was just resolved. */
+static int track_next_hop(struct replicast *rc, const struct subscriber *s, const uint8_t mac[6],
+			  bool resolved)
+{
+	struct rc_neigh_key key = {
+		.netns_cookie = rc->cfg.netns_cookie,
+		.ifindex = s->ifindex,
+		.family = s->family,
+		.addr = s->gateway,
+	};
+	struct rc_neigh nh = { .valid = resolved };
+
+	memcpy(nh.mac, mac, 6);
+	if (!bpf_map_update_elem(rc->neighbours_fd, &key, &nh, resolved ? BPF_ANY : BPF_NOEXIST))
+		return 0;
+	if (errno == EEXIST)
+		return 0;
+	if (errno == E2BIG) {
+		rc_log(rc, REPLICAST_LOG_WARN, "the next-hop table is full (%u entries, from "
+		       "--max-subs at the first load)", rc->cfg.max_subs > RC_MIN_NEIGHBOURS ?
+		       rc->cfg.max_subs : RC_MIN_NEIGHBOURS);
+		return -ENOSPC;
+	}
+	return -errno;
+}
+
 /* Fills the routing part of a slot: egress device, source address, MACs.
  * Resolves the next hop now so the first packet finds its MAC. */
 static int resolve_subscriber(struct replicast *rc, const struct replicast_endpoint *dest,
 			      const struct replicast_sub_opts *opts, struct subscriber *s)
 {
 	unsigned int oif = 0, timeout = DEFAULT_RESOLVE_TIMEOUT_MS;
+	size_t alen = dest->family == AF_INET6 ? 16 : 4;
 	char name[REPLICAST_ENDPOINT_STRLEN];
+	const union rc_ip *gateway;
 	struct rc_route route;
+	uint8_t mac[6] = { 0 };
 	union rc_ip dst;
+	bool resolved;
 	int err;
 
 	if (opts && opts->ifname) {
@@ -130,28 +164,28 @@ static int resolve_subscriber(struct replicast *rc, const struct replicast_endpo
 		memcpy(s->dst_mac, opts->mac, 6);
 		return rc_link_mac(s->ifindex, s->src_mac);
 	}
-	err = rc_neigh_resolve(dest->family, route.has_gateway ? &route.gateway : &dst,
-			       route.ifindex, timeout, s->dst_mac);
-	if (err == -ETIMEDOUT) {
+	gateway = route.has_gateway ? &route.gateway : &dst;
+	memcpy(&s->gateway, gateway, alen);
+	err = rc_neigh_resolve(dest->family, gateway, route.ifindex, timeout, mac);
+	if (err == -ENODATA)	/* a device without MACs (NOARP): nothing to track */
+		return 0;
+	if (err && err != -ETIMEDOUT)
+		return err;
+	resolved = !err;
+	if (!resolved)
 		/* Not fatal: the kernel keeps trying, and until it succeeds the
 		 * program counts no_neighbour drops rather than guessing. */
 		rc_log(rc, REPLICAST_LOG_WARN,
 		       "next hop of %s did not answer within %u ms; copies are counted as "
-		       "no_neighbour drops until it does (through a device that does not "
-		       "forward, until the subscriber is added again)",
+		       "no_neighbour drops until it does",
 		       replicast_endpoint_format(dest, name, sizeof(name)), timeout);
-		return 0;
-	}
-	if (err == -ENODATA)	/* a device without MACs (NOARP): nothing to cache */
-		return 0;
-	if (err)
-		return err;
-	/* The program asks the FIB first, which answers only for devices that
-	 * forward; for the others it takes this copy of the next hop. */
 	err = rc_link_mac(s->ifindex, s->src_mac);
+	if (err)
+		return err == -ENODATA ? 0 : err;
+	err = track_next_hop(rc, s, mac, resolved);
 	if (!err)
 		s->flags |= SUB_F_CACHED_NEXT_HOP;
-	return err == -ENODATA ? 0 : err;
+	return err;
 }
 
 /* A subscriber must be one unicast receiver: a copy is never multicast

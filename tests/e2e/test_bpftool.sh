@@ -12,8 +12,9 @@ G=10.77.100.1:5000
 
 recipe=$(sed -n '/bpftool-recipe:begin/,/bpftool-recipe:end/p' "$RC_ROOT/README.md" | sed '/^<!--/d;/^```/d')
 head_part=$(printf '%s\n' "$recipe" | sed '/^# 1\./,$d')
+lock_part=$(printf '%s\n' "$recipe" | sed -n '/^# Writers/,/^flock 9/p')
 list_add=$(printf '%s\n' "$recipe" | sed '/^# 3\./,$d')
-remove=$(printf '%s\n%s\n' "$head_part" "$(printf '%s\n' "$recipe" | sed -n '/^# 3\./,$p')")
+remove=$(printf '%s\n%s\n%s\n' "$head_part" "$lock_part" "$(printf '%s\n' "$recipe" | sed -n '/^# 3\./,$p')")
 rc_assert_ne "" "$remove" "the README has the recipe"
 
 run_recipe() {

@@ -50,7 +50,9 @@ static const char send_usage[] =
 	"                       --count datagrams, --idle-ms without one, or SIGINT\n"
 	"  --pcap FILE          the UDP payloads of a capture, in order\n"
 	"\n"
-	"  --rate PPS           at most PPS packets per second (--gen, --pcap)\n"
+	"  --rate PPS           at most PPS packets per second (--gen, --pcap): a batch\n"
+	"                       holds at most what PPS allows in 25 ms (at least one\n"
+	"                       packet), so COUNT packets take about COUNT / PPS seconds\n"
 	"  --batch N            packets per hand-over (default 256)\n"
 	"  --frames N           frames of shared memory, a power of two (default 4096)\n"
 	"  --frame-size BYTES   2048 (default) or 4096\n"
@@ -142,6 +144,23 @@ static int parse_u64(const char *text, const char *what, uint64_t max, uint64_t 
 	return EXIT_OK;
 }
 
+/* With --rate, a batch holds at most what the rate allows in this long
+ * (ns): 256 packets at 12,000 pps and more, one at 40 pps and less. A whole
+ * batch goes out at once, so a batch of 256 at 50 pps would be sent in one
+ * burst and the run would end long before count / rate. */
+#define PACE_SLICE_NS		25000000ULL
+
+/* Packets per paced hand-over: the batch, cut to what --rate allows in
+ * PACE_SLICE_NS, at least one. */
+static uint64_t pace_batch(const struct send_opts *o)
+{
+	uint64_t n = (uint64_t)o->rate * PACE_SLICE_NS / 1000000000ULL;
+
+	if (!o->rate || n >= o->sopts.batch_size)
+		return o->sopts.batch_size;
+	return n ? n : 1;
+}
+
 /* Sleeps until packet `n` is due at --rate: one system call, only when ahead. */
 static void pace(struct run *r, uint64_t n)
 {
@@ -230,13 +249,14 @@ static void gen_payload(uint8_t *p, unsigned int size, uint64_t seq, uint32_t se
 static int run_gen(struct run *r)
 {
 	const struct send_opts *o = r->o;
-	uint32_t batch = o->sopts.batch_size;
+	uint64_t batch = pace_batch(o);
 	uint8_t *payload = r->buf;
 	uint64_t n;
 	int err = 0;
 
 	for (n = 0; n < o->count && !err && !stop_signal; n++) {
-		/* Whole batches are paced, so a batch still costs one kick. The
+		/* Whole batches are paced, so a batch still costs one kick;
+		 * the queued ones go out before a sleep, not after it. The
 		 * XDP engine takes packets as they come: a flush would only
 		 * drain it. */
 		if (n % batch == 0) {
@@ -379,7 +399,7 @@ static int cookie_close(void *c)
 static int run_pcap(struct run *r, pcap_t *pc)
 {
 	size_t max = replicast_sender_max_payload(r->s, r->o->group.family), len;
-	uint32_t batch = r->o->sopts.batch_size;
+	uint64_t batch = pace_batch(r->o);
 	int dlt = pcap_datalink(pc), err = 0, ret;
 	struct pcap_pkthdr *h;
 	const uint8_t *data, *payload;

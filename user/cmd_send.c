@@ -48,7 +48,9 @@ static const char send_usage[] =
 	"  --udp-listen ADDR:PORT  a gateway: datagrams sent to ADDR:PORT are read in\n"
 	"                       batches (recvmmsg) and handed over in batches; stops after\n"
 	"                       --count datagrams, --idle-ms without one, or SIGINT\n"
-	"  --pcap FILE          the UDP payloads of a capture, in order\n"
+	"  --pcap FILE          the UDP payloads of a capture, in order; a capture cut\n"
+	"                       short inside a record: what came before is sent, the cut\n"
+	"                       record is named, and the exit status is 1\n"
 	"\n"
 	"  --rate PPS           at most PPS packets per second (--gen, --pcap): a batch\n"
 	"                       holds at most what PPS allows in 25 ms (at least one\n"
@@ -102,6 +104,8 @@ struct run {
 	uint64_t packets;		/* handed to queue() and accepted */
 	uint64_t skipped;		/* capture records without a UDP payload */
 	uint64_t too_big;		/* payloads larger than a frame carries */
+	uint64_t records;		/* capture records read whole */
+	bool read_failed;		/* the capture ended inside a record */
 	uint64_t sleeps;		/* pacing for --rate */
 	uint64_t reads;			/* recvmmsg() or capture file reads */
 	uint64_t writes;		/* progress lines */
@@ -409,8 +413,13 @@ static int run_pcap(struct run *r, pcap_t *pc)
 		ret = pcap_next_ex(pc, &h, &data);
 		if (ret == PCAP_ERROR_BREAK)
 			break;
-		if (ret != 1)
-			return -EIO;
+		if (ret != 1) {
+			/* What was read before still goes out: the caller
+			 * flushes, then reports the cut record. */
+			r->read_failed = true;
+			break;
+		}
+		r->records++;
 		if (cli_udp_payload(dlt, data, h->caplen, &payload, &len)) {
 			r->skipped++;
 			continue;
@@ -930,10 +939,12 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	print_summary(&r, &st, st.syscalls - lib_before, subs,
 		      (double)(now_ns() - r.start_ns) / 1e9, dev, cli->json);
 
-	if (err == -EIO && o.kind == SRC_PCAP)
-		ret = cli_error(EXIT_FAIL, "send: reading %s: %s", o.pcap_file, pcap_geterr(pc));
-	else if (err)
+	if (err)
 		ret = cli_lib_error(err, "send");
+	else if (r.read_failed)
+		ret = cli_error(EXIT_FAIL, "send: %s: record %" PRIu64 " is cut short or unreadable "
+				"(%s); the payloads of the %" PRIu64 " records before it were sent", o.pcap_file,
+				r.records + 1, pcap_geterr(pc), r.records);
 	else if (st.sent != r.packets || st.errors)
 		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " of %" PRIu64 " packets went out "
 				"(%" PRIu64 " errors)", st.sent, r.packets, st.errors);

@@ -80,7 +80,10 @@ static const char send_usage[] =
 	"                       when it has no NAPI (frames sent there are lost otherwise)\n"
 	"\n"
 	"On a terminal it shows progress; at the end it prints packets sent, system calls\n"
-	"made while sending, per packet and per packet per subscriber.\n";
+	"made while sending, per packet and per packet per subscriber. Then it reads the\n"
+	"replicator's counters: when fewer copies went out than packets x subscribers (or\n"
+	"copies were counted as dropped: no route, device down, ...), it says how many\n"
+	"were lost and why, and exits 1.\n";
 
 enum source_kind { SRC_NONE, SRC_GEN, SRC_UDP, SRC_PCAP };
 
@@ -803,8 +806,10 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	struct pcap_cookie *cookie = NULL;
 	char dev[IF_NAMESIZE] = "", g[REPLICAST_ENDPOINT_STRLEN], errbuf[PCAP_ERRBUF_SIZE];
 	struct replicast *rc = NULL;
+	struct cli_copies before = {};
 	unsigned int subs = 0;
-	uint64_t lib_before;
+	uint64_t lib_before, lost = 0, expected = 0;
+	char why[512] = "";
 	pcap_t *pc = NULL;
 	int ret, err, fd = -1;
 	FILE *f;
@@ -911,6 +916,13 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	r.progress = isatty(STDERR_FILENO);
+	/* The group's counters before: the copies this run makes are the
+	 * difference (read outside the counted phase, as after it). */
+	err = cli_copies_read(rc, &o.group, &before);
+	if (err) {
+		ret = cli_lib_error(err, "send: reading the group's counters");
+		goto out;
+	}
 	/* Whatever stdout holds goes out now, not inside the counted phase. */
 	fflush(stdout);
 
@@ -938,6 +950,15 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	replicast_sender_stats(r.s, &st);
 	print_summary(&r, &st, st.syscalls - lib_before, subs,
 		      (double)(now_ns() - r.start_ns) / 1e9, dev, cli->json);
+	/* The counted phase is over: did every copy go out? */
+	if (!err && st.sent && before.subs) {
+		err = cli_copies_check(rc, &o.group, &before, st.sent, st.copies_dropped, &lost,
+				       &expected, why, sizeof(why));
+		if (err) {
+			ret = cli_lib_error(err, "send: reading the group's counters");
+			goto out;
+		}
+	}
 
 	if (err)
 		ret = cli_lib_error(err, "send");
@@ -948,6 +969,11 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	else if (st.sent != r.packets || st.errors)
 		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " of %" PRIu64 " packets went out "
 				"(%" PRIu64 " errors)", st.sent, r.packets, st.errors);
+	else if (lost)
+		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " of %" PRIu64 " copies (%" PRIu64
+				" packets x %u subscribers) were lost in the kernel%s%s%s; 'replicast "
+				"stats' shows which subscribers", lost, expected, st.sent, before.subs,
+				why[0] ? " (" : "", why, why[0] ? ")" : "");
 	else if (r.too_big)
 		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " %s larger than the %zu bytes a frame "
 				"carries, not sent", r.too_big,
@@ -965,6 +991,7 @@ out:
 	free(r.msgs);
 	free(r.iov);
 	replicast_sender_close(r.s);
+	cli_copies_free(&before);
 	replicast_close(rc);
 	return ret;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <linux/sock_diag.h>
 #include <pcap/pcap.h>
 #include "cli.h"
 
@@ -26,11 +27,14 @@
 /* How often a waiting gateway looks at signals and its idle limit. */
 #define LISTEN_TICK_MS		200
 #define GATEWAY_RCVBUF		(8 << 20)
+/* Room for one SO_RXQ_OVFL control message (a __u32) per datagram. */
+#define OVFL_CMSG_SPACE		CMSG_SPACE(sizeof(uint32_t))
 #define SUMMARY_LEN		2048
 
 static const char send_usage[] =
 	"Usage: replicast send GROUP --gen COUNT [--size BYTES] [--rate PPS] [--seed S] [--first SEQ]\n"
 	"       replicast send GROUP --udp-listen ADDR:PORT [--count N] [--idle-ms MS]\n"
+	"                                [--rcvbuf BYTES]\n"
 	"       replicast send GROUP --pcap FILE [--rate PPS]\n"
 	"   options for all: [--batch N] [--frames N] [--frame-size BYTES] [--dev NAME]\n"
 	"                    [--source ADDR[:PORT]] [--timeout-ms MS] [--json] [--pin-path DIR]\n"
@@ -47,7 +51,13 @@ static const char send_usage[] =
 	"                       endian; the rest as tests/tools/rc_blast.c with --seed\n"
 	"  --udp-listen ADDR:PORT  a gateway: datagrams sent to ADDR:PORT are read in\n"
 	"                       batches (recvmmsg) and handed over in batches; stops after\n"
-	"                       --count datagrams, --idle-ms without one, or SIGINT\n"
+	"                       --count datagrams, --idle-ms without one, or SIGINT.\n"
+	"                       Datagrams the kernel dropped at its socket before they\n"
+	"                       were read (its buffer was full: they came faster than\n"
+	"                       the gateway forwards) are counted (SO_RXQ_OVFL) and\n"
+	"                       shown in the progress line and the summary, and make the\n"
+	"                       exit status 1: what the sender sent did not all go out\n"
+	"  --rcvbuf BYTES       the gateway socket's receive buffer (default 8 MiB)\n"
 	"  --pcap FILE          the UDP payloads of a capture, in order; a capture cut\n"
 	"                       short inside a record: what came before is sent, the cut\n"
 	"                       record is named, and the exit status is 1\n"
@@ -92,6 +102,7 @@ struct send_opts {
 	struct replicast_endpoint group;
 	uint64_t count;			/* --gen COUNT, --udp-listen --count */
 	unsigned int size, rate, seed, idle_ms;
+	unsigned int rcvbuf;		/* --rcvbuf; 0: GATEWAY_RCVBUF */
 	uint64_t first;
 	const char *listen, *pcap_file;
 	struct replicast_endpoint source;
@@ -112,6 +123,8 @@ struct run {
 	uint64_t sleeps;		/* pacing for --rate */
 	uint64_t reads;			/* recvmmsg() or capture file reads */
 	uint64_t writes;		/* progress lines */
+	uint64_t queries;		/* the gateway socket's final drop count */
+	uint64_t sock_drops;		/* datagrams the gateway's socket dropped */
 	uint64_t start_ns, last_progress_ns;
 	bool progress;
 	int err;			/* first library error */
@@ -120,6 +133,7 @@ struct run {
 	uint8_t *buf;			/* --gen payload, or --udp-listen datagrams */
 	struct mmsghdr *msgs;
 	struct iovec *iov;
+	uint8_t *ctrl;			/* OVFL_CMSG_SPACE per datagram */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -187,7 +201,7 @@ static void pace(struct run *r, uint64_t n)
 
 static uint64_t cli_syscalls(const struct run *r)
 {
-	return r->sleeps + r->reads + r->writes;
+	return r->sleeps + r->reads + r->writes + r->queries;
 }
 
 static void show_progress(struct run *r, bool final)
@@ -195,7 +209,7 @@ static void show_progress(struct run *r, bool final)
 	struct replicast_sender_stats st = { .sz = sizeof(st) };
 	uint64_t now = now_ns();
 	double secs;
-	char line[160];
+	char line[200], dropped[48] = "";
 	int n;
 
 	if (!r->progress || (!final && now - r->last_progress_ns < PROGRESS_NS))
@@ -203,16 +217,20 @@ static void show_progress(struct run *r, bool final)
 	r->last_progress_ns = now;
 	replicast_sender_stats(r->s, &st);
 	secs = (double)(now - r->start_ns) / 1e9;
+	if (r->o->kind == SRC_UDP)
+		snprintf(dropped, sizeof(dropped), ", %" PRIu64 " dropped at the socket",
+			 r->sock_drops);
 	if (r->o->xdp)
 		n = snprintf(line, sizeof(line), "\r%" PRIu64 " packets, %.0f pps, %" PRIu64
-			     " copies, %.0f copies/s%s", st.sent,
+			     " copies, %.0f copies/s%s%s", st.sent,
 			     secs > 0 ? (double)st.sent / secs : 0.0, st.copies,
-			     secs > 0 ? (double)st.copies / secs : 0.0, final ? "\n" : "   ");
+			     secs > 0 ? (double)st.copies / secs : 0.0, dropped,
+			     final ? "\n" : "   ");
 	else
 		n = snprintf(line, sizeof(line), "\r%" PRIu64 " packets, %.0f pps, %" PRIu64
-			     " kicks, %.5f kicks per packet%s", st.sent,
+			     " kicks, %.5f kicks per packet%s%s", st.sent,
 			     secs > 0 ? (double)st.sent / secs : 0.0, st.kicks,
-			     st.sent ? (double)st.kicks / (double)st.sent : 0.0,
+			     st.sent ? (double)st.kicks / (double)st.sent : 0.0, dropped,
 			     final ? "\n" : "   ");
 	r->writes++;
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
@@ -282,11 +300,11 @@ static int run_gen(struct run *r)
 
 /* ---- --udp-listen ---- */
 
-static int listen_socket(const struct replicast_endpoint *ep)
+static int listen_socket(const struct replicast_endpoint *ep, unsigned int rcvbuf)
 {
 	struct sockaddr_storage ss = {};
 	struct timeval tv = { .tv_usec = LISTEN_TICK_MS * 1000 };
-	int fd, buf = GATEWAY_RCVBUF, one = 1;
+	int fd, buf = rcvbuf ? (int)rcvbuf : GATEWAY_RCVBUF, one = 1;
 	socklen_t sl;
 
 	if (ep->family == AF_INET) {
@@ -312,6 +330,14 @@ static int listen_socket(const struct replicast_endpoint *ep)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Every datagram then carries the socket's drop count so far
+	 * (sock_recv_drops()): losses at a full buffer are seen, not guessed. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
 	/* A tick, so a blocked recvmmsg() returns to look at signals and --idle-ms. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
 	    bind(fd, (struct sockaddr *)&ss, sl)) {
@@ -321,6 +347,36 @@ static int listen_socket(const struct replicast_endpoint *ep)
 		return err;
 	}
 	return fd;
+}
+
+/* The socket's drop count as of this datagram, from its SO_RXQ_OVFL
+ * message (absent while nothing was dropped). A 32-bit counter. */
+static void note_drops(struct run *r, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	uint32_t v;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(v)))
+			continue;
+		memcpy(&v, CMSG_DATA(cm), sizeof(v));
+		if (v > r->sock_drops)
+			r->sock_drops = v;
+	}
+}
+
+/* Drops after the last datagram read carry no message: the socket's own
+ * count (SO_MEMINFO, SK_MEMINFO_DROPS) tells them. One system call. */
+static void final_drops(struct run *r, int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = {};
+	socklen_t len = sizeof(mem);
+
+	r->queries++;
+	if (!getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) &&
+	    len > SK_MEMINFO_DROPS * sizeof(mem[0]) && mem[SK_MEMINFO_DROPS] > r->sock_drops)
+		r->sock_drops = mem[SK_MEMINFO_DROPS];
 }
 
 static int run_udp(struct run *r, int fd)
@@ -343,6 +399,8 @@ static int run_udp(struct run *r, int fd)
 			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_control = r->ctrl + (size_t)i * OVFL_CMSG_SPACE;
+			msgs[i].msg_hdr.msg_controllen = OVFL_CMSG_SPACE;
 		}
 		n = batch;
 		if (o->count && o->count - got < (uint64_t)n)
@@ -365,6 +423,7 @@ static int run_udp(struct run *r, int fd)
 		last_ns = now_ns();
 		for (i = 0; i < (unsigned int)n && !err; i++) {
 			got++;
+			note_drops(r, &msgs[i].msg_hdr);
 			if (msgs[i].msg_len > max || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)) {
 				r->too_big++;
 				continue;
@@ -375,6 +434,7 @@ static int run_udp(struct run *r, int fd)
 			err = replicast_sender_flush(r->s);
 		show_progress(r, false);
 	}
+	final_drops(r, fd);
 	return err;
 }
 
@@ -509,12 +569,13 @@ static void print_engine_summary(const struct run *r, const struct replicast_sen
 		       ",\"sleeps\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64
 		       ",\"syscalls_per_packet\":%.6f,\"syscalls_per_packet_per_subscriber\":%.8f"
 		       ",\"ring_full\":%" PRIu64 ",\"idle_runs\":%" PRIu64 ",\"engine_calls\":%" PRIu64
-		       ",\"engine_parks\":%" PRIu64 ",\"errors\":%" PRIu64 "}\n",
+		       ",\"engine_parks\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"socket_drops\":%" PRIu64
+		       "}\n",
 		       g, st->engine_threads, subs, r->packets, st->sent, r->skipped, r->too_big,
 		       secs, st->copies, st->copies_dropped,
 		       secs > 0 ? (double)st->copies / secs : 0.0, calls, st->waits, r->sleeps,
 		       r->reads, r->writes, per, per_sub, st->ring_full, st->idle_runs,
-		       st->engine_calls, st->engine_parks, st->errors);
+		       st->engine_calls, st->engine_parks, st->errors, r->sock_drops);
 	} else {
 		append(out, &len, "sent %" PRIu64 " packets to %s (%u subscriber%s) in %.2f s, "
 		       "%.0f pps\n", st->sent, g, subs, subs == 1 ? "" : "s", secs,
@@ -523,8 +584,9 @@ static void print_engine_summary(const struct run *r, const struct replicast_sen
 		       " dropped\n", st->copies, secs > 0 ? (double)st->copies / secs : 0.0,
 		       st->copies_dropped);
 		append(out, &len, "syscalls made: %" PRIu64 " (%" PRIu64 " waits, %" PRIu64
-		       " pacing sleeps, %" PRIu64 " reads, %" PRIu64 " progress writes, the rest the "
-		       "engine's)\n", calls, st->waits, r->sleeps, r->reads, r->writes);
+		       " pacing sleeps, %" PRIu64 " reads, %" PRIu64 " progress writes%s, the rest the "
+		       "engine's)\n", calls, st->waits, r->sleeps, r->reads, r->writes,
+		       r->queries ? ", 1 drop count query" : "");
 		append(out, &len, "syscalls per packet: %.6f\n", per);
 		append(out, &len, "syscalls per packet per subscriber: %.8f\n", per_sub);
 		append(out, &len, "engine: %u thread%s, %" PRIu64 " calls into the kernel, %" PRIu64
@@ -534,6 +596,9 @@ static void print_engine_summary(const struct run *r, const struct replicast_sen
 		if (r->skipped)
 			append(out, &len, "capture records without a UDP payload, skipped: %" PRIu64
 			       "\n", r->skipped);
+		if (r->o->kind == SRC_UDP)
+			append(out, &len, "datagrams dropped at the socket before they were read: %"
+			       PRIu64 "\n", r->sock_drops);
 	}
 	if (write(STDOUT_FILENO, out, len) < 0) {
 		/* stdout gone: the exit status still tells */
@@ -563,19 +628,20 @@ static void print_summary(const struct run *r, const struct replicast_sender_sta
 		       ",\"waits\":%" PRIu64 ",\"sleeps\":%" PRIu64 ",\"reads\":%" PRIu64
 		       ",\"writes\":%" PRIu64 ",\"syscalls_per_packet\":%.6f"
 		       ",\"syscalls_per_packet_per_subscriber\":%.8f,\"ring_full\":%" PRIu64
-		       ",\"errors\":%" PRIu64 ",\"kick_budget\":%u,\"max_per_kick\":%u}\n",
+		       ",\"errors\":%" PRIu64 ",\"kick_budget\":%u,\"max_per_kick\":%u"
+		       ",\"socket_drops\":%" PRIu64 "}\n",
 		       g, ifname, st->queue_id, subs, r->packets, st->sent, st->completed,
 		       r->skipped, r->too_big, secs, calls, st->kicks, st->waits, r->sleeps,
 		       r->reads, r->writes, per, per_sub, st->ring_full, st->errors,
-		       st->kick_budget, st->max_per_kick);
+		       st->kick_budget, st->max_per_kick, r->sock_drops);
 	} else {
 		append(out, &len, "sent %" PRIu64 " packets to %s (%u subscriber%s) in %.2f s, "
 		       "%.0f pps\n", st->sent, g, subs, subs == 1 ? "" : "s", secs,
 		       secs > 0 ? (double)st->sent / secs : 0.0);
 		append(out, &len, "syscalls made: %" PRIu64 " (%" PRIu64 " kicks, %" PRIu64
 		       " waits, %" PRIu64 " pacing sleeps, %" PRIu64 " reads, %" PRIu64
-		       " progress writes)\n", calls, st->kicks, st->waits, r->sleeps, r->reads,
-		       r->writes);
+		       " progress writes%s)\n", calls, st->kicks, st->waits, r->sleeps, r->reads,
+		       r->writes, r->queries ? ", 1 drop count query" : "");
 		append(out, &len, "syscalls per packet: %.6f\n", per);
 		append(out, &len, "syscalls per packet per subscriber: %.8f\n", per_sub);
 		append(out, &len, "one kick moved up to %u frames (budget %u); ring full %" PRIu64
@@ -584,6 +650,9 @@ static void print_summary(const struct run *r, const struct replicast_sender_sta
 		if (r->skipped)
 			append(out, &len, "capture records without a UDP payload, skipped: %" PRIu64
 			       "\n", r->skipped);
+		if (r->o->kind == SRC_UDP)
+			append(out, &len, "datagrams dropped at the socket before they were read: %"
+			       PRIu64 "\n", r->sock_drops);
 	}
 	if (write(STDOUT_FILENO, out, len) < 0) {
 		/* stdout gone: the exit status still tells */
@@ -601,6 +670,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 		{ "udp-listen", required_argument, NULL, 'u' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "idle-ms", required_argument, NULL, 'i' },
+		{ "rcvbuf", required_argument, NULL, 'B' },
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "frames", required_argument, NULL, 'F' },
@@ -658,6 +728,12 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 			break;
 		case 'i':
 			ret = cli_parse_u32(optarg, "--idle-ms", &o->idle_ms);
+			break;
+		case 'B':
+			ret = cli_parse_u32(optarg, "--rcvbuf", &o->rcvbuf);
+			if (!ret && (o->rcvbuf == 0 || o->rcvbuf > INT32_MAX / 2))
+				ret = cli_error(EXIT_USAGE, "send: --rcvbuf is 1 to %d bytes",
+						INT32_MAX / 2);
 			break;
 		case 'b':
 			ret = cli_parse_u32(optarg, "--batch", &o->sopts.batch_size);
@@ -735,6 +811,8 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 	if (o->kind == SRC_GEN && o->size < 8)
 		return cli_error(EXIT_USAGE, "send: --size must be at least 8 (the sequence "
 				 "number)");
+	if (o->rcvbuf && o->kind != SRC_UDP)
+		return cli_error(EXIT_USAGE, "send: --rcvbuf goes with --udp-listen");
 	if (o->rate > MAX_RATE)
 		return cli_error(EXIT_USAGE, "send: --rate at most %u", MAX_RATE);
 	if (o->have_source && o->source.family != o->group.family)
@@ -867,7 +945,7 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 			ret = EXIT_USAGE;
 			goto out;
 		}
-		fd = listen_socket(&ep);
+		fd = listen_socket(&ep, o.rcvbuf);
 		if (fd < 0) {
 			ret = cli_error(EXIT_FAIL, "send: listening on %s: %s", o.listen,
 					strerror(-fd));
@@ -908,8 +986,10 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 		r.buf = malloc((size_t)o.sopts.batch_size * (max + 1));
 		r.msgs = calloc(o.sopts.batch_size, sizeof(*r.msgs));
 		r.iov = calloc(o.sopts.batch_size, sizeof(*r.iov));
+		r.ctrl = calloc(o.sopts.batch_size, OVFL_CMSG_SPACE);
 	}
-	if ((o.kind != SRC_PCAP && !r.buf) || (o.kind == SRC_UDP && (!r.msgs || !r.iov))) {
+	if ((o.kind != SRC_PCAP && !r.buf) ||
+	    (o.kind == SRC_UDP && (!r.msgs || !r.iov || !r.ctrl))) {
 		ret = cli_lib_error(-ENOMEM, "send");
 		goto out;
 	}
@@ -969,6 +1049,11 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	else if (st.sent != r.packets || st.errors)
 		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " of %" PRIu64 " packets went out "
 				"(%" PRIu64 " errors)", st.sent, r.packets, st.errors);
+	else if (r.sock_drops)
+		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " datagrams were dropped at the socket of "
+				"%s before the gateway read them (its receive buffer was full; "
+				"--rcvbuf raises it, a lower sending rate avoids it)", r.sock_drops,
+				o.listen);
 	else if (lost)
 		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " of %" PRIu64 " copies (%" PRIu64
 				" packets x %u subscribers) were lost in the kernel%s%s%s; 'replicast "
@@ -990,6 +1075,7 @@ out:
 	free(r.buf);
 	free(r.msgs);
 	free(r.iov);
+	free(r.ctrl);
 	replicast_sender_close(r.s);
 	cli_copies_free(&before);
 	replicast_close(rc);

@@ -41,6 +41,13 @@ void cli_log(enum replicast_log_level level, const char *msg, void *ctx);
 int cli_common_option(struct cli *cli, int c, const char *usage);
 
 void json_string(FILE *f, const char *s);
+/* Text from a file or the kernel, safe for a terminal: bytes other than
+ * printable ASCII as \xHH, a backslash as \\ ("\e" reads "\x1b").
+ * CLI_ESCAPE_LEN(n) holds any n bytes escaped. */
+#define CLI_ESCAPE_LEN(n)	(4 * (n) + 1)
+#define CLI_NAME_ESCAPED	CLI_ESCAPE_LEN(16)	/* any device name */
+const char *cli_escape(const char *s, char *buf, size_t len);
+void cli_escape_to(FILE *f, const char *s);
 /* The UDP payload of one captured frame of link type dlt (DLT_*): 0 with
  * *payload, *len inside [p, p + caplen), or -1 for anything else. */
 int cli_udp_payload(int dlt, const uint8_t *p, size_t caplen, const uint8_t **payload,

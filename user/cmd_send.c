@@ -605,6 +605,26 @@ static void print_engine_summary(const struct run *r, const struct replicast_sen
 	}
 }
 
+/* A name as the inside of a JSON string, into buf (the summary is built in
+ * one buffer, so json_string(), which writes to a FILE, cannot serve). */
+static const char *json_text(const char *in, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 7 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, len - o, "\\%c", c);
+		else if (c < 0x20)
+			o += (size_t)snprintf(buf + o, len - o, "\\u%04x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static void print_summary(const struct run *r, const struct replicast_sender_stats *st,
 			  uint64_t lib_syscalls, unsigned int subs, double secs, const char *ifname,
 			  bool json)
@@ -612,7 +632,7 @@ static void print_summary(const struct run *r, const struct replicast_sender_sta
 	uint64_t calls = lib_syscalls + cli_syscalls(r);
 	double per = r->packets ? (double)calls / (double)r->packets : 0.0;
 	double per_sub = subs ? per / subs : 0.0;
-	char g[REPLICAST_ENDPOINT_STRLEN], out[SUMMARY_LEN];
+	char g[REPLICAST_ENDPOINT_STRLEN], out[SUMMARY_LEN], jdev[6 * IF_NAMESIZE + 1];
 	size_t len = 0;
 
 	replicast_endpoint_format(&r->o->group, g, sizeof(g));
@@ -630,7 +650,8 @@ static void print_summary(const struct run *r, const struct replicast_sender_sta
 		       ",\"syscalls_per_packet_per_subscriber\":%.8f,\"ring_full\":%" PRIu64
 		       ",\"errors\":%" PRIu64 ",\"kick_budget\":%u,\"max_per_kick\":%u"
 		       ",\"socket_drops\":%" PRIu64 "}\n",
-		       g, ifname, st->queue_id, subs, r->packets, st->sent, st->completed,
+		       g, json_text(ifname, jdev, sizeof(jdev)), st->queue_id, subs, r->packets,
+		       st->sent, st->completed,
 		       r->skipped, r->too_big, secs, calls, st->kicks, st->waits, r->sleeps,
 		       r->reads, r->writes, per, per_sub, st->ring_full, st->errors,
 		       st->kick_budget, st->max_per_kick, r->sock_drops);
@@ -883,6 +904,7 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	struct run r = { .o = &o };
 	struct pcap_cookie *cookie = NULL;
 	char dev[IF_NAMESIZE] = "", g[REPLICAST_ENDPOINT_STRLEN], errbuf[PCAP_ERRBUF_SIZE];
+	char edev[CLI_NAME_ESCAPED];
 	struct replicast *rc = NULL;
 	struct cli_copies before = {};
 	unsigned int subs = 0;
@@ -1008,12 +1030,14 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 
 	/* The send phase starts after this line: everything from here to the
 	 * summary is counted, by the library and by us. */
+	/* The device's name comes from the kernel or the pin directory. */
+	cli_escape(dev, edev, sizeof(edev));
 	if (o.kind == SRC_UDP)
 		fprintf(stderr, "replicast: listening on %s, sending to %s (%u subscriber%s) "
-			"through %s\n", o.listen, g, subs, subs == 1 ? "" : "s", dev);
+			"through %s\n", o.listen, g, subs, subs == 1 ? "" : "s", edev);
 	else
 		fprintf(stderr, "replicast: sending to %s (%u subscriber%s) through %s\n", g, subs,
-			subs == 1 ? "" : "s", dev);
+			subs == 1 ? "" : "s", edev);
 	replicast_sender_stats(r.s, &st);
 	lib_before = st.syscalls;
 	r.reads = 0;	/* opening the capture read its header, before the phase */

@@ -97,4 +97,24 @@ rc_assert_ge 1 "$drops" "the summary counts datagrams dropped at the socket"
 rc_assert_eq $((FLOOD - read_)) "$drops" "drops = sent ($FLOOD) - read ($read_)"
 rc_assert_match "$drops datagrams were dropped at the socket of 10.77.0.254:7002" \
 	"$(cat "$RC_TMP/stderr3")" "and the error line says how many, and where"
+
+# On a terminal (script(1) gives it one) the progress line counts them too,
+# and its last count is the summary's.
+rc_bg "$TOPO_RELAY" script -qec "$RC_ROOT/$BUILD/replicast --pin-path $TOPO_PIN send $G \
+	--udp-listen 10.77.0.254:7003 --rcvbuf 4096 --idle-ms 1000" "$RC_TMP/tty"
+GW=$RC_BG_PID
+for ((t = 0; t < 100; t++)); do
+	grep -q "listening on" "$RC_TMP/tty" 2>/dev/null && break
+	sleep 0.1
+done
+rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" --to 10.77.0.254:7003 --count 5000 --size 300 --rate 200000 >/dev/null
+rc_wait_pid $GW 30
+rc_assert_eq 1 $? "on a terminal too, exit 1"
+progress=$(tr '\r' '\n' <"$RC_TMP/tty" | grep -a "packets, .* pps" | tail -n 1)
+summary=$(grep -a "dropped at the socket before they were read" "$RC_TMP/tty" | tr -d "\r")
+echo "# last progress line: $progress"
+rc_assert_match "kicks per packet, [1-9][0-9]* dropped at the socket" "$progress" \
+	"the progress line shows the drops"
+rc_assert_eq "${summary##*: }" "$(sed -E 's/.*, ([0-9]+) dropped at the socket.*/\1/' <<<"$progress" | tr -d '\r\n')" \
+	"its last count is the summary's"
 rc_summary

@@ -41,10 +41,37 @@ void cli_log(enum replicast_log_level level, const char *msg, void *ctx);
 int cli_common_option(struct cli *cli, int c, const char *usage);
 
 void json_string(FILE *f, const char *s);
+/* Text from a file or the kernel, safe for a terminal: bytes other than
+ * printable ASCII as \xHH, a backslash as \\ ("\e" reads "\x1b").
+ * CLI_ESCAPE_LEN(n) holds any n bytes escaped. */
+#define CLI_ESCAPE_LEN(n)	(4 * (n) + 1)
+#define CLI_NAME_ESCAPED	CLI_ESCAPE_LEN(16)	/* any device name */
+const char *cli_escape(const char *s, char *buf, size_t len);
+void cli_escape_to(FILE *f, const char *s);
 /* The UDP payload of one captured frame of link type dlt (DLT_*): 0 with
  * *payload, *len inside [p, p + caplen), or -1 for anything else. */
 int cli_udp_payload(int dlt, const uint8_t *p, size_t caplen, const uint8_t **payload,
 		    size_t *len);
+/* A group's copy counters at one moment, for `send` to find lost copies. */
+struct cli_copies {
+	uint64_t received;		/* packets taken for fan-out */
+	uint64_t copies;		/* copies sent, all subscribers */
+	uint64_t dropped;		/* copies dropped, all subscribers */
+	uint32_t subs;			/* subscribers switched on */
+	uint64_t *drops;		/* per drop reason, all groups */
+	size_t nreasons;
+};
+int cli_copies_read(struct replicast *rc, const struct replicast_endpoint *group,
+		    struct cli_copies *c);
+void cli_copies_free(struct cli_copies *c);
+/* After a send of `packets` (to before->subs subscribers): waits briefly
+ * for in-flight copies to be counted, then sets *lost to the copies that
+ * did not go out (at least engine_dropped, the sender's own count) and
+ * *expected to packets x subscribers; why gets the drop reasons that grew,
+ * "redirect_failed 300, ...". */
+int cli_copies_check(struct replicast *rc, const struct replicast_endpoint *group,
+		     const struct cli_copies *before, uint64_t packets, uint64_t engine_dropped,
+		     uint64_t *lost, uint64_t *expected, char *why, size_t why_len);
 /* Prints groups as `list` (with_counters false) or `stats` shows them. */
 void print_groups(const struct replicast_group_info *groups, size_t n, bool json,
 		  bool with_counters);

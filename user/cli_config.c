@@ -302,6 +302,17 @@ int conf_group_opts_apply(struct replicast *rc, const struct replicast_endpoint 
 
 /* ---- Words -------------------------------------------------------------- */
 
+static int hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int conf_split_line(char *line, char **words, int max, const char **why)
 {
 	char *in = line, *out = line;
@@ -323,12 +334,25 @@ int conf_split_line(char *line, char **words, int max, const char **why)
 		words[n++] = out;
 		for (; *in; in++) {
 			if (quote) {
-				if (*in == quote)
+				if (*in == quote) {
 					quote = 0;
-				else if (*in == '\\' && quote == '"' && in[1])
+				} else if (*in == '\\' && quote == '"' && in[1] == 'x' &&
+					   hex(in[2]) >= 0 && hex(in[3]) >= 0) {
+					/* \xHH: a byte save wrote escaped, so that
+					 * no device name reaches a terminal raw. */
+					int b = hex(in[2]) << 4 | hex(in[3]);
+
+					if (!b) {
+						*why = "\\x00 in a word (a NUL byte ends any name)";
+						return -1;
+					}
+					*out++ = (char)b;
+					in += 3;
+				} else if (*in == '\\' && quote == '"' && in[1]) {
 					*out++ = *++in;
-				else
+				} else {
 					*out++ = *in;
+				}
 			} else if (*in == '\'' || *in == '"') {
 				quote = *in;
 			} else if (*in == '\\' && in[1]) {
@@ -698,17 +722,35 @@ static int parse_line(struct parser *p, char *line)
 		   "lines)", words[0]);
 }
 
+bool conf_line_nul(const char *line, size_t len, size_t *col)
+{
+	const char *nul = memchr(line, '\0', len);
+
+	if (!nul)
+		return false;
+	*col = (size_t)(nul - line) + 1;
+	return true;
+}
+
 int conf_parse(FILE *f, const char *name, struct conf *conf)
 {
 	struct parser p = { .file = name, .conf = conf };
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, col;
+	ssize_t len;
 	int ret = EXIT_OK;
 
 	memset(conf, 0, sizeof(*conf));
 	errno = 0;
-	while (getline(&line, &cap, f) >= 0) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		p.line++;
+		/* A NUL would end the line where it stands and the rest would
+		 * be dropped unseen: refuse the file instead. */
+		if (conf_line_nul(line, (size_t)len, &col)) {
+			ret = bad(&p, "a NUL byte at column %zu; a configuration file is text (nothing "
+				  "was applied)", col);
+			break;
+		}
 		if (parse_line(&p, line)) {
 			ret = EXIT_FAIL;
 			break;
@@ -772,8 +814,10 @@ static int add_attachment(const char *ifname, unsigned int ifindex, void *ctx)
 
 	/* The record keeps the name at attach time; the kernel knows today's. */
 	if (!if_indextoname(ifindex, now)) {
-		fprintf(stderr, "replicast: warning: %s (ifindex %u) is gone; not saved\n", ifname,
-			ifindex);
+		char e[CLI_NAME_ESCAPED];
+
+		fprintf(stderr, "replicast: warning: %s (ifindex %u) is gone; not saved\n",
+			cli_escape(ifname, e, sizeof(e)), ifindex);
 		return 0;
 	}
 	grown = realloc(c->devs, (c->ndevs + 1) * sizeof(*c->devs));
@@ -868,9 +912,10 @@ fail:
 /* ---- Printing ----------------------------------------------------------- */
 
 /* A word as conf_split_line() reads it back: bare when it is plain, else in
- * double quotes with " and \ escaped (device names may hold nearly any
- * byte; what save prints, apply must read as the same word). */
-static void print_word(FILE *f, const char *w)
+ * double quotes with " and \ escaped and any byte other than printable
+ * ASCII as \xHH (device names may hold nearly any byte; what save prints,
+ * apply must read as the same word, and a terminal must not run it). */
+void conf_print_word(FILE *f, const char *w)
 {
 	const char *c;
 
@@ -881,9 +926,14 @@ static void print_word(FILE *f, const char *w)
 	}
 	fputc('"', f);
 	for (c = w; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fputc('\\', f);
-		fputc(*c, f);
+		unsigned char b = (unsigned char)*c;
+
+		if (b < 0x20 || b >= 0x7f)
+			fprintf(f, "\\x%02x", b);
+		else if (b == '"' || b == '\\')
+			fprintf(f, "\\%c", b);
+		else
+			fputc(b, f);
 	}
 	fputc('"', f);
 }
@@ -895,7 +945,7 @@ void conf_print_load(FILE *f, const struct conf *conf)
 	fputs("load", f);
 	for (i = 0; i < conf->ndevs; i++) {
 		fputs(" --dev ", f);
-		print_word(f, conf->devs[i]);
+		conf_print_word(f, conf->devs[i]);
 	}
 	if (conf->max_groups)
 		fprintf(f, " --max-groups %u", conf->max_groups);
@@ -903,7 +953,7 @@ void conf_print_load(FILE *f, const struct conf *conf)
 		fprintf(f, " --max-subs %u", conf->max_subs);
 	if (conf->inject == CONF_INJECT_NAMED) {
 		fputs(" --inject-dev ", f);
-		print_word(f, conf->inject_dev);
+		conf_print_word(f, conf->inject_dev);
 	} else if (conf->inject == CONF_INJECT_NONE)
 		fputs(" --no-inject", f);
 }
@@ -926,7 +976,7 @@ void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *
 		replicast_endpoint_format(&s->dest, dname, sizeof(dname)));
 	if (s->dev[0]) {
 		fputs(" --dev ", f);
-		print_word(f, s->dev);
+		conf_print_word(f, s->dev);
 	}
 	if (s->has_mac)
 		fprintf(f, " --mac %02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1], s->mac[2],

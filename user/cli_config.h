@@ -15,9 +15,13 @@
 #define CONF_MAX_WORDS 512
 
 /* Splits line in place into words: blanks separate, '...' and "..." quote,
- * a backslash escapes the next character, '#' at the start of a word begins
- * a comment. Returns the number of words, or -1 with *why set. */
+ * a backslash escapes the next character (inside "...", \xHH is the byte
+ * HH, as save writes bytes that are not printable ASCII), '#' at the start
+ * of a word begins a comment. Returns the number of words, or -1 with *why set. */
 int conf_split_line(char *line, char **words, int max, const char **why);
+/* True when the len bytes getline() read hold a NUL (*col: its column, from
+ * 1): the line would end there silently. */
+bool conf_line_nul(const char *line, size_t len, size_t *col);
 
 enum conf_inject {
 	CONF_INJECT_DEFAULT,	/* neither option: the default pair */
@@ -79,6 +83,8 @@ void conf_print(FILE *f, const struct conf *conf, const char *pin_path);
 
 /* Single lines, as conf_print() writes them (no newline). */
 void conf_print_load(FILE *f, const struct conf *conf);
+/* One word as conf_split_line() reads it back, safe for a terminal. */
+void conf_print_word(FILE *f, const char *w);
 void conf_print_group(FILE *f, const struct conf_group *g);
 void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *s);
 

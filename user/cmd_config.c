@@ -168,13 +168,17 @@ static void change(struct applier *a, char mark, const char *fmt, ...)
 {
 	va_list ap;
 
+	char line[512];
+
 	a->changes++;
 	if (!a->print)
 		return;
-	printf("%c ", mark);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* Device names, from the file or the kernel, escaped. */
+	printf("%c ", mark);
+	cli_escape_to(stdout, line);
 	putchar('\n');
 }
 
@@ -428,8 +432,10 @@ static void print_line(struct applier *a, char mark, const struct conf_group *g,
 		conf_print_group(stdout, g);
 	if (was) {
 		printf("   # was:");
-		if (was->dev[0])
-			printf(" --dev %s", was->dev);
+		if (was->dev[0]) {
+			fputs(" --dev ", stdout);
+			conf_print_word(stdout, was->dev);
+		}
 		if (was->has_mac)
 			printf(" --mac %02x:%02x:%02x:%02x:%02x:%02x", was->mac[0], was->mac[1],
 			       was->mac[2], was->mac[3], was->mac[4], was->mac[5]);
@@ -614,21 +620,25 @@ int cli_batch(const struct cli *cli, const char *file, bool force)
 	const char *name = strcmp(file, "-") ? file : "<stdin>";
 	int lineno = 0, n, ret, worst = EXIT_OK;
 	const char *why;
-	size_t cap = 0;
+	size_t cap = 0, col;
+	ssize_t len;
 	FILE *f;
 
 	f = strcmp(file, "-") ? fopen(file, "r") : stdin;
 	if (!f)
 		return cli_error(EXIT_FAIL, "-batch: cannot open %s: %s", file, strerror(errno));
-	while (getline(&line, &cap, f) >= 0) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		struct cli each = { .pin_path = cli->pin_path };
 
 		lineno++;
 		snprintf(cli_where, CLI_WHERE_LEN, "%s:%d: ", name, lineno);
-		n = conf_split_line(line, words, CONF_MAX_WORDS, &why);
-		if (n == 0)
+		/* A NUL would cut the command short where it stands. */
+		if (conf_line_nul(line, (size_t)len, &col))
+			ret = cli_error(EXIT_USAGE, "a NUL byte at column %zu; a batch file is text, "
+					"this line was not run", col);
+		else if ((n = conf_split_line(line, words, CONF_MAX_WORDS, &why)) == 0)
 			continue;
-		if (n < 0)
+		else if (n < 0)
 			ret = cli_error(EXIT_USAGE, "%s", why);
 		else if (!strcmp(words[0], "-batch") || !strcmp(words[0], "--batch"))
 			ret = cli_error(EXIT_USAGE, "-batch cannot be nested");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <linux/sock_diag.h>
 #include <pcap/pcap.h>
 #include "cli.h"
 
@@ -26,11 +27,14 @@
 /* How often a waiting gateway looks at signals and its idle limit. */
 #define LISTEN_TICK_MS		200
 #define GATEWAY_RCVBUF		(8 << 20)
+/* Room for one SO_RXQ_OVFL control message (a __u32) per datagram. */
+#define OVFL_CMSG_SPACE		CMSG_SPACE(sizeof(uint32_t))
 #define SUMMARY_LEN		2048
 
 static const char send_usage[] =
 	"Usage: replicast send GROUP --gen COUNT [--size BYTES] [--rate PPS] [--seed S] [--first SEQ]\n"
 	"       replicast send GROUP --udp-listen ADDR:PORT [--count N] [--idle-ms MS]\n"
+	"                                [--rcvbuf BYTES]\n"
 	"       replicast send GROUP --pcap FILE [--rate PPS]\n"
 	"   options for all: [--batch N] [--frames N] [--frame-size BYTES] [--dev NAME]\n"
 	"                    [--source ADDR[:PORT]] [--timeout-ms MS] [--json] [--pin-path DIR]\n"
@@ -47,10 +51,20 @@ static const char send_usage[] =
 	"                       endian; the rest as tests/tools/rc_blast.c with --seed\n"
 	"  --udp-listen ADDR:PORT  a gateway: datagrams sent to ADDR:PORT are read in\n"
 	"                       batches (recvmmsg) and handed over in batches; stops after\n"
-	"                       --count datagrams, --idle-ms without one, or SIGINT\n"
-	"  --pcap FILE          the UDP payloads of a capture, in order\n"
+	"                       --count datagrams, --idle-ms without one, or SIGINT.\n"
+	"                       Datagrams the kernel dropped at its socket before they\n"
+	"                       were read (its buffer was full: they came faster than\n"
+	"                       the gateway forwards) are counted (SO_RXQ_OVFL) and\n"
+	"                       shown in the progress line and the summary, and make the\n"
+	"                       exit status 1: what the sender sent did not all go out\n"
+	"  --rcvbuf BYTES       the gateway socket's receive buffer (default 8 MiB)\n"
+	"  --pcap FILE          the UDP payloads of a capture, in order; a capture cut\n"
+	"                       short inside a record: what came before is sent, the cut\n"
+	"                       record is named, and the exit status is 1\n"
 	"\n"
-	"  --rate PPS           at most PPS packets per second (--gen, --pcap)\n"
+	"  --rate PPS           at most PPS packets per second (--gen, --pcap): a batch\n"
+	"                       holds at most what PPS allows in 25 ms (at least one\n"
+	"                       packet), so COUNT packets take about COUNT / PPS seconds\n"
 	"  --batch N            packets per hand-over (default 256)\n"
 	"  --frames N           frames of shared memory, a power of two (default 4096)\n"
 	"  --frame-size BYTES   2048 (default) or 4096\n"
@@ -76,7 +90,10 @@ static const char send_usage[] =
 	"                       when it has no NAPI (frames sent there are lost otherwise)\n"
 	"\n"
 	"On a terminal it shows progress; at the end it prints packets sent, system calls\n"
-	"made while sending, per packet and per packet per subscriber.\n";
+	"made while sending, per packet and per packet per subscriber. Then it reads the\n"
+	"replicator's counters: when fewer copies went out than packets x subscribers (or\n"
+	"copies were counted as dropped: no route, device down, ...), it says how many\n"
+	"were lost and why, and exits 1.\n";
 
 enum source_kind { SRC_NONE, SRC_GEN, SRC_UDP, SRC_PCAP };
 
@@ -85,6 +102,7 @@ struct send_opts {
 	struct replicast_endpoint group;
 	uint64_t count;			/* --gen COUNT, --udp-listen --count */
 	unsigned int size, rate, seed, idle_ms;
+	unsigned int rcvbuf;		/* --rcvbuf; 0: GATEWAY_RCVBUF */
 	uint64_t first;
 	const char *listen, *pcap_file;
 	struct replicast_endpoint source;
@@ -100,9 +118,13 @@ struct run {
 	uint64_t packets;		/* handed to queue() and accepted */
 	uint64_t skipped;		/* capture records without a UDP payload */
 	uint64_t too_big;		/* payloads larger than a frame carries */
+	uint64_t records;		/* capture records read whole */
+	bool read_failed;		/* the capture ended inside a record */
 	uint64_t sleeps;		/* pacing for --rate */
 	uint64_t reads;			/* recvmmsg() or capture file reads */
 	uint64_t writes;		/* progress lines */
+	uint64_t queries;		/* the gateway socket's final drop count */
+	uint64_t sock_drops;		/* datagrams the gateway's socket dropped */
 	uint64_t start_ns, last_progress_ns;
 	bool progress;
 	int err;			/* first library error */
@@ -111,6 +133,7 @@ struct run {
 	uint8_t *buf;			/* --gen payload, or --udp-listen datagrams */
 	struct mmsghdr *msgs;
 	struct iovec *iov;
+	uint8_t *ctrl;			/* OVFL_CMSG_SPACE per datagram */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -142,6 +165,23 @@ static int parse_u64(const char *text, const char *what, uint64_t max, uint64_t 
 	return EXIT_OK;
 }
 
+/* With --rate, a batch holds at most what the rate allows in this long
+ * (ns): 256 packets at 12,000 pps and more, one at 40 pps and less. A whole
+ * batch goes out at once, so a batch of 256 at 50 pps would be sent in one
+ * burst and the run would end long before count / rate. */
+#define PACE_SLICE_NS		25000000ULL
+
+/* Packets per paced hand-over: the batch, cut to what --rate allows in
+ * PACE_SLICE_NS, at least one. */
+static uint64_t pace_batch(const struct send_opts *o)
+{
+	uint64_t n = (uint64_t)o->rate * PACE_SLICE_NS / 1000000000ULL;
+
+	if (!o->rate || n >= o->sopts.batch_size)
+		return o->sopts.batch_size;
+	return n ? n : 1;
+}
+
 /* Sleeps until packet `n` is due at --rate: one system call, only when ahead. */
 static void pace(struct run *r, uint64_t n)
 {
@@ -161,7 +201,7 @@ static void pace(struct run *r, uint64_t n)
 
 static uint64_t cli_syscalls(const struct run *r)
 {
-	return r->sleeps + r->reads + r->writes;
+	return r->sleeps + r->reads + r->writes + r->queries;
 }
 
 static void show_progress(struct run *r, bool final)
@@ -169,7 +209,7 @@ static void show_progress(struct run *r, bool final)
 	struct replicast_sender_stats st = { .sz = sizeof(st) };
 	uint64_t now = now_ns();
 	double secs;
-	char line[160];
+	char line[200], dropped[48] = "";
 	int n;
 
 	if (!r->progress || (!final && now - r->last_progress_ns < PROGRESS_NS))
@@ -177,16 +217,20 @@ static void show_progress(struct run *r, bool final)
 	r->last_progress_ns = now;
 	replicast_sender_stats(r->s, &st);
 	secs = (double)(now - r->start_ns) / 1e9;
+	if (r->o->kind == SRC_UDP)
+		snprintf(dropped, sizeof(dropped), ", %" PRIu64 " dropped at the socket",
+			 r->sock_drops);
 	if (r->o->xdp)
 		n = snprintf(line, sizeof(line), "\r%" PRIu64 " packets, %.0f pps, %" PRIu64
-			     " copies, %.0f copies/s%s", st.sent,
+			     " copies, %.0f copies/s%s%s", st.sent,
 			     secs > 0 ? (double)st.sent / secs : 0.0, st.copies,
-			     secs > 0 ? (double)st.copies / secs : 0.0, final ? "\n" : "   ");
+			     secs > 0 ? (double)st.copies / secs : 0.0, dropped,
+			     final ? "\n" : "   ");
 	else
 		n = snprintf(line, sizeof(line), "\r%" PRIu64 " packets, %.0f pps, %" PRIu64
-			     " kicks, %.5f kicks per packet%s", st.sent,
+			     " kicks, %.5f kicks per packet%s%s", st.sent,
 			     secs > 0 ? (double)st.sent / secs : 0.0, st.kicks,
-			     st.sent ? (double)st.kicks / (double)st.sent : 0.0,
+			     st.sent ? (double)st.kicks / (double)st.sent : 0.0, dropped,
 			     final ? "\n" : "   ");
 	r->writes++;
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
@@ -230,13 +274,14 @@ static void gen_payload(uint8_t *p, unsigned int size, uint64_t seq, uint32_t se
 static int run_gen(struct run *r)
 {
 	const struct send_opts *o = r->o;
-	uint32_t batch = o->sopts.batch_size;
+	uint64_t batch = pace_batch(o);
 	uint8_t *payload = r->buf;
 	uint64_t n;
 	int err = 0;
 
 	for (n = 0; n < o->count && !err && !stop_signal; n++) {
-		/* Whole batches are paced, so a batch still costs one kick. The
+		/* Whole batches are paced, so a batch still costs one kick;
+		 * the queued ones go out before a sleep, not after it. The
 		 * XDP engine takes packets as they come: a flush would only
 		 * drain it. */
 		if (n % batch == 0) {
@@ -255,11 +300,11 @@ static int run_gen(struct run *r)
 
 /* ---- --udp-listen ---- */
 
-static int listen_socket(const struct replicast_endpoint *ep)
+static int listen_socket(const struct replicast_endpoint *ep, unsigned int rcvbuf)
 {
 	struct sockaddr_storage ss = {};
 	struct timeval tv = { .tv_usec = LISTEN_TICK_MS * 1000 };
-	int fd, buf = GATEWAY_RCVBUF, one = 1;
+	int fd, buf = rcvbuf ? (int)rcvbuf : GATEWAY_RCVBUF, one = 1;
 	socklen_t sl;
 
 	if (ep->family == AF_INET) {
@@ -285,6 +330,14 @@ static int listen_socket(const struct replicast_endpoint *ep)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Every datagram then carries the socket's drop count so far
+	 * (sock_recv_drops()): losses at a full buffer are seen, not guessed. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
 	/* A tick, so a blocked recvmmsg() returns to look at signals and --idle-ms. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
 	    bind(fd, (struct sockaddr *)&ss, sl)) {
@@ -294,6 +347,36 @@ static int listen_socket(const struct replicast_endpoint *ep)
 		return err;
 	}
 	return fd;
+}
+
+/* The socket's drop count as of this datagram, from its SO_RXQ_OVFL
+ * message (absent while nothing was dropped). A 32-bit counter. */
+static void note_drops(struct run *r, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	uint32_t v;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(v)))
+			continue;
+		memcpy(&v, CMSG_DATA(cm), sizeof(v));
+		if (v > r->sock_drops)
+			r->sock_drops = v;
+	}
+}
+
+/* Drops after the last datagram read carry no message: the socket's own
+ * count (SO_MEMINFO, SK_MEMINFO_DROPS) tells them. One system call. */
+static void final_drops(struct run *r, int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = {};
+	socklen_t len = sizeof(mem);
+
+	r->queries++;
+	if (!getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) &&
+	    len > SK_MEMINFO_DROPS * sizeof(mem[0]) && mem[SK_MEMINFO_DROPS] > r->sock_drops)
+		r->sock_drops = mem[SK_MEMINFO_DROPS];
 }
 
 static int run_udp(struct run *r, int fd)
@@ -316,6 +399,8 @@ static int run_udp(struct run *r, int fd)
 			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_control = r->ctrl + (size_t)i * OVFL_CMSG_SPACE;
+			msgs[i].msg_hdr.msg_controllen = OVFL_CMSG_SPACE;
 		}
 		n = batch;
 		if (o->count && o->count - got < (uint64_t)n)
@@ -338,6 +423,7 @@ static int run_udp(struct run *r, int fd)
 		last_ns = now_ns();
 		for (i = 0; i < (unsigned int)n && !err; i++) {
 			got++;
+			note_drops(r, &msgs[i].msg_hdr);
 			if (msgs[i].msg_len > max || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)) {
 				r->too_big++;
 				continue;
@@ -348,6 +434,7 @@ static int run_udp(struct run *r, int fd)
 			err = replicast_sender_flush(r->s);
 		show_progress(r, false);
 	}
+	final_drops(r, fd);
 	return err;
 }
 
@@ -379,7 +466,7 @@ static int cookie_close(void *c)
 static int run_pcap(struct run *r, pcap_t *pc)
 {
 	size_t max = replicast_sender_max_payload(r->s, r->o->group.family), len;
-	uint32_t batch = r->o->sopts.batch_size;
+	uint64_t batch = pace_batch(r->o);
 	int dlt = pcap_datalink(pc), err = 0, ret;
 	struct pcap_pkthdr *h;
 	const uint8_t *data, *payload;
@@ -389,8 +476,13 @@ static int run_pcap(struct run *r, pcap_t *pc)
 		ret = pcap_next_ex(pc, &h, &data);
 		if (ret == PCAP_ERROR_BREAK)
 			break;
-		if (ret != 1)
-			return -EIO;
+		if (ret != 1) {
+			/* What was read before still goes out: the caller
+			 * flushes, then reports the cut record. */
+			r->read_failed = true;
+			break;
+		}
+		r->records++;
 		if (cli_udp_payload(dlt, data, h->caplen, &payload, &len)) {
 			r->skipped++;
 			continue;
@@ -477,12 +569,13 @@ static void print_engine_summary(const struct run *r, const struct replicast_sen
 		       ",\"sleeps\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64
 		       ",\"syscalls_per_packet\":%.6f,\"syscalls_per_packet_per_subscriber\":%.8f"
 		       ",\"ring_full\":%" PRIu64 ",\"idle_runs\":%" PRIu64 ",\"engine_calls\":%" PRIu64
-		       ",\"engine_parks\":%" PRIu64 ",\"errors\":%" PRIu64 "}\n",
+		       ",\"engine_parks\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"socket_drops\":%" PRIu64
+		       "}\n",
 		       g, st->engine_threads, subs, r->packets, st->sent, r->skipped, r->too_big,
 		       secs, st->copies, st->copies_dropped,
 		       secs > 0 ? (double)st->copies / secs : 0.0, calls, st->waits, r->sleeps,
 		       r->reads, r->writes, per, per_sub, st->ring_full, st->idle_runs,
-		       st->engine_calls, st->engine_parks, st->errors);
+		       st->engine_calls, st->engine_parks, st->errors, r->sock_drops);
 	} else {
 		append(out, &len, "sent %" PRIu64 " packets to %s (%u subscriber%s) in %.2f s, "
 		       "%.0f pps\n", st->sent, g, subs, subs == 1 ? "" : "s", secs,
@@ -491,8 +584,9 @@ static void print_engine_summary(const struct run *r, const struct replicast_sen
 		       " dropped\n", st->copies, secs > 0 ? (double)st->copies / secs : 0.0,
 		       st->copies_dropped);
 		append(out, &len, "syscalls made: %" PRIu64 " (%" PRIu64 " waits, %" PRIu64
-		       " pacing sleeps, %" PRIu64 " reads, %" PRIu64 " progress writes, the rest the "
-		       "engine's)\n", calls, st->waits, r->sleeps, r->reads, r->writes);
+		       " pacing sleeps, %" PRIu64 " reads, %" PRIu64 " progress writes%s, the rest the "
+		       "engine's)\n", calls, st->waits, r->sleeps, r->reads, r->writes,
+		       r->queries ? ", 1 drop count query" : "");
 		append(out, &len, "syscalls per packet: %.6f\n", per);
 		append(out, &len, "syscalls per packet per subscriber: %.8f\n", per_sub);
 		append(out, &len, "engine: %u thread%s, %" PRIu64 " calls into the kernel, %" PRIu64
@@ -502,10 +596,33 @@ static void print_engine_summary(const struct run *r, const struct replicast_sen
 		if (r->skipped)
 			append(out, &len, "capture records without a UDP payload, skipped: %" PRIu64
 			       "\n", r->skipped);
+		if (r->o->kind == SRC_UDP)
+			append(out, &len, "datagrams dropped at the socket before they were read: %"
+			       PRIu64 "\n", r->sock_drops);
 	}
 	if (write(STDOUT_FILENO, out, len) < 0) {
 		/* stdout gone: the exit status still tells */
 	}
+}
+
+/* A name as the inside of a JSON string, into buf (the summary is built in
+ * one buffer, so json_string(), which writes to a FILE, cannot serve). */
+static const char *json_text(const char *in, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 7 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, len - o, "\\%c", c);
+		else if (c < 0x20)
+			o += (size_t)snprintf(buf + o, len - o, "\\u%04x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 static void print_summary(const struct run *r, const struct replicast_sender_stats *st,
@@ -515,7 +632,7 @@ static void print_summary(const struct run *r, const struct replicast_sender_sta
 	uint64_t calls = lib_syscalls + cli_syscalls(r);
 	double per = r->packets ? (double)calls / (double)r->packets : 0.0;
 	double per_sub = subs ? per / subs : 0.0;
-	char g[REPLICAST_ENDPOINT_STRLEN], out[SUMMARY_LEN];
+	char g[REPLICAST_ENDPOINT_STRLEN], out[SUMMARY_LEN], jdev[6 * IF_NAMESIZE + 1];
 	size_t len = 0;
 
 	replicast_endpoint_format(&r->o->group, g, sizeof(g));
@@ -531,19 +648,21 @@ static void print_summary(const struct run *r, const struct replicast_sender_sta
 		       ",\"waits\":%" PRIu64 ",\"sleeps\":%" PRIu64 ",\"reads\":%" PRIu64
 		       ",\"writes\":%" PRIu64 ",\"syscalls_per_packet\":%.6f"
 		       ",\"syscalls_per_packet_per_subscriber\":%.8f,\"ring_full\":%" PRIu64
-		       ",\"errors\":%" PRIu64 ",\"kick_budget\":%u,\"max_per_kick\":%u}\n",
-		       g, ifname, st->queue_id, subs, r->packets, st->sent, st->completed,
+		       ",\"errors\":%" PRIu64 ",\"kick_budget\":%u,\"max_per_kick\":%u"
+		       ",\"socket_drops\":%" PRIu64 "}\n",
+		       g, json_text(ifname, jdev, sizeof(jdev)), st->queue_id, subs, r->packets,
+		       st->sent, st->completed,
 		       r->skipped, r->too_big, secs, calls, st->kicks, st->waits, r->sleeps,
 		       r->reads, r->writes, per, per_sub, st->ring_full, st->errors,
-		       st->kick_budget, st->max_per_kick);
+		       st->kick_budget, st->max_per_kick, r->sock_drops);
 	} else {
 		append(out, &len, "sent %" PRIu64 " packets to %s (%u subscriber%s) in %.2f s, "
 		       "%.0f pps\n", st->sent, g, subs, subs == 1 ? "" : "s", secs,
 		       secs > 0 ? (double)st->sent / secs : 0.0);
 		append(out, &len, "syscalls made: %" PRIu64 " (%" PRIu64 " kicks, %" PRIu64
 		       " waits, %" PRIu64 " pacing sleeps, %" PRIu64 " reads, %" PRIu64
-		       " progress writes)\n", calls, st->kicks, st->waits, r->sleeps, r->reads,
-		       r->writes);
+		       " progress writes%s)\n", calls, st->kicks, st->waits, r->sleeps, r->reads,
+		       r->writes, r->queries ? ", 1 drop count query" : "");
 		append(out, &len, "syscalls per packet: %.6f\n", per);
 		append(out, &len, "syscalls per packet per subscriber: %.8f\n", per_sub);
 		append(out, &len, "one kick moved up to %u frames (budget %u); ring full %" PRIu64
@@ -552,6 +671,9 @@ static void print_summary(const struct run *r, const struct replicast_sender_sta
 		if (r->skipped)
 			append(out, &len, "capture records without a UDP payload, skipped: %" PRIu64
 			       "\n", r->skipped);
+		if (r->o->kind == SRC_UDP)
+			append(out, &len, "datagrams dropped at the socket before they were read: %"
+			       PRIu64 "\n", r->sock_drops);
 	}
 	if (write(STDOUT_FILENO, out, len) < 0) {
 		/* stdout gone: the exit status still tells */
@@ -569,6 +691,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 		{ "udp-listen", required_argument, NULL, 'u' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "idle-ms", required_argument, NULL, 'i' },
+		{ "rcvbuf", required_argument, NULL, 'B' },
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "frames", required_argument, NULL, 'F' },
@@ -626,6 +749,12 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 			break;
 		case 'i':
 			ret = cli_parse_u32(optarg, "--idle-ms", &o->idle_ms);
+			break;
+		case 'B':
+			ret = cli_parse_u32(optarg, "--rcvbuf", &o->rcvbuf);
+			if (!ret && (o->rcvbuf == 0 || o->rcvbuf > INT32_MAX / 2))
+				ret = cli_error(EXIT_USAGE, "send: --rcvbuf is 1 to %d bytes",
+						INT32_MAX / 2);
 			break;
 		case 'b':
 			ret = cli_parse_u32(optarg, "--batch", &o->sopts.batch_size);
@@ -703,6 +832,8 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 	if (o->kind == SRC_GEN && o->size < 8)
 		return cli_error(EXIT_USAGE, "send: --size must be at least 8 (the sequence "
 				 "number)");
+	if (o->rcvbuf && o->kind != SRC_UDP)
+		return cli_error(EXIT_USAGE, "send: --rcvbuf goes with --udp-listen");
 	if (o->rate > MAX_RATE)
 		return cli_error(EXIT_USAGE, "send: --rate at most %u", MAX_RATE);
 	if (o->have_source && o->source.family != o->group.family)
@@ -773,9 +904,12 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	struct run r = { .o = &o };
 	struct pcap_cookie *cookie = NULL;
 	char dev[IF_NAMESIZE] = "", g[REPLICAST_ENDPOINT_STRLEN], errbuf[PCAP_ERRBUF_SIZE];
+	char edev[CLI_NAME_ESCAPED];
 	struct replicast *rc = NULL;
+	struct cli_copies before = {};
 	unsigned int subs = 0;
-	uint64_t lib_before;
+	uint64_t lib_before, lost = 0, expected = 0;
+	char why[512] = "";
 	pcap_t *pc = NULL;
 	int ret, err, fd = -1;
 	FILE *f;
@@ -833,7 +967,7 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 			ret = EXIT_USAGE;
 			goto out;
 		}
-		fd = listen_socket(&ep);
+		fd = listen_socket(&ep, o.rcvbuf);
 		if (fd < 0) {
 			ret = cli_error(EXIT_FAIL, "send: listening on %s: %s", o.listen,
 					strerror(-fd));
@@ -874,25 +1008,36 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 		r.buf = malloc((size_t)o.sopts.batch_size * (max + 1));
 		r.msgs = calloc(o.sopts.batch_size, sizeof(*r.msgs));
 		r.iov = calloc(o.sopts.batch_size, sizeof(*r.iov));
+		r.ctrl = calloc(o.sopts.batch_size, OVFL_CMSG_SPACE);
 	}
-	if ((o.kind != SRC_PCAP && !r.buf) || (o.kind == SRC_UDP && (!r.msgs || !r.iov))) {
+	if ((o.kind != SRC_PCAP && !r.buf) ||
+	    (o.kind == SRC_UDP && (!r.msgs || !r.iov || !r.ctrl))) {
 		ret = cli_lib_error(-ENOMEM, "send");
 		goto out;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	r.progress = isatty(STDERR_FILENO);
+	/* The group's counters before: the copies this run makes are the
+	 * difference (read outside the counted phase, as after it). */
+	err = cli_copies_read(rc, &o.group, &before);
+	if (err) {
+		ret = cli_lib_error(err, "send: reading the group's counters");
+		goto out;
+	}
 	/* Whatever stdout holds goes out now, not inside the counted phase. */
 	fflush(stdout);
 
 	/* The send phase starts after this line: everything from here to the
 	 * summary is counted, by the library and by us. */
+	/* The device's name comes from the kernel or the pin directory. */
+	cli_escape(dev, edev, sizeof(edev));
 	if (o.kind == SRC_UDP)
 		fprintf(stderr, "replicast: listening on %s, sending to %s (%u subscriber%s) "
-			"through %s\n", o.listen, g, subs, subs == 1 ? "" : "s", dev);
+			"through %s\n", o.listen, g, subs, subs == 1 ? "" : "s", edev);
 	else
 		fprintf(stderr, "replicast: sending to %s (%u subscriber%s) through %s\n", g, subs,
-			subs == 1 ? "" : "s", dev);
+			subs == 1 ? "" : "s", edev);
 	replicast_sender_stats(r.s, &st);
 	lib_before = st.syscalls;
 	r.reads = 0;	/* opening the capture read its header, before the phase */
@@ -909,14 +1054,35 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	replicast_sender_stats(r.s, &st);
 	print_summary(&r, &st, st.syscalls - lib_before, subs,
 		      (double)(now_ns() - r.start_ns) / 1e9, dev, cli->json);
+	/* The counted phase is over: did every copy go out? */
+	if (!err && st.sent && before.subs) {
+		err = cli_copies_check(rc, &o.group, &before, st.sent, st.copies_dropped, &lost,
+				       &expected, why, sizeof(why));
+		if (err) {
+			ret = cli_lib_error(err, "send: reading the group's counters");
+			goto out;
+		}
+	}
 
-	if (err == -EIO && o.kind == SRC_PCAP)
-		ret = cli_error(EXIT_FAIL, "send: reading %s: %s", o.pcap_file, pcap_geterr(pc));
-	else if (err)
+	if (err)
 		ret = cli_lib_error(err, "send");
+	else if (r.read_failed)
+		ret = cli_error(EXIT_FAIL, "send: %s: record %" PRIu64 " is cut short or unreadable "
+				"(%s); the payloads of the %" PRIu64 " records before it were sent", o.pcap_file,
+				r.records + 1, pcap_geterr(pc), r.records);
 	else if (st.sent != r.packets || st.errors)
 		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " of %" PRIu64 " packets went out "
 				"(%" PRIu64 " errors)", st.sent, r.packets, st.errors);
+	else if (r.sock_drops)
+		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " datagrams were dropped at the socket of "
+				"%s before the gateway read them (its receive buffer was full; "
+				"--rcvbuf raises it, a lower sending rate avoids it)", r.sock_drops,
+				o.listen);
+	else if (lost)
+		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " of %" PRIu64 " copies (%" PRIu64
+				" packets x %u subscribers) were lost in the kernel%s%s%s; 'replicast "
+				"stats' shows which subscribers", lost, expected, st.sent, before.subs,
+				why[0] ? " (" : "", why, why[0] ? ")" : "");
 	else if (r.too_big)
 		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " %s larger than the %zu bytes a frame "
 				"carries, not sent", r.too_big,
@@ -933,7 +1099,9 @@ out:
 	free(r.buf);
 	free(r.msgs);
 	free(r.iov);
+	free(r.ctrl);
 	replicast_sender_close(r.s);
+	cli_copies_free(&before);
 	replicast_close(rc);
 	return ret;
 }

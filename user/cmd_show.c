@@ -49,7 +49,8 @@ static int print_attachment(const char *ifname, unsigned int ifindex, void *ctx)
 		json_string(stdout, ifname);
 		printf(",\"ifindex\":%u}", ifindex);
 	} else {
-		printf("%s%s", p->count ? " " : "", ifname);
+		fputs(p->count ? " " : "", stdout);
+		cli_escape_to(stdout, ifname);
 	}
 	p->count++;
 	return 0;
@@ -86,6 +87,7 @@ static void print_sub_json(const struct replicast_sub_info *s, bool with_counter
 static void print_sub_text(const struct replicast_sub_info *s, bool with_counters)
 {
 	char buf[REPLICAST_ENDPOINT_STRLEN], src[INET6_ADDRSTRLEN], dev[IF_NAMESIZE], mac[18];
+	char edev[CLI_NAME_ESCAPED];
 
 	replicast_endpoint_format(&s->dest, buf, sizeof(buf));
 	if (with_counters) {
@@ -95,7 +97,8 @@ static void print_sub_text(const struct replicast_sub_info *s, bool with_counter
 	}
 	if (s->has_mac)
 		mac_text(s->mac, mac, sizeof(mac));
-	printf("  %-28s dev %s source %s next hop %s\n", buf, ifname_of(s->ifindex, dev),
+	printf("  %-28s dev %s source %s next hop %s\n", buf,
+	       cli_escape(ifname_of(s->ifindex, dev), edev, sizeof(edev)),
 	       s->keep_source ? "(original)" : addr_text(&s->source, src, sizeof(src)),
 	       s->has_mac ? mac : "(neighbour table)");
 }
@@ -254,8 +257,11 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		printf("attached to: ");
 		replicast_foreach_attachment(rc, print_attachment, &ap);
 		printf("%s\n", ap.count ? "" : "(no device)");
-		if (has_inject)
-			printf("local senders inject on: %s\n", inject);
+		if (has_inject) {
+			fputs("local senders inject on: ", stdout);
+			cli_escape_to(stdout, inject);
+			putchar('\n');
+		}
 		print_groups(groups, n, false, false);
 	}
 	replicast_groups_free(groups, n);

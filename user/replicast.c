@@ -43,12 +43,17 @@ char cli_where[CLI_WHERE_LEN];
 
 int cli_error(int code, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "replicast: %s", cli_where);
+	/* Escaped whole: names and words in it may come from a file or the
+	 * kernel, and the line stays one line. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fputs("replicast: ", stderr);
+	cli_escape_to(stderr, cli_where);
+	cli_escape_to(stderr, msg);
 	fputc('\n', stderr);
 	return code;
 }
@@ -56,8 +61,13 @@ int cli_error(int code, const char *fmt, ...)
 void cli_log(enum replicast_log_level level, const char *msg, void *ctx)
 {
 	(void)ctx;
-	if (level == REPLICAST_LOG_WARN)
-		fprintf(stderr, "replicast: %swarning: %s\n", cli_where, msg);
+	if (level != REPLICAST_LOG_WARN)
+		return;
+	fputs("replicast: ", stderr);
+	cli_escape_to(stderr, cli_where);
+	fputs("warning: ", stderr);
+	cli_escape_to(stderr, msg);	/* may name a device */
+	fputc('\n', stderr);
 }
 
 int cli_require_root(void)

@@ -235,6 +235,50 @@ $CLI -force -batch "$T/batch.txt" >/dev/null 2>&1
 rc_assert_eq 1 $? "-force -batch still exits 1 after a failure"
 rc_assert_eq 1 "$($RC list --json | jq "[.groups[].subscribers[] | select(.dest==\"10.77.1.2:6300\")] | length")" \
 	"... but runs the lines after it"
+# -- a NUL byte ends no line silently ----------------------------------------
+# "--max-pps 5\0 0000 --allow-source ..." once read as --max-pps 5 and nothing
+# after the NUL; now the file is refused, naming the line and the column.
+$RC list --json >"$T/state.json"
+{ sed -n 1,4p "$T/saved.conf"; printf 'group add 10.77.100.9:5000 --max-pps 5\0 0000 --allow-source 10.77.0.0/24\n'
+  sed -n '5,$p' "$T/saved.conf"; } >"$T/nul.conf"
+expect_fail "nul.conf:5: a NUL byte at column 39; a configuration file is text" "a NUL byte" \
+	$RC apply "$T/nul.conf"
+rc_assert_eq "$(cat "$T/state.json")" "$($RC list --json)" "a NUL byte: nothing changed"
+printf 'group add 10.77.100.9:5000 --max-pps 5\0 0000\n' >"$T/nul.txt"
+out=$($CLI -batch "$T/nul.txt" 2>&1)
+rc_assert_eq 2 $? "-batch: a line with a NUL byte is a usage error"
+rc_assert_match "nul.txt:1: a NUL byte at column 39" "$out" "-batch names the file and line"
+rc_assert_eq "$(cat "$T/state.json")" "$($RC list --json)" "-batch: the line was not run"
+
+# -- device names are printed escaped -----------------------------------------
+# A name may hold an escape sequence (ESC [ 3 1 m: "red"); list, save, apply
+# and the error lines print it as \x1b, never raw, and apply reads save's
+# escaped form back as the same name.
+ESC=$'\e'
+EDEV="rc${ESC}[31m$RC_ID"
+rc_veth "$EDEV" "$TOPO_RELAY" "$(rc_name esc)" "$TOPO_RELAY" || rc_not_ok "a veth named rc\\e[31m$RC_ID"
+rc_assert_ok "load --dev rc\\e[31m$RC_ID attaches to it" $RC load --dev "$EDEV" --no-inject \
+	--max-groups 8 --max-subs 16
+out=$($RC list 2>&1)
+rc_assert_match "attached to: .*rc\\\\x1b\[31m$RC_ID" "$out" "list prints the name escaped"
+rc_assert_eq 0 "$(grep -c "$ESC" <<<"$out")" "list prints no raw escape byte"
+rc_assert_eq "$EDEV" "$($RC list --json | jq -r ".attached[].ifname | select(startswith(\"rc$ESC\"))")" \
+	"list --json carries the real name (JSON-escaped)"
+$RC save >"$T/esc.conf"
+rc_assert_match "--dev \"rc\\\\x1b\[31m$RC_ID\"" "$(cat "$T/esc.conf")" "save writes the name escaped"
+rc_assert_eq 0 "$(grep -c "$ESC" "$T/esc.conf")" "save writes no raw escape byte"
+out=$($RC apply --dry-run "$T/esc.conf" 2>&1)
+rc_assert_eq 0 $? "apply reads the escaped name back"
+rc_assert_eq "" "$out" "... as the same name: nothing to change"
+sed 's/ --dev "rc\\x1b[^"]*"//' "$T/esc.conf" >"$T/noesc.conf"	# the same, without it
+out=$($RC apply "$T/esc.conf" 2>&1; $RC apply --verbose "$T/noesc.conf" 2>&1)
+rc_assert_match "detach rc\\\\x1b\[31m$RC_ID" "$out" "apply's change lines print the name escaped"
+rc_assert_eq 0 "$(grep -c "$ESC" <<<"$out")" "apply prints no raw escape byte"
+out=$($RC sub add $G4 10.77.1.2:6400 --dev "rcno${ESC}]0;x$RC_ID" 2>&1)
+rc_assert_ne 0 $? "sub add through a device that does not exist fails"
+rc_assert_match 'rcno\\x1b\]0;x' "$out" "and its error line prints the name escaped"
+rc_assert_eq 0 "$(grep -c "$ESC" <<<"$out")" "... with no raw escape byte"
+
 rc_assert_ok "unload" $RC unload
 batch_stdin() { $CLI -batch - <"$1"; }
 rc_assert_ok "-batch of a saved file into an empty replicast" batch_stdin "$T/saved.conf"

@@ -58,4 +58,19 @@ echo "not a capture" >"$RC_TMP/bad.pcap"
 out=$($RC send $G --pcap "$RC_TMP/bad.pcap" 2>&1)
 rc_assert_eq 1 $? "a file that is no capture fails"
 rc_assert_match "bad.pcap: " "$out" "and says which"
+
+# A capture cut inside its 10th record (the writer died, the disk filled):
+# the 9 whole records still go out, then the cut one is reported, naming
+# the file and the record, and the exit status says the replay failed.
+CUT=$RC_TMP/cut.pcap
+rc_assert_ok "a capture of 9 records and a cut 10th" "$RC_ROOT/$BUILD/tests/rc_pcapgen" \
+	--out "$CUT" --count 10 --size 64 --cut 30
+topo_sink 1 10.77.1.2:6000 9 --size 64 --from 10.77.1.1
+S=$($RC send $G --pcap "$CUT" --json 2>"$RC_TMP/stderr")
+rc_assert_eq 1 $? "a cut capture makes the exit status 1"
+rc_assert_eq 9 "$(jq .sent <<<"$S")" "the summary says the 9 whole records were sent"
+rc_assert_match "cut.pcap: record 10 is cut short .*the payloads of the 9 records before it were sent" \
+	"$(cat "$RC_TMP/stderr")" "the message names the file and the cut record"
+topo_sink_wait 1 6000
+rc_assert_eq 0 $? "the subscriber got the 9 whole records, in order, byte-exact"
 rc_summary

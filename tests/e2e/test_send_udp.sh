@@ -71,4 +71,50 @@ rc_assert_match "1 datagram\(s\) larger than the 1472 bytes a frame carries" "$(
 	"and it says so"
 topo_sink_wait 1 6001
 rc_assert_eq 0 $? "the subscriber got the two that fit, in order"
+
+# A flood faster than the gateway forwards, into a receive buffer of a few
+# datagrams: the kernel drops at the socket, the gateway counts every drop
+# (SO_RXQ_OVFL), reports them and exits 1. Nothing is lost elsewhere, so
+# the drops are exactly what was sent less what the gateway read.
+FLOOD=20000
+rc_bg "$TOPO_RELAY" "$RC_ROOT/$BUILD/replicast" --pin-path "$TOPO_PIN" send $G \
+	--udp-listen 10.77.0.254:7002 --rcvbuf 4096 --idle-ms 1000 --json \
+	>"$RC_TMP/summary3" 2>"$RC_TMP/stderr3"
+GW=$RC_BG_PID
+for ((t = 0; t < 100; t++)); do
+	grep -q "listening on" "$RC_TMP/stderr3" 2>/dev/null && break
+	sleep 0.1
+done
+rc_assert_ok "rc_blast floods the gateway with $FLOOD datagrams" \
+	rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" --to 10.77.0.254:7002 --count $FLOOD --size 300 --rate 200000
+rc_wait_pid $GW 30
+rc_assert_eq 1 $? "datagrams dropped at the gateway's socket make the exit status 1"
+S=$(cat "$RC_TMP/summary3")
+echo "# summary: $S"
+drops=$(jq .socket_drops <<<"$S")
+read_=$(jq '.packets + .too_big' <<<"$S")
+rc_assert_ge 1 "$drops" "the summary counts datagrams dropped at the socket"
+rc_assert_eq $((FLOOD - read_)) "$drops" "drops = sent ($FLOOD) - read ($read_)"
+rc_assert_match "$drops datagrams were dropped at the socket of 10.77.0.254:7002" \
+	"$(cat "$RC_TMP/stderr3")" "and the error line says how many, and where"
+
+# On a terminal (script(1) gives it one) the progress line counts them too,
+# and its last count is the summary's.
+rc_bg "$TOPO_RELAY" script -qec "$RC_ROOT/$BUILD/replicast --pin-path $TOPO_PIN send $G \
+	--udp-listen 10.77.0.254:7003 --rcvbuf 4096 --idle-ms 1000" "$RC_TMP/tty"
+GW=$RC_BG_PID
+for ((t = 0; t < 100; t++)); do
+	grep -q "listening on" "$RC_TMP/tty" 2>/dev/null && break
+	sleep 0.1
+done
+rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" --to 10.77.0.254:7003 --count 5000 --size 300 --rate 200000 >/dev/null
+rc_wait_pid $GW 30
+rc_assert_eq 1 $? "on a terminal too, exit 1"
+progress=$(tr '\r' '\n' <"$RC_TMP/tty" | grep -a "packets, .* pps" | tail -n 1)
+summary=$(grep -a "dropped at the socket before they were read" "$RC_TMP/tty" | tr -d "\r")
+echo "# last progress line: $progress"
+rc_assert_match "kicks per packet, [1-9][0-9]* dropped at the socket" "$progress" \
+	"the progress line shows the drops"
+rc_assert_eq "${summary##*: }" "$(sed -E 's/.*, ([0-9]+) dropped at the socket.*/\1/' <<<"$progress" | tr -d '\r\n')" \
+	"its last count is the summary's"
 rc_summary

@@ -218,6 +218,10 @@ struct replicast_group_info {
 	struct replicast_prefix *sources;	/* the allow list */
 	size_t nsubs;
 	struct replicast_sub_info *subs;
+	/* Multicast groups: the devices whose address list holds the group's
+	 * address as a kernel-held membership (IGMP/MLD; see README). */
+	size_t njoined;
+	unsigned int *joined_ifindex;
 };
 
 /* Reads every group with its subscribers and counters. Free with

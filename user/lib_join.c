@@ -106,7 +106,8 @@ static const char *dev_name(unsigned int ifindex, char *buf)
 /* The local route (table local, type local) that fib_add_ifaddr() and
  * addrconf add for every interface address: for a group address it makes
  * ip_route_output send this host's own packets to the group through lo. */
-static int drop_local_route(const struct replicast_endpoint *g, unsigned int ifindex)
+static int drop_local_route(const struct replicast_endpoint *g, unsigned int ifindex,
+			    int max_tries)
 {
 	struct nl_req req = {};
 	__u32 oif = ifindex, table = RT_TABLE_LOCAL;
@@ -130,12 +131,14 @@ static int drop_local_route(const struct replicast_endpoint *g, unsigned int ifi
 	for (tries = 0;; tries++) {
 		err = rc_nl_request(&req.nh, 0, NULL, 0);
 		if ((err != -ESRCH && err != -ENOENT) || g->family == AF_INET ||
-		    tries == LOCAL_ROUTE_TRIES)
+		    tries >= max_tries)
 			break;
 		nanosleep(&(struct timespec){ .tv_nsec = LOCAL_ROUTE_WAIT_NS }, NULL);
 	}
 	return err == -ESRCH || err == -ENOENT ? 0 : err;
 }
+
+static bool is_ours(const struct replicast_endpoint *g, unsigned int ifindex);
 
 static int join_one(struct replicast *rc, const struct replicast_endpoint *g,
 		    unsigned int ifindex)
@@ -157,8 +160,14 @@ static int join_one(struct replicast *rc, const struct replicast_endpoint *g,
 	put_attr(&req, IFA_FLAGS, &flags, sizeof(flags));
 	put_attr(&req, IFA_PROTO, &proto, sizeof(proto));
 	err = rc_nl_request(&req.nh, 0, NULL, 0);
-	if (err == -EEXIST)
-		return 0;	/* a member already: ours from before, or the operator's */
+	if (err == -EEXIST) {
+		/* A member already: ours from before, or the operator's. A device
+		 * that went down and up has the local route of ours back (the
+		 * kernel adds it on NETDEV_UP): drop it again. */
+		if (is_ours(g, ifindex))
+			drop_local_route(g, ifindex, 0);
+		return 0;
+	}
 	if (err == -EADDRINUSE) {
 		/* The autojoin socket is a member while the address is gone:
 		 * IPv6 flushes addresses on link down and keeps the membership. */
@@ -171,7 +180,7 @@ static int join_one(struct replicast *rc, const struct replicast_endpoint *g,
 		       dev_name(ifindex, name), replicast_strerror(err));
 		return err;
 	}
-	err = drop_local_route(g, ifindex);
+	err = drop_local_route(g, ifindex, LOCAL_ROUTE_TRIES);
 	if (err)
 		rc_log(rc, REPLICAST_LOG_WARN, "joined %s on %s, but its local route stays "
 		       "(this host's own packets to it go to lo): %s", addr,
@@ -252,6 +261,20 @@ static const struct membership *find_membership(const struct membership_list *li
 			return m;
 	}
 	return NULL;
+}
+
+static bool is_ours(const struct replicast_endpoint *g, unsigned int ifindex)
+{
+	struct membership_list list;
+	const struct membership *m;
+	bool ours;
+
+	if (read_memberships(g->family, &list))
+		return false;
+	m = find_membership(&list, g, ifindex);
+	ours = m && m->proto == RC_IFA_PROTO;
+	free(list.m);
+	return ours;
 }
 
 /* Leaves g on ifindex when the membership there is replicast's. */

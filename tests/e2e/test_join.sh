@@ -231,6 +231,13 @@ rc_assert_eq "" "$(joined4 $G4)" "the last group on $G4 gone: left"
 rc_assert_eq "" "$(rc_in "$TOPO_RELAY" ip addr show to $G4/32)" "no address left for $G4"
 rc_assert_ok "the bridge drops the relay's port for $G4 after the leave" wait_mdb ""
 
+# An address the operator made a member of stays one.
+rc_in "$TOPO_RELAY" ip addr add 239.1.2.4/32 dev "$RELAY_DEV" autojoin
+rc_assert_ok "group add 239.1.2.4:5000" $RC group add 239.1.2.4:5000
+rc_assert_ok "group del 239.1.2.4:5000" $RC group del 239.1.2.4:5000
+rc_assert_eq "$RELAY_DEV" "$(joined4 239.1.2.4)" "a membership the operator added is not replicast's to leave"
+rc_in "$TOPO_RELAY" ip addr del 239.1.2.4/32 dev "$RELAY_DEV"
+
 # A device attached later joins the groups there are.
 rc_assert_ok "group add $G4:5000" $RC group add $G4:5000 --allow-source 10.78.0.1
 rc_assert_ok "group add [$G6]:5000" $RC group add "[$G6]:5000"
@@ -245,6 +252,20 @@ rc_assert_match "multicast $G6 .*dev $RELAY_DEV " "$(rc_in "$TOPO_RELAY" ip -6 r
 	"the relay's own packets to $G6 leave by $RELAY_DEV, not lo"
 rc_assert_eq "null" "$($RC group add 10.78.100.1:5000 && $RC list --json | jq -c '.groups[] | select(.group == "10.78.100.1:5000") | .joined_on')" \
 	"a unicast group joins nothing (joined_on null)"
+
+# A device that goes down and up keeps its memberships (IPv6 only with
+# keep_addr_on_down, see README), and loading again drops the local route
+# that the kernel put back.
+rc_in "$TOPO_RELAY" sysctl -qw "net.ipv6.conf.$RELAY_DEV2.keep_addr_on_down=1"
+rc_in "$TOPO_RELAY" ip link set "$RELAY_DEV2" down
+rc_in "$TOPO_RELAY" ip link set "$RELAY_DEV2" up
+rc_assert_match "dev lo " "$(rc_in "$TOPO_RELAY" ip route get $G4 oif "$RELAY_DEV2")" \
+	"after a link bounce the kernel's local route for $G4 is back"
+rc_assert_ok "load --dev $RELAY_DEV2 again" $RC load --dev "$RELAY_DEV2"
+rc_assert_match "dev $RELAY_DEV2 " "$(rc_in "$TOPO_RELAY" ip route get $G4 oif "$RELAY_DEV2")" \
+	"load again: packets to $G4 leave by $RELAY_DEV2 again"
+rc_assert_eq "$(printf '%s\n' "$RELAY_DEV" "$RELAY_DEV2" | sort | xargs)" "$(joined4 $G4)" "$G4 still joined on both after the bounce"
+rc_assert_eq "$(printf '%s\n' "$RELAY_DEV" "$RELAY_DEV2" | sort | xargs)" "$(joined6 $G6)" "$G6 still joined on both after the bounce"
 
 # Detach (apply of a file without the device) leaves there.
 rc_assert_ok "save" $RC save -o "$RC_TMP/saved.conf"

@@ -138,58 +138,6 @@ static int drop_local_route(const struct replicast_endpoint *g, unsigned int ifi
 	return err == -ESRCH || err == -ENOENT ? 0 : err;
 }
 
-static bool is_ours(const struct replicast_endpoint *g, unsigned int ifindex);
-
-static int join_one(struct replicast *rc, const struct replicast_endpoint *g,
-		    unsigned int ifindex)
-{
-	__u32 flags = IFA_F_MCAUTOJOIN | IFA_F_NOPREFIXROUTE;
-	char name[IF_NAMESIZE], addr[INET6_ADDRSTRLEN];
-	__u8 proto = RC_IFA_PROTO;
-	struct nl_req req;
-	int err;
-
-	inet_ntop(g->family, &g->addr, addr, sizeof(addr));
-	addr_req_init(&req, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, g, ifindex);
-	if (g->family == AF_INET6)
-		flags |= IFA_F_NODAD;	/* nobody else answers for a group address */
-	else
-		req.ifa.ifa_scope = RT_SCOPE_HOST;	/* IPv6 sets scope from the address,
-							 * and never picks a multicast
-							 * address as a source anyway */
-	put_attr(&req, IFA_FLAGS, &flags, sizeof(flags));
-	put_attr(&req, IFA_PROTO, &proto, sizeof(proto));
-	err = rc_nl_request(&req.nh, 0, NULL, 0);
-	if (err == -EEXIST) {
-		/* A member already: ours from before, or the operator's. A device
-		 * that went down and up has the local route of ours back (the
-		 * kernel adds it on NETDEV_UP): drop it again. */
-		if (is_ours(g, ifindex))
-			drop_local_route(g, ifindex, 0);
-		return 0;
-	}
-	if (err == -EADDRINUSE) {
-		/* The autojoin socket is a member while the address is gone:
-		 * IPv6 flushes addresses on link down and keeps the membership. */
-		rc_log(rc, REPLICAST_LOG_INFO, "%s: the kernel holds a membership of %s already",
-		       dev_name(ifindex, name), addr);
-		return 0;
-	}
-	if (err) {
-		rc_log(rc, REPLICAST_LOG_WARN, "joining %s on %s: %s", addr,
-		       dev_name(ifindex, name), replicast_strerror(err));
-		return err;
-	}
-	err = drop_local_route(g, ifindex, LOCAL_ROUTE_TRIES);
-	if (err)
-		rc_log(rc, REPLICAST_LOG_WARN, "joined %s on %s, but its local route stays "
-		       "(this host's own packets to it go to lo): %s", addr,
-		       dev_name(ifindex, name), replicast_strerror(err));
-	else
-		rc_log(rc, REPLICAST_LOG_INFO, "joined %s on %s", addr, dev_name(ifindex, name));
-	return 0;
-}
-
 static int collect_membership(const struct nlmsghdr *nh, void *ctx)
 {
 	struct membership_list *list = ctx;
@@ -263,18 +211,68 @@ static const struct membership *find_membership(const struct membership_list *li
 	return NULL;
 }
 
-static bool is_ours(const struct replicast_endpoint *g, unsigned int ifindex)
+/* Joins g on ifindex. `have`: the memberships there are, read once for a
+ * batch of joins (a device attached again rejoins every group). */
+static int join_one(struct replicast *rc, const struct membership_list *have,
+		    const struct replicast_endpoint *g, unsigned int ifindex)
 {
-	struct membership_list list;
-	const struct membership *m;
-	bool ours;
+	const struct membership *m = find_membership(have, g, ifindex);
+	__u32 flags = IFA_F_MCAUTOJOIN | IFA_F_NOPREFIXROUTE;
+	char name[IF_NAMESIZE], addr[INET6_ADDRSTRLEN];
+	__u8 proto = RC_IFA_PROTO;
+	struct nl_req req;
+	int err;
 
-	if (read_memberships(g->family, &list))
-		return false;
-	m = find_membership(&list, g, ifindex);
-	ours = m && m->proto == RC_IFA_PROTO;
-	free(list.m);
-	return ours;
+	if (m) {
+		/* A member already: ours from before, or the operator's. A device
+		 * that went down and up has the local route of ours back (the
+		 * kernel adds it on NETDEV_UP): drop it again. */
+		if (m->proto == RC_IFA_PROTO)
+			drop_local_route(g, ifindex, 0);
+		return 0;
+	}
+	inet_ntop(g->family, &g->addr, addr, sizeof(addr));
+	addr_req_init(&req, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, g, ifindex);
+	if (g->family == AF_INET6) {
+		/* IPv6 takes the scope from the address and never picks a
+		 * multicast address as a source; no neighbour owns a group
+		 * address, so there is nothing to detect. */
+		flags |= IFA_F_NODAD;
+	} else {
+		/* inet_select_addr() skips host-scope addresses for traffic
+		 * that leaves a device: the group is never a source. */
+		req.ifa.ifa_scope = RT_SCOPE_HOST;
+	}
+	put_attr(&req, IFA_FLAGS, &flags, sizeof(flags));
+	put_attr(&req, IFA_PROTO, &proto, sizeof(proto));
+	err = rc_nl_request(&req.nh, 0, NULL, 0);
+	if (err == -EEXIST) {
+		/* The address is there without autojoin (IPv4 allows that):
+		 * not a member, and not ours to replace. */
+		rc_log(rc, REPLICAST_LOG_WARN, "not joining %s on %s: the device has that address "
+		       "without autojoin", addr, dev_name(ifindex, name));
+		return err;
+	}
+	if (err == -EADDRINUSE) {
+		/* The autojoin socket is a member while the address is gone:
+		 * IPv6 flushes addresses on link down and keeps the membership. */
+		rc_log(rc, REPLICAST_LOG_INFO, "%s: the kernel holds a membership of %s already",
+		       dev_name(ifindex, name), addr);
+		return 0;
+	}
+	if (err) {
+		rc_log(rc, REPLICAST_LOG_WARN, "joining %s on %s: %s", addr,
+		       dev_name(ifindex, name), replicast_strerror(err));
+		return err;
+	}
+	err = drop_local_route(g, ifindex, LOCAL_ROUTE_TRIES);
+	if (err)
+		rc_log(rc, REPLICAST_LOG_WARN, "joined %s on %s, but its local route stays "
+		       "(this host's own packets to it go to lo): %s", addr,
+		       dev_name(ifindex, name), replicast_strerror(err));
+	else
+		rc_log(rc, REPLICAST_LOG_INFO, "joined %s on %s", addr, dev_name(ifindex, name));
+	return 0;
 }
 
 /* Leaves g on ifindex when the membership there is replicast's. */
@@ -317,18 +315,26 @@ static bool device_exists(unsigned int ifindex)
 
 int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *group)
 {
+	struct membership_list have;
 	__u32 key, *prev = NULL;
-	int err = 0, ret;
+	int err, ret;
 
 	if (!rc_is_multicast(group))
 		return 0;
+	err = read_memberships(group->family, &have);
+	if (err) {
+		rc_log(rc, REPLICAST_LOG_WARN, "reading the host's addresses: %s",
+		       replicast_strerror(err));
+		return err;
+	}
 	while (!bpf_map_get_next_key(rc->attachments_fd, prev, &key)) {
 		prev = &key;
 		if (!device_exists(key))
 			continue;	/* deleted since attach; unload forgets it */
-		ret = join_one(rc, group, key);
+		ret = join_one(rc, &have, group, key);
 		err = err ?: ret;
 	}
+	free(have.m);
 	return err;
 }
 
@@ -376,8 +382,7 @@ static int foreach_group_addr(struct replicast *rc,
 static int join_cb(struct replicast *rc, const struct replicast_endpoint *g,
 		   unsigned int ifindex, void *ctx)
 {
-	(void)ctx;
-	return join_one(rc, g, ifindex);
+	return join_one(rc, ctx, g, ifindex);
 }
 
 static int leave_cb(struct replicast *rc, const struct replicast_endpoint *g,
@@ -388,7 +393,17 @@ static int leave_cb(struct replicast *rc, const struct replicast_endpoint *g,
 
 int rc_join_groups_on(struct replicast *rc, unsigned int ifindex)
 {
-	return foreach_group_addr(rc, join_cb, ifindex, NULL);
+	struct membership_list have;
+	int err = read_memberships(AF_UNSPEC, &have);
+
+	if (err) {
+		rc_log(rc, REPLICAST_LOG_WARN, "reading the host's addresses: %s",
+		       replicast_strerror(err));
+		return err;
+	}
+	err = foreach_group_addr(rc, join_cb, ifindex, &have);
+	free(have.m);
+	return err;
 }
 
 int rc_leave_groups_on(struct replicast *rc, unsigned int ifindex)

@@ -237,6 +237,16 @@ rc_assert_ok "group add 239.1.2.4:5000" $RC group add 239.1.2.4:5000
 rc_assert_ok "group del 239.1.2.4:5000" $RC group del 239.1.2.4:5000
 rc_assert_eq "$RELAY_DEV" "$(joined4 239.1.2.4)" "a membership the operator added is not replicast's to leave"
 rc_in "$TOPO_RELAY" ip addr del 239.1.2.4/32 dev "$RELAY_DEV"
+# The same address without autojoin is no membership: the add says so.
+rc_in "$TOPO_RELAY" ip addr add 239.1.2.5/32 dev "$RELAY_DEV"
+out=$($RC group add 239.1.2.5:5000 2>&1)
+rc_assert_eq 0 $? "group add 239.1.2.5:5000 succeeds"
+rc_assert_match "warning: not joining 239\.1\.2\.5 on $RELAY_DEV: the device has that address without autojoin" \
+	"$out" "and warns that an address without autojoin is in the way"
+rc_assert_eq "" "$(joined4 239.1.2.5)" "not joined there"
+rc_assert_ok "group del 239.1.2.5:5000" $RC group del 239.1.2.5:5000
+rc_assert_match "239\.1\.2\.5" "$(rc_in "$TOPO_RELAY" ip addr show dev "$RELAY_DEV")" "the operator's address stays"
+rc_in "$TOPO_RELAY" ip addr del 239.1.2.5/32 dev "$RELAY_DEV"
 
 # A device attached later joins the groups there are.
 rc_assert_ok "group add $G4:5000" $RC group add $G4:5000 --allow-source 10.78.0.1

@@ -7,7 +7,8 @@
 # and unload leave; a device attached later joins; unload, load and apply
 # rejoin. Behind a Linux bridge with IGMP snooping that does not flood
 # unknown groups to the relay, a multicast source reaches the relay, and so
-# every subscriber, only once the relay has joined.
+# every subscriber, only once the relay has joined; IPv6 through MLD snooping
+# the same.
 #
 #   source ns ──veth── bridge ns: rcbr (snooping, querier; the relay's port
 #                       has mcast_flood off) ──veth── relay ns ──veth── rx 1, 2
@@ -56,10 +57,12 @@ rc_in "$BRNS" bridge link set dev "$RELAY_PORT" mcast_flood off
 rc_addr "$TOPO_SRC" "$SRC_DEV" 10.78.0.1/24
 rc_addr "$TOPO_RELAY" "$RELAY_DEV" 10.78.0.254/24
 rc_addr "$TOPO_RELAY" "$RELAY_DEV2" 10.78.9.1/24
+rc_addr "$TOPO_SRC" "$SRC_DEV" fd78::1/64
 rc_addr "$TOPO_RELAY" "$RELAY_DEV" fd78::fe/64
-rc_in "$TOPO_SRC" ip route add 239.0.0.0/8 dev "$SRC_DEV"	# its multicast route
+rc_in "$TOPO_SRC" ip route add 239.0.0.0/8 dev "$SRC_DEV"	# its multicast routes
+rc_in "$TOPO_SRC" ip -6 route add ff0e::/16 dev "$SRC_DEV" table main
 rc_in "$TOPO_SRC" ethtool -K "$SRC_DEV" tx off >/dev/null	# full checksums, as from a NIC
-rc_in "$TOPO_RELAY" sysctl -qw net.ipv4.conf.all.forwarding=1
+rc_in "$TOPO_RELAY" sysctl -qw net.ipv4.conf.all.forwarding=1 net.ipv6.conf.all.forwarding=1
 for ((i = 1; i <= N; i++)); do
 	TOPO_RX[i]=$(rc_name "x$i")
 	TOPO_RX_DEV[i]=$(rc_name "xa$i")
@@ -68,6 +71,8 @@ for ((i = 1; i <= N; i++)); do
 	rc_veth "${TOPO_RELAY_DEV[i]}" "$TOPO_RELAY" "${TOPO_RX_DEV[i]}" "${TOPO_RX[i]}" || exit 1
 	rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "10.78.$i.1/24"
 	rc_addr "${TOPO_RX[i]}" "${TOPO_RX_DEV[i]}" "10.78.$i.2/24"
+	rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "fd78:$i::1/64"
+	rc_addr "${TOPO_RX[i]}" "${TOPO_RX_DEV[i]}" "fd78:$i::2/64"
 done
 RC="rc_in $TOPO_RELAY $RC_ROOT/$BUILD/replicast --pin-path $TOPO_PIN"
 trap 'topo_unload; rc_cleanup' EXIT
@@ -90,16 +95,22 @@ joined6() {
 	rc_in "$TOPO_RELAY" cat /proc/net/igmp6 | awk -v g="$hex" '$3 == g { print $2 }' | sort | xargs
 }
 
-# mcast_send COUNT PORT: COUNT datagrams of rc_blast's payload (64 bytes,
-# sequence numbers from 0, seed 0) from the source to G4:PORT with multicast
-# TTL 8, at most 10,000 a second; stops after 30 s whatever happens.
+# mcast_send COUNT PORT [GROUP]: COUNT datagrams of rc_blast's payload (64
+# bytes, sequence numbers from 0, seed 0) from the source to GROUP:PORT
+# (default G4; IPv6 from fd78::1) with multicast TTL / hop limit 8, at most
+# 10,000 a second; stops after 30 s whatever happens.
 mcast_send() {
-	rc_in "$TOPO_SRC" timeout 30 python3 - "$G4" "$2" "$1" <<'PY'
+	rc_in "$TOPO_SRC" timeout 30 python3 - "${3:-$G4}" "$2" "$1" <<'PY'
 import socket, struct, sys, time
 group, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 8)
-s.bind(("10.78.0.1", 4000))
+if ":" in group:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 8)
+    s.bind(("fd78::1", 4000))
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 8)
+    s.bind(("10.78.0.1", 4000))
 start = time.monotonic()
 for seq in range(count):
     payload = bytearray(struct.pack(">Q", seq))
@@ -161,16 +172,18 @@ relay_capture_count() {
 	tcpdump -r "$RC_TMP/relay.pcap" -n 2>/dev/null | wc -l
 }
 
-# mdb_ports: the bridge ports that the bridge's group table lists for G4.
+# mdb_ports [GROUP]: the bridge ports that the bridge's group table lists for
+# GROUP (default G4).
 mdb_ports() {
 	rc_in "$BRNS" bridge -j mdb show dev "$BR" |
-		jq -r --arg g "$G4" '[.[].mdb[]? | select(.grp == $g) | .port] | sort | join(" ")'
+		jq -r --arg g "${1:-$G4}" '[.[].mdb[]? | select(.grp == $g) | .port] | sort | join(" ")'
 }
 
-# wait_mdb EXPECTED: polls the group table until it lists EXPECTED (10 s at most).
+# wait_mdb EXPECTED [GROUP]: polls the group table until it lists EXPECTED
+# (10 s at most).
 wait_mdb() {
 	for _ in $(seq 100); do
-		[ "$(mdb_ports)" = "$1" ] && return 0
+		[ "$(mdb_ports "${2:-$G4}")" = "$1" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -252,6 +265,18 @@ rc_in "$TOPO_RELAY" ip addr del 239.1.2.5/32 dev "$RELAY_DEV"
 rc_assert_ok "group add $G4:5000" $RC group add $G4:5000 --allow-source 10.78.0.1
 rc_assert_ok "group add [$G6]:5000" $RC group add "[$G6]:5000"
 rc_assert_eq "$RELAY_DEV" "$(joined6 $G6)" "/proc/net/igmp6 lists $G6 on $RELAY_DEV only"
+# MLD: the bridge learns the relay's port and the stream comes through.
+rc_assert_ok "the bridge's group table lists $RELAY_PORT for $G6" wait_mdb "$RELAY_PORT" "$G6"
+rc_assert_ok "group allow [$G6]:5000 fd78::1" $RC group allow "[$G6]:5000" fd78::1
+for ((i = 1; i <= N; i++)); do
+	rc_assert_ok "sub add [fd78:$i::2]:6001" $RC sub add "[$G6]:5000" "[fd78:$i::2]:6001"
+	topo_sink $i "[fd78:$i::2]:6001" $COUNT --from fd78:$i::1 --capture "${TOPO_RX_DEV[i]}"
+done
+rc_assert_ok "the source sends $COUNT packets to [$G6]:5000 (hop limit 8)" mcast_send $COUNT 5000 "$G6"
+for ((i = 1; i <= N; i++)); do
+	topo_sink_wait $i 6001
+	rc_assert_eq 0 $? "IPv6 receiver $i got all $COUNT through the MLD-snooping bridge"
+done
 rc_assert_ok "load --dev $RELAY_DEV2" $RC load --dev "$RELAY_DEV2"
 rc_assert_eq "$(printf '%s\n' "$RELAY_DEV" "$RELAY_DEV2" | sort | xargs)" "$(joined4 $G4)" "$G4 joined on $RELAY_DEV2 too"
 rc_assert_eq "$(printf '%s\n' "$RELAY_DEV" "$RELAY_DEV2" | sort | xargs)" "$(joined6 $G6)" "$G6 joined on $RELAY_DEV2 too (MLD)"

@@ -123,8 +123,14 @@ int replicast_foreach_attachment(struct replicast *rc,
 				 int (*fn)(const char *ifname, unsigned int ifindex, void *ctx),
 				 void *ctx);
 
+/* A multicast GROUP also makes the host a member of its address on every
+ * attached device (and a later replicast_attach() joins every multicast
+ * group there is): an IFA_F_MCAUTOJOIN interface address, held by the kernel
+ * without a process. A failed join is logged (REPLICAST_LOG_WARN) and does
+ * not fail the call. */
 int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *group);
-/* Removes the group and all its subscribers. */
+/* Removes the group and all its subscribers; the last group on a multicast
+ * address leaves it (so do replicast_detach() and replicast_unload()). */
 int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *group);
 
 struct replicast_sub_opts {
@@ -229,6 +235,10 @@ struct replicast_group_info {
 	struct replicast_prefix *sources;	/* the allow list */
 	size_t nsubs;
 	struct replicast_sub_info *subs;
+	/* Multicast groups: the devices whose address list holds the group's
+	 * address as a kernel-held membership (IGMP/MLD; see README). */
+	size_t njoined;
+	unsigned int *joined_ifindex;
 	uint8_t ttl;			/* multicast groups: the copies' TTL; 0: unicast group */
 };
 

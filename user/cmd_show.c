@@ -13,7 +13,8 @@ static const char list_usage[] =
 	"Usage: replicast list [--json]\n"
 	"\n"
 	"Shows the devices the replicator is attached to, every group and its\n"
-	"subscribers with how their copies leave (device, source, next-hop MAC).\n";
+	"subscribers with how their copies leave (device, source, next-hop MAC), and\n"
+	"for multicast groups the devices this host is a member of the group on.\n";
 
 static const char *ifname_of(unsigned int ifindex, char *buf)
 {
@@ -122,6 +123,39 @@ static void print_policy_json(const struct replicast_group_info *g)
 		printf(",\"ttl\":null");
 }
 
+/* Where the host is a member of a multicast group (null: not multicast). */
+static void print_joined_json(const struct replicast_group_info *g)
+{
+	char dev[IF_NAMESIZE];
+	size_t i;
+
+	printf(",\"joined_on\":");
+	if (!replicast_endpoint_is_multicast(&g->group)) {
+		printf("null");
+		return;
+	}
+	putchar('[');
+	for (i = 0; i < g->njoined; i++) {
+		printf("%s{\"ifname\":", i ? "," : "");
+		json_string(stdout, ifname_of(g->joined_ifindex[i], dev));
+		printf(",\"ifindex\":%u}", g->joined_ifindex[i]);
+	}
+	putchar(']');
+}
+
+static void print_joined_text(const struct replicast_group_info *g)
+{
+	char dev[IF_NAMESIZE];
+	size_t i;
+
+	if (!replicast_endpoint_is_multicast(&g->group))
+		return;
+	printf("  joined on:");
+	for (i = 0; i < g->njoined; i++)
+		printf(" %s", ifname_of(g->joined_ifindex[i], dev));
+	printf("%s\n", g->njoined ? "" : " no device");
+}
+
 static void print_policy_text(const struct replicast_group_info *g)
 {
 	char p[REPLICAST_PREFIX_STRLEN];
@@ -165,8 +199,10 @@ void print_groups(const struct replicast_group_info *groups, size_t n, bool json
 				       ",\"source_denied\":%" PRIu64 ",\"rate_limited\":%" PRIu64,
 				       g->received.packets, g->received.bytes, g->sent.packets,
 				       g->sent.bytes, g->source_denied, g->rate_limited);
-			else
+			else {
 				print_policy_json(g);
+				print_joined_json(g);
+			}
 			printf(",\"subscribers\":[");
 			for (j = 0; j < g->nsubs; j++) {
 				if (j)
@@ -187,6 +223,7 @@ void print_groups(const struct replicast_group_info *groups, size_t n, bool json
 			printf("group %s (%zu subscriber%s)\n", buf, g->nsubs,
 			       g->nsubs == 1 ? "" : "s");
 			print_policy_text(g);
+			print_joined_text(g);
 		}
 		for (j = 0; j < g->nsubs; j++)
 			print_sub_text(&g->subs[j], with_counters);

@@ -69,6 +69,24 @@ void rc_unlock(struct replicast *rc);
  * else the first answer of that type is copied to reply. */
 struct nlmsghdr;
 int rc_nl_request(const struct nlmsghdr *req, int want_type, void *reply, size_t reply_len);
+/* Sends a dump request (NLM_F_DUMP set by the caller) and calls fn on each
+ * answer until the dump ends or fn returns non-zero, which it returns. */
+int rc_nl_dump(const struct nlmsghdr *req, int (*fn)(const struct nlmsghdr *nh, void *ctx),
+	       void *ctx);
+
+/* Multicast memberships (lib_join.c): the relay host joins a multicast group
+ * address on every attached device, held by the kernel as an interface
+ * address with IFA_F_MCAUTOJOIN. Callers hold the lock. Failures are logged
+ * and returned; a failed join never undoes the group. */
+/* group's address on every attached device / every multicast address in
+ * group_addrs on ifindex (attach); a device being detached leaves them all. */
+int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *group);
+int rc_leave_attached(struct replicast *rc, const struct replicast_endpoint *group);
+int rc_join_groups_on(struct replicast *rc, unsigned int ifindex);
+int rc_leave_groups_on(struct replicast *rc, unsigned int ifindex);
+/* Fills each multicast group's joined_ifindex list from the kernel's
+ * addresses. */
+int rc_read_memberships(struct replicast *rc, struct replicast_group_info *list, size_t n);
 
 /* Detaches from every recorded device (caller holds the lock). */
 int rc_detach_all(struct replicast *rc);

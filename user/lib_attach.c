@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Attaching the replicator to the TC ingress of network devices, and the
- * `attachments` map that remembers where, for unload and listing.
+ * `attachments` map that remembers where, for unload, listing and the
+ * multicast memberships (lib_join.c) that follow the attachments.
  * Where the kernel has tcx (Linux 6.6), an attachment is a bpf_link pinned
  * at links/<ifname>: it lives as long as its pin, whatever process exits,
  * and a program update swaps it atomically. Older kernels get a cls_bpf
@@ -102,6 +103,8 @@ int replicast_attach(struct replicast *rc, const char *ifname)
 		att = old;
 		err = old.tcx ? tcx_attach(rc, ifindex, old.ifname, rc->prog_fd)
 			      : tc_filter_attach(ifindex, rc->prog_fd, &created);
+		if (!err)
+			rc_join_groups_on(rc, ifindex);	/* restores what was lost */
 		goto out;
 	}
 	err = tcx_attach(rc, ifindex, ifname, rc->prog_fd);
@@ -114,10 +117,14 @@ int replicast_attach(struct replicast *rc, const char *ifname)
 	att.prio = RC_TC_PRIORITY;
 	att.handle = RC_TC_HANDLE;
 	att.created_qdisc = created;
-	if (bpf_map_update_elem(rc->attachments_fd, &ifindex, &att, BPF_ANY))
+	if (bpf_map_update_elem(rc->attachments_fd, &ifindex, &att, BPF_ANY)) {
 		err = -errno;
-	else
+	} else {
 		rc_log(rc, REPLICAST_LOG_INFO, "attached to %s (ifindex %u)", ifname, ifindex);
+		/* A stream must reach the new device too: join every multicast
+		 * group there (failures are logged; the attachment stands). */
+		rc_join_groups_on(rc, ifindex);
+	}
 out:
 	rc_unlock(rc);
 	return err;
@@ -132,6 +139,9 @@ static int detach_ifindex(struct replicast *rc, __u32 ifindex)
 
 	if (bpf_map_lookup_elem(rc->attachments_fd, &ifindex, &att))
 		return -ENOENT;
+	/* Leave first: groups are joined on attached devices only. A failure
+	 * is logged and does not keep the device attached. */
+	rc_leave_groups_on(rc, ifindex);
 	if (att.tcx) {
 		char pin[PATH_MAX];
 

@@ -46,7 +46,8 @@ static int find_free_id(struct replicast *rc, __u32 *id)
 	return err;
 }
 
-/* group_addrs counts the groups on each address (port 0 in the key). */
+/* group_addrs counts the groups on each address (port 0 in the key).
+ * Returns how many are left on it, or -errno. */
 static int group_addr_ref(struct replicast *rc, const struct replicast_endpoint *group, int delta)
 {
 	struct group_key key;
@@ -58,7 +59,7 @@ static int group_addr_ref(struct replicast *rc, const struct replicast_endpoint 
 	refs += delta;
 	if ((int)refs <= 0)
 		return bpf_map_delete_elem(rc->group_addrs_fd, &key) && errno != ENOENT ? -errno : 0;
-	return bpf_map_update_elem(rc->group_addrs_fd, &key, &refs, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(rc->group_addrs_fd, &key, &refs, BPF_ANY) ? -errno : (int)refs;
 }
 
 int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *group)
@@ -113,8 +114,10 @@ int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *g
 					  BPF_ANY) ? -errno : 0;
 	if (!err)
 		err = rc_percpu_zero(rc, rc->group_stats_fd, grp.id, sizeof(struct group_counters));
-	if (!err)
+	if (!err) {
 		err = group_addr_ref(rc, group, +1);
+		err = err < 0 ? err : 0;
+	}
 	if (err)
 		goto out_unpin;
 	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_NOEXIST)) {
@@ -122,6 +125,10 @@ int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *g
 		group_addr_ref(rc, group, -1);
 		goto out_unpin;
 	}
+	/* Every add joins, not only the address's first group: a membership
+	 * someone deleted by hand comes back. A failed join is logged and
+	 * leaves the group in place (a switch that floods still delivers). */
+	rc_join_attached(rc, group);
 	goto out;
 out_unpin:
 	unlink(pin);
@@ -161,7 +168,9 @@ int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *g
 	bpf_map_delete_elem(rc->group_subs_fd, &grp.id);
 	bpf_map_delete_elem(rc->sub_stats_fd, &grp.id);
 	rc_purge_sources(rc, grp.id);
-	group_addr_ref(rc, group, -1);
+	/* Groups on the same address with other ports share its membership. */
+	if (group_addr_ref(rc, group, -1) == 0)
+		rc_leave_attached(rc, group);
 	if (!rc_subs_pin_path(rc, group, pin, sizeof(pin)))
 		unlink(pin);
 out:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Reading state back: groups with their subscribers and counters, and the
- * per-reason drop counters. */
+/* Reading state back: groups with their subscribers, counters and
+ * multicast memberships, and the per-reason drop counters. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +143,8 @@ int replicast_groups_read(struct replicast *rc, struct replicast_group_info **gr
 			goto fail;
 	}
 	err = attach_sources(rc, list, count);
+	if (!err)
+		err = rc_read_memberships(rc, list, count);
 	if (err)
 		goto fail;
 	if (count)
@@ -164,6 +166,7 @@ void replicast_groups_free(struct replicast_group_info *groups, size_t n)
 	for (i = 0; i < n; i++) {
 		free(groups[i].subs);
 		free(groups[i].sources);
+		free(groups[i].joined_ifindex);
 	}
 	free(groups);
 }

@@ -28,7 +28,8 @@ static const char load_usage[] =
 	"                    in one step (a running stream loses and doubles nothing)\n"
 	"  --inject-dev NAME name of the injection pair (default " REPLICAST_DEFAULT_INJECT_DEV ")\n"
 	"  --no-inject       no injection pair: packets come in through --dev only\n"
-	"  --pin-path DIR    pin directory (default " REPLICAST_DEFAULT_PIN_PATH ")\n";
+	"  --pin-path DIR    pin directory (default " REPLICAST_DEFAULT_PIN_PATH ", or\n"
+	"                    /sys/fs/bpf/replicast-netns/NAME in network namespace NAME)\n";
 
 static int add_inject(struct replicast *rc, const char *name)
 {
@@ -137,10 +138,12 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 					 "version of replicast and has another layout; keep it with "
 					 "'replicast save > FILE' (that version's), then 'replicast "
 					 "unload', load again and 'replicast apply FILE'",
-					 opts.pin_path ? opts.pin_path : REPLICAST_DEFAULT_PIN_PATH);
+					 cli_pin_path(cli));
 		if (err == -ENOTDIR)
 			return cli_error(EXIT_FAIL, "load: the parent of %s is not a bpf filesystem "
-					 "(mount -t bpf bpf DIR)", opts.pin_path);
+					 "(mount -t bpf bpf DIR)", cli_pin_path(cli));
+		if (err == -ENOMEDIUM)
+			return cli_no_bpffs("load");
 		return cli_error(EXIT_FAIL, "load: %s%s", replicast_strerror(err),
 				 verifier_log[0] ? " (the kernel's verifier log ends above)" : "");
 	}

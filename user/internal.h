@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <sys/types.h>
 #include <bpf/libbpf.h>
 #include "replicast.h"
 #include "replicast_types.h"
@@ -23,8 +24,24 @@
 #define RC_TC_HANDLE		0x5243		/* "RC" */
 #define RC_TC_PRIORITY		0x5243
 
+/* Default pin directories under a bpffs (lib_pinpath.c): the host's network
+ * namespace's, and beside it one per other namespace, <bpffs>/replicast-netns/
+ * NAME, apart so that the host's unload (which removes its whole tree) and
+ * its lock never reach another namespace's relay. */
+#define RC_HOST_PIN_DIR		"replicast"
+#define RC_NETNS_PIN_DIR	"replicast-netns"
+
+/* The pin path for opts without one, for the calling process, into buf
+ * (filled even on error). *per_netns: under RC_NETNS_PIN_DIR. *origin: the
+ * process through whose /proc/PID/root the bpffs is reached, 0 when it is our
+ * own /sys/fs/bpf. -ENOMEDIUM: this process's mount namespace is its own
+ * (ip netns exec), so pins made in it would vanish, and the namespace it came
+ * from has no bpffs at /sys/fs/bpf. */
+int rc_default_pin_path(char *buf, size_t len, bool *per_netns, pid_t *origin);
+
 struct replicast {
 	char pin_path[PATH_MAX];
+	bool default_per_netns;		/* the default path, per namespace */
 	int lock_fd;			/* flock()ed by writers */
 	int prog_fd;
 	int local_prog_fd;		/* trusts every source: local senders only */

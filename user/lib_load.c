@@ -41,27 +41,42 @@ static int is_bpffs(const char *path)
 
 /* A fresh machine may have no bpffs on /sys/fs/bpf: mount one there. Other
  * pin paths must already live on a bpffs; we do not guess where to mount. */
+static int mount_bpffs(struct replicast *rc, const char *dir)
+{
+	if (is_bpffs(dir))
+		return 0;
+	if (strcmp(dir, "/sys/fs/bpf") == 0) {
+		mkdir(dir, 0700);
+		if (mount("bpf", dir, "bpf", 0, "mode=0700"))
+			return -errno;
+		rc_log(rc, REPLICAST_LOG_INFO, "mounted bpffs on %s", dir);
+		return 0;
+	}
+	rc_log(rc, REPLICAST_LOG_WARN, "%s is not on a bpf filesystem", rc->pin_path);
+	return -ENOTDIR;
+}
+
 static int ensure_bpffs(struct replicast *rc)
 {
 	char parent[PATH_MAX];
 	char *slash;
+	int err;
 
 	snprintf(parent, sizeof(parent), "%s", rc->pin_path);
 	slash = strrchr(parent, '/');
 	if (!slash || slash == parent)
 		return -EINVAL;
 	*slash = '\0';
-	if (is_bpffs(parent))
-		return 0;
-	if (strcmp(parent, "/sys/fs/bpf") == 0) {
-		mkdir(parent, 0700);
-		if (mount("bpf", parent, "bpf", 0, "mode=0700"))
-			return -errno;
-		rc_log(rc, REPLICAST_LOG_INFO, "mounted bpffs on %s", parent);
-		return 0;
-	}
-	rc_log(rc, REPLICAST_LOG_WARN, "%s is not on a bpf filesystem", rc->pin_path);
-	return -ENOTDIR;
+	if (!rc->default_per_netns)
+		return mount_bpffs(rc, parent);
+	/* <bpffs>/replicast-netns/NAME: the middle directory is ours to make. */
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	err = mount_bpffs(rc, parent);
+	*slash = '/';
+	if (!err && mkdir(parent, 0700) && errno != EEXIST)
+		err = -errno;
+	return err;
 }
 
 int rc_lock(struct replicast *rc)
@@ -76,20 +91,15 @@ void rc_unlock(struct replicast *rc)
 	flock(rc->lock_fd, LOCK_UN);
 }
 
-static struct replicast *handle_new(const struct replicast_opts *opts)
+static int handle_new(const struct replicast_opts *opts, struct replicast **out)
 {
 	struct replicast *rc = calloc(1, sizeof(*rc));
-	const char *pin = REPLICAST_DEFAULT_PIN_PATH;
+	pid_t origin;
+	int err = 0;
 
+	*out = NULL;
 	if (!rc)
-		return NULL;
-	if (opts && opts->sz >= offsetof(struct replicast_opts, pin_path) + sizeof(char *) &&
-	    opts->pin_path)
-		pin = opts->pin_path;
-	snprintf(rc->pin_path, sizeof(rc->pin_path), "%s", pin);
-	/* A trailing slash would put pins and the lock in different places. */
-	while (strlen(rc->pin_path) > 1 && rc->pin_path[strlen(rc->pin_path) - 1] == '/')
-		rc->pin_path[strlen(rc->pin_path) - 1] = '\0';
+		return -ENOMEM;
 	if (opts && opts->sz >= offsetof(struct replicast_opts, log_ctx) + sizeof(void *)) {
 		rc->log = opts->log;
 		rc->log_ctx = opts->log_ctx;
@@ -98,7 +108,29 @@ static struct replicast *handle_new(const struct replicast_opts *opts)
 	rc->group_sources_fd = rc->group_rate_fd = -1;
 	rc->groups_fd = rc->group_addrs_fd = rc->group_subs_fd = rc->sub_stats_fd = -1;
 	rc->group_stats_fd = rc->drop_stats_fd = rc->config_fd = rc->attachments_fd = -1;
-	return rc;
+	if (opts && opts->sz >= offsetof(struct replicast_opts, pin_path) + sizeof(char *) &&
+	    opts->pin_path) {
+		snprintf(rc->pin_path, sizeof(rc->pin_path), "%s", opts->pin_path);
+	} else {
+		err = rc_default_pin_path(rc->pin_path, sizeof(rc->pin_path),
+					  &rc->default_per_netns, &origin);
+		if (err == -ENOMEDIUM)
+			rc_log(rc, REPLICAST_LOG_INFO, "no bpffs outlives this process: its mount "
+			       "namespace is its own (as under 'ip netns exec'), and the one it "
+			       "came from (process %d) has none at /sys/fs/bpf", (int)origin);
+		else if (!err && origin)
+			rc_log(rc, REPLICAST_LOG_DEBUG, "this mount namespace has no bpffs: "
+			       "using process %d's, %s", (int)origin, rc->pin_path);
+	}
+	/* A trailing slash would put pins and the lock in different places. */
+	while (strlen(rc->pin_path) > 1 && rc->pin_path[strlen(rc->pin_path) - 1] == '/')
+		rc->pin_path[strlen(rc->pin_path) - 1] = '\0';
+	if (err) {
+		free(rc);
+		return err;
+	}
+	*out = rc;
+	return 0;
 }
 
 static void close_fd(int *fd)
@@ -239,12 +271,12 @@ static int open_pins(struct replicast *rc)
 
 int replicast_open(const struct replicast_opts *opts, struct replicast **out)
 {
-	struct replicast *rc = handle_new(opts);
-	int err;
+	struct replicast *rc;
+	int err = handle_new(opts, &rc);
 
 	*out = NULL;
-	if (!rc)
-		return -ENOMEM;
+	if (err)
+		return err;
 	err = open_lock(rc, 0);
 	if (!err)
 		err = open_pins(rc);
@@ -434,14 +466,14 @@ static int replace_program(struct replicast *rc, const struct replicast_opts *op
 
 int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 {
-	struct replicast *rc = handle_new(opts);
+	struct replicast *rc;
 	char prog_path[PATH_MAX];
 	libbpf_print_fn_t old_print;
-	int err;
+	int err = handle_new(opts, &rc);
 
 	*out = NULL;
-	if (!rc)
-		return -ENOMEM;
+	if (err)
+		return err;
 	err = ensure_bpffs(rc);
 	if (!err)
 		err = open_lock(rc, 1);

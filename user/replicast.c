@@ -33,7 +33,8 @@ static const char usage_text[] =
 	"\n"
 	"GROUP and DEST are ADDR:PORT, IPv6 as [ADDR]:PORT.\n"
 	"--pin-path DIR (anywhere on the line, or $REPLICAST_PIN_PATH) selects the\n"
-	"pin directory; default " REPLICAST_DEFAULT_PIN_PATH ".\n"
+	"pin directory; default " REPLICAST_DEFAULT_PIN_PATH " in the host's network\n"
+	"namespace, /sys/fs/bpf/replicast-netns/NAME in the one 'ip netns' calls NAME.\n"
 	"-batch FILE runs the commands in FILE ('-': standard input), one per line\n"
 	"without the word replicast, '#' starting a comment; it stops at the first\n"
 	"that fails unless -force comes first.\n"
@@ -72,6 +73,24 @@ int cli_lib_error(int err, const char *what)
 	return cli_error(EXIT_FAIL, "%s: %s", what, replicast_strerror(err));
 }
 
+const char *cli_pin_path(const struct cli *cli)
+{
+	static char path[4096];
+
+	if (cli->pin_path)
+		return cli->pin_path;
+	replicast_default_pin_path(path, sizeof(path));
+	return path;
+}
+
+int cli_no_bpffs(const char *what)
+{
+	return cli_error(EXIT_FAIL, "%s: no bpffs outlives this command: it runs in a mount "
+			 "namespace of its own (as under ip netns exec) and the host has no bpffs at /sys/fs/bpf; "
+			 "mount one on the host (mount -t bpf bpf /sys/fs/bpf) or enter only "
+			 "the network namespace (nsenter --net=/run/netns/NS replicast ...)", what);
+}
+
 int cli_open(const struct cli *cli, struct replicast **rc)
 {
 	struct replicast_opts opts = {
@@ -86,8 +105,9 @@ int cli_open(const struct cli *cli, struct replicast **rc)
 	err = replicast_open(&opts, rc);
 	if (err == -ENOENT)
 		return cli_error(EXIT_FAIL, "not loaded: nothing is pinned at %s; "
-				 "run 'replicast load --dev IFNAME' first",
-				 cli->pin_path ? cli->pin_path : REPLICAST_DEFAULT_PIN_PATH);
+				 "run 'replicast load --dev IFNAME' first", cli_pin_path(cli));
+	if (err == -ENOMEDIUM)
+		return cli_no_bpffs("not loaded");
 	if (err)
 		return cli_lib_error(err, "opening the pinned replicator");
 	return EXIT_OK;

@@ -58,6 +58,18 @@ static int add_inject(struct replicast *rc, const char *name)
 	}
 }
 
+/* Whether nothing is loaded at the pin path yet. (A load racing ours could
+ * come in between; it would then find its relay unloaded if ours fails.) */
+static bool loads_fresh(const struct replicast_opts *load_opts)
+{
+	struct replicast_opts opts = { .sz = sizeof(opts), .pin_path = load_opts->pin_path };
+	struct replicast *rc;
+	int err = replicast_open(&opts, &rc);
+
+	replicast_close(rc);
+	return err == -ENOENT;
+}
+
 int cmd_load(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -74,7 +86,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	char verifier_log[4096] = "";
 	const char *devs[MAX_DEVS];
 	const char *inject_dev = NULL;
-	bool inject = true;
+	bool inject = true, fresh;
 	struct replicast *rc;
 	int ndevs = 0, c, i, err, ret;
 
@@ -129,6 +141,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	opts.pin_path = cli->pin_path;
 	opts.verifier_log = verifier_log;
 	opts.verifier_log_size = sizeof(verifier_log);
+	fresh = loads_fresh(&opts);
 	err = replicast_load(&opts, &rc);
 	if (err) {
 		if (verifier_log[0])
@@ -158,6 +171,11 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	}
 	if (ret == EXIT_OK && inject)
 		ret = add_inject(rc, inject_dev);
+	/* A load that made the relay and then failed takes it away again, so
+	 * the host is left as it was found (no pins, filters, links or pair).
+	 * A relay that was there before keeps what it had. */
+	if (ret != EXIT_OK && fresh)
+		replicast_unload(rc);
 	replicast_close(rc);
 	return ret;
 }

@@ -5,8 +5,9 @@
 # die with it, yet a load stays loaded, later commands find it, packets from
 # a source reach the receivers, and `nsenter --net` sees the same state. Two
 # relays in two namespaces keep two states. unload leaves no pin, filter,
-# link or injection pair; and where the namespace a command came from has no
-# bpffs, load refuses in one line and leaves nothing behind.
+# link or injection pair; a load that fails halfway takes back what it made;
+# and where the namespace a command came from has no bpffs, load refuses in
+# one line and leaves nothing behind.
 set -u
 . "$(dirname "$0")/../lib.sh"
 rc_require_root
@@ -64,9 +65,9 @@ x() {
 	ip netns exec "${R[i]}" "$CLI" "$@"
 }
 
-# quiet CMD...: CMD without its complaints (for checks that expect them).
+# quiet CMD...: CMD with no output, for checks that need only its status.
 quiet() {
-	"$@" 2>/dev/null
+	"$@" >/dev/null 2>&1
 }
 
 # --- load through ip netns exec stays loaded --------------------------------
@@ -158,6 +159,22 @@ send 2 300 6000
 rc_assert_ok "relay 2: unload" x 2 unload
 rc_assert_fail "relay 2: no pins left" test -e "${PIN[2]}"
 rc_assert_fail "relay 2: its tcx link is gone" quiet bpftool link show id "${LINK[2]}"
+
+# --- a load that fails halfway takes back what it made ----------------------
+# A device of someone else's holds the injection pair's name: the load has
+# pinned and attached by then, and must undo both.
+rc_in "${R[1]}" ip link add rcinj type veth peer name rcinjp && rc_track_dev "${R[1]}" rcinj
+out=$(x 1 load --dev "${IN[1]}" 2>&1)
+rc=$?
+rc_assert_eq 1 "$rc" "load with rcinj taken: exits 1"
+rc_assert_match "^replicast: load: a device named rcinj or rcinj-in exists" "$out" \
+	"load with rcinj taken: says why"
+rc_assert_fail "load with rcinj taken: no pins left" test -e "${PIN[1]}"
+rc_assert_eq "" "$(rc_in "${R[1]}" tc filter show dev "${IN[1]}" ingress)" \
+	"load with rcinj taken: no tc filter left on ${IN[1]}"
+rc_assert_ok "load with rcinj taken: the other rcinj is left alone" \
+	quiet rc_in "${R[1]}" ip link show rcinjp
+rc_in "${R[1]}" ip link del rcinj
 
 # --- no bpffs where the command came from: refused, nothing left -------------
 # The outer unshare -m is a private copy of our mounts (propagation

@@ -34,7 +34,7 @@ int cli_lib_error(int err, const char *what);
  * this process (a static buffer). */
 const char *cli_pin_path(const struct cli *cli);
 /* The one line for -ENOMEDIUM: no bpffs outlives this command. */
-int cli_no_bpffs(const char *what);
+int cli_no_bpffs(const struct cli *cli, const char *what);
 /* Opens the loaded replicast, with a clear message when it is not loaded. */
 int cli_open(const struct cli *cli, struct replicast **rc);
 /* Parses ADDR:PORT or [ADDR]:PORT, or reports a usage error naming `what`. */

@@ -156,7 +156,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 			return cli_error(EXIT_FAIL, "load: the parent of %s is not a bpf filesystem "
 					 "(mount -t bpf bpf DIR)", cli_pin_path(cli));
 		if (err == -ENOMEDIUM)
-			return cli_no_bpffs("load");
+			return cli_no_bpffs(cli, "load");
 		return cli_error(EXIT_FAIL, "load: %s%s", replicast_strerror(err),
 				 verifier_log[0] ? " (the kernel's verifier log ends above)" : "");
 	}

@@ -38,6 +38,10 @@
  * (ip netns exec), so pins made in it would vanish, and the namespace it came
  * from has no bpffs at /sys/fs/bpf. */
 int rc_default_pin_path(char *buf, size_t len, bool *per_netns, pid_t *origin);
+/* The nearest ancestor in another mount namespace (PID 1 when it shares
+ * that one): where a command run by `ip netns exec` came from. 0 when every
+ * ancestor we may look at shares ours, so a mount made here outlives us. */
+pid_t rc_origin_pid(void);
 
 struct replicast {
 	char pin_path[PATH_MAX];

@@ -46,6 +46,16 @@ static int mount_bpffs(struct replicast *rc, const char *dir)
 	if (is_bpffs(dir))
 		return 0;
 	if (strcmp(dir, "/sys/fs/bpf") == 0) {
+		pid_t origin = rc_origin_pid();
+
+		/* In a mount namespace of our own (ip netns exec) the mount,
+		 * and every pin in it, would go when this process exits. */
+		if (origin) {
+			rc_log(rc, REPLICAST_LOG_INFO, "not mounting bpffs on %s: this mount "
+			       "namespace is not process %d's and goes with this process",
+			       dir, (int)origin);
+			return -ENOMEDIUM;
+		}
 		mkdir(dir, 0700);
 		if (mount("bpf", dir, "bpf", 0, "mode=0700"))
 			return -errno;

@@ -59,7 +59,7 @@ static pid_t parent_of(pid_t pid)
  * two share a namespace, for a path that does not change between commands.
  * 0 when every ancestor we may look at shares ours. Ancestors whose
  * namespace we may not read (a sandbox's PID 1) are passed over. */
-static pid_t origin_pid(void)
+pid_t rc_origin_pid(void)
 {
 	struct stat self, st, init;
 	pid_t pid = getppid();
@@ -140,7 +140,7 @@ int rc_default_pin_path(char *buf, size_t len, bool *per_netns, pid_t *origin)
 	if (!is_bpffs(base)) {
 		/* A bpffs we mounted in a mount namespace of our own would go
 		 * with it: the namespace we came from must have one. */
-		*origin = origin_pid();
+		*origin = rc_origin_pid();
 		if (*origin) {
 			snprintf(base, sizeof(base), "/proc/%d/root/sys/fs/bpf", (int)*origin);
 			if (!is_bpffs(base))

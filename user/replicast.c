@@ -83,8 +83,14 @@ const char *cli_pin_path(const struct cli *cli)
 	return path;
 }
 
-int cli_no_bpffs(const char *what)
+int cli_no_bpffs(const struct cli *cli, const char *what)
 {
+	if (cli->pin_path)
+		return cli_error(EXIT_FAIL, "%s: %s is on no bpffs that outlives this command: "
+				 "it runs in a mount namespace of its own (as under ip netns "
+				 "exec), where /sys/fs/bpf is not one; leave out --pin-path (the "
+				 "host's bpffs is then found), or enter only the network namespace "
+				 "(nsenter --net=/run/netns/NS replicast ...)", what, cli->pin_path);
 	return cli_error(EXIT_FAIL, "%s: no bpffs outlives this command: it runs in a mount "
 			 "namespace of its own (as under ip netns exec) and the host has no bpffs at /sys/fs/bpf; "
 			 "mount one on the host (mount -t bpf bpf /sys/fs/bpf) or enter only "
@@ -107,7 +113,7 @@ int cli_open(const struct cli *cli, struct replicast **rc)
 		return cli_error(EXIT_FAIL, "not loaded: nothing is pinned at %s; "
 				 "run 'replicast load --dev IFNAME' first", cli_pin_path(cli));
 	if (err == -ENOMEDIUM)
-		return cli_no_bpffs("not loaded");
+		return cli_no_bpffs(cli, "not loaded");
 	if (err)
 		return cli_lib_error(err, "opening the pinned replicator");
 	return EXIT_OK;

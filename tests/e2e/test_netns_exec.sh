@@ -6,6 +6,7 @@
 # a source reach the receivers, and `nsenter --net` sees the same state. Two
 # relays in two namespaces keep two states. unload leaves no pin, filter,
 # link or injection pair; a load that fails halfway takes back what it made;
+# an explicit --pin-path that would vanish with the command is refused;
 # and where the namespace a command came from has no bpffs, load refuses in
 # one line and leaves nothing behind.
 set -u
@@ -175,6 +176,23 @@ rc_assert_eq "" "$(rc_in "${R[1]}" tc filter show dev "${IN[1]}" ingress)" \
 rc_assert_ok "load with rcinj taken: the other rcinj is left alone" \
 	quiet rc_in "${R[1]}" ip link show rcinjp
 rc_in "${R[1]}" ip link del rcinj
+
+# --- an explicit --pin-path is used as given, so it must outlive the command --
+# Under ip netns exec, /sys/fs/bpf/... is the command's own /sys: a bpffs
+# mounted there would vanish with it. Refused; nothing made.
+EPIN=/sys/fs/bpf/$(rc_name pin)
+out=$(x 1 --pin-path "$EPIN" load --dev "${IN[1]}" 2>&1)
+rc=$?
+rc_assert_eq 1 "$rc" "--pin-path under ip netns exec: exits 1"
+rc_assert_match "^replicast: load: $EPIN is on no bpffs that outlives this command.*nsenter --net" \
+	"$out" "--pin-path under ip netns exec: says why and what to do"
+rc_assert_eq 1 "$(printf '%s\n' "$out" | grep -c .)" "--pin-path under ip netns exec: in one line"
+rc_assert_eq "" "$(rc_in "${R[1]}" tc filter show dev "${IN[1]}" ingress)" \
+	"--pin-path under ip netns exec: no tc filter on ${IN[1]}"
+rc_assert_fail "--pin-path under ip netns exec: no injection pair" \
+	quiet rc_in "${R[1]}" ip link show rcinj
+rc_assert_fail "--pin-path under ip netns exec: nothing at $EPIN on the host" test -e "$EPIN"
+rm -rf "$EPIN"
 
 # --- no bpffs where the command came from: refused, nothing left -------------
 # The outer unshare -m is a private copy of our mounts (propagation

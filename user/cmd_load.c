@@ -157,6 +157,8 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 					 "(mount -t bpf bpf DIR)", cli_pin_path(cli));
 		if (err == -ENOMEDIUM)
 			return cli_no_bpffs(cli, "load");
+		if (err == -ESTALE)
+			return cli_stale(cli, "load");
 		return cli_error(EXIT_FAIL, "load: %s%s", replicast_strerror(err),
 				 verifier_log[0] ? " (the kernel's verifier log ends above)" : "");
 	}

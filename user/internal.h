@@ -19,6 +19,7 @@
 #define PIN_SUBS_DIR		"subscribers"	/* one pinned inner map per group */
 #define PIN_LINKS_DIR		"links"		/* one pinned tcx link per device */
 #define PIN_INJECT		"inject"	/* the injection veth pair, if any */
+#define PIN_NETNS		"netns"		/* cookie of the namespace it serves */
 
 /* tc filter identity: fixed, so a second load replaces rather than stacks. */
 #define RC_TC_HANDLE		0x5243		/* "RC" */
@@ -42,6 +43,12 @@ int rc_default_pin_path(char *buf, size_t len, bool *per_netns, pid_t *origin);
  * that one): where a command run by `ip netns exec` came from. 0 when every
  * ancestor we may look at shares ours, so a mount made here outlives us. */
 pid_t rc_origin_pid(void);
+/* A relay at a default per-namespace path belongs to the namespace that made
+ * it: made_here records this one's cookie (first load); otherwise the record
+ * is checked, -ESTALE when another namespace, gone since, had the name (or
+ * the inode) first. A no-op for other paths and kernels without cookies. */
+struct replicast;
+int rc_netns_claim(struct replicast *rc, bool made_here);
 
 struct replicast {
 	char pin_path[PATH_MAX];

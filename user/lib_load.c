@@ -89,6 +89,8 @@ static int ensure_bpffs(struct replicast *rc)
 	return err;
 }
 
+static int remove_tree(const char *dir);
+
 int rc_lock(struct replicast *rc)
 {
 	if (flock(rc->lock_fd, LOCK_EX))
@@ -171,10 +173,14 @@ void replicast_close(struct replicast *rc)
 	free(rc);
 }
 
-static int open_lock(struct replicast *rc, int create)
+/* made: set when this call created the pin directory (create only). */
+static int open_lock(struct replicast *rc, int create, bool *made)
 {
-	if (create && mkdir(rc->pin_path, 0700) && errno != EEXIST)
-		return -errno;
+	if (create) {
+		*made = mkdir(rc->pin_path, 0700) == 0;
+		if (!*made && errno != EEXIST)
+			return -errno;
+	}
 	/* bpffs holds only pins and directories, so the writers' lock is a
 	 * flock on the pin directory itself. */
 	rc->lock_fd = open(rc->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -287,9 +293,11 @@ int replicast_open(const struct replicast_opts *opts, struct replicast **out)
 	*out = NULL;
 	if (err)
 		return err;
-	err = open_lock(rc, 0);
+	err = open_lock(rc, 0, NULL);
 	if (!err)
 		err = open_pins(rc);
+	if (!err)
+		err = rc_netns_claim(rc, false);
 	if (err) {
 		replicast_close(rc);
 		return err;
@@ -479,6 +487,7 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 	struct replicast *rc;
 	char prog_path[PATH_MAX];
 	libbpf_print_fn_t old_print;
+	bool fresh = false, made_dir = false;
 	int err = handle_new(opts, &rc);
 
 	*out = NULL;
@@ -486,7 +495,7 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 		return err;
 	err = ensure_bpffs(rc);
 	if (!err)
-		err = open_lock(rc, 1);
+		err = open_lock(rc, 1, &made_dir);
 	if (!err)
 		err = rc_lock(rc);
 	if (err)
@@ -494,7 +503,8 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 	err = rc_pin_file(rc, PIN_PROG, prog_path, sizeof(prog_path));
 	if (err)
 		goto fail_unlock;
-	if (access(prog_path, F_OK)) {
+	fresh = access(prog_path, F_OK) != 0;
+	if (fresh) {
 		old_print = rc_libbpf_silence();
 		err = load_and_pin(rc, opts, NULL);
 		libbpf_set_print(old_print);
@@ -502,7 +512,9 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 			goto fail_unlock;
 		rc_log(rc, REPLICAST_LOG_INFO, "loaded and pinned under %s", rc->pin_path);
 	}
-	err = open_pins(rc);
+	err = rc_netns_claim(rc, fresh);
+	if (!err)
+		err = open_pins(rc);
 	if (!err && opts && opts->sz >= offsetof(struct replicast_opts, replace_program) +
 					 sizeof(bool) && opts->replace_program)
 		err = replace_program(rc, opts);
@@ -512,6 +524,10 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 	*out = rc;
 	return 0;
 fail_unlock:
+	/* A first load into a directory it made takes it all back (libbpf may
+	 * have pinned maps already); a directory that was there is left be. */
+	if (fresh && made_dir)
+		remove_tree(rc->pin_path);
 	rc_unlock(rc);
 fail:
 	replicast_close(rc);

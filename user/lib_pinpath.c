@@ -7,10 +7,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+#include <bpf/bpf.h>
 #include "internal.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71	/* Linux 5.14; older libc headers lack it */
+#endif
 
 /* The init network namespace's fixed nsfs inode number (PROC_NET_INIT_INO,
  * include/linux/proc_ns.h, in kernels that number init namespaces). */
@@ -167,4 +173,60 @@ int replicast_default_pin_path(char *buf, size_t len)
 	if (!buf || !len)
 		return -EINVAL;
 	return rc_default_pin_path(buf, len, &per_netns, &origin);
+}
+
+/* The network namespace's cookie: unique for the boot, never reused, unlike
+ * its name or its nsfs inode. 0 when the kernel has none (before 5.14). */
+static __u64 netns_cookie(void)
+{
+	socklen_t len = sizeof(__u64);
+	__u64 cookie = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
+
+int rc_netns_claim(struct replicast *rc, bool made_here)
+{
+	char path[PATH_MAX];
+	__u64 cookie, pinned = 0;
+	__u32 zero = 0;
+	int fd, err;
+
+	if (!rc->default_per_netns)
+		return 0;
+	cookie = netns_cookie();
+	if (!cookie)
+		return 0;
+	err = rc_pin_file(rc, PIN_NETNS, path, sizeof(path));
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0 && errno == ENOENT && made_here) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rc_netns", sizeof(__u32), sizeof(__u64),
+				    1, NULL);
+		if (fd < 0)
+			return -errno;
+		if (bpf_map_update_elem(fd, &zero, &cookie, BPF_ANY) || bpf_obj_pin(fd, path))
+			err = -errno;
+		close(fd);
+		return err;
+	}
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;	/* pinned before there was a record */
+	if (bpf_map_lookup_elem(fd, &zero, &pinned))
+		err = -errno;
+	close(fd);
+	if (!err && pinned != cookie) {
+		rc_log(rc, REPLICAST_LOG_INFO, "%s was made in another network namespace "
+		       "(cookie %llu, this one's %llu)", rc->pin_path,
+		       (unsigned long long)pinned, (unsigned long long)cookie);
+		err = -ESTALE;
+	}
+	return err;
 }

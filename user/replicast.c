@@ -97,6 +97,14 @@ int cli_no_bpffs(const struct cli *cli, const char *what)
 			 "the network namespace (nsenter --net=/run/netns/NS replicast ...)", what);
 }
 
+int cli_stale(const struct cli *cli, const char *what)
+{
+	return cli_error(EXIT_FAIL, "%s: the state at %s was made in another network namespace "
+			 "that had this one's name (deleted since?); once that one is gone, "
+			 "remove it (rm -r %s) and load again", what, cli_pin_path(cli),
+			 cli_pin_path(cli));
+}
+
 int cli_open(const struct cli *cli, struct replicast **rc)
 {
 	struct replicast_opts opts = {
@@ -114,6 +122,8 @@ int cli_open(const struct cli *cli, struct replicast **rc)
 				 "run 'replicast load --dev IFNAME' first", cli_pin_path(cli));
 	if (err == -ENOMEDIUM)
 		return cli_no_bpffs(cli, "not loaded");
+	if (err == -ESTALE)
+		return cli_stale(cli, "not loaded");
 	if (err)
 		return cli_lib_error(err, "opening the pinned replicator");
 	return EXIT_OK;

@@ -6,7 +6,8 @@
 # a source reach the receivers, and `nsenter --net` sees the same state. Two
 # relays in two namespaces keep two states. unload leaves no pin, filter,
 # link or injection pair; a load that fails halfway takes back what it made;
-# an explicit --pin-path that would vanish with the command is refused;
+# an explicit --pin-path that would vanish with the command is refused; a
+# new namespace never takes over the state of a gone one of the same name;
 # and where the namespace a command came from has no bpffs, load refuses in
 # one line and leaves nothing behind.
 set -u
@@ -160,6 +161,29 @@ send 2 300 6000
 rc_assert_ok "relay 2: unload" x 2 unload
 rc_assert_fail "relay 2: no pins left" test -e "${PIN[2]}"
 rc_assert_fail "relay 2: its tcx link is gone" quiet bpftool link show id "${LINK[2]}"
+
+# --- a namespace deleted under a loaded relay, and a new one of its name -----
+# Names (and nsfs inodes) are reused; the state of the one that is gone must
+# not pass for the new one's, whose devices it never knew.
+rc_assert_ok "relay 2: load again" x 2 load --dev "${IN[2]}"
+rc_assert_ok "relay 2: group add again" x 2 group add "${GROUP[2]}"
+ip netns del "${R[2]}"
+ip netns add "${R[2]}"
+rc_veth "$(rc_name n2)" "${R[2]}" "$(rc_name m2)" "${R[2]}" || exit 1
+out=$(x 2 load --dev "$(rc_name n2)" 2>&1)
+rc=$?
+rc_assert_eq 1 "$rc" "new namespace of a gone one's name: load exits 1"
+rc_assert_match "^replicast: load: the state at (/proc/[0-9]+/root)?${PIN[2]} was made in another network namespace.*rm -r" \
+	"$out" "new namespace of a gone one's name: load says whose state it is and what to do"
+rc_assert_fail "new namespace of a gone one's name: list refuses too" quiet x 2 list
+rc_assert_eq "" "$(rc_in "${R[2]}" tc filter show dev "$(rc_name n2)" ingress)" \
+	"new namespace of a gone one's name: nothing attached"
+rm -r "${PIN[2]}"
+rc_assert_ok "new namespace of a gone one's name: after rm -r, load" x 2 load --dev "$(rc_name n2)"
+rc_assert_eq 0 "$(x 2 list --json | jq '.groups | length')" \
+	"the new relay starts empty, without the gone one's group"
+rc_assert_ok "new namespace of a gone one's name: unload" x 2 unload
+rc_assert_fail "new namespace of a gone one's name: no pins left" test -e "${PIN[2]}"
 
 # --- a load that fails halfway takes back what it made ----------------------
 # A device of someone else's holds the injection pair's name: the load has

@@ -90,7 +90,10 @@ int replicast_default_pin_path(char *buf, size_t len);
  * are then those of the pinned maps). Mounts bpffs on /sys/fs/bpf if needed
  * (not from a mount namespace of its own: see replicast_default_pin_path()). */
 int replicast_load(const struct replicast_opts *opts, struct replicast **out);
-/* Opens an existing pinned replicast; -ENOENT if none is loaded there. */
+/* Opens an existing pinned replicast; -ENOENT if none is loaded there.
+ * Both: -ESTALE when the default per-namespace path holds the state of
+ * another network namespace that had this one's name (or nsfs inode), gone
+ * since; it stays for the caller to remove. */
 int replicast_open(const struct replicast_opts *opts, struct replicast **out);
 /* Attaches the replicator to the clsact ingress of ifname (idempotent). */
 int replicast_attach(struct replicast *rc, const char *ifname);

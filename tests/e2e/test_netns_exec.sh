@@ -112,6 +112,16 @@ for i in 1 2; do
 		"relay $i: nsenter --net lists what ip netns exec lists"
 done
 
+# The host's namespace keeps the path of old; one without an ip netns name
+# is named by its nsfs inode.
+out=$("$CLI" list --json 2>&1)
+rc_assert_match '"pin_path":"/sys/fs/bpf/replicast"|nothing is pinned at /sys/fs/bpf/replicast;' \
+	"$out" "the host's namespace uses /sys/fs/bpf/replicast"
+out=$(unshare -n sh -c 'stat -L -c "ino=%i" /proc/self/ns/net; "$1" list; exit 0' sh "$CLI" 2>&1)
+ino=${out%%$'\n'*}
+rc_assert_match "nothing is pinned at $NETNS_PINS/ino-${ino#ino=};" "$out" \
+	"a namespace without a name uses $NETNS_PINS/ino-INODE"
+
 # --- packets: source -> relay -> receivers ------------------------------------
 # send I COUNT PORT...: COUNT packets to relay I's group, checked at each
 # receiver port; then the group's counters, read through ip netns exec.

@@ -12,6 +12,7 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include "internal.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -191,6 +192,55 @@ static __u64 netns_cookie(void)
 	return cookie;
 }
 
+/* The record's BTF, so `bpftool map dump pinned .../netns` names the cookie.
+ * An fd to close, or -errno (the map works without it). */
+static int netns_btf(__u32 *key_id, __u32 *value_id)
+{
+	struct btf *btf = btf__new_empty();
+	libbpf_print_fn_t old_print;
+	int u32_id, u64_id, fd, err;
+
+	if (!btf)
+		return -errno;
+	u32_id = btf__add_int(btf, "__u32", 4, 0);
+	u64_id = btf__add_int(btf, "__u64", 8, 0);
+	*value_id = btf__add_struct(btf, "netns_owner", sizeof(__u64));
+	if (u32_id < 0 || u64_id < 0 || (int)*value_id < 0 ||
+	    btf__add_field(btf, "netns_cookie", u64_id, 0, 0)) {
+		btf__free(btf);
+		return -EINVAL;
+	}
+	old_print = rc_libbpf_silence();
+	err = btf__load_into_kernel(btf);
+	libbpf_set_print(old_print);
+	*key_id = u32_id;
+	fd = err ? err : btf__fd(btf);
+	fd = fd >= 0 ? dup(fd) : fd;
+	btf__free(btf);
+	return fd;
+}
+
+static int netns_record_create(const char *path, __u64 cookie)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int fd, btf_fd = netns_btf(&opts.btf_key_type_id, &opts.btf_value_type_id), err = 0;
+	__u32 zero = 0;
+
+	if (btf_fd >= 0)
+		opts.btf_fd = btf_fd;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rc_netns", sizeof(__u32), sizeof(__u64), 1,
+			    btf_fd >= 0 ? &opts : NULL);
+	if (fd < 0)
+		err = -errno;
+	else if (bpf_map_update_elem(fd, &zero, &cookie, BPF_ANY) || bpf_obj_pin(fd, path))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (btf_fd >= 0)
+		close(btf_fd);
+	return err;
+}
+
 int rc_netns_claim(struct replicast *rc, bool made_here)
 {
 	char path[PATH_MAX];
@@ -207,16 +257,8 @@ int rc_netns_claim(struct replicast *rc, bool made_here)
 	if (err)
 		return err;
 	fd = bpf_obj_get(path);
-	if (fd < 0 && errno == ENOENT && made_here) {
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rc_netns", sizeof(__u32), sizeof(__u64),
-				    1, NULL);
-		if (fd < 0)
-			return -errno;
-		if (bpf_map_update_elem(fd, &zero, &cookie, BPF_ANY) || bpf_obj_pin(fd, path))
-			err = -errno;
-		close(fd);
-		return err;
-	}
+	if (fd < 0 && errno == ENOENT && made_here)
+		return netns_record_create(path, cookie);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;	/* pinned before there was a record */
 	if (bpf_map_lookup_elem(fd, &zero, &pinned))

@@ -105,6 +105,26 @@ int cli_stale(const struct cli *cli, const char *what)
 			 cli_pin_path(cli));
 }
 
+/* For a default per-namespace path: the host's default directory on the same
+ * bpffs into buf, when a relay is pinned there. Older versions pinned every
+ * namespace's relay there, so that is where one loaded by them is. */
+static bool host_relay_beside(const struct cli *cli, char *buf, size_t len)
+{
+	const char *path = cli_pin_path(cli), *ns = strstr(path, "/replicast-netns/");
+	int n;
+
+	if (cli->pin_path || !ns)
+		return false;
+	n = snprintf(buf, len, "%.*s/replicast", (int)(ns - path), path);
+	if (n < 0 || (size_t)n + sizeof("/replicate_prog") > len)
+		return false;
+	strcat(buf, "/replicate_prog");
+	if (access(buf, F_OK))
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
 int cli_open(const struct cli *cli, struct replicast **rc)
 {
 	struct replicast_opts opts = {
@@ -112,11 +132,17 @@ int cli_open(const struct cli *cli, struct replicast **rc)
 		.pin_path = cli->pin_path,
 		.log = cli_log,
 	};
+	char host[4096];
 	int err;
 
 	if (cli_require_root())
 		return EXIT_FAIL;
 	err = replicast_open(&opts, rc);
+	if (err == -ENOENT && host_relay_beside(cli, host, sizeof(host)))
+		return cli_error(EXIT_FAIL, "not loaded: nothing is pinned at %s, this network "
+				 "namespace's; the relay at %s, the host's, may be this one's (older "
+				 "versions pinned every namespace's there): reach it with --pin-path %s",
+				 cli_pin_path(cli), host, host);
 	if (err == -ENOENT)
 		return cli_error(EXIT_FAIL, "not loaded: nothing is pinned at %s; "
 				 "run 'replicast load --dev IFNAME' first", cli_pin_path(cli));

@@ -172,6 +172,18 @@ rc_assert_ok "relay 2: unload" x 2 unload
 rc_assert_fail "relay 2: no pins left" test -e "${PIN[2]}"
 rc_assert_fail "relay 2: its tcx link is gone" quiet bpftool link show id "${LINK[2]}"
 
+# --- a relay pinned at the host's path, as older versions did from any ------
+# namespace, is pointed at. On a bpffs of our own in a private mount
+# namespace, so the host's /sys/fs/bpf/replicast is not touched.
+out=$(unshare -m sh -c 'mount -t bpf bpf /sys/fs/bpf || exit 99
+	nsenter --net="/run/netns/$1" "$2" --pin-path /sys/fs/bpf/replicast load --dev "$3" \
+		--no-inject || exit 98
+	nsenter --net="/run/netns/$1" "$2" list
+	nsenter --net="/run/netns/$1" "$2" --pin-path /sys/fs/bpf/replicast unload' \
+	sh "${R[1]}" "$CLI" "${IN[1]}" 2>&1)
+rc_assert_match "^replicast: not loaded: nothing is pinned at ${PIN[1]}, .*the relay at /sys/fs/bpf/replicast, the host's, may be this one's.*--pin-path /sys/fs/bpf/replicast\$" \
+	"$out" "a relay at the host's path is pointed at from a namespace that has none"
+
 # --- a namespace deleted under a loaded relay, and a new one of its name -----
 # Names (and nsfs inodes) are reused; the state of the one that is gone must
 # not pass for the new one's, whose devices it never knew.

@@ -119,9 +119,29 @@ static bool netns_name(const struct stat *self, char *buf, size_t len)
 	return found;
 }
 
+/* Whether pid is kthreadd: parentless and of that name. (PID 2 is kthreadd in
+ * the initial PID namespace only; in another, a process entered with setns
+ * may be PID 2 and parentless too.) */
+static bool is_kthreadd(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (parent_of(pid) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return strcmp(comm, "kthreadd\n") == 0;
+}
+
 /* Whether this process runs in the host's network namespace: PID 1's, or,
- * where PID 1 may not be looked at (a sandbox), a kernel thread's (always
- * init_net; PID 2 without a parent is kthreadd). Failing both, the init
+ * where PID 1 may not be looked at (a sandbox), kthreadd's (kernel threads
+ * are always in init_net). Failing both, the init
  * namespace's fixed number, or else any namespace without an `ip netns`
  * name: the path of old, which one cannot tell apart. */
 static bool in_host_netns(const struct stat *self)
@@ -131,7 +151,7 @@ static bool in_host_netns(const struct stat *self)
 
 	if (!ns_stat(1, "net", &ref))
 		return same_file(&ref, self);
-	if (parent_of(2) == 0 && !ns_stat(2, "net", &ref))
+	if (is_kthreadd(2) && !ns_stat(2, "net", &ref))
 		return same_file(&ref, self);
 	return self->st_ino == RC_PROC_NET_INIT_INO || !netns_name(self, name, sizeof(name));
 }

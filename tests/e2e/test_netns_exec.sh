@@ -17,6 +17,7 @@ rc_setup_traps
 BUILD=${BUILD:-build}
 CLI=$RC_ROOT/$BUILD/replicast
 NETNS_PINS=/sys/fs/bpf/replicast-netns
+EPIN=/sys/fs/bpf/$(rc_name pin)	# an explicit --pin-path that must stay unmade
 
 SRC=$(rc_name s)
 R[1]=$(rc_name ra)
@@ -40,6 +41,7 @@ cleanup() {
 			nsenter --net="/run/netns/${R[i]}" "$CLI" unload >/dev/null 2>&1
 		rm -rf "${PIN[i]}"
 	done
+	rm -rf "$EPIN"
 	rmdir "$NETNS_PINS" 2>/dev/null
 	rc_cleanup
 }
@@ -226,7 +228,6 @@ rc_in "${R[1]}" ip link del rcinj
 # --- an explicit --pin-path is used as given, so it must outlive the command --
 # Under ip netns exec, /sys/fs/bpf/... is the command's own /sys: a bpffs
 # mounted there would vanish with it. Refused; nothing made.
-EPIN=/sys/fs/bpf/$(rc_name pin)
 out=$(x 1 --pin-path "$EPIN" load --dev "${IN[1]}" 2>&1)
 rc=$?
 rc_assert_eq 1 "$rc" "--pin-path under ip netns exec: exits 1"
@@ -238,7 +239,6 @@ rc_assert_eq "" "$(rc_in "${R[1]}" tc filter show dev "${IN[1]}" ingress)" \
 rc_assert_fail "--pin-path under ip netns exec: no injection pair" \
 	quiet rc_in "${R[1]}" ip link show rcinj
 rc_assert_fail "--pin-path under ip netns exec: nothing at $EPIN on the host" test -e "$EPIN"
-rm -rf "$EPIN"
 
 # --- no bpffs where the command came from: refused, nothing left -------------
 # The outer unshare -m is a private copy of our mounts (propagation

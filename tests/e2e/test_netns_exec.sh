@@ -76,7 +76,7 @@ quiet() {
 
 # --- load through ip netns exec stays loaded --------------------------------
 for i in 1 2; do
-	out=$(x $i load --dev "${IN[i]}" 2>&1)
+	out=$(x "$i" load --dev "${IN[i]}" 2>&1)
 	rc_assert_eq "0:" "$?:$out" "relay $i: ip netns exec load succeeds silently"
 	rc_assert_ok "relay $i: its pins outlive the command, under ${PIN[i]}" \
 		test -e "${PIN[i]}/replicate_prog"
@@ -84,7 +84,7 @@ for i in 1 2; do
 	LINK[i]=$(bpftool -j link show pinned "${PIN[i]}/links/${IN[i]}" | jq -r .id)
 	rc_assert_eq "$prog" "$(bpftool -j link show id "${LINK[i]}" | jq -r .prog_id)" \
 		"relay $i: its tcx link on ${IN[i]} outlives the command"
-	out=$(x $i load --dev "${IN[i]}" 2>&1)
+	out=$(x "$i" load --dev "${IN[i]}" 2>&1)
 	rc_assert_eq "0:" "$?:$out" "relay $i: a second load finds the first"
 done
 
@@ -101,12 +101,12 @@ rc_assert_eq "${GROUP[1]}" "$(x 1 list --json | jq -r '[.groups[].group] | join(
 rc_assert_eq "${GROUP[2]}" "$(x 2 list --json | jq -r '[.groups[].group] | join(" ")')" \
 	"relay 2 lists its own group only"
 for i in 1 2; do
-	path=$(x $i list --json | jq -r .pin_path)
+	path=$(x "$i" list --json | jq -r .pin_path)
 	rc_assert_match "^(/proc/[0-9]+/root)?${PIN[i]}\$" "$path" \
 		"relay $i: list names the pin directory it uses"
-	rc_assert_match "pinned under: (/proc/[0-9]+/root)?${PIN[i]}" "$(x $i list)" \
+	rc_assert_match "pinned under: (/proc/[0-9]+/root)?${PIN[i]}" "$(x "$i" list)" \
 		"relay $i: the text listing names it too"
-	via_exec=$(x $i list --json | jq -c 'del(.pin_path)')
+	via_exec=$(x "$i" list --json | jq -c 'del(.pin_path)')
 	via_nsenter=$(nsenter --net="/run/netns/${R[i]}" "$CLI" list --json)
 	rc_assert_eq "${PIN[i]}" "$(jq -r .pin_path <<<"$via_nsenter")" \
 		"relay $i: nsenter --net uses the same directory, on its own /sys/fs/bpf"
@@ -130,7 +130,7 @@ rc_assert_match "nothing is pinned at $NETNS_PINS/ino-${ino#ino=};" "$out" \
 send() {
 	local i=$1 count=$2 p pids=() k=0 before st
 	shift 2
-	before=$(x $i stats --json | jq -r ".groups[] | select(.group==\"${GROUP[i]}\") | .received.packets")
+	before=$(x "$i" stats --json | jq -r ".groups[] | select(.group==\"${GROUP[i]}\") | .received.packets")
 	for p in "$@"; do
 		rm -f "$RC_TMP/ready-$i-$p"
 		rc_bg "${X[i]}" "$RC_BIN/rc_sink" --listen "10.78.1$i.2:$p" --expect "$count" \
@@ -150,7 +150,7 @@ send() {
 		k=$((k + 1))
 	done
 	rc_assert_eq $((before + count)) \
-		"$(x $i stats --json | jq -r ".groups[] | select(.group==\"${GROUP[i]}\") | .received.packets")" \
+		"$(x "$i" stats --json | jq -r ".groups[] | select(.group==\"${GROUP[i]}\") | .received.packets")" \
 		"relay $i: stats through ip netns exec count $count more received"
 }
 send 1 500 6000 6001

@@ -60,7 +60,7 @@ int replicast_mac_parse(const char *text, uint8_t mac[6]);
 
 struct replicast_opts {
 	size_t sz;			/* sizeof(struct replicast_opts) */
-	const char *pin_path;		/* default REPLICAST_DEFAULT_PIN_PATH */
+	const char *pin_path;		/* NULL: replicast_default_pin_path() */
 	uint32_t max_groups;		/* used when loading; 0: default */
 	uint32_t max_subs;		/* per group, used when loading; 0: default */
 	replicast_log_fn log;		/* NULL: silent */
@@ -77,11 +77,27 @@ struct replicast_opts {
 	bool replace_program;
 };
 
+/* The pin path used when opts.pin_path is NULL, for the calling process:
+ * REPLICAST_DEFAULT_PIN_PATH in the host's network namespace (PID 1's), and
+ * /sys/fs/bpf/replicast-netns/NAME in any other, NAME being its `ip netns`
+ * name (else ino-INODE), so relays in two namespaces never share state by
+ * accident. When this process's /sys/fs/bpf is no bpffs and its mount
+ * namespace is not the one it came from (`ip netns exec` gives each command
+ * its own, with a /sys that dies with it), the pins go on that namespace's
+ * bpffs, reached as /proc/PID/root/sys/fs/bpf/... (PID 1 when it shares it).
+ * Returns 0; -ENOMEDIUM (buf filled all the same) when that namespace has no
+ * bpffs at /sys/fs/bpf: load and open then refuse with -ENOMEDIUM too. */
+int replicast_default_pin_path(char *buf, size_t len);
+
 /* Loads the replicator and pins its maps and program under pin_path, or, when
  * it is already pinned there, opens what is pinned (max_groups and max_subs
- * are then those of the pinned maps). Mounts bpffs on /sys/fs/bpf if needed. */
+ * are then those of the pinned maps). Mounts bpffs on /sys/fs/bpf if needed
+ * (not from a mount namespace of its own: see replicast_default_pin_path()). */
 int replicast_load(const struct replicast_opts *opts, struct replicast **out);
-/* Opens an existing pinned replicast; -ENOENT if none is loaded there. */
+/* Opens an existing pinned replicast; -ENOENT if none is loaded there.
+ * Both: -ESTALE when the default per-namespace path holds the state of
+ * another network namespace that had this one's name (or nsfs inode), gone
+ * since; it stays for the caller to remove. */
 int replicast_open(const struct replicast_opts *opts, struct replicast **out);
 /* Attaches the replicator to the clsact ingress of ifname (idempotent). */
 int replicast_attach(struct replicast *rc, const char *ifname);

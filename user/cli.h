@@ -30,6 +30,13 @@ struct cli {
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* An error from the library, explained for the object it concerns. */
 int cli_lib_error(int err, const char *what);
+/* The pin path the command uses: --pin-path, else the library's default for
+ * this process (a static buffer). */
+const char *cli_pin_path(const struct cli *cli);
+/* The one line for -ENOMEDIUM: no bpffs outlives this command. */
+int cli_no_bpffs(const struct cli *cli, const char *what);
+/* The one line for -ESTALE: the pins are another namespace's, gone since. */
+int cli_stale(const struct cli *cli, const char *what);
 /* Opens the loaded replicast, with a clear message when it is not loaded. */
 int cli_open(const struct cli *cli, struct replicast **rc);
 /* Parses ADDR:PORT or [ADDR]:PORT, or reports a usage error naming `what`. */

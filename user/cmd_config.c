@@ -264,7 +264,7 @@ static int check(struct applier *a)
 	if (!a->loaded && !w->has_load)
 		return cli_error(EXIT_FAIL, "not loaded: nothing is pinned at %s, and %s has no "
 				 "load line; add one, or run 'replicast load --dev IFNAME' first",
-				 a->cli->pin_path ? a->cli->pin_path : REPLICAST_DEFAULT_PIN_PATH,
+				 cli_pin_path(a->cli),
 				 a->file);
 	for (i = 0; i < w->ndevs; i++)
 		if (!if_nametoindex(w->devs[i]))

@@ -28,7 +28,8 @@ static const char load_usage[] =
 	"                    in one step (a running stream loses and doubles nothing)\n"
 	"  --inject-dev NAME name of the injection pair (default " REPLICAST_DEFAULT_INJECT_DEV ")\n"
 	"  --no-inject       no injection pair: packets come in through --dev only\n"
-	"  --pin-path DIR    pin directory (default " REPLICAST_DEFAULT_PIN_PATH ")\n";
+	"  --pin-path DIR    pin directory (default " REPLICAST_DEFAULT_PIN_PATH ", or\n"
+	"                    /sys/fs/bpf/replicast-netns/NAME in network namespace NAME)\n";
 
 static int add_inject(struct replicast *rc, const char *name)
 {
@@ -57,6 +58,18 @@ static int add_inject(struct replicast *rc, const char *name)
 	}
 }
 
+/* Whether nothing is loaded at the pin path yet. (A load racing ours could
+ * come in between; it would then find its relay unloaded if ours fails.) */
+static bool loads_fresh(const struct replicast_opts *load_opts)
+{
+	struct replicast_opts opts = { .sz = sizeof(opts), .pin_path = load_opts->pin_path };
+	struct replicast *rc;
+	int err = replicast_open(&opts, &rc);
+
+	replicast_close(rc);
+	return err == -ENOENT;
+}
+
 int cmd_load(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -73,7 +86,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	char verifier_log[4096] = "";
 	const char *devs[MAX_DEVS];
 	const char *inject_dev = NULL;
-	bool inject = true;
+	bool inject = true, fresh;
 	struct replicast *rc;
 	int ndevs = 0, c, i, err, ret;
 
@@ -128,6 +141,7 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	opts.pin_path = cli->pin_path;
 	opts.verifier_log = verifier_log;
 	opts.verifier_log_size = sizeof(verifier_log);
+	fresh = loads_fresh(&opts);
 	err = replicast_load(&opts, &rc);
 	if (err) {
 		if (verifier_log[0])
@@ -137,10 +151,14 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 					 "version of replicast and has another layout; keep it with "
 					 "'replicast save > FILE' (that version's), then 'replicast "
 					 "unload', load again and 'replicast apply FILE'",
-					 opts.pin_path ? opts.pin_path : REPLICAST_DEFAULT_PIN_PATH);
+					 cli_pin_path(cli));
 		if (err == -ENOTDIR)
 			return cli_error(EXIT_FAIL, "load: the parent of %s is not a bpf filesystem "
-					 "(mount -t bpf bpf DIR)", opts.pin_path);
+					 "(mount -t bpf bpf DIR)", cli_pin_path(cli));
+		if (err == -ENOMEDIUM)
+			return cli_no_bpffs(cli, "load");
+		if (err == -ESTALE)
+			return cli_stale(cli, "load");
 		return cli_error(EXIT_FAIL, "load: %s%s", replicast_strerror(err),
 				 verifier_log[0] ? " (the kernel's verifier log ends above)" : "");
 	}
@@ -155,6 +173,11 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	}
 	if (ret == EXIT_OK && inject)
 		ret = add_inject(rc, inject_dev);
+	/* A load that made the relay and then failed takes it away again, so
+	 * the host is left as it was found (no pins, filters, links or pair).
+	 * A relay that was there before keeps what it had. */
+	if (ret != EXIT_OK && fresh)
+		replicast_unload(rc);
 	replicast_close(rc);
 	return ret;
 }

@@ -291,6 +291,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		print_groups(groups, n, true, false);
 		printf("]}\n");
 	} else {
+		printf("pinned under: %s\n", replicast_pin_path(rc));
 		printf("attached to: ");
 		replicast_foreach_attachment(rc, print_attachment, &ap);
 		printf("%s\n", ap.count ? "" : "(no device)");

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <bpf/libbpf.h>
 #include "replicast.h"
 #include "replicast_types.h"
@@ -20,13 +21,45 @@
 #define PIN_LINKS_DIR		"links"		/* one pinned tcx link per device */
 #define PIN_INJECT		"inject"	/* the injection veth pair, if any */
 #define PIN_NEIGH_LINK		"neighbours_link"	/* the neighbour tracker's link */
+#define PIN_NETNS		"netns"		/* cookie of the namespace it serves */
+
+/* The calling thread's network namespace cookie (SO_NETNS_COOKIE): unique
+ * for the boot, never reused, unlike its name or its nsfs inode. 0 when the
+ * kernel has none (before 5.14). */
+__u64 rc_netns_cookie(void);
 
 /* tc filter identity: fixed, so a second load replaces rather than stacks. */
 #define RC_TC_HANDLE		0x5243		/* "RC" */
 #define RC_TC_PRIORITY		0x5243
 
+/* Default pin directories under a bpffs (lib_pinpath.c): the host's network
+ * namespace's, and beside it one per other namespace, <bpffs>/replicast-netns/
+ * NAME, apart so that the host's unload (which removes its whole tree) and
+ * its lock never reach another namespace's relay. */
+#define RC_HOST_PIN_DIR		"replicast"
+#define RC_NETNS_PIN_DIR	"replicast-netns"
+
+/* The pin path for opts without one, for the calling process, into buf
+ * (filled even on error). *per_netns: under RC_NETNS_PIN_DIR. *origin: the
+ * process through whose /proc/PID/root the bpffs is reached, 0 when it is our
+ * own /sys/fs/bpf. -ENOMEDIUM: this process's mount namespace is its own
+ * (ip netns exec), so pins made in it would vanish, and the namespace it came
+ * from has no bpffs at /sys/fs/bpf. */
+int rc_default_pin_path(char *buf, size_t len, bool *per_netns, pid_t *origin);
+/* The nearest ancestor in another mount namespace (PID 1 when it shares
+ * that one): where a command run by `ip netns exec` came from. 0 when every
+ * ancestor we may look at shares ours, so a mount made here outlives us. */
+pid_t rc_origin_pid(void);
+/* A relay at a default per-namespace path belongs to the namespace that made
+ * it: made_here records this one's cookie (first load); otherwise the record
+ * is checked, -ESTALE when another namespace, gone since, had the name (or
+ * the inode) first. A no-op for other paths and kernels without cookies. */
+struct replicast;
+int rc_netns_claim(struct replicast *rc, bool made_here);
+
 struct replicast {
 	char pin_path[PATH_MAX];
+	bool default_per_netns;		/* the default path, per namespace */
 	int lock_fd;			/* flock()ed by writers */
 	int prog_fd;
 	int local_prog_fd;		/* trusts every source: local senders only */

@@ -242,6 +242,11 @@ const char *replicast_strerror(int err)
 		return "address family differs from the group's";
 	case EPROTO:
 		return "pinned state has another layout (unload, then load again)";
+	case ESTALE:
+		return "the pinned state was made in another network namespace of this name";
+	case ENOMEDIUM:
+		return "no bpffs outlives this command (its mount namespace is its own, as under "
+		       "'ip netns exec', and the host has none at /sys/fs/bpf)";
 	default:
 		return strerror(err);
 	}

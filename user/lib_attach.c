@@ -84,6 +84,35 @@ int rc_attach_unrecorded(struct replicast *rc, unsigned int ifindex)
 	return tc_filter_attach((int)ifindex, rc->local_prog_fd, &created);
 }
 
+/* Takes the replicator off a device as att says it was put there. */
+static int undo_attach(struct replicast *rc, __u32 ifindex, struct attachment *att)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tc, .handle = RC_TC_HANDLE, .priority = RC_TC_PRIORITY);
+	int err = 0;
+
+	if (att->tcx) {
+		char pin[PATH_MAX];
+
+		att->ifname[sizeof(att->ifname) - 1] = '\0';
+		/* The pin is the link's last reference: unpinning detaches. */
+		if (!link_pin_path(rc, att->ifname, pin, sizeof(pin)) && unlink(pin) &&
+		    errno != ENOENT)
+			err = -errno;
+	} else if (if_indextoname(ifindex, (char[IF_NAMESIZE]){ 0 })) {
+		/* (A device deleted since attach took its filters with it.) */
+		err = bpf_tc_detach(&hook, &tc);
+		if (err == -ENOENT)
+			err = 0;
+		/* Only a qdisc we made goes away: someone else's keeps its filters. */
+		if (!err && att->created_qdisc) {
+			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+			bpf_tc_hook_destroy(&hook);
+		}
+	}
+	return err;
+}
+
 int replicast_attach(struct replicast *rc, const char *ifname)
 {
 	struct attachment att = {}, old;
@@ -119,6 +148,8 @@ int replicast_attach(struct replicast *rc, const char *ifname)
 	att.created_qdisc = created;
 	if (bpf_map_update_elem(rc->attachments_fd, &ifindex, &att, BPF_ANY)) {
 		err = -errno;
+		/* Unrecorded, unload would never find it: undo it now. */
+		undo_attach(rc, ifindex, &att);
 	} else {
 		rc_log(rc, REPLICAST_LOG_INFO, "attached to %s (ifindex %u)", ifname, ifindex);
 		/* A stream must reach the new device too: join every multicast
@@ -132,35 +163,15 @@ out:
 
 static int detach_ifindex(struct replicast *rc, __u32 ifindex)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, tc, .handle = RC_TC_HANDLE, .priority = RC_TC_PRIORITY);
 	struct attachment att;
-	int err = 0;
+	int err;
 
 	if (bpf_map_lookup_elem(rc->attachments_fd, &ifindex, &att))
 		return -ENOENT;
 	/* Leave first: groups are joined on attached devices only. A failure
 	 * is logged and does not keep the device attached. */
 	rc_leave_groups_on(rc, ifindex);
-	if (att.tcx) {
-		char pin[PATH_MAX];
-
-		att.ifname[sizeof(att.ifname) - 1] = '\0';
-		/* The pin is the link's last reference: unpinning detaches. */
-		if (!link_pin_path(rc, att.ifname, pin, sizeof(pin)) && unlink(pin) &&
-		    errno != ENOENT)
-			err = -errno;
-	} else if (if_indextoname(ifindex, (char[IF_NAMESIZE]){ 0 })) {
-		/* (A device deleted since attach took its filters with it.) */
-		err = bpf_tc_detach(&hook, &tc);
-		if (err == -ENOENT)
-			err = 0;
-		/* Only a qdisc we made goes away: someone else's keeps its filters. */
-		if (!err && att.created_qdisc) {
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&hook);
-		}
-	}
+	err = undo_attach(rc, ifindex, &att);
 	if (!err)
 		bpf_map_delete_elem(rc->attachments_fd, &ifindex);
 	return err;

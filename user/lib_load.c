@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -42,28 +41,55 @@ static int is_bpffs(const char *path)
 
 /* A fresh machine may have no bpffs on /sys/fs/bpf: mount one there. Other
  * pin paths must already live on a bpffs; we do not guess where to mount. */
+static int mount_bpffs(struct replicast *rc, const char *dir)
+{
+	if (is_bpffs(dir))
+		return 0;
+	if (strcmp(dir, "/sys/fs/bpf") == 0) {
+		pid_t origin = rc_origin_pid();
+
+		/* In a mount namespace of our own (ip netns exec) the mount,
+		 * and every pin in it, would go when this process exits. */
+		if (origin) {
+			rc_log(rc, REPLICAST_LOG_INFO, "not mounting bpffs on %s: this mount "
+			       "namespace is not process %d's and goes with this process",
+			       dir, (int)origin);
+			return -ENOMEDIUM;
+		}
+		mkdir(dir, 0700);
+		if (mount("bpf", dir, "bpf", 0, "mode=0700"))
+			return -errno;
+		rc_log(rc, REPLICAST_LOG_INFO, "mounted bpffs on %s", dir);
+		return 0;
+	}
+	rc_log(rc, REPLICAST_LOG_WARN, "%s is not on a bpf filesystem", rc->pin_path);
+	return -ENOTDIR;
+}
+
 static int ensure_bpffs(struct replicast *rc)
 {
 	char parent[PATH_MAX];
 	char *slash;
+	int err;
 
 	snprintf(parent, sizeof(parent), "%s", rc->pin_path);
 	slash = strrchr(parent, '/');
 	if (!slash || slash == parent)
 		return -EINVAL;
 	*slash = '\0';
-	if (is_bpffs(parent))
-		return 0;
-	if (strcmp(parent, "/sys/fs/bpf") == 0) {
-		mkdir(parent, 0700);
-		if (mount("bpf", parent, "bpf", 0, "mode=0700"))
-			return -errno;
-		rc_log(rc, REPLICAST_LOG_INFO, "mounted bpffs on %s", parent);
-		return 0;
-	}
-	rc_log(rc, REPLICAST_LOG_WARN, "%s is not on a bpf filesystem", rc->pin_path);
-	return -ENOTDIR;
+	if (!rc->default_per_netns)
+		return mount_bpffs(rc, parent);
+	/* <bpffs>/replicast-netns/NAME: the middle directory is ours to make. */
+	slash = strrchr(parent, '/');
+	*slash = '\0';
+	err = mount_bpffs(rc, parent);
+	*slash = '/';
+	if (!err && mkdir(parent, 0700) && errno != EEXIST)
+		err = -errno;
+	return err;
 }
+
+static int remove_tree(const char *dir);
 
 int rc_lock(struct replicast *rc)
 {
@@ -77,20 +103,15 @@ void rc_unlock(struct replicast *rc)
 	flock(rc->lock_fd, LOCK_UN);
 }
 
-static struct replicast *handle_new(const struct replicast_opts *opts)
+static int handle_new(const struct replicast_opts *opts, struct replicast **out)
 {
 	struct replicast *rc = calloc(1, sizeof(*rc));
-	const char *pin = REPLICAST_DEFAULT_PIN_PATH;
+	pid_t origin;
+	int err = 0;
 
+	*out = NULL;
 	if (!rc)
-		return NULL;
-	if (opts && opts->sz >= offsetof(struct replicast_opts, pin_path) + sizeof(char *) &&
-	    opts->pin_path)
-		pin = opts->pin_path;
-	snprintf(rc->pin_path, sizeof(rc->pin_path), "%s", pin);
-	/* A trailing slash would put pins and the lock in different places. */
-	while (strlen(rc->pin_path) > 1 && rc->pin_path[strlen(rc->pin_path) - 1] == '/')
-		rc->pin_path[strlen(rc->pin_path) - 1] = '\0';
+		return -ENOMEM;
 	if (opts && opts->sz >= offsetof(struct replicast_opts, log_ctx) + sizeof(void *)) {
 		rc->log = opts->log;
 		rc->log_ctx = opts->log_ctx;
@@ -99,7 +120,29 @@ static struct replicast *handle_new(const struct replicast_opts *opts)
 	rc->group_sources_fd = rc->group_rate_fd = -1;
 	rc->groups_fd = rc->group_addrs_fd = rc->group_subs_fd = rc->sub_stats_fd = -1;
 	rc->group_stats_fd = rc->drop_stats_fd = rc->config_fd = rc->attachments_fd = -1;
-	return rc;
+	if (opts && opts->sz >= offsetof(struct replicast_opts, pin_path) + sizeof(char *) &&
+	    opts->pin_path) {
+		snprintf(rc->pin_path, sizeof(rc->pin_path), "%s", opts->pin_path);
+	} else {
+		err = rc_default_pin_path(rc->pin_path, sizeof(rc->pin_path),
+					  &rc->default_per_netns, &origin);
+		if (err == -ENOMEDIUM)
+			rc_log(rc, REPLICAST_LOG_INFO, "no bpffs outlives this process: its mount "
+			       "namespace is its own (as under 'ip netns exec'), and the one it "
+			       "came from (process %d) has none at /sys/fs/bpf", (int)origin);
+		else if (!err && origin)
+			rc_log(rc, REPLICAST_LOG_DEBUG, "this mount namespace has no bpffs: "
+			       "using process %d's, %s", (int)origin, rc->pin_path);
+	}
+	/* A trailing slash would put pins and the lock in different places. */
+	while (strlen(rc->pin_path) > 1 && rc->pin_path[strlen(rc->pin_path) - 1] == '/')
+		rc->pin_path[strlen(rc->pin_path) - 1] = '\0';
+	if (err) {
+		free(rc);
+		return err;
+	}
+	*out = rc;
+	return 0;
 }
 
 static void close_fd(int *fd)
@@ -131,10 +174,14 @@ void replicast_close(struct replicast *rc)
 	free(rc);
 }
 
-static int open_lock(struct replicast *rc, int create)
+/* made: set when this call created the pin directory (create only). */
+static int open_lock(struct replicast *rc, int create, bool *made)
 {
-	if (create && mkdir(rc->pin_path, 0700) && errno != EEXIST)
-		return -errno;
+	if (create) {
+		*made = mkdir(rc->pin_path, 0700) == 0;
+		if (!*made && errno != EEXIST)
+			return -errno;
+	}
 	/* bpffs holds only pins and directories, so the writers' lock is a
 	 * flock on the pin directory itself. */
 	rc->lock_fd = open(rc->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -242,15 +289,17 @@ static int open_pins(struct replicast *rc)
 
 int replicast_open(const struct replicast_opts *opts, struct replicast **out)
 {
-	struct replicast *rc = handle_new(opts);
-	int err;
+	struct replicast *rc;
+	int err = handle_new(opts, &rc);
 
 	*out = NULL;
-	if (!rc)
-		return -ENOMEM;
-	err = open_lock(rc, 0);
+	if (err)
+		return err;
+	err = open_lock(rc, 0, NULL);
 	if (!err)
 		err = open_pins(rc);
+	if (!err)
+		err = rc_netns_claim(rc, false);
 	if (err) {
 		replicast_close(rc);
 		return err;
@@ -304,25 +353,6 @@ static int pin_program(struct replicast *rc, struct bpf_program *prog, const cha
 		err = -errno;
 	if (err)
 		unlink(tmp);
-	return err;
-}
-
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71	/* Linux 5.14; glibc 2.36 headers may lack it */
-#endif
-
-/* The network namespace's cookie (SO_NETNS_COOKIE), which the neighbour
- * tracker reads off each entry to keep other namespaces' entries out. */
-static int netns_cookie(__u64 *cookie)
-{
-	socklen_t len = sizeof(*cookie);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
-		err = -errno;
-	close(fd);
 	return err;
 }
 
@@ -438,9 +468,8 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	cfg.max_groups = max_groups;
 	cfg.max_subs = max_subs;
 	cfg.nr_cpus = ncpus;
-	err = netns_cookie(&cfg.netns_cookie);
-	if (err)
-		goto out_destroy;
+	/* The neighbour tracker tells namespaces apart by it (rc_neigh_key). */
+	cfg.netns_cookie = rc_netns_cookie();
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY)) {
 		err = -errno;
 		goto out_destroy;
@@ -489,17 +518,18 @@ static int replace_program(struct replicast *rc, const struct replicast_opts *op
 
 int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 {
-	struct replicast *rc = handle_new(opts);
+	struct replicast *rc;
 	char prog_path[PATH_MAX];
 	libbpf_print_fn_t old_print;
-	int err;
+	bool fresh = false, made_dir = false;
+	int err = handle_new(opts, &rc);
 
 	*out = NULL;
-	if (!rc)
-		return -ENOMEM;
+	if (err)
+		return err;
 	err = ensure_bpffs(rc);
 	if (!err)
-		err = open_lock(rc, 1);
+		err = open_lock(rc, 1, &made_dir);
 	if (!err)
 		err = rc_lock(rc);
 	if (err)
@@ -507,7 +537,8 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 	err = rc_pin_file(rc, PIN_PROG, prog_path, sizeof(prog_path));
 	if (err)
 		goto fail_unlock;
-	if (access(prog_path, F_OK)) {
+	fresh = access(prog_path, F_OK) != 0;
+	if (fresh) {
 		old_print = rc_libbpf_silence();
 		err = load_and_pin(rc, opts, NULL);
 		libbpf_set_print(old_print);
@@ -515,7 +546,9 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 			goto fail_unlock;
 		rc_log(rc, REPLICAST_LOG_INFO, "loaded and pinned under %s", rc->pin_path);
 	}
-	err = open_pins(rc);
+	err = rc_netns_claim(rc, fresh);
+	if (!err)
+		err = open_pins(rc);
 	if (!err && opts && opts->sz >= offsetof(struct replicast_opts, replace_program) +
 					 sizeof(bool) && opts->replace_program)
 		err = replace_program(rc, opts);
@@ -525,6 +558,10 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 	*out = rc;
 	return 0;
 fail_unlock:
+	/* A first load into a directory it made takes it all back (libbpf may
+	 * have pinned maps already); a directory that was there is left be. */
+	if (fresh && made_dir)
+		remove_tree(rc->pin_path);
 	rc_unlock(rc);
 fail:
 	replicast_close(rc);

@@ -33,7 +33,8 @@ static const char usage_text[] =
 	"\n"
 	"GROUP and DEST are ADDR:PORT, IPv6 as [ADDR]:PORT.\n"
 	"--pin-path DIR (anywhere on the line, or $REPLICAST_PIN_PATH) selects the\n"
-	"pin directory; default " REPLICAST_DEFAULT_PIN_PATH ".\n"
+	"pin directory; default " REPLICAST_DEFAULT_PIN_PATH " in the host's network\n"
+	"namespace, /sys/fs/bpf/replicast-netns/NAME in the one 'ip netns' calls NAME.\n"
 	"-batch FILE runs the commands in FILE ('-': standard input), one per line\n"
 	"without the word replicast, '#' starting a comment; it stops at the first\n"
 	"that fails unless -force comes first.\n"
@@ -82,6 +83,58 @@ int cli_lib_error(int err, const char *what)
 	return cli_error(EXIT_FAIL, "%s: %s", what, replicast_strerror(err));
 }
 
+const char *cli_pin_path(const struct cli *cli)
+{
+	static char path[4096];
+
+	if (cli->pin_path)
+		return cli->pin_path;
+	replicast_default_pin_path(path, sizeof(path));
+	return path;
+}
+
+int cli_no_bpffs(const struct cli *cli, const char *what)
+{
+	if (cli->pin_path)
+		return cli_error(EXIT_FAIL, "%s: %s is on no bpffs that outlives this command: "
+				 "it runs in a mount namespace of its own (as under ip netns "
+				 "exec), where /sys/fs/bpf is not one; leave out --pin-path (the "
+				 "host's bpffs is then found), or enter only the network namespace "
+				 "(nsenter --net=/run/netns/NS replicast ...)", what, cli->pin_path);
+	return cli_error(EXIT_FAIL, "%s: no bpffs outlives this command: it runs in a mount "
+			 "namespace of its own (as under ip netns exec) and the host has no bpffs at /sys/fs/bpf; "
+			 "mount one on the host (mount -t bpf bpf /sys/fs/bpf) or enter only "
+			 "the network namespace (nsenter --net=/run/netns/NS replicast ...)", what);
+}
+
+int cli_stale(const struct cli *cli, const char *what)
+{
+	return cli_error(EXIT_FAIL, "%s: the state at %s was made in another network namespace "
+			 "that had this one's name (deleted since?); once that one is gone, "
+			 "remove it (rm -r %s) and load again", what, cli_pin_path(cli),
+			 cli_pin_path(cli));
+}
+
+/* For a default per-namespace path: the host's default directory on the same
+ * bpffs into buf, when a relay is pinned there. Older versions pinned every
+ * namespace's relay there, so that is where one loaded by them is. */
+static bool host_relay_beside(const struct cli *cli, char *buf, size_t len)
+{
+	const char *path = cli_pin_path(cli), *ns = strstr(path, "/replicast-netns/");
+	int n;
+
+	if (cli->pin_path || !ns)
+		return false;
+	n = snprintf(buf, len, "%.*s/replicast", (int)(ns - path), path);
+	if (n < 0 || (size_t)n + sizeof("/replicate_prog") > len)
+		return false;
+	strcat(buf, "/replicate_prog");
+	if (access(buf, F_OK))
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
 int cli_open(const struct cli *cli, struct replicast **rc)
 {
 	struct replicast_opts opts = {
@@ -89,15 +142,24 @@ int cli_open(const struct cli *cli, struct replicast **rc)
 		.pin_path = cli->pin_path,
 		.log = cli_log,
 	};
+	char host[4096];
 	int err;
 
 	if (cli_require_root())
 		return EXIT_FAIL;
 	err = replicast_open(&opts, rc);
+	if (err == -ENOENT && host_relay_beside(cli, host, sizeof(host)))
+		return cli_error(EXIT_FAIL, "not loaded: nothing is pinned at %s, this network "
+				 "namespace's; the relay at %s, the host's, may be this one's (older "
+				 "versions pinned every namespace's there): reach it with --pin-path %s",
+				 cli_pin_path(cli), host, host);
 	if (err == -ENOENT)
 		return cli_error(EXIT_FAIL, "not loaded: nothing is pinned at %s; "
-				 "run 'replicast load --dev IFNAME' first",
-				 cli->pin_path ? cli->pin_path : REPLICAST_DEFAULT_PIN_PATH);
+				 "run 'replicast load --dev IFNAME' first", cli_pin_path(cli));
+	if (err == -ENOMEDIUM)
+		return cli_no_bpffs(cli, "not loaded");
+	if (err == -ESTALE)
+		return cli_stale(cli, "not loaded");
 	if (err)
 		return cli_lib_error(err, "opening the pinned replicator");
 	return EXIT_OK;

@@ -12,6 +12,8 @@
 #   real_wait_drained NS PORT [S]  wait until that socket's receive queue is
 #                                empty (its program has read every datagram)
 #   real_udp_out NS              UDP datagrams sent so far in NS (kernel count)
+#   real_summary                 rc_summary; after a failure it first shows
+#                                the relay's non-zero drop counters
 #
 # RC_LEGACY_TTL=1 is a stopgap for validating these tests on a data path that
 # does not yet serve multicast sources with their default TTL (1) or a relay
@@ -21,10 +23,13 @@
 # Remove it once that change is in.
 
 RC_LEGACY_TTL=${RC_LEGACY_TTL:-0}
+# shellcheck disable=SC2034 # used by the tests that source this file
 REAL_IPERF_TTL=()
 REAL_FFMPEG_TTL=
 if [ "$RC_LEGACY_TTL" = 1 ]; then
+	# shellcheck disable=SC2034
 	REAL_IPERF_TTL=(-T 8)
+	# shellcheck disable=SC2034
 	REAL_FFMPEG_TTL='&ttl=8'
 fi
 
@@ -85,4 +90,12 @@ real_wait_drained() {
 
 real_udp_out() {
 	rc_in "$1" awk '$1 == "Udp:" { if (n++) { for (i = 1; i <= NF; i++) if (h[i] == "OutDatagrams") print $i } else for (i = 1; i <= NF; i++) h[i] = $i }' /proc/net/snmp
+}
+
+real_summary() {
+	if [ "$RC_FAIL" -gt 0 ] && [ -d "$TOPO_PIN" ]; then
+		echo "# relay drop counters: $($RC stats --json 2>/dev/null |
+			jq -r '[.drops | to_entries[] | select(.value > 0) | "\(.key)=\(.value)"] | join(" ") | if . == "" then "none" else . end')"
+	fi
+	rc_summary
 }

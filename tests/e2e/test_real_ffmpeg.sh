@@ -60,4 +60,4 @@ for ((i = 1; i <= N; i++)); do
 	rc_assert_eq "" "$errs" "receiver $i: its recording decodes without an error"
 	rc_assert_eq "$SRC_FRAMES" "$(frames "$RC_TMP/rx-$i.ts")" "receiver $i: as many video frames as the source file"
 done
-rc_summary
+real_summary

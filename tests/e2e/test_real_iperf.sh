@@ -68,4 +68,4 @@ for ((i = 1; i <= N; i++)); do
 	rc_assert_eq "10.77.$i.2:$((5100 + i))" "$local:$lport" "receiver $i: on its subscriber address and port"
 	rc_assert_eq "10.77.$i.1" "$peer" "receiver $i: from the relay's address"
 done
-rc_summary
+real_summary

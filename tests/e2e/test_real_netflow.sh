@@ -115,4 +115,4 @@ for ((i = 1; i <= N; i++)); do
 		sed -n 's/.*IP: *\([^,]*\), version: *\([0-9]*\),.*flows: *\([0-9]*\).*/\1 v\2 flows=\3/p')
 	rc_assert_eq "$EXPORTER v9 flows=${#FLOWS[@]}" "$(echo ${exporters:-no exporter})" "receiver $i: one exporter, the source's address"
 done
-rc_summary
+real_summary

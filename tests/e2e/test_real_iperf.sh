@@ -61,11 +61,11 @@ for ((i = 1; i <= N; i++)); do
 		rc_not_ok "iperf server $i reported" "no report; it printed: $(tr '\n' ' ' <"$RC_TMP/iperf-$i.csv") $(tr '\n' ' ' <"$RC_TMP/iperf-$i.err")"
 		continue
 	fi
-	IFS=, read -r _ peer _ local lport _ _ _ _ _ lost total _ ooo <<<"$line"
+	IFS=, read -r _ peer _ laddr lport _ _ _ _ _ lost total _ ooo <<<"$line"
 	rc_assert_eq "$sent" "$total" "receiver $i: iperf counted every datagram the source sent"
 	rc_assert_eq 0 "$lost" "receiver $i: iperf reports 0 lost"
 	rc_assert_eq 0 "$ooo" "receiver $i: iperf reports 0 out of order"
-	rc_assert_eq "10.77.$i.2:$((5100 + i))" "$local:$lport" "receiver $i: on its subscriber address and port"
+	rc_assert_eq "10.77.$i.2:$((5100 + i))" "$laddr:$lport" "receiver $i: on its subscriber address and port"
 	rc_assert_eq "10.77.$i.1" "$peer" "receiver $i: from the relay's address"
 done
 real_summary

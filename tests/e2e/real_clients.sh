@@ -17,20 +17,17 @@
 #
 # RC_LEGACY_TTL=1 is a stopgap for validating these tests on a data path that
 # does not yet serve multicast sources with their default TTL (1) or a relay
-# with forwarding off: the relay then keeps forwarding on and the multicast
-# senders use TTL 8 ($REAL_IPERF_TTL, $REAL_FFMPEG_TTL). Unset (the default),
-# the tests check the intended behaviour: default TTL, forwarding off.
-# Remove it once that change is in.
+# with forwarding off: the relay then keeps forwarding on and iperf sends with
+# TTL 8 ($REAL_IPERF_TTL; ffmpeg's own default multicast TTL is already 16).
+# Unset (the default), the tests check the intended behaviour: default TTL,
+# forwarding off. Remove it once that change is in.
 
 RC_LEGACY_TTL=${RC_LEGACY_TTL:-0}
 # shellcheck disable=SC2034 # used by the tests that source this file
 REAL_IPERF_TTL=()
-REAL_FFMPEG_TTL=
 if [ "$RC_LEGACY_TTL" = 1 ]; then
 	# shellcheck disable=SC2034
 	REAL_IPERF_TTL=(-T 8)
-	# shellcheck disable=SC2034
-	REAL_FFMPEG_TTL='&ttl=8'
 fi
 
 real_need() {
@@ -46,7 +43,7 @@ real_need() {
 
 real_relay() {
 	if [ "$RC_LEGACY_TTL" = 1 ]; then
-		echo "# RC_LEGACY_TTL=1: relay forwarding stays on, multicast senders use TTL 8 (stopgap)"
+		echo "# RC_LEGACY_TTL=1: relay forwarding stays on, iperf sends with TTL 8 (stopgap)"
 	else
 		# topology.sh turns forwarding on in the relay; a relay host need
 		# not route, and replicast must serve its groups without it.

@@ -33,16 +33,20 @@ real_relay || exit 1
 rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN"
 rc_assert_ok "group add $G" $RC group add $G --allow-source 10.77.0.0/24
 for ((i = 1; i <= N; i++)); do
-	port=$((5200 + i))
-	rc_assert_ok "sub add $G 10.77.$i.2:$port" $RC sub add $G 10.77.$i.2:$port
-	# The recording ends 3 s after the last datagram (timeout= is in us);
-	# the outer timeout only bounds a stuck ffmpeg. A large socket FIFO so
-	# that a loaded machine does not overrun it.
+	rc_assert_ok "sub add $G 10.77.$i.2:$((5200 + i))" $RC sub add $G 10.77.$i.2:$((5200 + i))
+done
+# The receivers start together, just before the sender: a recording ends 5 s
+# after the last datagram (timeout= is in us), and also 5 s after it opened if
+# none came. The outer timeout only bounds a stuck ffmpeg. A large socket FIFO
+# so that a loaded machine does not overrun it.
+for ((i = 1; i <= N; i++)); do
 	rc_bg "${TOPO_RX[i]}" timeout 30 ffmpeg -nostdin -v error -y \
-		-i "udp://10.77.$i.2:$port?timeout=3000000&fifo_size=100000" \
+		-i "udp://10.77.$i.2:$((5200 + i))?timeout=5000000&fifo_size=100000" \
 		-c copy -f mpegts "$RC_TMP/rx-$i.ts" >"$RC_TMP/rx-$i.log" 2>&1
 	RX[i]=$RC_BG_PID
-	real_wait_bound "${TOPO_RX[i]}" $port || rc_not_ok "ffmpeg receiver $i listens on $port"
+done
+for ((i = 1; i <= N; i++)); do
+	real_wait_bound "${TOPO_RX[i]}" $((5200 + i)) || rc_not_ok "ffmpeg receiver $i listens on $((5200 + i))"
 done
 
 rc_assert_ok "ffmpeg streams the file to $G in real time" \

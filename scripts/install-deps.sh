@@ -7,6 +7,8 @@ packages=(
 	clang llvm libclang-rt-dev libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config
 	gcc make iproute2 ethtool tcpdump util-linux jq python3 strace libpcap-dev liburing-dev gnuplot-nox
 	python3-prometheus-client dpkg-dev man-db groff-base
+	# real programs the end-to-end tests drive through a relay (test_real_*.sh)
+	iperf ffmpeg softflowd nfdump
 )
 multiarch=$(gcc -print-multiarch 2>/dev/null || true)
 # BPF programs include <asm/types.h>, which Debian ships per architecture.

@@ -15,21 +15,6 @@
 #   real_summary                 rc_summary; after a failure it first shows
 #                                the relay's non-zero drop counters
 #
-# RC_LEGACY_TTL=1 is a stopgap for validating these tests on a data path that
-# does not yet serve multicast sources with their default TTL (1) or a relay
-# with forwarding off: the relay then keeps forwarding on and iperf sends with
-# TTL 8 ($REAL_IPERF_TTL; ffmpeg's own default multicast TTL is already 16).
-# Unset (the default), the tests check the intended behaviour: default TTL,
-# forwarding off. Remove it once that change is in.
-
-RC_LEGACY_TTL=${RC_LEGACY_TTL:-0}
-# shellcheck disable=SC2034 # used by the tests that source this file
-REAL_IPERF_TTL=()
-if [ "$RC_LEGACY_TTL" = 1 ]; then
-	# shellcheck disable=SC2034
-	REAL_IPERF_TTL=(-T 8)
-fi
-
 real_need() {
 	local p missing=()
 	for p in "$@"; do
@@ -42,14 +27,10 @@ real_need() {
 }
 
 real_relay() {
-	if [ "$RC_LEGACY_TTL" = 1 ]; then
-		echo "# RC_LEGACY_TTL=1: relay forwarding stays on, iperf sends with TTL 8 (stopgap)"
-	else
-		# topology.sh turns forwarding on in the relay; a relay host need
-		# not route, and replicast must serve its groups without it.
-		rc_in "$TOPO_RELAY" sysctl -qw net.ipv4.conf.all.forwarding=0 || return 1
-		rc_in "$TOPO_RELAY" sysctl -qw net.ipv6.conf.all.forwarding=0 || return 1
-	fi
+	# A relay host need not route, and replicast must serve its groups
+	# without it (topology.sh's default; said again here, as it is the point).
+	rc_in "$TOPO_RELAY" sysctl -qw net.ipv4.conf.all.forwarding=0 || return 1
+	rc_in "$TOPO_RELAY" sysctl -qw net.ipv6.conf.all.forwarding=0 || return 1
 	# Multicast leaves by the route's device: the source's veth to the relay.
 	rc_in "$TOPO_SRC" ip route add 239.0.0.0/8 dev "$(rc_name so)"
 }

@@ -33,7 +33,7 @@ done
 sent_before=$(real_udp_out "$TOPO_SRC")
 start=$(_rc_now_us)
 rc_in "$TOPO_SRC" timeout 15 iperf -u -c 239.77.1.1 -p 5001 -b 1M -t 2 -l 1200 \
-	"${REAL_IPERF_TTL[@]}" >"$RC_TMP/client.out" 2>&1
+	>"$RC_TMP/client.out" 2>&1
 rc=$?
 took_ms=$((($(_rc_now_us) - start) / 1000))
 # timeout's 124 would mean the client hung waiting for its report

@@ -306,14 +306,30 @@ static bool device_exists(unsigned int ifindex)
 	return if_indextoname(ifindex, name) != NULL;
 }
 
+/* 232.0.0.0/8 and ff3x::/32 are source-specific (RFC 4607): routers there
+ * forward on INCLUDE joins only, and an any-source join is all the kernel
+ * holds without a process. */
+static bool source_specific(const struct replicast_endpoint *group)
+{
+	if (group->family == AF_INET)
+		return (ntohl(group->addr.v4.s_addr) >> 24) == 232;
+	return group->addr.v6.s6_addr[0] == 0xff && (group->addr.v6.s6_addr[1] >> 4) == 3;
+}
+
 int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *group)
 {
+	char name[REPLICAST_ENDPOINT_STRLEN];
 	struct membership_list have;
 	__u32 key, *prev = NULL;
 	int err, ret;
 
 	if (!replicast_endpoint_is_multicast(group))
 		return 0;
+	if (source_specific(group))
+		rc_log(rc, REPLICAST_LOG_WARN, "%s is a source-specific group; the relay joins it "
+		       "for any source, which routers in the SSM range may ignore (see README, "
+		       "\"Joining multicast groups\")",
+		       replicast_endpoint_format(group, name, sizeof(name)));
 	err = read_memberships(group->family, &have);
 	if (err) {
 		rc_log(rc, REPLICAST_LOG_WARN, "reading the host's addresses: %s",

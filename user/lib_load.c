@@ -120,6 +120,7 @@ static int handle_new(const struct replicast_opts *opts, struct replicast **out)
 	rc->group_sources_fd = rc->group_rate_fd = -1;
 	rc->groups_fd = rc->group_addrs_fd = rc->group_subs_fd = rc->sub_stats_fd = -1;
 	rc->group_stats_fd = rc->drop_stats_fd = rc->config_fd = rc->attachments_fd = -1;
+	rc->neighbours_fd = -1;
 	if (opts && opts->sz >= offsetof(struct replicast_opts, pin_path) + sizeof(char *) &&
 	    opts->pin_path) {
 		snprintf(rc->pin_path, sizeof(rc->pin_path), "%s", opts->pin_path);

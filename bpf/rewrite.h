@@ -198,21 +198,28 @@ static __always_inline int rewrite_addrs_v6(struct __sk_buff *skb, const struct 
 					    const struct copy_headers *next)
 {
 	__u32 l4_csum = pkt->l4_off + UDP_CSUM_OFF;
+	__u64 store_flags = 0;
 	__s64 diff;
 
 	diff = bpf_csum_diff((__be32 *)&cur->saddr, 2 * sizeof(union rc_addr),
 			     (__be32 *)&next->saddr, 2 * sizeof(union rc_addr), 0);
 	if (diff < 0)
 		return -1;
-	/* Size 0 in the flags means "apply this precomputed diff". BPF_F_IPV6
-	 * keeps skb->csum right for CHECKSUM_COMPLETE skbs on kernels that know
-	 * it; older kernels reject the flag, so try once without. */
+	/* Size 0 in the flags means "apply this precomputed diff". Under
+	 * CHECKSUM_COMPLETE the new addresses and the UDP checksum change by
+	 * amounts that cancel in the packet's sum: BPF_F_IPV6 tells the helper
+	 * so, and skb->csum stays as it is. Older kernels reject the flag and
+	 * move skb->csum by the checksum field's change alone; the store then
+	 * adds the addresses' (BPF_F_RECOMPUTE_CSUM), which balances it. */
 	if (bpf_l4_csum_replace(skb, l4_csum, 0, diff,
-				BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | BPF_F_IPV6) &&
-	    bpf_l4_csum_replace(skb, l4_csum, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
-		return -1;
+				BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | BPF_F_IPV6)) {
+		if (bpf_l4_csum_replace(skb, l4_csum, 0, diff,
+					BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
+			return -1;
+		store_flags = BPF_F_RECOMPUTE_CSUM;
+	}
 	return bpf_skb_store_bytes(skb, pkt->l3_off + IPV6_SADDR_OFF, &next->saddr,
-				   2 * sizeof(union rc_addr), 0);
+				   2 * sizeof(union rc_addr), store_flags);
 }
 
 /* Turn the skb's headers from `cur` into `next`. On success the skb carries

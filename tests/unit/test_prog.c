@@ -62,6 +62,21 @@ static int run_skb(const uint8_t *frame, size_t len, struct __sk_buff *skb)
 	return (int)opts.retval;
 }
 
+/* With a full hardware checksum (CHECKSUM_COMPLETE, skb->csum over the
+ * packet): the test run checks afterwards that skb->csum still matches
+ * the packet, and fails with EBADMSG when the program left it stale. */
+static int run_csum_complete(const uint8_t *frame, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len, .repeat = 1,
+		    .flags = BPF_F_TEST_SKB_CHECKSUM_COMPLETE);
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+		printf("# test run failed: %s\n", strerror(errno));
+		return RUN_FAILED;
+	}
+	return (int)opts.retval;
+}
+
 /* The program attached to network devices. */
 static int run(const uint8_t *frame, size_t len, uint8_t *out, uint32_t *out_len)
 {
@@ -285,6 +300,32 @@ static void test_datagram_counts(void)
 	CHECK_EQ(TC_ACT_SHOT, run(f, len, NULL, NULL), "and one more at once");
 	CHECK_EQ(2, group_info(group).rate_limited, "... does not");
 	replicast_group_del(rc, &g);
+}
+
+/* A NIC's full checksum must stay right through every change the copies
+ * make (TTL or hop limit, addresses, port), or local receivers see "hw csum
+ * failure": IPv4 and IPv6, unicast and multicast groups. */
+static void test_checksum_complete(void)
+{
+	FRAME(f, 512);
+	size_t len;
+
+	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 200);
+	CHECK_EQ(TC_ACT_SHOT, run_csum_complete(f, len), "IPv4, CHECKSUM_COMPLETE: skb->csum kept right");
+	len = build_udp_frame(f, AF_INET6, "fd09::9", SPORT, "fd09::1", 5000, 201);
+	CHECK_EQ(TC_ACT_SHOT, run_csum_complete(f, len), "IPv6, CHECKSUM_COMPLETE: skb->csum kept right");
+	add_group("[ff0e::9:2]:5000");
+	add_sub("[ff0e::9:2]:5000", "[::1]:7013");
+	len = build_udp_frame(f, AF_INET6, "fd09::9", SPORT, "ff0e::9:2", 5000, 202);
+	((struct ipv6hdr *)(f + L3_OFF))->hop_limit = 1;
+	CHECK_EQ(TC_ACT_SHOT, run_csum_complete(f, len),
+		 "IPv6 multicast, hop limit 1 to 64, CHECKSUM_COMPLETE: skb->csum kept right");
+	{
+		struct replicast_endpoint g;
+
+		replicast_endpoint_parse("[ff0e::9:2]:5000", &g);
+		replicast_group_del(rc, &g);
+	}
 }
 
 static void test_counters(void)
@@ -685,6 +726,7 @@ int main(int argc, char **argv)
 	test_replicates_v4();
 	test_replicates_v6();
 	test_counters();
+	test_checksum_complete();
 	test_multicast_ttl();
 	test_datagram_counts();
 	test_passes_unchanged();

@@ -24,9 +24,11 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } groups SEC(".maps");
 
-/* Group addresses with port 0 -> how many groups use that address. Lets the
- * program drop malformed traffic (fragments, options, other protocols) sent
- * to a group address instead of passing it to the local stack. */
+/* Group addresses with port 0 -> how many groups use that address, with
+ * RC_ADDR_LOCAL set when it is one of the host's own. Lets the program drop
+ * malformed traffic (fragments, options, other protocols) sent to a group
+ * address instead of passing it to the local stack; on the host's own
+ * addresses that traffic is the host's (ping, SSH) and passes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DEFAULT_MAX_GROUPS);

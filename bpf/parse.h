@@ -31,11 +31,34 @@ struct packet {
 	__u8 dst_known;			/* key.family/key.addr were parsed */
 };
 
+/* 224.0.0.0/4 or ff00::/8. */
+static __always_inline int key_is_multicast(const struct group_key *key)
+{
+	if (key->family == RC_AF_INET)
+		return (bpf_ntohl(key->addr.v4) >> 28) == 0xe;
+	return key->addr.v6[0] == 0xff;
+}
+
 enum parse_result {
 	PARSE_OK = -1,			/* a well-formed UDP packet */
 	PARSE_NOT_IP = -2,		/* ARP and friends: none of our business */
 	/* values >= 0 are an enum drop_reason */
 };
+
+/* The folded one's complement sum of a 20-byte IPv4 header: 0 when its
+ * checksum is right. A router drops a header that fails it (RFC 1812). */
+static __always_inline __u16 ipv4_header_sum(const struct iphdr *iph)
+{
+	const __u16 *w = (const __u16 *)iph;
+	__u32 sum = 0;
+	int i;
+
+	for (i = 0; i < (int)(sizeof(*iph) / 2); i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
 
 static __always_inline int parse_ipv4(void *data, void *data_end, struct packet *pkt)
 {
@@ -59,6 +82,8 @@ static __always_inline int parse_ipv4(void *data, void *data_end, struct packet 
 	 * total length fits in the frame (bytes after it are padding, kept). */
 	if (pkt->ip_len < sizeof(*iph))
 		return DROP_BAD_IP_HEADER;
+	if (ipv4_header_sum(iph))
+		return DROP_BAD_IP_CSUM;
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return DROP_FRAGMENT;
 	if (iph->protocol != IPPROTO_UDP)

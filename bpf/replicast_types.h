@@ -26,6 +26,9 @@ struct group_key {
 	union rc_addr addr;
 };
 
+/* In a `group_addrs` value: the address is the host's own. */
+#define RC_ADDR_LOCAL	(1U << 31)
+
 /* Value of the `groups` map. `id` indexes group_subs, group_stats,
  * sub_stats and group_rate. Limits of 0 mean none. Packets and bits are
  * datagrams as the receivers see them: a GSO/GRO super-packet counts as the
@@ -173,6 +176,9 @@ enum drop_reason {
 	DROP_FORWARDING_OFF,	/* FIB lookup refused: forwarding is off on the device (per copy) */
 	DROP_SOURCE_DENIED,	/* from the network, source not in the group's allow list */
 	DROP_RATE_LIMITED,	/* over the group's max_pps / max_bps */
+	DROP_OTHER_HOST,	/* group packet in a frame for another host's MAC */
+	DROP_L2_MISMATCH,	/* unicast group address in an L2 broadcast/multicast frame */
+	DROP_BAD_IP_CSUM,	/* IPv4 header checksum wrong */
 	DROP_REASON_MAX,
 };
 

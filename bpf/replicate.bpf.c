@@ -4,6 +4,7 @@
  * consumes the original. Everything else passes untouched. */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <linux/if_packet.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "parse.h"
@@ -118,6 +119,7 @@ static __always_inline void count_datagrams(const struct __sk_buff *skb, const s
 static __always_inline int reject(const struct packet *pkt, __u32 reason)
 {
 	struct group_key addr_key = {};
+	__u32 *refs;
 
 	if (!pkt->dst_known) {
 		count_drop(reason);
@@ -125,10 +127,27 @@ static __always_inline int reject(const struct packet *pkt, __u32 reason)
 	}
 	addr_key.family = pkt->key.family;
 	addr_key.addr = pkt->key.addr;
-	if (!bpf_map_lookup_elem(&group_addrs, &addr_key))
+	refs = bpf_map_lookup_elem(&group_addrs, &addr_key);
+	/* On the host's own address the rest is the host's business. */
+	if (!refs || (*refs & RC_ADDR_LOCAL))
 		return VERDICT_PASS;
 	count_drop(reason);
 	return TC_ACT_SHOT;
+}
+
+/* A router takes a packet only in a frame addressed to it: not one for
+ * another host's MAC (a promiscuous device, a flooding switch), and a
+ * unicast destination never in an L2 broadcast or multicast frame. Returns
+ * 0, or the drop reason. */
+static __always_inline __u32 frame_not_for_us(const struct __sk_buff *skb,
+					      const struct packet *pkt)
+{
+	if (skb->pkt_type == PACKET_OTHERHOST)
+		return DROP_OTHER_HOST;
+	if (!key_is_multicast(&pkt->key) &&
+	    (skb->pkt_type == PACKET_BROADCAST || skb->pkt_type == PACKET_MULTICAST))
+		return DROP_L2_MISMATCH;
+	return 0;
 }
 
 /* The whole path for one packet. from_network: it arrived on a device the
@@ -137,7 +156,7 @@ static __always_inline int reject(const struct packet *pkt, __u32 reason)
 static __always_inline int replicate_packet(struct __sk_buff *skb, const int from_network)
 {
 	struct fanout_ctx ctx = {};
-	__u32 zero = 0, max_subs, gid;
+	__u32 zero = 0, max_subs, gid, reason;
 	struct config *cfg;
 	__u8 ttl;
 	struct group *grp;
@@ -166,6 +185,10 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 		return VERDICT_PASS;
 	gid = grp->id;
 	count_datagrams(skb, &ctx.pkt, &ctx.dg);
+	if (from_network && (reason = frame_not_for_us(skb, &ctx.pkt))) {
+		count_drops(reason, ctx.dg.count);
+		return TC_ACT_SHOT;
+	}
 	if (from_network && !source_allowed(gid, &ctx.pkt)) {
 		count_drops(DROP_SOURCE_DENIED, ctx.dg.count);
 		count_group_drops(gid, DROP_SOURCE_DENIED, ctx.dg.count);

@@ -146,10 +146,7 @@ static __noinline __u32 resolve_next_hop(void *ctx, const struct subscriber *sub
 static __always_inline __u8 copy_ttl(const struct group_key *key, const struct group *grp,
 				     __u8 rx_ttl)
 {
-	int multicast = key->family == RC_AF_INET ? (bpf_ntohl(key->addr.v4) >> 28) == 0xe
-						  : key->addr.v6[0] == 0xff;
-
-	if (multicast)
+	if (key_is_multicast(key))
 		return grp->ttl ? grp->ttl : RC_COPY_TTL;
 	return rx_ttl > 1 ? rx_ttl - 1 : 0;
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
 	clang llvm libclang-rt-dev libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config
-	gcc make iproute2 ethtool tcpdump util-linux jq python3 strace libpcap-dev liburing-dev gnuplot-nox
+	gcc make iproute2 iputils-ping ethtool tcpdump util-linux jq python3 strace libpcap-dev liburing-dev gnuplot-nox
 	python3-prometheus-client dpkg-dev man-db groff-base
 	# real programs the end-to-end tests drive through a relay (test_real_*.sh)
 	iperf ffmpeg softflowd nfdump

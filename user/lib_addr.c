@@ -199,6 +199,9 @@ static const char *const drop_reason_names[DROP_REASON_MAX] = {
 	[DROP_FORWARDING_OFF] = "forwarding_off",
 	[DROP_SOURCE_DENIED] = "source_denied",
 	[DROP_RATE_LIMITED] = "rate_limited",
+	[DROP_OTHER_HOST] = "other_host",
+	[DROP_L2_MISMATCH] = "l2_mismatch",
+	[DROP_BAD_IP_CSUM] = "bad_ip_checksum",
 };
 
 int replicast_drop_reason_count(void)

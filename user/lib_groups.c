@@ -2,6 +2,9 @@
 /* Groups: a destination (address, port) with an id that indexes its
  * subscriber array, its subscriber counters and its own counters. */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <stdbool.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,20 +49,46 @@ static int find_free_id(struct replicast *rc, __u32 *id)
 	return err;
 }
 
-/* group_addrs counts the groups on each address (port 0 in the key).
- * Returns how many are left on it, or -errno. */
+/* Whether the address is one of this host's own (in this namespace). */
+static bool address_is_local(const struct replicast_endpoint *ep)
+{
+	struct ifaddrs *list, *a;
+	bool local = false;
+
+	if (getifaddrs(&list))
+		return false;
+	for (a = list; a && !local; a = a->ifa_next) {
+		if (!a->ifa_addr || a->ifa_addr->sa_family != ep->family)
+			continue;
+		if (ep->family == AF_INET)
+			local = ((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr ==
+				ep->addr.v4.s_addr;
+		else
+			local = !memcmp(&((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr,
+					&ep->addr.v6, 16);
+	}
+	freeifaddrs(list);
+	return local;
+}
+
+/* group_addrs counts the groups on each address (port 0 in the key) and
+ * marks the host's own addresses (RC_ADDR_LOCAL), whose other traffic the
+ * program passes. Returns how many groups are left on it, or -errno. */
 static int group_addr_ref(struct replicast *rc, const struct replicast_endpoint *group, int delta)
 {
 	struct group_key key;
-	__u32 refs = 0;
+	__u32 value = 0, refs;
 
 	rc_endpoint_to_key(group, &key);
 	key.port = 0;
-	bpf_map_lookup_elem(rc->group_addrs_fd, &key, &refs);
-	refs += delta;
+	bpf_map_lookup_elem(rc->group_addrs_fd, &key, &value);
+	refs = (value & ~RC_ADDR_LOCAL) + delta;
 	if ((int)refs <= 0)
 		return bpf_map_delete_elem(rc->group_addrs_fd, &key) && errno != ENOENT ? -errno : 0;
-	return bpf_map_update_elem(rc->group_addrs_fd, &key, &refs, BPF_ANY) ? -errno : (int)refs;
+	if (!(value & ~RC_ADDR_LOCAL) && address_is_local(group))
+		value = RC_ADDR_LOCAL;
+	value = (value & RC_ADDR_LOCAL) | refs;
+	return bpf_map_update_elem(rc->group_addrs_fd, &key, &value, BPF_ANY) ? -errno : (int)refs;
 }
 
 int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *group)

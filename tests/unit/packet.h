@@ -106,8 +106,9 @@ static inline size_t build_udp_frame(uint8_t *buf, int family, const char *src, 
 	uint8_t *payload;
 	size_t i, l4;
 
+	/* Destination: loopback's MAC (zero), so the test run's eth_type_trans
+	 * finds the frame addressed to this host, as a router requires. */
 	memset(buf, 0, ETH_HLEN);
-	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x01", 6);
 	memcpy(eth->h_source, "\x02\x00\x00\x00\x00\x02", 6);
 	if (family == AF_INET) {
 		struct iphdr *ip = (void *)(buf + L3_OFF);

@@ -11,7 +11,7 @@
 #include "packet.h"
 #include "unit.h"
 
-static const uint8_t dst_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t dst_mac[6] = { 0 };	/* packet.h's: loopback's */
 static const uint8_t src_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
 static void endpoint(struct replicast_endpoint *ep, const char *text)

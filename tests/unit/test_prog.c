@@ -401,6 +401,7 @@ static void test_malformed(void)
 
 	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 32);
 	ip->tot_len = htons(400);
+	frame_fix_ipv4_csum(f);
 	expect_refused(f, len, TC_ACT_SHOT, "bad_ip_header", "IP total length beyond the frame");
 
 	/* IPv4 options: a 24-byte header with one NOP word before UDP. */
@@ -413,18 +414,37 @@ static void test_malformed(void)
 	expect_refused(g, len + 4, TC_ACT_SHOT, "ip_options", "IPv4 options");
 
 	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 32);
+	ip->check ^= htons(0x0101);
+	expect_refused(f, len, TC_ACT_SHOT, "bad_ip_checksum", "IPv4 header checksum wrong");
+
+	/* Frames a router would not take: for another host's MAC, or a
+	 * unicast group address in an L2 broadcast. */
+	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 32);
+	memcpy(f, "\x02\x00\x00\x00\x00\x01", 6);
+	expect_refused(f, len, TC_ACT_SHOT, "other_host", "a frame for another host's MAC");
+	memset(f, 0xff, 6);
+	expect_refused(f, len, TC_ACT_SHOT, "l2_mismatch", "a unicast group address in a broadcast frame");
+	len = build_udp_frame(f, AF_INET6, "fd09::9", SPORT, "fd09::1", 5000, 32);
+	memcpy(f, "\x33\x33\x00\x00\x00\x01", 6);
+	expect_refused(f, len, TC_ACT_SHOT, "l2_mismatch", "... or in an IPv6 multicast frame");
+
+	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 32);
 	ip->frag_off = htons(0x2000);
+	frame_fix_ipv4_csum(f);
 	expect_refused(f, len, TC_ACT_SHOT, "fragment", "first fragment (MF)");
 	ip->frag_off = htons(0x0010);
+	frame_fix_ipv4_csum(f);
 	expect_refused(f, len, TC_ACT_SHOT, "fragment", "later fragment (offset)");
 
 	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 32);
 	ip->protocol = IPPROTO_TCP;
+	frame_fix_ipv4_csum(f);
 	expect_refused(f, len, TC_ACT_SHOT, "not_udp", "TCP to a group address");
 
 	/* The frame ends 4 bytes into the UDP header; IP length agrees. */
 	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 0);
 	ip->tot_len = htons(20 + 4);
+	frame_fix_ipv4_csum(f);
 	expect_refused(f, L4_OFF_V4 + 4, TC_ACT_SHOT, "truncated_udp", "truncated UDP header");
 
 	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 32);
@@ -436,6 +456,7 @@ static void test_malformed(void)
 
 	len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.1", 5000, 32);
 	ip->ttl = 1;
+	frame_fix_ipv4_csum(f);
 	expect_refused(f, len, TC_ACT_SHOT, "ttl_exceeded", "TTL 1 is not forwarded");
 
 	/* Frames cut inside the Ethernet or IP header are refused by

@@ -16,7 +16,11 @@
  * race on a group's state only when they carry the same group at once. */
 #define RATE_CAS_TRIES 4
 
-static __always_inline int source_allowed(__u32 gid, const struct packet *pkt)
+/* Whether a packet from the network may make the group send: its source
+ * in the allow list, arriving on the device the route back to it leaves by
+ * (unless the group is loose). Returns 0 or the drop reason. */
+static __always_inline __u32 source_refused(__u32 gid, const struct group *grp,
+					    const struct packet *pkt, __u32 ingress_ifindex)
 {
 	struct source_key key = {
 		.prefixlen = SOURCE_KEY_FIXED_BITS + (pkt->key.family == RC_AF_INET ? 32 : 128),
@@ -24,8 +28,14 @@ static __always_inline int source_allowed(__u32 gid, const struct packet *pkt)
 		.family = pkt->key.family,
 		.addr = pkt->saddr,
 	};
+	struct source_rule *rule = bpf_map_lookup_elem(&group_sources, &key);
 
-	return bpf_map_lookup_elem(&group_sources, &key) != NULL;
+	if (!rule)
+		return DROP_SOURCE_DENIED;
+	if (rule->ifindex && rule->ifindex != ingress_ifindex &&
+	    !(grp->flags & GROUP_F_LOOSE_REVERSE_PATH))
+		return DROP_REVERSE_PATH;
+	return 0;
 }
 
 /* GCRA (virtual scheduling): admit when the theoretical arrival time is

@@ -42,6 +42,11 @@ struct group {
 	__u8 pad[7];
 };
 
+enum group_flags {
+	/* a packet from an allowed source may arrive on any attached device */
+	GROUP_F_LOOSE_REVERSE_PATH = 1 << 0,
+};
+
 /* The TTL rule (see README "TTL and loops"). A copy of a packet sent to a
  * multicast group is a new unicast packet from this host: it leaves with a
  * fresh TTL (the group's, else this), so a source on the relay's link with
@@ -65,8 +70,14 @@ struct source_key {
 
 #define SOURCE_KEY_FIXED_BITS 64	/* group_id and family+pad in prefixlen */
 
+/* Value of a `group_sources` entry: presence allows the prefix. Its packets
+ * must also arrive on the device the route back to the prefix leaves by,
+ * as `group allow` found it (a router's strict reverse-path check, which
+ * the kernel's rp_filter cannot make for packets consumed at TC ingress),
+ * unless the group has GROUP_F_LOOSE_REVERSE_PATH. 0: no route was found,
+ * any device. */
 struct source_rule {
-	__u32 allow;		/* always 1: presence is the rule */
+	__u32 ifindex;
 };
 
 /* Rate-limit state of one group (`group_rate`): the theoretical arrival
@@ -138,7 +149,8 @@ struct group_counters {
 	__u64 rx_bytes;
 	__u64 tx_packets;	/* copies sent, all subscribers together */
 	__u64 tx_bytes;
-	__u64 source_denied;	/* from a source the allow list does not cover */
+	__u64 source_denied;	/* from a source the allow list does not cover, or
+				 * on the wrong device (reverse path) */
 	__u64 rate_limited;	/* over max_pps or max_bps */
 };
 
@@ -179,6 +191,7 @@ enum drop_reason {
 	DROP_OTHER_HOST,	/* group packet in a frame for another host's MAC */
 	DROP_L2_MISMATCH,	/* unicast group address in an L2 broadcast/multicast frame */
 	DROP_BAD_IP_CSUM,	/* IPv4 header checksum wrong */
+	DROP_REVERSE_PATH,	/* allowed source, but not on the device its route leaves by */
 	DROP_REASON_MAX,
 };
 

@@ -189,8 +189,8 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 		count_drops(reason, ctx.dg.count);
 		return TC_ACT_SHOT;
 	}
-	if (from_network && !source_allowed(gid, &ctx.pkt)) {
-		count_drops(DROP_SOURCE_DENIED, ctx.dg.count);
+	if (from_network && (reason = source_refused(gid, grp, &ctx.pkt, skb->ingress_ifindex))) {
+		count_drops(reason, ctx.dg.count);
 		count_group_drops(gid, DROP_SOURCE_DENIED, ctx.dg.count);
 		return TC_ACT_SHOT;
 	}

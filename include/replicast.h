@@ -205,6 +205,12 @@ int replicast_group_set_limits(struct replicast *rc, const struct replicast_endp
  * at 1) and take no TTL: -EINVAL. -ENOENT: no such group. */
 int replicast_group_set_ttl(struct replicast *rc, const struct replicast_endpoint *group,
 			    uint8_t ttl);
+/* Packets from the network must arrive on the device the route back to
+ * their allowed prefix leaves by (as replicast_group_allow() found it; a
+ * router's strict reverse-path check), or are dropped as reverse_path.
+ * loose: any attached device will do. -ENOENT: no such group. */
+int replicast_group_set_reverse_path(struct replicast *rc, const struct replicast_endpoint *group,
+				     bool loose);
 
 /* One subscriber of a whole set, for replicast_group_set_subs(). */
 struct replicast_sub_entry {
@@ -256,6 +262,7 @@ struct replicast_group_info {
 	size_t njoined;
 	unsigned int *joined_ifindex;
 	uint8_t ttl;			/* multicast groups: the copies' TTL; 0: unicast group */
+	bool reverse_path_loose;	/* sources may arrive on any attached device */
 };
 
 /* Reads every group with its subscribers and counters. Free with

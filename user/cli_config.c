@@ -253,12 +253,49 @@ static int ttl_apply(struct replicast *rc, const struct replicast_endpoint *grou
 	return replicast_group_set_ttl(rc, group, (uint8_t)want->ttl);
 }
 
+/* --reverse-path strict|loose: strict is the default, loose is saved. */
+static const char *rpath_parse(const char *arg, const struct replicast_endpoint *group,
+			       struct conf_group_opts *o)
+{
+	(void)group;
+	if (strcmp(arg, "strict") && strcmp(arg, "loose"))
+		return "not strict or loose";
+	o->loose = !strcmp(arg, "loose");
+	return NULL;
+}
+
+static int rpath_read(const struct replicast_group_info *g, struct conf_group_opts *o)
+{
+	o->loose = g->reverse_path_loose;
+	return 0;
+}
+
+static void rpath_print(FILE *f, const struct conf_group_opts *o)
+{
+	if (o->loose)
+		fprintf(f, " --reverse-path loose");
+}
+
+static bool rpath_differs(const struct conf_group_opts *want, const struct conf_group_opts *have)
+{
+	return want->loose != have->loose;
+}
+
+static int rpath_apply(struct replicast *rc, const struct replicast_endpoint *group,
+		       const struct conf_group_opts *want, const struct conf_group_opts *have)
+{
+	(void)have;
+	return replicast_group_set_reverse_path(rc, group, want->loose);
+}
+
 static const struct group_option group_options[] = {
 	{ "allow-source", true, true, sources_parse, sources_read, sources_print, sources_differ,
 	  sources_apply, sources_free },
 	{ "max-pps", true, false, pps_parse, caps_read, pps_print, pps_differ, caps_apply, NULL },
 	{ "max-bps", true, false, bps_parse, caps_read, bps_print, bps_differ, caps_apply, NULL },
 	{ "ttl", true, false, ttl_parse, ttl_read, ttl_print, ttl_differs, ttl_apply, NULL },
+	{ "reverse-path", true, false, rpath_parse, rpath_read, rpath_print, rpath_differs,
+	  rpath_apply, NULL },
 	{ .name = NULL },
 };
 

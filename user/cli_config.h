@@ -48,6 +48,7 @@ struct conf_group_opts {
 	uint64_t max_pps;		/* --max-pps; 0: no cap */
 	uint64_t max_bps;		/* --max-bps; 0: no cap */
 	unsigned int ttl;		/* --ttl of a multicast group; 0: the default */
+	bool loose;			/* --reverse-path loose */
 };
 
 struct conf_group {

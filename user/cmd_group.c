@@ -9,11 +9,12 @@
 
 static const char group_usage[] =
 	"Usage: replicast group add GROUP [--allow-source PREFIX]... [--max-pps N] [--max-bps N]\n"
-	"                              [--ttl N]\n"
+	"                              [--ttl N] [--reverse-path strict|loose]\n"
 	"       replicast group del GROUP\n"
 	"       replicast group allow GROUP PREFIX\n"
 	"       replicast group disallow GROUP PREFIX\n"
 	"       replicast group set GROUP [--max-pps N] [--max-bps N] [--ttl N]\n"
+	"                              [--reverse-path strict|loose]\n"
 	"\n"
 	"GROUP is the ADDR:PORT (IPv6: [ADDR]:PORT) that senders address. Packets to it\n"
 	"that arrive on an attached device are copied to the group's subscribers and\n"
@@ -34,7 +35,10 @@ static const char group_usage[] =
 	"                         (caps count datagrams: a GSO/GRO super-packet is several)\n"
 	"  --ttl N                multicast groups: TTL / hop limit of the copies, 1..255\n"
 	"                         (default 64). Copies of unicast groups leave with one less\n"
-	"                         than they came with, and none is made at 1.\n";
+	"                         than they came with, and none is made at 1.\n"
+	"  --reverse-path MODE    strict (default): a packet from an allowed source must arrive\n"
+	"                         on the device the route back to its prefix leaves by, as\n"
+	"                         'group allow' found it; loose: on any attached device\n";
 
 /* A u64 option that may be 0 ("no cap"). */
 static int parse_limit(const char *text, const char *what, uint64_t *out)
@@ -119,6 +123,18 @@ static int parse_ttl(const char *text, int *out)
 	return EXIT_OK;
 }
 
+/* --reverse-path strict|loose: 1 strict, 2 loose (0: not given). */
+static int parse_reverse_path(const char *text, int *out)
+{
+	if (!strcmp(text, "strict"))
+		*out = 1;
+	else if (!strcmp(text, "loose"))
+		*out = 2;
+	else
+		return cli_error(EXIT_USAGE, "--reverse-path '%s' is not strict or loose", text);
+	return EXIT_OK;
+}
+
 static int ttl_error(int err, const char *verb, const char *name)
 {
 	if (err == -EINVAL)
@@ -129,7 +145,7 @@ static int ttl_error(int err, const char *verb, const char *name)
 
 static int group_add(struct replicast *rc, const struct replicast_endpoint *group,
 		     const char *name, char **allow, int nallow, uint64_t pps, uint64_t bps,
-		     int limits, int ttl)
+		     int limits, int ttl, int rpath)
 {
 	struct replicast_prefix p;
 	int err, i;
@@ -147,6 +163,8 @@ static int group_add(struct replicast *rc, const struct replicast_endpoint *grou
 		replicast_group_del(rc, group);
 		return ttl_error(err, "add", name);
 	}
+	if (!err && rpath == 2)
+		err = replicast_group_set_reverse_path(rc, group, true);
 	for (i = 0; !err && i < nallow; i++) {
 		replicast_prefix_parse(allow[i], &p);
 		err = replicast_group_allow(rc, group, &p);
@@ -168,6 +186,7 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 		{ "max-pps", required_argument, NULL, 'p' },
 		{ "max-bps", required_argument, NULL, 'b' },
 		{ "ttl", required_argument, NULL, 't' },
+		{ "reverse-path", required_argument, NULL, 'r' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -175,7 +194,7 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 	struct replicast_endpoint group;
 	struct replicast_prefix prefix;
 	uint64_t pps = 0, bps = 0;
-	int c, ret, err, nallow = 0, limits = 0, nargs, ttl = 0;
+	int c, ret, err, nallow = 0, limits = 0, nargs, ttl = 0, rpath = 0;
 	struct replicast *rc;
 	const char *verb;
 
@@ -204,6 +223,10 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 			if (parse_ttl(optarg, &ttl))
 				return EXIT_USAGE;
 			break;
+		case 'r':
+			if (parse_reverse_path(optarg, &rpath))
+				return EXIT_USAGE;
+			break;
 		default:
 			ret = cli_common_option(cli, c, group_usage);
 			if (ret)
@@ -225,11 +248,13 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 		return cli_error(EXIT_USAGE, "group %s: expected GROUP%s", verb,
 				 nargs == 3 ? " and PREFIX" : "");
 	if ((nallow && strcmp(verb, "add")) ||
-	    ((limits || ttl) && strcmp(verb, "add") && strcmp(verb, "set")))
+	    ((limits || ttl || rpath) && strcmp(verb, "add") && strcmp(verb, "set")))
 		return cli_error(EXIT_USAGE, "group %s takes no --allow-source%s", verb,
-				 strcmp(verb, "set") ? ", --max-pps, --max-bps or --ttl" : "");
-	if (!strcmp(verb, "set") && !limits && !ttl)
-		return cli_error(EXIT_USAGE, "group set: give --max-pps, --max-bps and/or --ttl");
+				 strcmp(verb, "set") ? ", --max-pps, --max-bps, --ttl or --reverse-path"
+						     : "");
+	if (!strcmp(verb, "set") && !limits && !ttl && !rpath)
+		return cli_error(EXIT_USAGE, "group set: give --max-pps, --max-bps, --ttl and/or "
+				 "--reverse-path");
 	if (cli_parse_endpoint(argv[optind + 1], "GROUP", &group))
 		return EXIT_USAGE;
 	if (nargs == 3 && parse_prefix(argv[optind + 2], &prefix))
@@ -247,7 +272,7 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (!strcmp(verb, "add")) {
-		ret = group_add(rc, &group, name, allow, nallow, pps, bps, limits, ttl);
+		ret = group_add(rc, &group, name, allow, nallow, pps, bps, limits, ttl, rpath);
 	} else if (!strcmp(verb, "del")) {
 		err = replicast_group_del(rc, &group);
 		if (err == -ENOENT)
@@ -265,6 +290,9 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 		else if (ttl && (err = replicast_group_set_ttl(rc, &group, (uint8_t)ttl)))
 			ret = err == -ENOENT ? cli_error(EXIT_FAIL, "group %s does not exist", name)
 					     : ttl_error(err, "set", name);
+		else if (rpath && (err = replicast_group_set_reverse_path(rc, &group, rpath == 2)))
+			ret = err == -ENOENT ? cli_error(EXIT_FAIL, "group %s does not exist", name)
+					     : cli_lib_error(err, "group set --reverse-path");
 	} else {
 		err = !strcmp(verb, "allow") ? replicast_group_allow(rc, &group, &prefix)
 					     : replicast_group_disallow(rc, &group, &prefix);

@@ -121,6 +121,7 @@ static void print_policy_json(const struct replicast_group_info *g)
 		printf(",\"ttl\":%u", g->ttl);
 	else
 		printf(",\"ttl\":null");
+	printf(",\"reverse_path\":\"%s\"", g->reverse_path_loose ? "loose" : "strict");
 }
 
 /* Where the host is a member of a multicast group (null: not multicast). */
@@ -173,6 +174,8 @@ static void print_policy_text(const struct replicast_group_info *g)
 			printf(" %" PRIu64 " bits/s", g->max_bps);
 		putchar('\n');
 	}
+	if (g->reverse_path_loose)
+		printf("  sources may arrive on any attached device (--reverse-path loose)\n");
 	if (g->ttl)
 		printf("  copies leave with TTL %u (multicast group)\n", g->ttl);
 	else

@@ -202,6 +202,7 @@ static const char *const drop_reason_names[DROP_REASON_MAX] = {
 	[DROP_OTHER_HOST] = "other_host",
 	[DROP_L2_MISMATCH] = "l2_mismatch",
 	[DROP_BAD_IP_CSUM] = "bad_ip_checksum",
+	[DROP_REVERSE_PATH] = "reverse_path",
 };
 
 int replicast_drop_reason_count(void)

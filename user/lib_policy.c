@@ -8,6 +8,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "internal.h"
+#include "lib_route.h"
 
 static void prefix_to_key(__u32 gid, const struct replicast_prefix *p, struct source_key *key)
 {
@@ -26,11 +27,31 @@ void rc_key_to_prefix(const struct source_key *key, struct replicast_prefix *p)
 	memcpy(&p->addr, &key->addr, p->family == AF_INET6 ? 16 : 4);
 }
 
+/* The device the route back to the prefix leaves by, which its packets
+ * must arrive on (strict reverse path, struct source_rule); 0, with a
+ * warning, when there is no route back: then any device is taken. */
+static __u32 reverse_path_device(struct replicast *rc, const struct replicast_prefix *prefix)
+{
+	char text[REPLICAST_PREFIX_STRLEN];
+	struct rc_route route;
+	union rc_ip dst = {};
+	int err;
+
+	memcpy(&dst, &prefix->addr, prefix->family == AF_INET6 ? 16 : 4);
+	err = rc_route_get(prefix->family, &dst, 0, &route);
+	if (!err)
+		return route.ifindex;
+	rc_log(rc, REPLICAST_LOG_WARN, "no route back to %s (%s): its packets are taken on any "
+	       "attached device", replicast_prefix_format(prefix, text, sizeof(text)),
+	       replicast_strerror(err));
+	return 0;
+}
+
 /* Allow and disallow: one trie entry each, under the writers' lock. */
 static int change_source(struct replicast *rc, const struct replicast_endpoint *group,
 			 const struct replicast_prefix *prefix, int allow)
 {
-	struct source_rule rule = { .allow = 1 };
+	struct source_rule rule = {};
 	struct source_key key;
 	struct group grp;
 	int err;
@@ -39,6 +60,8 @@ static int change_source(struct replicast *rc, const struct replicast_endpoint *
 		return -EINVAL;
 	if (prefix->family != group->family)
 		return -EAFNOSUPPORT;
+	if (allow)
+		rule.ifindex = reverse_path_device(rc, prefix);
 	err = rc_lock(rc);
 	if (err)
 		return err;
@@ -169,6 +192,34 @@ int replicast_group_set_ttl(struct replicast *rc, const struct replicast_endpoin
 		goto out;
 	}
 	grp.ttl = ttl;
+	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_EXIST))
+		err = -errno;
+out:
+	rc_unlock(rc);
+	return err;
+}
+
+int replicast_group_set_reverse_path(struct replicast *rc, const struct replicast_endpoint *group,
+				     bool loose)
+{
+	struct group_key key;
+	struct group grp;
+	int err;
+
+	if (!group)
+		return -EINVAL;
+	err = rc_lock(rc);
+	if (err)
+		return err;
+	rc_endpoint_to_key(group, &key);
+	if (bpf_map_lookup_elem(rc->groups_fd, &key, &grp)) {
+		err = -errno;
+		goto out;
+	}
+	if (loose)
+		grp.flags |= GROUP_F_LOOSE_REVERSE_PATH;
+	else
+		grp.flags &= ~GROUP_F_LOOSE_REVERSE_PATH;
 	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_EXIST))
 		err = -errno;
 out:

@@ -88,13 +88,18 @@ struct group_rate {
 };
 
 /* A subscriber slot's state. Walking a group stops at the first EMPTY slot,
- * skips OFF slots and sends to ON slots. Only the low byte ever changes, so a
- * reader racing a one-entry update from bpftool sees the old or the new state,
- * never a mix (see README: "Managing subscribers with bpftool"). */
+ * skips OFF and RETIRED slots and sends to ON slots. Only the low byte ever
+ * changes while a slot holds one subscriber, so a reader racing a one-entry
+ * update sees the old or the new state, never a mix (see README: "Managing
+ * subscribers with bpftool"); another subscriber is written only into an
+ * EMPTY or RETIRED slot. */
 enum subscriber_state {
 	SUB_EMPTY = 0,
 	SUB_ON = 1,
 	SUB_OFF = 2,
+	/* off for at least one RCU grace period: no packet still reads it as
+	 * the subscriber it was, so it may be written with another one */
+	SUB_RETIRED = 3,
 };
 
 enum subscriber_flags {

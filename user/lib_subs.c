@@ -205,6 +205,55 @@ static int check_dest(struct replicast *rc, const struct replicast_endpoint *des
 	return -EINVAL;
 }
 
+/* Waits until no program run that started before now is still going: an
+ * update of an outer map returns only after an RCU grace period
+ * (maybe_wait_bpf_programs in the kernel), and putting the group's own
+ * subscriber array back in its place changes nothing else (BPF_ANY: arrays
+ * of maps take no other flag). */
+static int wait_for_readers(struct replicast *rc, __u32 gid, int subs_fd)
+{
+	return bpf_map_update_elem(rc->group_subs_fd, &gid, &subs_fd, BPF_ANY) ? -errno : 0;
+}
+
+/* The slot for a new subscriber. A packet may have read a slot's state as
+ * ON just before `sub del` switched it off and still be reading the rest:
+ * rewriting it at once with another subscriber could make that packet go to
+ * a mix of the two (one's address, the other's port or device). So a slot
+ * that was switched off is written again only after a grace period: the
+ * first add that needs one waits once and retires every slot switched off
+ * so far (SUB_RETIRED, which readers skip like OFF); later adds take retired
+ * slots without waiting. With none to reuse, the subscriber is appended. */
+static int pick_slot(struct replicast *rc, __u32 gid, int subs_fd, struct subscriber *slots,
+		     __u32 used, __u32 *slot)
+{
+	__u32 i, off = used;
+	int err;
+
+	for (i = 0; i < used; i++) {
+		if (slots[i].state == SUB_RETIRED) {
+			*slot = i;
+			return 0;
+		}
+		if (slots[i].state == SUB_OFF && off == used)
+			off = i;
+	}
+	if (off == used) {
+		*slot = used;
+		return used < rc->cfg.max_subs ? 0 : -ENOSPC;
+	}
+	err = wait_for_readers(rc, gid, subs_fd);
+	for (i = off; !err && i < used; i++) {
+		if (slots[i].state != SUB_OFF)
+			continue;
+		/* Only the state changes: a reader sees OFF or RETIRED, both "skip". */
+		slots[i].state = SUB_RETIRED;
+		if (bpf_map_update_elem(subs_fd, &i, &slots[i], BPF_ANY))
+			err = -errno;
+	}
+	*slot = off;
+	return err;
+}
+
 int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *group,
 		      const struct replicast_endpoint *dest, const struct replicast_sub_opts *opts)
 {
@@ -238,19 +287,15 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 		err = used;
 		goto out;
 	}
-	slot = (__u32)used;	/* append, unless a switched-off slot is free */
 	for (i = 0; i < (__u32)used; i++) {
 		if (slots[i].state == SUB_ON && same_dest(&slots[i], dest)) {
 			err = -EEXIST;
 			goto out;
 		}
-		if (slots[i].state == SUB_OFF && slot == (__u32)used)
-			slot = i;
 	}
-	if (slot >= rc->cfg.max_subs) {
-		err = -ENOSPC;
+	err = pick_slot(rc, grp.id, subs_fd, slots, (__u32)used, &slot);
+	if (err)
 		goto out;
-	}
 	s.state = SUB_OFF;
 	if (bpf_map_update_elem(subs_fd, &slot, &s, BPF_ANY)) {
 		err = -errno;

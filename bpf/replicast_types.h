@@ -197,6 +197,7 @@ enum drop_reason {
 	DROP_L2_MISMATCH,	/* unicast group address in an L2 broadcast/multicast frame */
 	DROP_BAD_IP_CSUM,	/* IPv4 header checksum wrong */
 	DROP_REVERSE_PATH,	/* allowed source, but not on the device its route leaves by */
+	DROP_TOO_BIG,		/* a datagram longer than the egress MTU (per copy) */
 	DROP_REASON_MAX,
 };
 

@@ -56,9 +56,8 @@ static __always_inline void copy_headers_for(struct copy_headers *next, const st
 
 /* The next hop `sub add` found, for a device the FIB will not answer for:
  * its MAC as the `neighbours` map has it now. The FIB would also have
- * checked the route's MTU; bpf_check_mtu does that here against the egress
- * device, with tot_len (one datagram's IP length) in place of the
- * context's length. */
+ * checked the route's MTU; here tot_len (one datagram's IP length) is
+ * checked against the egress device's, which bpf_check_mtu reads. */
 static __always_inline __u32 next_hop_from_slot(void *ctx, const struct subscriber *sub,
 					     struct copy_headers *next, __u32 tot_len,
 					     __u32 packets)
@@ -82,8 +81,10 @@ static __always_inline __u32 next_hop_from_slot(void *ctx, const struct subscrib
 		count_drops(DROP_NO_NEIGH, packets);
 		return 0;
 	}
-	if (bpf_check_mtu(ctx, sub->ifindex, &mtu_len, 0, 0) != BPF_MTU_CHK_RET_SUCCESS) {
-		count_drops(DROP_NO_ROUTE, packets);
+	/* The helper answers "fits" for any GSO skb and would only check its
+	 * segments without a length of ours; it always hands back the MTU. */
+	if (bpf_check_mtu(ctx, sub->ifindex, &mtu_len, 0, 0) < 0 || tot_len > mtu_len) {
+		count_drops(DROP_TOO_BIG, packets);
 		return 0;
 	}
 	__builtin_memcpy(next->eth, nh->mac, 6);
@@ -137,7 +138,12 @@ static __noinline __u32 resolve_next_hop(void *ctx, const struct subscriber *sub
 	 * sub add resolved. */
 	if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
 		return next_hop_from_slot(ctx, sub, next, tot_len, packets);
-	count_drops(rc == BPF_FIB_LKUP_RET_NO_NEIGH ? DROP_NO_NEIGH : DROP_NO_ROUTE, packets);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+		count_drops(DROP_NO_NEIGH, packets);
+	else if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		count_drops(DROP_TOO_BIG, packets);
+	else
+		count_drops(DROP_NO_ROUTE, packets);
 	return 0;
 }
 

@@ -265,6 +265,13 @@ struct replicast_group_info {
 	bool reverse_path_loose;	/* sources may arrive on any attached device */
 };
 
+/* The largest UDP payload that every subscriber of the group can be sent
+ * in one datagram: the smallest MTU of their egress devices, less the IP
+ * and UDP headers (SIZE_MAX with no subscriber). Copies longer than a
+ * device's MTU are dropped as too_big. */
+int replicast_group_max_payload(struct replicast *rc, const struct replicast_endpoint *group,
+				size_t *out);
+
 /* Reads every group with its subscribers and counters. Free with
  * replicast_groups_free(). */
 int replicast_groups_read(struct replicast *rc, struct replicast_group_info **groups, size_t *n);

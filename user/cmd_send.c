@@ -908,6 +908,7 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	struct replicast *rc = NULL;
 	struct cli_copies before = {};
 	unsigned int subs = 0;
+	size_t sub_max;
 	uint64_t lib_before, lost = 0, expected = 0;
 	char why[512] = "";
 	pcap_t *pc = NULL;
@@ -952,6 +953,13 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	if (err) {
 		ret = cli_lib_error(err, o.xdp ? "send: checking the group's devices" :
 					     "send: preparing the group's headers");
+		goto out;
+	}
+	if (o.kind == SRC_GEN && !replicast_group_max_payload(rc, &o.group, &sub_max) &&
+	    o.size > sub_max) {
+		ret = cli_error(EXIT_USAGE, "send: --size %u exceeds what a subscriber's link carries "
+				"(%zu bytes), so its copies would be dropped as too_big",
+				o.size, sub_max);
 		goto out;
 	}
 	if (o.kind == SRC_GEN && o.size > replicast_sender_max_payload(r.s, o.group.family)) {

@@ -203,6 +203,7 @@ static const char *const drop_reason_names[DROP_REASON_MAX] = {
 	[DROP_L2_MISMATCH] = "l2_mismatch",
 	[DROP_BAD_IP_CSUM] = "bad_ip_checksum",
 	[DROP_REVERSE_PATH] = "reverse_path",
+	[DROP_TOO_BIG] = "too_big",
 };
 
 int replicast_drop_reason_count(void)

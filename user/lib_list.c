@@ -6,6 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include "internal.h"
 
 static void fill_sub_info(struct replicast *rc, const struct subscriber *s, __u32 slot,
@@ -184,5 +188,55 @@ int replicast_drops_read(struct replicast *rc, uint64_t *counts, size_t n)
 			return err;
 		counts[reason] = v;
 	}
+	return 0;
+}
+
+/* The device's MTU, or 0 when it cannot be read. */
+static unsigned int device_mtu(unsigned int ifindex)
+{
+	struct ifreq ifr = {};
+	unsigned int mtu = 0;
+	int fd;
+
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (!ioctl(fd, SIOCGIFMTU, &ifr) && ifr.ifr_mtu > 0)
+		mtu = (unsigned int)ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+int replicast_group_max_payload(struct replicast *rc, const struct replicast_endpoint *group,
+				size_t *out)
+{
+	size_t hdrs = (group && group->family == AF_INET6 ? 40 : 20) + 8, best = SIZE_MAX;
+	struct subscriber *slots = NULL;
+	struct group grp;
+	int subs_fd, used, i;
+	unsigned int mtu;
+
+	if (!group || !out)
+		return -EINVAL;
+	used = rc_group_find(rc, group, &grp);
+	if (used)
+		return used;
+	subs_fd = rc_inner_map_fd(rc->group_subs_fd, grp.id);
+	if (subs_fd < 0)
+		return subs_fd;
+	used = rc_read_slots(rc, subs_fd, &slots);
+	close(subs_fd);
+	if (used < 0)
+		return used;
+	for (i = 0; i < used; i++) {
+		if (slots[i].state != SUB_ON || !(mtu = device_mtu(slots[i].ifindex)))
+			continue;
+		if (mtu > hdrs && mtu - hdrs < best)
+			best = mtu - hdrs;
+	}
+	free(slots);
+	*out = best;
 	return 0;
 }

@@ -24,6 +24,8 @@ BPF_ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS       ?= -O2 -g
 CFLAGS       += -std=gnu11 -Wall -Wextra -Werror -fPIC -Iinclude -Ibpf -Iuser -I$(BUILD)
 LDLIBS       := -lbpf -lxdp -lelf -lz -lpcap
+# Only the CLI speaks to etcd (replicast agent, fleet); the library does not.
+CLI_LDLIBS   := -lcurl -ljson-c
 ifeq ($(SAN),1)
 SANFLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CFLAGS       += $(SANFLAGS)
@@ -108,7 +110,7 @@ $(LIBSO): $(LIB_OBJS)
 
 $(CLI): $(CLI_OBJS) $(LIBA)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(CLI_LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(call msg,CC,$@)

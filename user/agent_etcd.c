@@ -199,18 +199,28 @@ static void setup(const struct etcd *e, CURL *c, const char *url, const char *bo
 	errbuf[0] = '\0';
 }
 
-/* A transport failure in words, with what to check when TLS is why. */
+/* A transport failure in words, with what to check when TLS is why. Under
+ * TLS 1.3 a server checks the client's certificate after the handshake:
+ * its refusal comes as an alert, or, when the connection is torn down
+ * first, as a reset on the first send or receive. */
 static void transport_error(struct etcd *e, const char *url, CURLcode rc, const char *errbuf)
 {
 	const char *what = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	bool https = !strncmp(url, "https://", 8);
+	bool alert = strstr(what, "alert") != NULL;
+	bool dropped = https && (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+				 rc == CURLE_GOT_NOTHING);
 	bool tls = rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
 		   rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
-		   strstr(what, "SSL") || strstr(what, "alert");
+		   strstr(what, "SSL");
 
-	if (tls && strstr(what, "alert"))
-		set_error(e, "etcd %s: the server refused this client's TLS certificate (%s); "
-			  "give --cert/--key signed by the CA etcd trusts (its --trusted-ca-file)",
-			  url, what);
+	if ((alert || dropped) && !e->cert)
+		set_error(e, "etcd %s: the server wants a TLS client certificate (%s); give --cert "
+			  "and --key", url, what);
+	else if (alert || dropped)
+		set_error(e, "etcd %s: the server refused this client's TLS certificate%s (%s); give "
+			  "--cert/--key signed by the CA etcd trusts (its --trusted-ca-file)", url,
+			  alert ? "" : " or dropped the connection", what);
 	else if (tls)
 		set_error(e, "etcd %s: TLS failed (%s); check --cacert (the CA that signed etcd's "
 			  "certificate) and --cert/--key", url, what);
@@ -328,14 +338,21 @@ static int request(struct etcd *e, const char *path, json_object *req, json_obje
 		break;
 	}
 	{
-		const char *msg = str_field(*resp, "message");
+		const char *msg = str_field(*resp, "message"), *hint = "";
 
 		if (!msg)
 			msg = str_field(*resp, "error");
-		set_error(e, "etcd %s%s: HTTP %ld: %s%s", e->urls[e->cur], path, status,
-			  msg ? msg : "(no message)",
-			  int_field(*resp, "code") == GRPC_UNAUTHENTICATED && !e->name
-			  ? "; etcd has authentication on: give --user NAME:PASS" : "");
+		if (!msg)
+			msg = "(no message)";
+		/* etcd answers a request without a token "user name is empty". */
+		if (!e->name && (int_field(*resp, "code") == GRPC_UNAUTHENTICATED ||
+				 strstr(msg, "user name is empty")))
+			hint = "; etcd has authentication on: give --user NAME:PASS";
+		else if (e->name && strstr(msg, "permission denied"))
+			hint = "; the user may not touch this key: grant its role readwrite on the "
+			       "prefix (etcdctl role grant-permission ROLE --prefix=true readwrite "
+			       "PREFIX)";
+		set_error(e, "etcd %s%s: HTTP %ld: %s%s", e->urls[e->cur], path, status, msg, hint);
 	}
 	json_object_put(*resp);
 	*resp = NULL;

@@ -5,6 +5,7 @@
  * and output go through memfds, so no pipe can fill up and stall. */
 #define _GNU_SOURCE	/* memfd_create() */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,11 @@ int agent_run_cli(const struct cli *cli, char **argv, const char *input, size_t 
 		struct cli each = *cli;
 		int ret;
 
+		/* An apply, once started, runs to its end: a SIGTERM meant for
+		 * the agent (systemd signals the whole unit) must not cut it
+		 * between two groups, nor make a system call fail with EINTR. */
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
 		if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 			_exit(EXIT_FAIL);
 		ret = cli_run(&each, argc, argv);

@@ -34,6 +34,20 @@ unload_all() {
 }
 trap 'unload_all; rc_cleanup' EXIT
 
+# ---- Usage ----------------------------------------------------------------
+rc=0; out=$("$RC" agent --prefix /x/ 2>&1) || rc=$?
+rc_assert_eq "2 replicast: agent: which etcd? give --etcd URL (or \$REPLICAST_ETCD)" "$rc $out" \
+	"agent without --etcd: a usage error naming what to give"
+rc=0; out=$("$RC" agent --etcd http://127.0.0.1:1 --prefix /x/ --ttl 3 --interval 3 2>&1) || rc=$?
+rc_assert_eq 2 "$rc" "--interval not below --ttl: a usage error"
+rc_assert_match "must be less than --ttl 3" "$out" "... saying why"
+rc=0; out=$("$RC" agent --etcd 10.0.0.1:2379 --prefix /x/ 2>&1) || rc=$?
+rc_assert_eq "2 replicast: agent: an etcd URL starts with http:// or https:// (e.g. http://10.0.0.1:2379)" \
+	"$rc $out" "a URL without its scheme: a usage error with an example"
+rc_assert_match "^Usage: replicast fleet status" "$("$RC" fleet status --help)" "fleet status --help"
+rc=0; "$RC" fleet stat >/dev/null 2>&1 || rc=$?
+rc_assert_eq 2 "$rc" "fleet with an unknown verb: a usage error"
+
 # ---- Topology -----------------------------------------------------------
 rc_ns_add "$AGENT_CTL" && rc_ns_add "$SRC" || exit 1
 k=0
@@ -245,6 +259,19 @@ rc_assert_eq "$saved" "$(rc_in "${NS[l2a]}" "$RC" --pin-path "${PIN[l2a]}" save)
 	"... which is what runs: nothing changed"
 fleet=$(rc_in "$AGENT_CTL" "$RC" fleet status --etcd http://127.0.0.1:2379 --prefix "$ROOT")
 rc_assert_match "config:4: " "$fleet" "fleet status shows the error"
+
+# ---- Quick changes ------------------------------------------------------------
+# Three puts in a row: whatever is applied on the way, the last one runs.
+l2_conf l2a 10.80.101.1:5000 1 | put l2a
+l2_conf l2a 10.80.101.1:5000 1 2 | put l2a
+l2_conf l2a 10.80.101.1:5000 2 7 1 | put l2a
+rev=$(config_rev "${ROOT}l2a/")
+rc_assert_ok "three quick changes: l2a ends at the last revision" wait_applied "${ROOT}l2a/" "$rev" 3
+rc_assert_eq "10.80.11.2:7000 10.80.12.2:7000 10.80.17.2:7000" \
+	"$(rc_in "${NS[l2a]}" "$RC" --pin-path "${PIN[l2a]}" list --json |
+		jq -r '[.groups[].subscribers[].dest] | sort | join(" ")')" \
+	"... and runs what it says"
+rc_assert_eq "null" "$(status_field "${ROOT}l2a/" .error)" "... and the earlier error is cleared"
 
 # ---- SIGTERM -------------------------------------------------------------------------
 kill -TERM "${AGENT_PID[l1]}"

@@ -144,11 +144,20 @@ static void apply(struct agent *a, const struct etcd_kv *kv)
 	fputs(out, stdout);
 	fflush(stdout);
 	if (ret == 0) {
+		fputs(err, stderr);	/* warnings */
 		a->st.applied_revision = kv->mod_revision;
 		a->st.error[0] = '\0';
 		say("applied revision %lld of %s", (long long)kv->mod_revision, a->config_key);
 	} else {
-		fputs(err, stderr);
+		/* Warnings before the error as they came; the error itself in
+		 * the agent's own words, below. */
+		char *last = err + strlen(err);
+
+		while (last > err && last[-1] == '\n')
+			last--;
+		while (last > err && last[-1] != '\n')
+			last--;
+		fwrite(err, 1, (size_t)(last - err), stderr);
 		error_from(a, err, why, sizeof(why));
 		snprintf(a->st.error, sizeof(a->st.error), "revision %lld not applied: %s",
 			 (long long)kv->mod_revision, why);

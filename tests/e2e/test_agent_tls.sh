@@ -139,4 +139,9 @@ rc=0
 out=$(rc_in "$RELAY" "$RC" fleet status --etcd http://10.81.0.1:2379 --prefix "$ROOT" 2>&1) || rc=$?
 rc_assert_eq 1 "$rc" "no --user: fails (exit 1)"
 rc_assert_match "give --user NAME:PASS" "$out" "... saying to give --user"
+kill -TERM "${AGENT_PID[auth]}"
+rc_wait_pid "${AGENT_TIMEOUT_PID[auth]}" 5 >/dev/null
+# Under BUILD=build-san the agents' logs carry any ASan/UBSan/leak report.
+rc_assert_eq "" "$(grep -h -m1 -e 'Sanitizer' -e 'runtime error' "$RC_TMP"/agent-*.log)" \
+	"no sanitizer report from any agent"
 rc_summary

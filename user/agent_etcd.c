@@ -208,8 +208,10 @@ static void transport_error(struct etcd *e, const char *url, CURLcode rc, const 
 	const char *what = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 	bool https = !strncmp(url, "https://", 8);
 	bool alert = strstr(what, "alert") != NULL;
+	/* Over TLS, curl speaks HTTP/2 to etcd (ALPN): a reset shows there. */
 	bool dropped = https && (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
-				 rc == CURLE_GOT_NOTHING);
+				 rc == CURLE_GOT_NOTHING || rc == CURLE_HTTP2 ||
+				 rc == CURLE_HTTP2_STREAM);
 	bool tls = rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
 		   rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
 		   strstr(what, "SSL");

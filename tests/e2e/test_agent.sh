@@ -178,6 +178,7 @@ N=6000
 for i in 1 2 4 5 6; do sink $i $N; done
 sink 3 $N --timeout-ms 20000
 sink 7 $N --timeout-ms 20000
+tb=${EPOCHREALTIME/[.,]/}
 blast --count $N --rate 2000 &
 BLAST=$!
 rc_track_pid "$BLAST"
@@ -202,6 +203,11 @@ rc_assert_eq "0-$((got3 - 1))" "$(head -n1 "$RC_TMP/rec-3")-$(tail -n1 "$RC_TMP/
 rc_assert_eq "$got3-$((N - 1))" "$(head -n1 "$RC_TMP/rec-7")-$(tail -n1 "$RC_TMP/rec-7")" \
 	"receiver 7 got every packet after it: each went to the old set or the new one"
 rc_assert_eq "$N" "$(sort -n -u "$RC_TMP/rec-3" "$RC_TMP/rec-7" | wc -l)" "none of them twice"
+# At 2000 packets/s the source was near sequence number (t0 - tb) / 500 us at
+# the put; receiver 7's first packet may come at most a second (2000) later.
+at_put=$(((10#$t0 - 10#$tb) / 500))
+rc_assert_ge 0 $((at_put + 2000 - got3)) \
+	"the switch reached the packets within a second of the put (at sequence $got3, the put near $at_put)"
 
 # ---- etcd goes away -----------------------------------------------------------
 agent_etcd_stop
@@ -259,6 +265,11 @@ rc_assert_eq "$saved" "$(rc_in "${NS[l2a]}" "$RC" --pin-path "${PIN[l2a]}" save)
 	"... which is what runs: nothing changed"
 fleet=$(rc_in "$AGENT_CTL" "$RC" fleet status --etcd http://127.0.0.1:2379 --prefix "$ROOT")
 rc_assert_match "config:4: " "$fleet" "fleet status shows the error"
+fleet=$(rc_in "$AGENT_CTL" "$RC" fleet status --etcd http://127.0.0.1:2379 --prefix "$ROOT" --json)
+rc_assert_eq "$(rc_in "${NS[l1]}" "$RC" --pin-path "${PIN[l1]}" stats --json |
+		jq -c '[([.groups[].received.packets] | add), ([.groups[].sent.packets] | add)]')" \
+	"$(jq -c ".[] | select(.relay == \"${ROOT}l1/\") | [.packets_in, .copies_out]" <<<"$fleet")" \
+	"fleet status shows l1's packets in and copies out as its replicast stats --json counts them"
 
 # ---- Quick changes ------------------------------------------------------------
 # Three puts in a row: whatever is applied on the way, the last one runs.

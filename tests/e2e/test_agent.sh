@@ -284,6 +284,20 @@ rc_assert_eq "10.80.11.2:7000 10.80.12.2:7000 10.80.17.2:7000" \
 	"... and runs what it says"
 rc_assert_eq "null" "$(status_field "${ROOT}l2a/" .error)" "... and the earlier error is cleared"
 
+# ---- The key deleted -------------------------------------------------------------
+saved=$(rc_in "${NS[l2a]}" "$RC" --pin-path "${PIN[l2a]}" save)
+ectl del "${ROOT}l2a/config" >/dev/null
+err=
+for ((w = 0; w < 60; w++)); do
+	err=$(status_field "${ROOT}l2a/" '.error // empty')
+	[ -n "$err" ] && break
+	sleep 0.05
+done
+rc_assert_match "config was deleted; the running state stays" "$err" \
+	"l2a's configuration deleted: its status says so"
+rc_assert_eq "$saved" "$(rc_in "${NS[l2a]}" "$RC" --pin-path "${PIN[l2a]}" save)" \
+	"... and nothing changed"
+
 # ---- SIGTERM -------------------------------------------------------------------------
 kill -TERM "${AGENT_PID[l1]}"
 rc=0

@@ -68,8 +68,11 @@ rc_assert_ok "the agent applies its configuration over TLS with its certificate"
 rc_assert_eq "10.81.0.1:7000" \
 	"$(rc_in "$RELAY" "$RC" --pin-path "$PIN" list --json | jq -r '[.groups[].subscribers[].dest] | join(" ")')" \
 	"... the relay runs it"
+conf 7000 7001 | ectl put "${ROOT}relay/config" >/dev/null
+rc_assert_ok "... and its next revision, through a watch over TLS" \
+	wait_applied "${ROOT}relay/" "$(config_rev "${ROOT}relay/")" 5
 fleet=$(rc_in "$RELAY" "$RC" fleet status --etcd https://10.81.0.1:2379 --prefix "$ROOT" "${TLS[@]}")
-rc_assert_match "${ROOT}relay/ .* 1 +1 " "$fleet" "fleet status over TLS shows the relay"
+rc_assert_match "${ROOT}relay/ .* 1 +2 " "$fleet" "fleet status over TLS shows the relay"
 
 rc=0
 out=$(rc_in "$RELAY" "$RC" fleet status --etcd https://10.81.0.1:2379 --prefix "$ROOT" \
@@ -115,9 +118,10 @@ conf 7001 | ectl put "${ROOT}relay/config" >/dev/null
 } >"$RC_TMP/auth.log" 2>&1
 rc_assert_eq 0 $? "users root and relay (read-write on ${ROOT}relay/ only), auth enabled"
 AGENT_ECTL_OPTS="--endpoints=http://127.0.0.1:2379 --user=root:rootpw"
-agent_start auth "$RELAY" "$PIN" --etcd http://10.81.0.1:2379 --prefix "${ROOT}relay/" \
-	--ttl 3 --interval 1 --user relay:relaypw
-rc_assert_ok "the agent authenticates as relay and applies its configuration" \
+# The first URL answers nobody: the agent goes on to the next.
+agent_start auth "$RELAY" "$PIN" --etcd http://10.81.0.1:1,http://10.81.0.1:2379 \
+	--prefix "${ROOT}relay/" --ttl 3 --interval 1 --user relay:relaypw
+rc_assert_ok "the agent (its first etcd URL dead) authenticates as relay and applies its configuration" \
 	wait_applied "${ROOT}relay/" "$(config_rev "${ROOT}relay/")" 10
 rc_assert_eq "10.81.0.1:7001" \
 	"$(rc_in "$RELAY" "$RC" --pin-path "$PIN" list --json | jq -r '[.groups[].subscribers[].dest] | join(" ")')" \

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: yes
 # A two-level relay tree configured only through etcd, by one agent per
 # relay. A stream reaches every receiver exactly once, in order; a change
 # in etcd takes effect within a second, atomically (nobody else loses or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# san: yes
 # The agent and fleet status against an etcd that wants TLS client
 # certificates (made here with openssl: a CA, etcd's certificate for its
 # address, a client's; and a client certificate of another CA, refused with

@@ -575,6 +575,12 @@ static int watch_message(struct etcd_watch *w, const char *line, struct etcd_kv 
 			if (!json_object_object_get_ex(ev, "kv", &o))
 				continue;
 			if (type && !strcmp(type, "DELETE")) {
+				/* A put before the delete no longer counts. */
+				if (ret == ETCD_WATCH_CHANGED) {
+					free(kv->key);
+					free(kv->value);
+					memset(kv, 0, sizeof(*kv));
+				}
 				ret = ETCD_WATCH_DELETED;
 				continue;
 			}

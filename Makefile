@@ -6,7 +6,7 @@
 #   make demo       a small fan-out in network namespaces (root)
 #   make V=1        show the commands
 #   make install    CLI, libraries, header, pkg-config file, man pages, bash
-#                   completion, systemd unit (PREFIX, DESTDIR); make uninstall
+#                   completion, systemd units (PREFIX, DESTDIR); make uninstall
 #   make deb        a Debian package, build/replicast_VERSION_ARCH.deb
 
 VERSION      := 0.1.0
@@ -24,6 +24,8 @@ BPF_ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS       ?= -O2 -g
 CFLAGS       += -std=gnu11 -Wall -Wextra -Werror -fPIC -Iinclude -Ibpf -Iuser -I$(BUILD)
 LDLIBS       := -lbpf -lxdp -lelf -lz -lpcap
+# Only the CLI speaks to etcd (replicast agent, fleet); the library does not.
+CLI_LDLIBS   := -lcurl -ljson-c
 ifeq ($(SAN),1)
 SANFLAGS     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CFLAGS       += $(SANFLAGS)
@@ -78,7 +80,7 @@ INSTALLED    := $(SBINDIR)/replicast $(LIBDIR)/libreplicast.a \
                 $(LIBDIR)/libreplicast.so $(INCLUDEDIR)/replicast.h \
                 $(PKGCONFIGDIR)/libreplicast.pc $(MANDIR)/man8/replicast.8 \
                 $(MANDIR)/man3/libreplicast.3 $(BASHCOMPDIR)/replicast \
-                $(UNITDIR)/replicast.service
+                $(UNITDIR)/replicast.service $(UNITDIR)/replicast-agent.service
 
 .PHONY: all test test-only demo deps clean install uninstall deb
 .SECONDARY:
@@ -108,7 +110,7 @@ $(LIBSO): $(LIB_OBJS)
 
 $(CLI): $(CLI_OBJS) $(LIBA)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(CLI_LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -179,7 +181,7 @@ $(BUILD)/libreplicast.pc: libreplicast.pc.in Makefile | $(BUILD)
 		-e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|' \
 		-e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LDLIBS)|' $< >$@
 
-$(BUILD)/replicast.service: systemd/replicast.service Makefile | $(BUILD)
+$(BUILD)/%.service: systemd/%.service Makefile | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)sed -e 's|/usr/sbin/replicast|$(SBINDIR)/replicast|g' \
 		-e 's|/etc/replicast/|$(SYSCONFDIR)/replicast/|g' $< >$@
@@ -187,8 +189,9 @@ $(BUILD)/replicast.service: systemd/replicast.service Makefile | $(BUILD)
 # The pc file and the unit carry paths: made anew on every install, so
 # PREFIX and friends of this call are the ones written.
 install: $(CLI) $(LIBA) $(LIBSO)
-	$(Q)rm -f $(BUILD)/libreplicast.pc $(BUILD)/replicast.service
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/libreplicast.pc $(BUILD)/replicast.service
+	$(Q)rm -f $(BUILD)/libreplicast.pc $(BUILD)/replicast.service $(BUILD)/replicast-agent.service
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/libreplicast.pc $(BUILD)/replicast.service \
+		$(BUILD)/replicast-agent.service
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3 \
@@ -204,6 +207,8 @@ install: $(CLI) $(LIBA) $(LIBSO)
 	$(Q)$(INSTALL) -m 0644 man/libreplicast.3 $(DESTDIR)$(MANDIR)/man3/libreplicast.3
 	$(Q)$(INSTALL) -m 0644 completion/replicast $(DESTDIR)$(BASHCOMPDIR)/replicast
 	$(Q)$(INSTALL) -m 0644 $(BUILD)/replicast.service $(DESTDIR)$(UNITDIR)/replicast.service
+	$(Q)$(INSTALL) -m 0644 $(BUILD)/replicast-agent.service \
+		$(DESTDIR)$(UNITDIR)/replicast-agent.service
 	$(Q)$(if $(DESTDIR),,ldconfig 2>/dev/null || true)
 
 # Removes what install made and nothing else: a saved replicast.conf stays,

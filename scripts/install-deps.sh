@@ -7,6 +7,9 @@ packages=(
 	clang llvm libclang-rt-dev libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config
 	gcc make iproute2 iputils-ping ethtool tcpdump util-linux jq python3 strace libpcap-dev liburing-dev gnuplot-nox
 	python3-prometheus-client dpkg-dev man-db groff-base
+	# replicast agent and fleet speak to etcd's JSON gateway; the tests run a
+	# real etcd and make their own certificates
+	libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client openssl
 	# real programs the end-to-end tests drive through a relay (test_real_*.sh)
 	iperf ffmpeg softflowd nfdump
 )

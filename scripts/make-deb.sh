@@ -59,6 +59,7 @@ Architecture: $ARCH
 Maintainer: replicast maintainers <replicast@localhost>
 Installed-Size: $(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)
 Depends: $depends
+Suggests: etcd-client
 Section: net
 Priority: optional
 Description: kernel-side UDP fan-out (replicator) for Linux
@@ -67,8 +68,10 @@ Description: kernel-side UDP fan-out (replicator) for Linux
  addresses and checksums per copy, so senders send each packet once.
  .
  This package has the replicast command, libreplicast (shared and static,
- header and pkg-config file), man pages, bash completion and
- replicast.service, which applies /etc/replicast/replicast.conf at boot.
+ header and pkg-config file), man pages, bash completion,
+ replicast.service, which applies /etc/replicast/replicast.conf at boot, and
+ replicast-agent.service, which keeps the configuration equal to the one
+ stored in etcd (settings in /etc/replicast/agent.conf).
 EOF
 # Other packages find the shared library through this (dpkg-shlibdeps).
 echo "libreplicast 1 replicast (>= $VERSION)" >"$ROOT/DEBIAN/shlibs"

@@ -30,6 +30,10 @@ static const char usage_text[] =
 	"  apply FILE|- [--dry-run]    make the running configuration what FILE says\n"
 	"  send GROUP --gen COUNT | --udp-listen ADDR:PORT | --pcap FILE\n"
 	"                              hand packets over in batches (AF_XDP)\n"
+	"  agent --etcd URL --prefix PREFIX\n"
+	"                              keep the configuration equal to etcd's PREFIXconfig\n"
+	"  fleet status --etcd URL --prefix ROOT [--json]\n"
+	"                              every relay's agent status under ROOT\n"
 	"\n"
 	"GROUP and DEST are ADDR:PORT, IPv6 as [ADDR]:PORT.\n"
 	"--pin-path DIR (anywhere on the line, or $REPLICAST_PIN_PATH) selects the\n"
@@ -220,6 +224,9 @@ void json_string(FILE *f, const char *s)
 
 /* cmd_send.c */
 int cmd_send(struct cli *cli, int argc, char **argv);
+/* cmd_agent.c, cmd_fleet.c: replicast over etcd */
+int cmd_agent(struct cli *cli, int argc, char **argv);
+int cmd_fleet(struct cli *cli, int argc, char **argv);
 
 static const struct command {
 	const char *name;
@@ -234,6 +241,8 @@ static const struct command {
 	{ "save", cmd_save },
 	{ "apply", cmd_apply },
 	{ "send", cmd_send },
+	{ "agent", cmd_agent },
+	{ "fleet", cmd_fleet },
 };
 
 int cli_run(struct cli *cli, int argc, char **argv)

@@ -2,7 +2,7 @@
 # `make deb` builds a Debian package with dpkg's tools; unpacked with dpkg -x
 # into a scratch directory it holds the CLI, both libraries (soname
 # libreplicast.so.1), header, pkg-config file, compressed man pages, bash
-# completion and the unit, with dependencies worked out by dpkg-shlibdeps;
+# completion and the units, with dependencies worked out by dpkg-shlibdeps;
 # the example programs build against the unpacked header and library through
 # pkg-config alone, and one runs against a replicast loaded by the unpacked
 # CLI. Never installs the package.
@@ -23,7 +23,7 @@ rc_assert_ok "make deb" quiet make -s deb
 rc_assert_eq "replicast $VERSION $ARCH" "$(dpkg-deb -f "$DEB" Package Version Architecture | awk '{printf "%s%s", s, $2; s=" "}')" \
 	"the package's name, version and architecture"
 depends=$(dpkg-deb -f "$DEB" Depends)
-for lib in libbpf1 libc6; do
+for lib in libbpf1 libc6 libcurl4 libjson-c5; do
 	rc_assert_match "(^|, )$lib( |,|$)" "$depends" "Depends names $lib (from dpkg-shlibdeps)"
 done
 rc_assert_eq "activate-noawait ldconfig" "$(dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./triggers)" \
@@ -37,6 +37,7 @@ X=$T/unpacked
 rc_assert_ok "dpkg -x into a scratch directory" dpkg -x "$DEB" "$X"
 cat >"$T/expected" <<EOF
 etc/replicast/
+lib/systemd/system/replicast-agent.service
 lib/systemd/system/replicast.service
 usr/include/replicast.h
 usr/lib/$MA/libreplicast.a
@@ -63,6 +64,10 @@ rc_assert_eq "libreplicast.so.1" "$(readelf -d "$X/usr/lib/$MA/libreplicast.so.$
 	sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" "the shared library's soname is libreplicast.so.1"
 rc_assert_eq "ExecStart=/usr/sbin/replicast apply /etc/replicast/replicast.conf" \
 	"$(grep ^ExecStart= "$X/lib/systemd/system/replicast.service")" "the unit runs /usr/sbin/replicast"
+rc_assert_eq "ExecStart=/usr/sbin/replicast agent" \
+	"$(grep ^ExecStart= "$X/lib/systemd/system/replicast-agent.service")" \
+	"the agent's unit runs /usr/sbin/replicast"
+rc_assert_eq "etcd-client" "$(dpkg-deb -f "$DEB" Suggests)" "the package suggests etcdctl, to put configurations"
 rc_assert_match "replicast save -o /etc/replicast/replicast.conf" \
 	"$(MANWIDTH=100 man -l "$X/usr/share/man/man8/replicast.8.gz" 2>/dev/null)" \
 	"replicast(8) reads from the package"

@@ -2,7 +2,7 @@
 # `make install` and `make uninstall` as a packager and an operator use them:
 # every file lands under DESTDIR+PREFIX (the CLI, both libraries with the
 # versioned soname, header, pkg-config file, man pages, bash completion, the
-# unit with the paths of that PREFIX); a program builds and runs against the
+# units with the paths of that PREFIX); a program builds and runs against the
 # installed library through pkg-config alone; uninstall removes exactly what
 # install made and keeps a saved configuration. Never installs into /.
 set -u
@@ -25,6 +25,7 @@ usr/local/lib/libreplicast.so -> libreplicast.so.1
 usr/local/lib/libreplicast.so.$VERSION
 usr/local/lib/libreplicast.so.1 -> libreplicast.so.$VERSION
 usr/local/lib/pkgconfig/libreplicast.pc
+usr/local/lib/systemd/system/replicast-agent.service
 usr/local/lib/systemd/system/replicast.service
 usr/local/sbin/replicast
 usr/local/share/bash-completion/completions/replicast
@@ -49,7 +50,16 @@ if command -v systemd-analyze >/dev/null; then
 	out=$(systemd-analyze verify --man=no "$D/usr/local/lib/systemd/system/replicast.service" 2>&1 |
 		grep -v 'is not executable: No such file')
 	rc_assert_eq "" "$out" "systemd-analyze verify finds nothing wrong with the unit"
+	out=$(systemd-analyze verify --man=no "$D/usr/local/lib/systemd/system/replicast-agent.service" 2>&1 |
+		grep -v -e 'is not executable: No such file' -e 'agent.conf')
+	rc_assert_eq "" "$out" "... nor with the agent's"
 fi
+rc_assert_eq "ExecStart=/usr/local/sbin/replicast agent" \
+	"$(grep ^ExecStart= "$D/usr/local/lib/systemd/system/replicast-agent.service")" \
+	"the agent's unit runs the installed CLI"
+rc_assert_eq "EnvironmentFile=/etc/replicast/agent.conf" \
+	"$(grep ^EnvironmentFile= "$D/usr/local/lib/systemd/system/replicast-agent.service")" \
+	"... with its settings from /etc/replicast/agent.conf"
 for m in man8/replicast.8 man3/libreplicast.3; do
 	rc_assert_eq "" "$(groff -man -Tutf8 -ww -z "$D/usr/local/share/man/$m" 2>&1)" "$m renders without warnings"
 done
@@ -79,12 +89,18 @@ comp() {
 rc_assert_eq "sub stats save send" "$(comp "replicast s")" "completion: commands"
 rc_assert_eq "text json prometheus" "$(comp "replicast stats --format ")" "completion: --format values"
 rc_assert_eq "--dry-run" "$(comp "replicast apply --d")" "completion: apply options"
+rc_assert_eq "apply agent" "$(comp "replicast a")" "completion: agent among the commands"
+rc_assert_eq "status" "$(comp "replicast fleet st")" "completion: fleet's verb"
+rc_assert_eq "--etcd" "$(comp "replicast fleet status --etcd http://x --e")" "completion: fleet status options"
 
 # Another PREFIX: every path written follows it.
 D2=$T/root2
 rc_assert_ok "make install PREFIX=/opt/rc" quiet make -s install DESTDIR="$D2" PREFIX=/opt/rc
 rc_assert_eq "ExecStart=/opt/rc/sbin/replicast apply /etc/replicast/replicast.conf" \
 	"$(grep ^ExecStart= "$D2/opt/rc/lib/systemd/system/replicast.service")" "the unit follows PREFIX"
+rc_assert_eq "ExecStart=/opt/rc/sbin/replicast agent" \
+	"$(grep ^ExecStart= "$D2/opt/rc/lib/systemd/system/replicast-agent.service")" \
+	"the agent's unit follows PREFIX"
 rc_assert_eq "prefix=/opt/rc" "$(grep ^prefix= "$D2/opt/rc/lib/pkgconfig/libreplicast.pc")" "the pc file follows PREFIX"
 rc_assert_eq "libdir=\${prefix}/lib" "$(grep ^libdir= "$D2/opt/rc/lib/pkgconfig/libreplicast.pc")" \
 	"libdir is relative to prefix"

@@ -57,7 +57,7 @@ G=10.77.100.2:5000
 rc_assert_ok "group add $G" $RC group add $G --allow-source 10.77.0.1
 for ((i = 1; i <= N; i++)); do
 	$RC sub add $G 10.77.$i.2:6001
-	topo_sink $i 10.77.$i.2:6001 6000 --size 100 --idle-ms 1000
+	topo_sink $i 10.77.$i.2:6001 6000 --size 100 --idle-ms 3000
 done
 rc_bg "$TOPO_SRC" "$RC_BIN/rc_blast" --to $G --count 6000 --size 100 --rate 6000
 BLAST=$RC_BG_PID

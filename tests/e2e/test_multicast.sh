@@ -23,10 +23,16 @@ rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN"
 # ttl_of I: TTL or hop limit of the first copy receiver I captures, started
 # in the background before the stream; the value lands in $RC_TMP/ttl-I.
 ttl_watch() {
+	local t
+	rm -f "$RC_TMP/ttl-$1.err"
 	rc_bg "${TOPO_RX[$1]}" timeout 20 tcpdump -i "${TOPO_RX_DEV[$1]}" -nn -v -c 1 -l \
-		"udp and dst port 6000" >"$RC_TMP/ttl-$1" 2>/dev/null
+		"udp and dst port 6000" >"$RC_TMP/ttl-$1" 2>"$RC_TMP/ttl-$1.err"
 	TTL_PID=$RC_BG_PID
-	sleep 0.5	# tcpdump listens once its filter is set: give it a moment
+	# tcpdump says "listening on" once its filter is in place.
+	for ((t = 0; t < 100; t++)); do
+		grep -q "listening on" "$RC_TMP/ttl-$1.err" 2>/dev/null && return
+		sleep 0.1
+	done
 }
 ttl_seen() {
 	rc_wait_pid "$TTL_PID" 20 >/dev/null

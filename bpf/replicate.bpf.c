@@ -12,6 +12,7 @@
 #include "counters.h"
 #include "policy.h"
 #include "neigh.h"
+#include "icmp.h"
 
 /* What is not ours goes on to whatever else is attached (other tcx
  * programs, tc filters) and then the stack: TC_ACT_UNSPEC is "no verdict"
@@ -41,6 +42,7 @@ struct fanout_ctx {
 	__u32 max_subs;
 	__u32 sent;			/* copies sent, in skbs */
 	__u32 broken;			/* a rewrite failed: the skb is not to be sent */
+	__u32 too_big_mtu;		/* the smallest MTU a copy did not fit, or 0 */
 };
 
 static __always_inline void count_copy_dropped(struct fanout_ctx *ctx, __u32 slot, __u32 reason)
@@ -53,7 +55,7 @@ static __always_inline void count_copy_dropped(struct fanout_ctx *ctx, __u32 slo
 static int fanout_one(__u32 slot, void *data)
 {
 	struct fanout_ctx *ctx = data;
-	struct copy_headers next;
+	struct copy_headers next = {};
 	struct subscriber *sub;
 	__u32 ifindex;
 
@@ -77,6 +79,8 @@ static int fanout_one(__u32 slot, void *data)
 	copy_headers_for(&next, sub, &ctx->pkt.saddr);
 	ifindex = resolve_next_hop(ctx->skb, sub, &next, ctx->dg.ip_len, ctx->dg.count);
 	if (!ifindex) {
+		if (next.too_big_mtu && (!ctx->too_big_mtu || next.too_big_mtu < ctx->too_big_mtu))
+			ctx->too_big_mtu = next.too_big_mtu;
 		count_subscriber(ctx->slot_stats, ctx->max_subs, slot, ctx->dg.count, 0, 0);
 		return 0;
 	}
@@ -157,6 +161,7 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 {
 	struct fanout_ctx ctx = {};
 	__u32 zero = 0, max_subs, gid, reason;
+	struct arrived_headers *arrived = NULL;
 	struct config *cfg;
 	__u8 ttl;
 	struct group *grp;
@@ -223,8 +228,13 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 	ctx.max_subs = max_subs;
 	ctx.skb = skb;
 	copy_headers_init(&ctx.cur, &ctx.pkt);
+	if (from_network)
+		arrived = save_arrived_headers(skb, &ctx.pkt);
 	bpf_loop(max_subs, fanout_one, &ctx, 0);
 	count_group_tx(gid, (__u64)ctx.sent * ctx.dg.count, ctx.sent * ctx.dg.bytes);
+	/* A copy did not fit its link: tell the source, as a router would. */
+	if (ctx.too_big_mtu && arrived && wants_too_big(skb, &ctx.pkt, arrived))
+		return send_too_big(skb, &ctx.pkt, arrived, (__u16)ctx.too_big_mtu);
 	/* Every copy is out: the original has been replicated, not delivered. */
 	return TC_ACT_SHOT;
 }

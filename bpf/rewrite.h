@@ -33,6 +33,7 @@ struct copy_headers {
 	union rc_addr saddr;
 	union rc_addr daddr;
 	__be16 dport;			/* network byte order, as in the header */
+	__u16 too_big_mtu;		/* resolve_next_hop: the MTU a too_big copy met */
 };
 
 static __always_inline void copy_headers_init(struct copy_headers *h, const struct packet *pkt)
@@ -84,6 +85,7 @@ static __always_inline __u32 next_hop_from_slot(void *ctx, const struct subscrib
 	/* The helper answers "fits" for any GSO skb and would only check its
 	 * segments without a length of ours; it always hands back the MTU. */
 	if (bpf_check_mtu(ctx, sub->ifindex, &mtu_len, 0, 0) < 0 || tot_len > mtu_len) {
+		next->too_big_mtu = mtu_len;
 		count_drops(DROP_TOO_BIG, packets);
 		return 0;
 	}
@@ -140,8 +142,10 @@ static __noinline __u32 resolve_next_hop(void *ctx, const struct subscriber *sub
 		return next_hop_from_slot(ctx, sub, next, tot_len, packets);
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH)
 		count_drops(DROP_NO_NEIGH, packets);
-	else if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+	else if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) {
+		next->too_big_mtu = fib.mtu_result;
 		count_drops(DROP_TOO_BIG, packets);
+	}
 	else
 		count_drops(DROP_NO_ROUTE, packets);
 	return 0;

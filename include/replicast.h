@@ -25,6 +25,11 @@ extern "C" {
 #define REPLICAST_DEFAULT_PIN_PATH "/sys/fs/bpf/replicast"
 #define REPLICAST_DEFAULT_MAX_GROUPS 1024
 #define REPLICAST_DEFAULT_MAX_SUBS 4096
+/* The largest sizes a relay is loaded with: bpf_loop walks at most 1 << 23
+ * slots, and beyond a million subscribers per group one packet would hold a
+ * CPU for too long anyway. replicast_load() refuses more with -E2BIG. */
+#define REPLICAST_MAX_GROUPS_LIMIT (1U << 20)
+#define REPLICAST_MAX_SUBS_LIMIT (1U << 20)
 /* TTL / hop limit of copies of a multicast group, unless set per group. */
 #define REPLICAST_DEFAULT_TTL 64
 

@@ -37,6 +37,8 @@ const char *cli_pin_path(const struct cli *cli);
 int cli_no_bpffs(const struct cli *cli, const char *what);
 /* The one line for -ESTALE: the pins are another namespace's, gone since. */
 int cli_stale(const struct cli *cli, const char *what);
+/* The one line for -EACCES: the pin directory is not root's alone. */
+int cli_unsafe_dir(const struct cli *cli, const char *what);
 /* Opens the loaded replicast, with a clear message when it is not loaded. */
 int cli_open(const struct cli *cli, struct replicast **rc);
 /* Parses ADDR:PORT or [ADDR]:PORT, or reports a usage error naming `what`. */

@@ -338,6 +338,8 @@ static int do_load(struct applier *a)
 	int err;
 
 	err = replicast_load(&opts, &a->rc);
+	if (err == -EACCES)
+		return cli_unsafe_dir(a->cli, "apply");
 	if (err)
 		return at_line(a, w->load_line, "load: %s", replicast_strerror(err));
 	/* Sizes as loaded, for the checks that follow. */
@@ -587,6 +589,8 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	err = replicast_open(&opts, &a.rc);
 	if (err && err != -ENOENT) {
 		conf_free(&want);
+		if (err == -EACCES)
+			return cli_unsafe_dir(cli, "apply");
 		return cli_lib_error(err, "opening the pinned replicator");
 	}
 	a.loaded = !err;

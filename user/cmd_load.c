@@ -21,8 +21,10 @@ static const char load_usage[] =
 	"\n"
 	"  --dev IFNAME      device to attach to (repeatable; may be left out when\n"
 	"                    --inject-dev is given: a host that only sends)\n"
-	"  --max-groups N    group capacity, fixed at first load (default 1024)\n"
-	"  --max-subs N      subscribers per group, fixed at first load (default 4096)\n"
+	"  --max-groups N    group capacity, fixed at first load (default 1024, at most\n"
+	"                    1048576)\n"
+	"  --max-subs N      subscribers per group, fixed at first load (default 4096,\n"
+	"                    at most 1048576)\n"
 	"  --upgrade         load this version's program even if one is pinned: groups,\n"
 	"                    subscribers and counters stay, every device switches over\n"
 	"                    in one step (a running stream loses and doubles nothing)\n"
@@ -130,6 +132,15 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return cli_error(EXIT_USAGE, "load: name at least one --dev IFNAME "
 				 "(or --inject-dev NAME to load for senders only)");
 	}
+	/* Refused before anything is made, naming the limit (the library
+	 * would say only "Argument list too long"). */
+	if (opts.max_groups > REPLICAST_MAX_GROUPS_LIMIT)
+		return cli_error(EXIT_USAGE, "load: --max-groups %u is over the limit of %u groups; "
+				 "ask for at most that", opts.max_groups, REPLICAST_MAX_GROUPS_LIMIT);
+	if (opts.max_subs > REPLICAST_MAX_SUBS_LIMIT)
+		return cli_error(EXIT_USAGE, "load: --max-subs %u is over the limit of %u subscribers "
+				 "per group; ask for at most that", opts.max_subs,
+				 REPLICAST_MAX_SUBS_LIMIT);
 	if (cli_require_root())
 		return EXIT_FAIL;
 	/* Check every name first, so a typo loads and attaches nothing. */
@@ -159,6 +170,8 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 			return cli_no_bpffs(cli, "load");
 		if (err == -ESTALE)
 			return cli_stale(cli, "load");
+		if (err == -EACCES)
+			return cli_unsafe_dir(cli, "load");
 		return cli_error(EXIT_FAIL, "load: %s%s", replicast_strerror(err),
 				 verifier_log[0] ? " (the kernel's verifier log ends above)" : "");
 	}

@@ -174,6 +174,25 @@ void replicast_close(struct replicast *rc)
 	free(rc);
 }
 
+/* Whoever may write in the pin directory can swap the pinned program or
+ * maps for their own, and so make the relay send anything anywhere: one made
+ * by someone else, or open to group or others, is not used. Checked on the
+ * open directory, so a rename in between cannot swap it. */
+static int check_owner(struct replicast *rc)
+{
+	struct stat st;
+
+	if (fstat(rc->lock_fd, &st))
+		return -errno;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		rc_log(rc, REPLICAST_LOG_INFO, "%s belongs to uid %u with mode %04o: not "
+		       "root's alone", rc->pin_path, (unsigned int)st.st_uid,
+		       (unsigned int)(st.st_mode & 07777));
+		return -EACCES;
+	}
+	return 0;
+}
+
 /* made: set when this call created the pin directory (create only). */
 static int open_lock(struct replicast *rc, int create, bool *made)
 {
@@ -187,7 +206,7 @@ static int open_lock(struct replicast *rc, int create, bool *made)
 	rc->lock_fd = open(rc->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rc->lock_fd < 0)
 		return -errno;
-	return 0;
+	return create && *made ? 0 : check_owner(rc);
 }
 
 int rc_pin_file(const struct replicast *rc, const char *name, char *buf, size_t len)
@@ -381,6 +400,19 @@ static int pin_neighbour_tracker(struct replicast *rc, struct bpf_program *prog)
 	return err;
 }
 
+/* The sizes opts ask for, defaults filled in. */
+static void opts_sizes(const struct replicast_opts *opts, __u32 *max_groups, __u32 *max_subs)
+{
+	*max_groups = REPLICAST_DEFAULT_MAX_GROUPS;
+	*max_subs = REPLICAST_DEFAULT_MAX_SUBS;
+	if (opts && opts->sz >= offsetof(struct replicast_opts, max_subs) + sizeof(uint32_t)) {
+		if (opts->max_groups)
+			*max_groups = opts->max_groups;
+		if (opts->max_subs)
+			*max_subs = opts->max_subs;
+	}
+}
+
 /* Loads the object and pins its maps and programs. `pinned`: the config of
  * a replicator already pinned here, whose maps libbpf reuses (sizes must
  * then be theirs); NULL for a first load, sized from opts. */
@@ -388,7 +420,7 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 			const struct config *pinned)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = rc->pin_path);
-	__u32 max_groups = REPLICAST_DEFAULT_MAX_GROUPS, max_subs = REPLICAST_DEFAULT_MAX_SUBS;
+	__u32 max_groups, max_subs;
 	struct config cfg = { .layout_version = RC_LAYOUT_VERSION };
 	struct bpf_map *outer[] = { NULL, NULL };
 	int templates[] = { -1, -1 };
@@ -400,16 +432,7 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	size_t i;
 	int err, ncpus;
 
-	if (opts && opts->sz >= offsetof(struct replicast_opts, max_subs) + sizeof(uint32_t)) {
-		if (opts->max_groups)
-			max_groups = opts->max_groups;
-		if (opts->max_subs)
-			max_subs = opts->max_subs;
-	}
-	/* bpf_loop walks at most 1 << 23 slots; beyond a million subscribers
-	 * per group one packet would hold a CPU for too long anyway. */
-	if (max_groups > (1U << 20) || max_subs > (1U << 20))
-		return -E2BIG;
+	opts_sizes(opts, &max_groups, &max_subs);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
@@ -522,11 +545,19 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 	char prog_path[PATH_MAX];
 	libbpf_print_fn_t old_print;
 	bool fresh = false, made_dir = false;
+	__u32 max_groups, max_subs;
 	int err = handle_new(opts, &rc);
 
 	*out = NULL;
 	if (err)
 		return err;
+	/* Before anything is made: a refused size leaves no directory behind.
+	 * (Sizes matter only to a first load, but are refused on any.) */
+	opts_sizes(opts, &max_groups, &max_subs);
+	if (max_groups > REPLICAST_MAX_GROUPS_LIMIT || max_subs > REPLICAST_MAX_SUBS_LIMIT) {
+		replicast_close(rc);
+		return -E2BIG;
+	}
 	err = ensure_bpffs(rc);
 	if (!err)
 		err = open_lock(rc, 1, &made_dir);

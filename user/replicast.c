@@ -115,6 +115,15 @@ int cli_stale(const struct cli *cli, const char *what)
 			 cli_pin_path(cli));
 }
 
+int cli_unsafe_dir(const struct cli *cli, const char *what)
+{
+	return cli_error(EXIT_FAIL, "%s: %s is not root's alone (another owner, or writable by "
+			 "group or others), and whoever can write there can swap the pinned "
+			 "program or maps; make it root's (chown root: %s; chmod go-w %s) or, "
+			 "if nothing of yours is pinned there, remove it", what,
+			 cli_pin_path(cli), cli_pin_path(cli), cli_pin_path(cli));
+}
+
 /* For a default per-namespace path: the host's default directory on the same
  * bpffs into buf, when a relay is pinned there. Older versions pinned every
  * namespace's relay there, so that is where one loaded by them is. */
@@ -160,6 +169,8 @@ int cli_open(const struct cli *cli, struct replicast **rc)
 		return cli_no_bpffs(cli, "not loaded");
 	if (err == -ESTALE)
 		return cli_stale(cli, "not loaded");
+	if (err == -EACCES)
+		return cli_unsafe_dir(cli, "not opened");
 	if (err)
 		return cli_lib_error(err, "opening the pinned replicator");
 	return EXIT_OK;

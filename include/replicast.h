@@ -104,6 +104,12 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out);
  * another network namespace that had this one's name (or nsfs inode), gone
  * since; it stays for the caller to remove. */
 int replicast_open(const struct replicast_opts *opts, struct replicast **out);
+/* Whether the replicator can work on ifname: 0 for an Ethernet device (or
+ * loopback); -ENODEV when there is none of that name; -EMEDIUMTYPE when its
+ * frames have no Ethernet header (tun, wireguard, ipip, gre...), where the
+ * program would pass everything untouched. *type (may be NULL) gets its
+ * ARPHRD_* link type. replicast_attach() refuses what this refuses. */
+int replicast_dev_check(const char *ifname, unsigned int *type);
 /* Attaches the replicator to the clsact ingress of ifname (idempotent). */
 int replicast_attach(struct replicast *rc, const char *ifname);
 int replicast_detach(struct replicast *rc, const char *ifname);

@@ -266,9 +266,14 @@ static int check(struct applier *a)
 				 "load line; add one, or run 'replicast load --dev IFNAME' first",
 				 cli_pin_path(a->cli),
 				 a->file);
-	for (i = 0; i < w->ndevs; i++)
+	for (i = 0; i < w->ndevs; i++) {
 		if (!if_nametoindex(w->devs[i]))
 			return at_line(a, w->load_line, "load: no such interface '%s'", w->devs[i]);
+		if (replicast_dev_check(w->devs[i], NULL) == -EMEDIUMTYPE)
+			return at_line(a, w->load_line, "load: %s is not an Ethernet device: the "
+				       "replicator reads Ethernet frames; name the Ethernet device "
+				       "the packets arrive on", w->devs[i]);
+	}
 	if (a->loaded && w->has_load) {
 		if (w->max_groups && w->max_groups != a->have.max_groups)
 			return at_line(a, w->load_line, "load: --max-groups %u, but %u are loaded; "

@@ -143,10 +143,11 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 				 REPLICAST_MAX_SUBS_LIMIT);
 	if (cli_require_root())
 		return EXIT_FAIL;
-	/* Check every name first, so a typo loads and attaches nothing. */
+	/* Check every device first, so a typo (or a tunnel) loads and
+	 * attaches nothing. */
 	for (i = 0; i < ndevs; i++) {
-		if (!if_nametoindex(devs[i]))
-			return cli_error(EXIT_FAIL, "load: no such interface '%s'", devs[i]);
+		if (cli_check_dev("load", devs[i]))
+			return EXIT_FAIL;
 	}
 
 	opts.pin_path = cli->pin_path;

@@ -9,10 +9,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "internal.h"
@@ -113,6 +116,62 @@ static int undo_attach(struct replicast *rc, __u32 ifindex, struct attachment *a
 	return err;
 }
 
+/* The link type (ARPHRD_*) of ifindex, from the kernel's RTM_NEWLINK
+ * answer. Asked over rtnetlink rather than read from /sys/class/net, which
+ * belongs to the mount namespace and may show another network namespace's
+ * devices (ip netns exec remounts it; nsenter --net does not). */
+static int link_type(unsigned int ifindex, unsigned int *type)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = {
+			.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+			.nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST,
+			.nlmsg_seq = 1,
+		},
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = (int)ifindex },
+	}, reply;
+	int err;
+
+	/* Only the header is kept: the attributes that follow are cut off. */
+	memset(&reply, 0, sizeof(reply));
+	err = rc_nl_request(&req.nh, RTM_NEWLINK, &reply, sizeof(reply));
+	if (err)
+		return err;
+	if (reply.nh.nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return -EPROTO;
+	*type = reply.ifi.ifi_type;
+	return 0;
+}
+
+int replicast_dev_check(const char *ifname, unsigned int *type_out)
+{
+	unsigned int ifindex, type = 0;
+	int err;
+
+	if (!ifname || strlen(ifname) >= IF_NAMESIZE)
+		return -EINVAL;
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		return -ENODEV;
+	err = link_type(ifindex, &type);
+	if (err)
+		return err;
+	if (type_out)
+		*type_out = type;
+	/* The program parses an Ethernet header first. Devices without one
+	 * (tun, wireguard, ipip, gre: ARPHRD_NONE, _TUNNEL, ...) hand it IP
+	 * packets it reads as garbage and passes untouched, so an attachment
+	 * there would do nothing, silently. Loopback frames carry a (zeroed)
+	 * Ethernet header: loopback_setup() gives lo eth_header_ops. */
+	if (type != ARPHRD_ETHER && type != ARPHRD_LOOPBACK)
+		return -EMEDIUMTYPE;
+	return 0;
+}
+
 int replicast_attach(struct replicast *rc, const char *ifname)
 {
 	struct attachment att = {}, old;
@@ -121,6 +180,9 @@ int replicast_attach(struct replicast *rc, const char *ifname)
 
 	if (!ifname || strlen(ifname) >= sizeof(att.ifname))
 		return -EINVAL;
+	err = replicast_dev_check(ifname, NULL);
+	if (err)
+		return err;
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex)
 		return -ENODEV;

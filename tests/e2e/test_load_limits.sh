@@ -2,7 +2,7 @@
 # san: yes
 # What `load` refuses before it makes anything, and what it says: sizes over
 # the limits (named, exit 2, nothing pinned), a pin directory that is not
-# root's alone.
+# root's alone, devices whose frames have no Ethernet header (tun, ipip).
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/topology.sh"
@@ -65,5 +65,41 @@ rc_assert_ok "mode 0755 is root's alone" $RC list
 chmod 0757 "$TOPO_PIN"
 expect 1 "is not root's alone" "list in a directory writable by others" $RC list
 chmod 0700 "$TOPO_PIN"
+
+# ---- devices without Ethernet frames -------------------------------------
+# tun and ipip hand the program bare IP packets: attached, it would pass them
+# all untouched. Both are refused before anything is attached.
+tun=$(rc_name tun)
+ipip=$(rc_name ipip)
+tap=$(rc_name tap)
+rc_in "$TOPO_RELAY" ip tuntap add dev "$tun" mode tun
+rc_in "$TOPO_RELAY" ip tuntap add dev "$tap" mode tap
+rc_track_dev "$TOPO_RELAY" "$tun"
+rc_track_dev "$TOPO_RELAY" "$tap"
+rc_in "$TOPO_RELAY" ip link set "$tun" up
+$RC unload >/dev/null
+expect 1 "load: $tun is not an Ethernet device \\(link type 65534, no link layer: tun or wireguard\\)" \
+	"tun refused" $RC load --dev "$TOPO_RELAY_IN" --dev "$tun"
+[ -e "$TOPO_PIN" ] && rc_not_ok "a refused device loads nothing" || rc_ok "a refused device loads nothing"
+# ipip needs CONFIG_NET_IPIP, which not every kernel has.
+if rc_in "$TOPO_RELAY" ip link add "$ipip" type ipip local 10.77.0.254 remote 10.77.0.1 2>/dev/null; then
+	rc_track_dev "$TOPO_RELAY" "$ipip"
+	expect 1 "load: $ipip is not an Ethernet device \\(link type 768, ipip\\)" "ipip refused" \
+		$RC load --dev "$ipip"
+else
+	echo "# skip: this kernel makes no ipip devices (CONFIG_NET_IPIP)"
+fi
+# A tap device carries Ethernet frames: it is attached like any other.
+rc_assert_ok "a tap device is Ethernet" $RC load --dev "$tap"
+$RC unload >/dev/null
+rc_assert_ok "load on the Ethernet side" $RC load --dev "$TOPO_RELAY_IN"
+expect 1 "is not an Ethernet device" "tun refused by a loaded relay" $RC load --dev "$tun"
+rc_assert_eq "[\"$TOPO_RELAY_IN\"]" "$($RC list --json | jq -c '[.attached[].ifname // .attached[]]')" \
+	"only the Ethernet device is attached"
+echo "load --dev $TOPO_RELAY_IN --dev $tun" >"$conf"
+out=$($RC apply "$conf" 2>&1)
+rc_assert_ne 0 "$?" "apply naming tun fails"
+rc_assert_match "big.conf:1: load: $tun is not an Ethernet device" "$out" "apply names the line"
+rc_assert_eq 1 "$($RC list --json | jq '.attached | length')" "and attaches nothing more"
 
 rc_summary

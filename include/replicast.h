@@ -118,6 +118,17 @@ int replicast_detach(struct replicast *rc, const char *ifname);
 int replicast_unload(struct replicast *rc);
 void replicast_close(struct replicast *rc);
 
+/* Holds the writers' lock of rc's pin directory until replicast_unlock(), so
+ * that a read of the state and the writes that follow from it are one change
+ * no other writer comes between (each writing call takes the lock for itself
+ * only). Calls made through rc meanwhile take it again without waiting; they
+ * nest, and the lock goes with the last replicast_unlock() or with
+ * replicast_close(). Another handle, in this process or another, waits for
+ * it: do not write through a second handle of the same pin directory while
+ * holding it. Returns 0 or -errno. */
+int replicast_lock(struct replicast *rc);
+void replicast_unlock(struct replicast *rc);
+
 uint32_t replicast_max_groups(const struct replicast *rc);
 uint32_t replicast_max_subs(const struct replicast *rc);
 const char *replicast_pin_path(const struct replicast *rc);

@@ -19,6 +19,9 @@ enum exit_code {
 struct cli {
 	const char *pin_path;
 	bool json;
+	/* cli_open() takes the writers' lock for the whole command (-batch),
+	 * not only for each library call. */
+	bool hold_lock;
 };
 
 /* Long options every subcommand accepts, appended to its own. */

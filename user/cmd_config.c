@@ -330,6 +330,22 @@ static int check(struct applier *a)
 	return EXIT_OK;
 }
 
+/* Holds the writers' lock from the first read of the running state to the
+ * last write (it goes with the handle), so two applies at once run one
+ * after the other: each changes what the other left, never half of it. */
+static int lock_and_read(struct applier *a)
+{
+	int err = replicast_lock(a->rc);
+
+	if (err)
+		return cli_lib_error(err, "apply: taking the writers' lock");
+	conf_free(&a->have);
+	err = conf_from_running(a->rc, &a->have);
+	if (err)
+		return cli_lib_error(err, "apply: reading the running state");
+	return EXIT_OK;
+}
+
 static int do_load(struct applier *a)
 {
 	const struct conf *w = a->want;
@@ -347,10 +363,12 @@ static int do_load(struct applier *a)
 		return cli_unsafe_dir(a->cli, "apply");
 	if (err)
 		return at_line(a, w->load_line, "load: %s", replicast_strerror(err));
-	/* Sizes as loaded, for the checks that follow. */
-	a->have.max_groups = replicast_max_groups(a->rc);
-	a->have.max_subs = replicast_max_subs(a->rc);
-	return EXIT_OK;
+	/* Another apply may have loaded first and changed things since we
+	 * found nothing: from here the state is ours alone, so read it anew
+	 * and check the file against it. */
+	a->loaded = true;
+	err = lock_and_read(a);
+	return err ? err : check(a);
 }
 
 static int sync_devices(struct applier *a, bool attach)
@@ -599,13 +617,20 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 		return cli_lib_error(err, "opening the pinned replicator");
 	}
 	a.loaded = !err;
-	if (a.loaded) {
+	ret = EXIT_OK;
+	/* A dry run writes nothing and reads without the lock, as list does. */
+	if (a.loaded && dry_run) {
 		err = conf_from_running(a.rc, &a.have);
-		if (err) {
-			replicast_close(a.rc);
-			conf_free(&want);
-			return cli_lib_error(err, "apply: reading the running state");
-		}
+		if (err)
+			ret = cli_lib_error(err, "apply: reading the running state");
+	} else if (a.loaded) {
+		ret = lock_and_read(&a);
+	}
+	if (ret) {
+		conf_free(&a.have);
+		replicast_close(a.rc);
+		conf_free(&want);
+		return ret;
 	}
 	ret = check(&a);
 	if (!ret) {
@@ -617,7 +642,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	}
 	conf_free(&a.have);
 	conf_free(&want);
-	replicast_close(a.rc);
+	replicast_close(a.rc);	/* and with it the lock */
 	return ret;
 }
 
@@ -653,6 +678,12 @@ int cli_batch(const struct cli *cli, const char *file, bool force)
 			ret = cli_error(EXIT_USAGE, "-batch cannot be nested");
 		else {
 			words[n] = NULL;
+			/* A group or sub command makes several library calls
+			 * (add, then its options): no writer comes between
+			 * them. load and apply take the lock themselves;
+			 * readers (stats --watch) would only keep writers out. */
+			each.hold_lock = !strcmp(words[0], "group") || !strcmp(words[0], "sub") ||
+					 !strcmp(words[0], "unload");
 			ret = cli_run(&each, n, words);
 			fflush(stdout);
 		}

@@ -176,6 +176,13 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return cli_error(EXIT_FAIL, "load: %s%s", replicast_strerror(err),
 				 verifier_log[0] ? " (the kernel's verifier log ends above)" : "");
 	}
+	/* One change for other writers: the attachments and the pair go in
+	 * together (released with the handle). */
+	err = replicast_lock(rc);
+	if (err) {
+		replicast_close(rc);
+		return cli_lib_error(err, "load: taking the writers' lock");
+	}
 	ret = EXIT_OK;
 	for (i = 0; i < ndevs; i++) {
 		err = replicast_attach(rc, devs[i]);

@@ -93,14 +93,34 @@ static int remove_tree(const char *dir);
 
 int rc_lock(struct replicast *rc)
 {
-	if (flock(rc->lock_fd, LOCK_EX))
-		return -errno;
+	/* flock() on the file this handle holds locked already would succeed,
+	 * but the inner call's unlock would then free it for everyone: count. */
+	if (rc->lock_depth) {
+		rc->lock_depth++;
+		return 0;
+	}
+	while (flock(rc->lock_fd, LOCK_EX))
+		if (errno != EINTR)
+			return -errno;
+	rc->lock_depth = 1;
 	return 0;
 }
 
 void rc_unlock(struct replicast *rc)
 {
-	flock(rc->lock_fd, LOCK_UN);
+	if (rc->lock_depth && --rc->lock_depth == 0)
+		flock(rc->lock_fd, LOCK_UN);
+}
+
+int replicast_lock(struct replicast *rc)
+{
+	return rc ? rc_lock(rc) : -EINVAL;
+}
+
+void replicast_unlock(struct replicast *rc)
+{
+	if (rc)
+		rc_unlock(rc);
 }
 
 static int handle_new(const struct replicast_opts *opts, struct replicast **out)
@@ -120,6 +140,8 @@ static int handle_new(const struct replicast_opts *opts, struct replicast **out)
 	rc->group_sources_fd = rc->group_rate_fd = -1;
 	rc->groups_fd = rc->group_addrs_fd = rc->group_subs_fd = rc->sub_stats_fd = -1;
 	rc->group_stats_fd = rc->drop_stats_fd = rc->config_fd = rc->attachments_fd = -1;
+	/* Not 0, which replicast_close() would take for an fd of ours: stdin. */
+	rc->neighbours_fd = -1;
 	if (opts && opts->sz >= offsetof(struct replicast_opts, pin_path) + sizeof(char *) &&
 	    opts->pin_path) {
 		snprintf(rc->pin_path, sizeof(rc->pin_path), "%s", opts->pin_path);

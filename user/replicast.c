@@ -207,6 +207,12 @@ int cli_open(const struct cli *cli, struct replicast **rc)
 		return cli_unsafe_dir(cli, "not opened");
 	if (err)
 		return cli_lib_error(err, "opening the pinned replicator");
+	/* Released by replicast_close() at the command's end. */
+	if (cli->hold_lock && (err = replicast_lock(*rc))) {
+		replicast_close(*rc);
+		*rc = NULL;
+		return cli_lib_error(err, "taking the writers' lock");
+	}
 	return EXIT_OK;
 }
 

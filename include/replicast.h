@@ -156,7 +156,10 @@ int replicast_inject_add(struct replicast *rc, const char *ifname);
  * fit any); -ENOENT when load made none. */
 int replicast_inject_name(struct replicast *rc, char *buf, size_t len);
 
-/* Calls fn for each device the replicator is attached to; stops at fn != 0. */
+/* Calls fn for each device the replicator is attached to; stops at fn != 0.
+ * An attachment whose device was deleted since (its tcx link severed) is
+ * left out with a warning; replicast_attach() of a device of that name, or
+ * an upgrade (replace_program), attaches it afresh. */
 int replicast_foreach_attachment(struct replicast *rc,
 				 int (*fn)(const char *ifname, unsigned int ifindex, void *ctx),
 				 void *ctx);

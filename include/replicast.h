@@ -30,6 +30,24 @@ extern "C" {
  * CPU for too long anyway. replicast_load() refuses more with -E2BIG. */
 #define REPLICAST_MAX_GROUPS_LIMIT (1U << 20)
 #define REPLICAST_MAX_SUBS_LIMIT (1U << 20)
+/* What a relay of given sizes costs in kernel memory. Each group, once
+ * added, has max_subs subscriber slots and, per possible CPU, max_subs
+ * counters, whether its subscribers are there or not. */
+struct replicast_cost {
+	size_t sz;			/* sizeof(struct replicast_cost) */
+	uint32_t max_groups;		/* the sizes costed, defaults filled in */
+	uint32_t max_subs;
+	uint32_t nr_cpus;		/* possible CPUs: each has its counters */
+	uint64_t counter_bytes;		/* per group: max_subs * nr_cpus * 24 */
+	uint64_t slot_bytes;		/* per group: max_subs * 72 */
+	uint64_t group_bytes;		/* per group: both */
+	uint64_t total_bytes;		/* group_bytes * max_groups: every group added */
+};
+/* Fills cost for max_groups and max_subs (0: the defaults) on this machine.
+ * -E2BIG: a size over its limit; -EOVERFLOW: a map size does not fit the
+ * kernel's 32 bits (max_subs * nr_cpus counters, max_groups * 16 source
+ * prefixes). replicast_load() refuses the same sizes the same way. */
+int replicast_cost(uint32_t max_groups, uint32_t max_subs, struct replicast_cost *cost);
 /* TTL / hop limit of copies of a multicast group, unless set per group. */
 #define REPLICAST_DEFAULT_TTL 64
 

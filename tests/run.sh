@@ -53,6 +53,7 @@ run_build() {
 	suite "$b unit: addresses" "$b/tests/test_addr"
 	[ "$b" = build ] && suite "$b tools: sender and receiver self-test" env RC_BIN="$b/tests" tests/tools/selftest.sh
 	suite "$b unit: AF_XDP frames" "$b/tests/test_frame"
+	suite "$b unit: counter memory and size limits" "$b/tests/test_cost"
 	suite "$b unit: routes and neighbours" tests/unit/test_route.sh "$b/tests/test_route"
 	# The capacity part (4,096 subscribers, 1,024 groups) only once.
 	suite "$b program: crafted packets" in_scratch_netns "$b/tests/test_prog" "/sys/fs/bpf/rcut$$" \

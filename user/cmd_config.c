@@ -261,6 +261,9 @@ static int check(struct applier *a)
 	const struct conf_group *have;
 	size_t i, j;
 
+	if (!a->loaded && replicast_cost(w->max_groups, w->max_subs, NULL) == -EOVERFLOW)
+		return at_line(a, w->load_line, "load: --max-subs %u on this machine's CPUs is more "
+			       "counters per group than a map holds (2^32)", w->max_subs);
 	if (!a->loaded && !w->has_load)
 		return cli_error(EXIT_FAIL, "not loaded: nothing is pinned at %s, and %s has no "
 				 "load line; add one, or run 'replicast load --dev IFNAME' first",

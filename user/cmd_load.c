@@ -2,6 +2,8 @@
 /* `replicast load` and `replicast unload`. */
 #include <errno.h>
 #include <net/if.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -32,6 +34,40 @@ static const char load_usage[] =
 	"  --no-inject       no injection pair: packets come in through --dev only\n"
 	"  --pin-path DIR    pin directory (default " REPLICAST_DEFAULT_PIN_PATH ", or\n"
 	"                    /sys/fs/bpf/replicast-netns/NAME in network namespace NAME)\n";
+
+/* Bytes as a person reads them. */
+static const char *human_bytes(uint64_t n, char *buf, size_t len)
+{
+	if (n >= 1ULL << 40)
+		snprintf(buf, len, "%.1f TiB", (double)n / (1ULL << 40));
+	else if (n >= 1ULL << 30)
+		snprintf(buf, len, "%.1f GiB", (double)n / (1ULL << 30));
+	else if (n >= 1ULL << 20)
+		snprintf(buf, len, "%.1f MiB", (double)n / (1ULL << 20));
+	else if (n >= 1ULL << 10)
+		snprintf(buf, len, "%.1f KiB", (double)n / (1ULL << 10));
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+	return buf;
+}
+
+/* What the sizes just fixed cost, paid as each group is added: counters
+ * grow with CPUs x max_subs whether the subscribers are there or not. */
+static void print_cost(struct replicast *rc)
+{
+	struct replicast_cost c = { .sz = sizeof(c) };
+	char ctr[32], slots[32], group[32], total[32], all_ctr[32];
+
+	if (replicast_cost(replicast_max_groups(rc), replicast_max_subs(rc), &c))
+		return;
+	printf("load: each group takes %s: %s of counters (%u subscribers x %u CPUs x 24 bytes) "
+	       "and %s of subscriber slots; all %u groups (the limit) take %s, %s of it "
+	       "counters\n", human_bytes(c.group_bytes, group, sizeof(group)),
+	       human_bytes(c.counter_bytes, ctr, sizeof(ctr)), c.max_subs, c.nr_cpus,
+	       human_bytes(c.slot_bytes, slots, sizeof(slots)), c.max_groups,
+	       human_bytes(c.total_bytes, total, sizeof(total)),
+	       human_bytes(c.counter_bytes * c.max_groups, all_ctr, sizeof(all_ctr)));
+}
 
 static int add_inject(struct replicast *rc, const char *name)
 {
@@ -141,6 +177,14 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return cli_error(EXIT_USAGE, "load: --max-subs %u is over the limit of %u subscribers "
 				 "per group; ask for at most that", opts.max_subs,
 				 REPLICAST_MAX_SUBS_LIMIT);
+	if (replicast_cost(opts.max_groups, opts.max_subs, NULL) == -EOVERFLOW) {
+		struct replicast_cost c = { .sz = sizeof(c) };
+
+		replicast_cost(0, 0, &c);	/* for the number of CPUs */
+		return cli_error(EXIT_USAGE, "load: --max-subs %u on %u CPUs is more counters per "
+				 "group than a map holds (2^32); ask for at most %u", opts.max_subs,
+				 c.nr_cpus, (unsigned int)(0xffffffffU / c.nr_cpus));
+	}
 	if (cli_require_root())
 		return EXIT_FAIL;
 	/* Check every device first, so a typo (or a tunnel) loads and
@@ -194,6 +238,9 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	}
 	if (ret == EXIT_OK && inject)
 		ret = add_inject(rc, inject_dev);
+	/* Said once, when the sizes are fixed; a later load reuses them. */
+	if (ret == EXIT_OK && fresh)
+		print_cost(rc);
 	/* A load that made the relay and then failed takes it away again, so
 	 * the host is left as it was found (no pins, filters, links or pair).
 	 * A relay that was there before keeps what it had. */

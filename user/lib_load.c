@@ -435,6 +435,40 @@ static void opts_sizes(const struct replicast_opts *opts, __u32 *max_groups, __u
 	}
 }
 
+int rc_cost(__u32 max_groups, __u32 max_subs, __u32 nr_cpus, struct replicast_cost *cost)
+{
+	struct replicast_cost c = { .sz = sizeof(c) };
+
+	c.max_groups = max_groups ? max_groups : REPLICAST_DEFAULT_MAX_GROUPS;
+	c.max_subs = max_subs ? max_subs : REPLICAST_DEFAULT_MAX_SUBS;
+	c.nr_cpus = nr_cpus;
+	if (c.max_groups > REPLICAST_MAX_GROUPS_LIMIT || c.max_subs > REPLICAST_MAX_SUBS_LIMIT)
+		return -E2BIG;
+	/* Map sizes are __u32 max_entries: a product beyond it would wrap
+	 * into a small map that the program then indexes past. */
+	if ((__u64)c.max_subs * nr_cpus > UINT32_MAX ||
+	    (__u64)c.max_groups * SOURCES_PER_GROUP > UINT32_MAX)
+		return -EOVERFLOW;
+	c.counter_bytes = (__u64)c.max_subs * nr_cpus * sizeof(struct subscriber_counters);
+	c.slot_bytes = (__u64)c.max_subs * sizeof(struct subscriber);
+	c.group_bytes = c.counter_bytes + c.slot_bytes;
+	c.total_bytes = c.group_bytes * c.max_groups;
+	if (cost)
+		memcpy(cost, &c, cost->sz < sizeof(c) ? cost->sz : sizeof(c));
+	return 0;
+}
+
+int replicast_cost(uint32_t max_groups, uint32_t max_subs, struct replicast_cost *cost)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (cost && cost->sz < offsetof(struct replicast_cost, nr_cpus))
+		return -EINVAL;
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	return rc_cost(max_groups, max_subs, (__u32)ncpus, cost);
+}
+
 /* Loads the object and pins its maps and programs. `pinned`: the config of
  * a replicator already pinned here, whose maps libbpf reuses (sizes must
  * then be theirs); NULL for a first load, sized from opts. */
@@ -463,6 +497,9 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 		max_subs = pinned->max_subs;
 		ncpus = (int)pinned->nr_cpus;
 	}
+	err = rc_cost(max_groups, max_subs, (__u32)ncpus, NULL);
+	if (err)
+		return err;
 
 	log = calloc(1, log_size);
 	if (!log)
@@ -576,9 +613,10 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 	/* Before anything is made: a refused size leaves no directory behind.
 	 * (Sizes matter only to a first load, but are refused on any.) */
 	opts_sizes(opts, &max_groups, &max_subs);
-	if (max_groups > REPLICAST_MAX_GROUPS_LIMIT || max_subs > REPLICAST_MAX_SUBS_LIMIT) {
+	err = replicast_cost(max_groups, max_subs, NULL);
+	if (err) {
 		replicast_close(rc);
-		return -E2BIG;
+		return err;
 	}
 	err = ensure_bpffs(rc);
 	if (!err)

@@ -2,7 +2,8 @@
 # san: yes
 # What `load` refuses before it makes anything, and what it says: sizes over
 # the limits (named, exit 2, nothing pinned), a pin directory that is not
-# root's alone, devices whose frames have no Ethernet header (tun, ipip).
+# root's alone, devices whose frames have no Ethernet header (tun, ipip);
+# and what it says a configuration costs in counter memory.
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/topology.sh"
@@ -44,6 +45,25 @@ rc_assert_ne 0 "$?" "apply of a size over the limit fails"
 rc_assert_match "big.conf:1: .*--max-subs 2000000 is over the limit of 1048576" "$out" \
 	"apply names the line and the limit"
 [ -e "$TOPO_PIN" ] && rc_not_ok "apply: nothing pinned" || rc_ok "apply: nothing pinned"
+
+# ---- what the sizes cost ---------------------------------------------------
+# Said once, on the load that fixes the sizes: per group, and for all groups.
+possible=$(cat /sys/devices/system/cpu/possible)
+ncpus=$(( ${possible##*-} + 1 ))
+out=$($RC load --dev "$TOPO_RELAY_IN" --max-groups 8 --max-subs 100 --no-inject 2>&1)
+rc_assert_eq 0 $? "load of small sizes"
+rc_assert_match "^load: each group takes .* of counters \\(100 subscribers x $ncpus CPUs x 24 bytes\\) and 7.0 KiB of subscriber slots; all 8 groups \\(the limit\\) take " \
+	"$out" "load says what a group and all groups cost"
+rc_assert_eq 1 "$(printf '%s\n' "$out" | grep -c .)" "in one line"
+out=$($RC load --dev "$TOPO_RELAY_IN" --no-inject 2>&1)
+rc_assert_eq "0:" "$?:$out" "a second load, reusing the sizes, is silent"
+$RC unload
+out=$($RC load --dev "$TOPO_RELAY_IN" --no-inject 2>&1)
+rc_assert_match "each group takes 480.0 KiB: .*\\(4096 subscribers x 2 CPUs|each group takes" "$out" \
+	"the defaults are costed too"
+[ "$ncpus" = 2 ] && rc_assert_match "all 1024 groups \\(the limit\\) take 480.0 MiB, 192.0 MiB of it counters" \
+	"$out" "on 2 CPUs: 480 MiB for all 1024 groups, 192 MiB of it counters"
+$RC unload
 
 # ---- a pin directory that is not root's alone -----------------------------
 mkdir "$TOPO_PIN"

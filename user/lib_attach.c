@@ -59,14 +59,25 @@ static int link_pin_path(const struct replicast *rc, const char *ifname, char *b
  * the link is severed (still pinned, attached to nothing; updates fail with
  * -ENOLINK). struct bpf_link_info's tcx member (Linux 6.6) is missing from
  * Debian 12's headers; its ifindex opens the union, as xdp's does. */
-static __u32 tcx_link_ifindex(int fd)
+static int tcx_link_ifindex(int fd, __u32 *ifindex)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.xdp.ifindex;
+		return -errno;
+	*ifindex = info.xdp.ifindex;
+	return 0;
+}
+
+/* Whether the link pinned as fd is certainly not on ifindex. A link the
+ * kernel says nothing about is taken to be alive: unpinning a live one
+ * would detach it. */
+static bool link_elsewhere(int fd, __u32 ifindex)
+{
+	__u32 on = 0;
+
+	return !tcx_link_ifindex(fd, &on) && on != ifindex;
 }
 
 /* Points the pinned tcx link of ifname at prog_fd, creating and pinning the
@@ -81,7 +92,7 @@ static int tcx_attach(struct replicast *rc, unsigned int ifindex, const char *if
 	if (err)
 		return err;
 	fd = bpf_obj_get(pin);
-	if (fd >= 0 && tcx_link_ifindex(fd) != ifindex) {
+	if (fd >= 0 && link_elsewhere(fd, ifindex)) {
 		rc_log(rc, REPLICAST_LOG_DEBUG, "%s: the pinned link is severed; linking anew", ifname);
 		close(fd);
 		fd = -1;
@@ -144,7 +155,7 @@ static int undo_attach(struct replicast *rc, __u32 ifindex, struct attachment *a
 
 /* Whether the attachment recorded under ifindex holds no more: its device
  * was deleted (made again, it has another ifindex and nothing attached).
- * A tcx link tells by itself (severed: tcx_link_ifindex() 0); a cls_bpf
+ * A tcx link tells by itself (severed: on ifindex 0); a cls_bpf
  * filter went with its device. */
 static bool attachment_dead(struct replicast *rc, __u32 ifindex, struct attachment *att)
 {
@@ -162,7 +173,7 @@ static bool attachment_dead(struct replicast *rc, __u32 ifindex, struct attachme
 	fd = bpf_obj_get(pin);
 	if (fd < 0)
 		return true;
-	dead = tcx_link_ifindex(fd) != ifindex;
+	dead = link_elsewhere(fd, ifindex);
 	close(fd);
 	return dead;
 }
@@ -179,9 +190,10 @@ static void forget_dead(struct replicast *rc, __u32 ifindex, struct attachment *
 	if (att->tcx && !link_pin_path(rc, att->ifname, pin, sizeof(pin))) {
 		fd = bpf_obj_get(pin);
 		if (fd >= 0) {
-			__u32 on = tcx_link_ifindex(fd);
+			__u32 on = 0;
 
-			if (!on || !if_indextoname(on, (char[IF_NAMESIZE]){ 0 }))
+			if (!tcx_link_ifindex(fd, &on) &&
+			    (!on || !if_indextoname(on, (char[IF_NAMESIZE]){ 0 })))
 				unlink(pin);
 			close(fd);
 		}
@@ -440,7 +452,10 @@ int rc_reattach_all(struct replicast *rc)
 				       "forgot it", att.ifname);
 				continue;
 			}
-			ret = attach_locked(rc, att.ifname, now);
+			/* The new device may be another kind (a tunnel now). */
+			ret = replicast_dev_check(att.ifname, NULL);
+			if (!ret)
+				ret = attach_locked(rc, att.ifname, now);
 			if (ret)
 				err = ret;
 			continue;

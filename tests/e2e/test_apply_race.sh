@@ -70,13 +70,14 @@ for ((r = 1; r <= ROUNDS + 2; r++)); do
 	fi
 done
 
-# -batch holds the lock for each command, so its commands and an apply's
-# never interleave inside one another: a batch that sets options on a group
-# both files keep, run at once with applies, fails nowhere.
-for ((g = 1; g <= 20; g++)); do
-	echo "group set 10.77.100.8:5000 --max-pps $((1000 + g))"
-	echo "group allow 10.77.100.8:5000 10.77.$g.0/24"
-	echo "group disallow 10.77.100.8:5000 10.77.$g.0/24"
+# -batch holds the lock for each command: run at once with an apply, its
+# commands and the apply's whole change take turns, neither waits forever
+# (one handle's lock never blocks the same process's next command), and a
+# batch that only sets options on a group the file keeps fails nowhere.
+# (Commands that undo each other across lines, allow then disallow, may
+# meet an apply in between: the lock is per command, not per batch.)
+for ((g = 1; g <= 40; g++)); do
+	echo "group set 10.77.100.8:5000 --max-pps $((1000 + g)) --max-bps $((8000000 + g))"
 done >"$T/batch"
 for ((r = 1; r <= ROUNDS; r++)); do
 	$RC -batch "$T/batch" >"$T/out-batch" 2>&1 &

@@ -25,6 +25,29 @@ extern "C" {
 #define REPLICAST_DEFAULT_PIN_PATH "/sys/fs/bpf/replicast"
 #define REPLICAST_DEFAULT_MAX_GROUPS 1024
 #define REPLICAST_DEFAULT_MAX_SUBS 4096
+/* The largest sizes a relay is loaded with: bpf_loop walks at most 1 << 23
+ * slots, and beyond a million subscribers per group one packet would hold a
+ * CPU for too long anyway. replicast_load() refuses more with -E2BIG. */
+#define REPLICAST_MAX_GROUPS_LIMIT (1U << 20)
+#define REPLICAST_MAX_SUBS_LIMIT (1U << 20)
+/* What a relay of given sizes costs in kernel memory. Each group, once
+ * added, has max_subs subscriber slots and, per possible CPU, max_subs
+ * counters, whether its subscribers are there or not. */
+struct replicast_cost {
+	size_t sz;			/* sizeof(struct replicast_cost) */
+	uint32_t max_groups;		/* the sizes costed, defaults filled in */
+	uint32_t max_subs;
+	uint32_t nr_cpus;		/* possible CPUs: each has its counters */
+	uint64_t counter_bytes;		/* per group: max_subs * nr_cpus * 24 */
+	uint64_t slot_bytes;		/* per group: max_subs * 72 */
+	uint64_t group_bytes;		/* per group: both */
+	uint64_t total_bytes;		/* group_bytes * max_groups: every group added */
+};
+/* Fills cost for max_groups and max_subs (0: the defaults) on this machine.
+ * -E2BIG: a size over its limit; -EOVERFLOW: a map size does not fit the
+ * kernel's 32 bits (max_subs * nr_cpus counters, max_groups * 16 source
+ * prefixes). replicast_load() refuses the same sizes the same way. */
+int replicast_cost(uint32_t max_groups, uint32_t max_subs, struct replicast_cost *cost);
 /* TTL / hop limit of copies of a multicast group, unless set per group. */
 #define REPLICAST_DEFAULT_TTL 64
 
@@ -99,6 +122,12 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out);
  * another network namespace that had this one's name (or nsfs inode), gone
  * since; it stays for the caller to remove. */
 int replicast_open(const struct replicast_opts *opts, struct replicast **out);
+/* Whether the replicator can work on ifname: 0 for an Ethernet device (or
+ * loopback); -ENODEV when there is none of that name; -EMEDIUMTYPE when its
+ * frames have no Ethernet header (tun, wireguard, ipip, gre...), where the
+ * program would pass everything untouched. *type (may be NULL) gets its
+ * ARPHRD_* link type. replicast_attach() refuses what this refuses. */
+int replicast_dev_check(const char *ifname, unsigned int *type);
 /* Attaches the replicator to the clsact ingress of ifname (idempotent). */
 int replicast_attach(struct replicast *rc, const char *ifname);
 int replicast_detach(struct replicast *rc, const char *ifname);
@@ -106,6 +135,17 @@ int replicast_detach(struct replicast *rc, const char *ifname);
  * pin. The handle stays valid only for replicast_close(). */
 int replicast_unload(struct replicast *rc);
 void replicast_close(struct replicast *rc);
+
+/* Holds the writers' lock of rc's pin directory until replicast_unlock(), so
+ * that a read of the state and the writes that follow from it are one change
+ * no other writer comes between (each writing call takes the lock for itself
+ * only). Calls made through rc meanwhile take it again without waiting; they
+ * nest, and the lock goes with the last replicast_unlock() or with
+ * replicast_close(). Another handle, in this process or another, waits for
+ * it: do not write through a second handle of the same pin directory while
+ * holding it. Returns 0 or -errno. */
+int replicast_lock(struct replicast *rc);
+void replicast_unlock(struct replicast *rc);
 
 uint32_t replicast_max_groups(const struct replicast *rc);
 uint32_t replicast_max_subs(const struct replicast *rc);
@@ -134,7 +174,10 @@ int replicast_inject_add(struct replicast *rc, const char *ifname);
  * fit any); -ENOENT when load made none. */
 int replicast_inject_name(struct replicast *rc, char *buf, size_t len);
 
-/* Calls fn for each device the replicator is attached to; stops at fn != 0. */
+/* Calls fn for each device the replicator is attached to; stops at fn != 0.
+ * An attachment whose device was deleted since (its tcx link severed) is
+ * left out with a warning; replicast_attach() of a device of that name, or
+ * an upgrade (replace_program), attaches it afresh. */
 int replicast_foreach_attachment(struct replicast *rc,
 				 int (*fn)(const char *ifname, unsigned int ifindex, void *ctx),
 				 void *ctx);

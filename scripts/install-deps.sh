@@ -13,6 +13,12 @@ packages=(
 	# real programs the end-to-end tests drive through a relay (test_real_*.sh)
 	iperf ffmpeg softflowd nfdump
 )
+# make bpf-cross-check compiles the BPF programs for the other architecture
+# with its asm/ headers (arm64's on amd64 hosts, amd64's elsewhere).
+case "$(dpkg --print-architecture 2>/dev/null)" in
+arm64) packages+=(linux-libc-dev-amd64-cross) ;;
+*) packages+=(linux-libc-dev-arm64-cross) ;;
+esac
 multiarch=$(gcc -print-multiarch 2>/dev/null || true)
 # BPF programs include <asm/types.h>, which Debian ships per architecture.
 [ -n "$multiarch" ] || packages+=(gcc-multilib)

@@ -53,6 +53,7 @@ run_build() {
 	suite "$b unit: addresses" "$b/tests/test_addr"
 	[ "$b" = build ] && suite "$b tools: sender and receiver self-test" env RC_BIN="$b/tests" tests/tools/selftest.sh
 	suite "$b unit: AF_XDP frames" "$b/tests/test_frame"
+	suite "$b unit: counter memory and size limits" "$b/tests/test_cost"
 	suite "$b unit: routes and neighbours" tests/unit/test_route.sh "$b/tests/test_route"
 	# The capacity part (4,096 subscribers, 1,024 groups) only once.
 	suite "$b program: crafted packets" in_scratch_netns "$b/tests/test_prog" "/sys/fs/bpf/rcut$$" \
@@ -69,6 +70,9 @@ run_build() {
 	done
 }
 
+# The BPF programs compile for the other architecture too (arm64 on x86): a
+# compile check, as nothing here runs them there.
+suite "bpf: compiles for the other architecture" make --no-print-directory bpf-cross-check
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_build build

@@ -19,6 +19,9 @@ enum exit_code {
 struct cli {
 	const char *pin_path;
 	bool json;
+	/* cli_open() takes the writers' lock for the whole command (-batch),
+	 * not only for each library call. */
+	bool hold_lock;
 };
 
 /* Long options every subcommand accepts, appended to its own. */
@@ -37,6 +40,11 @@ const char *cli_pin_path(const struct cli *cli);
 int cli_no_bpffs(const struct cli *cli, const char *what);
 /* The one line for -ESTALE: the pins are another namespace's, gone since. */
 int cli_stale(const struct cli *cli, const char *what);
+/* Whether ifname can be attached to (replicast_dev_check()), or the one line
+ * saying why not, prefixed with what. */
+int cli_check_dev(const char *what, const char *ifname);
+/* The one line for -EACCES: the pin directory is not root's alone. */
+int cli_unsafe_dir(const struct cli *cli, const char *what);
 /* Opens the loaded replicast, with a clear message when it is not loaded. */
 int cli_open(const struct cli *cli, struct replicast **rc);
 /* Parses ADDR:PORT or [ADDR]:PORT, or reports a usage error naming `what`. */

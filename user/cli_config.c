@@ -485,8 +485,9 @@ static int walk_words(const struct parser *p, const char *what, char **words, in
 	return npos;
 }
 
+/* A size up to limit (REPLICAST_MAX_*_LIMIT, what the library loads). */
 static int parse_count(const struct parser *p, const char *opt, const char *text,
-		       unsigned int *out)
+		       unsigned long limit, unsigned int *out)
 {
 	unsigned long v;
 	char *end;
@@ -495,6 +496,9 @@ static int parse_count(const struct parser *p, const char *opt, const char *text
 	v = strtoul(text, &end, 10);
 	if (errno || end == text || *end || text[0] == '-' || v == 0 || v > 0xffffffffUL)
 		return bad(p, "load: %s '%s' is not a positive number", opt, text);
+	if (v > limit)
+		return bad(p, "load: %s %lu is over the limit of %lu; ask for at most that",
+			   opt, v, limit);
 	*out = (unsigned int)v;
 	return 0;
 }
@@ -553,9 +557,10 @@ static int on_load_opt(const struct parser *p, int opt, const char *value, void 
 		memcpy(c->devs[c->ndevs++], name, IF_NAMESIZE);
 		return 0;
 	case LOAD_MAX_GROUPS:
-		return parse_count(p, "--max-groups", value, &c->max_groups);
+		return parse_count(p, "--max-groups", value, REPLICAST_MAX_GROUPS_LIMIT,
+				   &c->max_groups);
 	case LOAD_MAX_SUBS:
-		return parse_count(p, "--max-subs", value, &c->max_subs);
+		return parse_count(p, "--max-subs", value, REPLICAST_MAX_SUBS_LIMIT, &c->max_subs);
 	case LOAD_INJECT_DEV:
 		if (c->inject == CONF_INJECT_NONE)
 			return bad(p, "load: --inject-dev and --no-inject contradict");

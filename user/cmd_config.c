@@ -261,14 +261,22 @@ static int check(struct applier *a)
 	const struct conf_group *have;
 	size_t i, j;
 
+	if (!a->loaded && replicast_cost(w->max_groups, w->max_subs, NULL) == -EOVERFLOW)
+		return at_line(a, w->load_line, "load: --max-subs %u on this machine's CPUs is more "
+			       "counters per group than a map holds (2^32)", w->max_subs);
 	if (!a->loaded && !w->has_load)
 		return cli_error(EXIT_FAIL, "not loaded: nothing is pinned at %s, and %s has no "
 				 "load line; add one, or run 'replicast load --dev IFNAME' first",
 				 cli_pin_path(a->cli),
 				 a->file);
-	for (i = 0; i < w->ndevs; i++)
+	for (i = 0; i < w->ndevs; i++) {
 		if (!if_nametoindex(w->devs[i]))
 			return at_line(a, w->load_line, "load: no such interface '%s'", w->devs[i]);
+		if (replicast_dev_check(w->devs[i], NULL) == -EMEDIUMTYPE)
+			return at_line(a, w->load_line, "load: %s is not an Ethernet device: the "
+				       "replicator reads Ethernet frames; name the Ethernet device "
+				       "the packets arrive on", w->devs[i]);
+	}
 	if (a->loaded && w->has_load) {
 		if (w->max_groups && w->max_groups != a->have.max_groups)
 			return at_line(a, w->load_line, "load: --max-groups %u, but %u are loaded; "
@@ -325,6 +333,22 @@ static int check(struct applier *a)
 	return EXIT_OK;
 }
 
+/* Holds the writers' lock from the first read of the running state to the
+ * last write (it goes with the handle), so two applies at once run one
+ * after the other: each changes what the other left, never half of it. */
+static int lock_and_read(struct applier *a)
+{
+	int err = replicast_lock(a->rc);
+
+	if (err)
+		return cli_lib_error(err, "apply: taking the writers' lock");
+	conf_free(&a->have);
+	err = conf_from_running(a->rc, &a->have);
+	if (err)
+		return cli_lib_error(err, "apply: reading the running state");
+	return EXIT_OK;
+}
+
 static int do_load(struct applier *a)
 {
 	const struct conf *w = a->want;
@@ -338,12 +362,16 @@ static int do_load(struct applier *a)
 	int err;
 
 	err = replicast_load(&opts, &a->rc);
+	if (err == -EACCES)
+		return cli_unsafe_dir(a->cli, "apply");
 	if (err)
 		return at_line(a, w->load_line, "load: %s", replicast_strerror(err));
-	/* Sizes as loaded, for the checks that follow. */
-	a->have.max_groups = replicast_max_groups(a->rc);
-	a->have.max_subs = replicast_max_subs(a->rc);
-	return EXIT_OK;
+	/* Another apply may have loaded first and changed things since we
+	 * found nothing: from here the state is ours alone, so read it anew
+	 * and check the file against it. */
+	a->loaded = true;
+	err = lock_and_read(a);
+	return err ? err : check(a);
 }
 
 static int sync_devices(struct applier *a, bool attach)
@@ -587,16 +615,25 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	err = replicast_open(&opts, &a.rc);
 	if (err && err != -ENOENT) {
 		conf_free(&want);
+		if (err == -EACCES)
+			return cli_unsafe_dir(cli, "apply");
 		return cli_lib_error(err, "opening the pinned replicator");
 	}
 	a.loaded = !err;
-	if (a.loaded) {
+	ret = EXIT_OK;
+	/* A dry run writes nothing and reads without the lock, as list does. */
+	if (a.loaded && dry_run) {
 		err = conf_from_running(a.rc, &a.have);
-		if (err) {
-			replicast_close(a.rc);
-			conf_free(&want);
-			return cli_lib_error(err, "apply: reading the running state");
-		}
+		if (err)
+			ret = cli_lib_error(err, "apply: reading the running state");
+	} else if (a.loaded) {
+		ret = lock_and_read(&a);
+	}
+	if (ret) {
+		conf_free(&a.have);
+		replicast_close(a.rc);
+		conf_free(&want);
+		return ret;
 	}
 	ret = check(&a);
 	if (!ret) {
@@ -608,7 +645,7 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
 	}
 	conf_free(&a.have);
 	conf_free(&want);
-	replicast_close(a.rc);
+	replicast_close(a.rc);	/* and with it the lock */
 	return ret;
 }
 
@@ -644,6 +681,12 @@ int cli_batch(const struct cli *cli, const char *file, bool force)
 			ret = cli_error(EXIT_USAGE, "-batch cannot be nested");
 		else {
 			words[n] = NULL;
+			/* A group or sub command makes several library calls
+			 * (add, then its options): no writer comes between
+			 * them. load and apply take the lock themselves;
+			 * readers (stats --watch) would only keep writers out. */
+			each.hold_lock = !strcmp(words[0], "group") || !strcmp(words[0], "sub") ||
+					 !strcmp(words[0], "unload");
 			ret = cli_run(&each, n, words);
 			fflush(stdout);
 		}

@@ -2,6 +2,8 @@
 /* `replicast load` and `replicast unload`. */
 #include <errno.h>
 #include <net/if.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -21,8 +23,10 @@ static const char load_usage[] =
 	"\n"
 	"  --dev IFNAME      device to attach to (repeatable; may be left out when\n"
 	"                    --inject-dev is given: a host that only sends)\n"
-	"  --max-groups N    group capacity, fixed at first load (default 1024)\n"
-	"  --max-subs N      subscribers per group, fixed at first load (default 4096)\n"
+	"  --max-groups N    group capacity, fixed at first load (default 1024, at most\n"
+	"                    1048576)\n"
+	"  --max-subs N      subscribers per group, fixed at first load (default 4096,\n"
+	"                    at most 1048576)\n"
 	"  --upgrade         load this version's program even if one is pinned: groups,\n"
 	"                    subscribers and counters stay, every device switches over\n"
 	"                    in one step (a running stream loses and doubles nothing)\n"
@@ -30,6 +34,40 @@ static const char load_usage[] =
 	"  --no-inject       no injection pair: packets come in through --dev only\n"
 	"  --pin-path DIR    pin directory (default " REPLICAST_DEFAULT_PIN_PATH ", or\n"
 	"                    /sys/fs/bpf/replicast-netns/NAME in network namespace NAME)\n";
+
+/* Bytes as a person reads them. */
+static const char *human_bytes(uint64_t n, char *buf, size_t len)
+{
+	if (n >= 1ULL << 40)
+		snprintf(buf, len, "%.1f TiB", (double)n / (1ULL << 40));
+	else if (n >= 1ULL << 30)
+		snprintf(buf, len, "%.1f GiB", (double)n / (1ULL << 30));
+	else if (n >= 1ULL << 20)
+		snprintf(buf, len, "%.1f MiB", (double)n / (1ULL << 20));
+	else if (n >= 1ULL << 10)
+		snprintf(buf, len, "%.1f KiB", (double)n / (1ULL << 10));
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+	return buf;
+}
+
+/* What the sizes just fixed cost, paid as each group is added: counters
+ * grow with CPUs x max_subs whether the subscribers are there or not. */
+static void print_cost(struct replicast *rc)
+{
+	struct replicast_cost c = { .sz = sizeof(c) };
+	char ctr[32], slots[32], group[32], total[32], all_ctr[32];
+
+	if (replicast_cost(replicast_max_groups(rc), replicast_max_subs(rc), &c))
+		return;
+	printf("load: each group takes %s: %s of counters (%u subscribers x %u CPUs x 24 bytes) "
+	       "and %s of subscriber slots; all %u groups (the limit) take %s, %s of it "
+	       "counters\n", human_bytes(c.group_bytes, group, sizeof(group)),
+	       human_bytes(c.counter_bytes, ctr, sizeof(ctr)), c.max_subs, c.nr_cpus,
+	       human_bytes(c.slot_bytes, slots, sizeof(slots)), c.max_groups,
+	       human_bytes(c.total_bytes, total, sizeof(total)),
+	       human_bytes(c.counter_bytes * c.max_groups, all_ctr, sizeof(all_ctr)));
+}
 
 static int add_inject(struct replicast *rc, const char *name)
 {
@@ -130,12 +168,30 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return cli_error(EXIT_USAGE, "load: name at least one --dev IFNAME "
 				 "(or --inject-dev NAME to load for senders only)");
 	}
+	/* Refused before anything is made, naming the limit (the library
+	 * would say only "Argument list too long"). */
+	if (opts.max_groups > REPLICAST_MAX_GROUPS_LIMIT)
+		return cli_error(EXIT_USAGE, "load: --max-groups %u is over the limit of %u groups; "
+				 "ask for at most that", opts.max_groups, REPLICAST_MAX_GROUPS_LIMIT);
+	if (opts.max_subs > REPLICAST_MAX_SUBS_LIMIT)
+		return cli_error(EXIT_USAGE, "load: --max-subs %u is over the limit of %u subscribers "
+				 "per group; ask for at most that", opts.max_subs,
+				 REPLICAST_MAX_SUBS_LIMIT);
+	if (replicast_cost(opts.max_groups, opts.max_subs, NULL) == -EOVERFLOW) {
+		struct replicast_cost c = { .sz = sizeof(c) };
+
+		replicast_cost(0, 0, &c);	/* for the number of CPUs */
+		return cli_error(EXIT_USAGE, "load: --max-subs %u on %u CPUs is more counters per "
+				 "group than a map holds (2^32); ask for at most %u", opts.max_subs,
+				 c.nr_cpus, (unsigned int)(0xffffffffU / c.nr_cpus));
+	}
 	if (cli_require_root())
 		return EXIT_FAIL;
-	/* Check every name first, so a typo loads and attaches nothing. */
+	/* Check every device first, so a typo (or a tunnel) loads and
+	 * attaches nothing. */
 	for (i = 0; i < ndevs; i++) {
-		if (!if_nametoindex(devs[i]))
-			return cli_error(EXIT_FAIL, "load: no such interface '%s'", devs[i]);
+		if (cli_check_dev("load", devs[i]))
+			return EXIT_FAIL;
 	}
 
 	opts.pin_path = cli->pin_path;
@@ -159,8 +215,17 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 			return cli_no_bpffs(cli, "load");
 		if (err == -ESTALE)
 			return cli_stale(cli, "load");
+		if (err == -EACCES)
+			return cli_unsafe_dir(cli, "load");
 		return cli_error(EXIT_FAIL, "load: %s%s", replicast_strerror(err),
 				 verifier_log[0] ? " (the kernel's verifier log ends above)" : "");
+	}
+	/* One change for other writers: the attachments and the pair go in
+	 * together (released with the handle). */
+	err = replicast_lock(rc);
+	if (err) {
+		replicast_close(rc);
+		return cli_lib_error(err, "load: taking the writers' lock");
 	}
 	ret = EXIT_OK;
 	for (i = 0; i < ndevs; i++) {
@@ -173,6 +238,9 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	}
 	if (ret == EXIT_OK && inject)
 		ret = add_inject(rc, inject_dev);
+	/* Said once, when the sizes are fixed; a later load reuses them. */
+	if (ret == EXIT_OK && fresh)
+		print_cost(rc);
 	/* A load that made the relay and then failed takes it away again, so
 	 * the host is left as it was found (no pins, filters, links or pair).
 	 * A relay that was there before keeps what it had. */

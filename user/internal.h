@@ -61,6 +61,7 @@ struct replicast {
 	char pin_path[PATH_MAX];
 	bool default_per_netns;		/* the default path, per namespace */
 	int lock_fd;			/* flock()ed by writers */
+	unsigned int lock_depth;	/* rc_lock()s held through this handle */
 	int prog_fd;
 	int local_prog_fd;		/* trusts every source: local senders only */
 	int group_sources_fd;
@@ -93,7 +94,13 @@ libbpf_print_fn_t rc_libbpf_silence(void);
 void rc_log(const struct replicast *rc, enum replicast_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Writers hold the pin-directory lock for the whole change. */
+/* replicast_cost() for nr_cpus CPUs (lib_load.c; apart for the unit test,
+ * which asks for more CPUs than this machine has). */
+int rc_cost(__u32 max_groups, __u32 max_subs, __u32 nr_cpus, struct replicast_cost *cost);
+
+/* Writers hold the pin-directory lock for the whole change. Re-entrant per
+ * handle: a call made while replicast_lock() holds it takes it again at
+ * once, and only the outermost rc_unlock() lets it go. */
 int rc_lock(struct replicast *rc);
 void rc_unlock(struct replicast *rc);
 

@@ -9,10 +9,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "internal.h"
@@ -38,6 +41,9 @@ static int tc_filter_attach(int ifindex, int prog_fd, int *created_qdisc)
 	return err;
 }
 
+/* The most attachments recorded: the `attachments` map's max_entries. */
+#define RC_MAX_ATTACHMENTS 256
+
 /* enum bpf_attach_type's BPF_TCX_INGRESS (Linux 6.6); Debian 12's headers
  * predate it. */
 #define RC_BPF_TCX_INGRESS 46
@@ -49,8 +55,35 @@ static int link_pin_path(const struct replicast *rc, const char *ifname, char *b
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* The device a tcx link is attached to: 0 once that device is gone, when
+ * the link is severed (still pinned, attached to nothing; updates fail with
+ * -ENOLINK). struct bpf_link_info's tcx member (Linux 6.6) is missing from
+ * Debian 12's headers; its ifindex opens the union, as xdp's does. */
+static int tcx_link_ifindex(int fd, __u32 *ifindex)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*ifindex = info.xdp.ifindex;
+	return 0;
+}
+
+/* Whether the link pinned as fd is certainly not on ifindex. A link the
+ * kernel says nothing about is taken to be alive: unpinning a live one
+ * would detach it. */
+static bool link_elsewhere(int fd, __u32 ifindex)
+{
+	__u32 on = 0;
+
+	return !tcx_link_ifindex(fd, &on) && on != ifindex;
+}
+
 /* Points the pinned tcx link of ifname at prog_fd, creating and pinning the
- * link when there is none. -EINVAL/-EOPNOTSUPP: the kernel has no tcx. */
+ * link when there is none. A pinned link that is not on ifindex is the dead
+ * link of a device of that name deleted since: it goes, and a new one is
+ * made. -EINVAL/-EOPNOTSUPP: the kernel has no tcx. */
 static int tcx_attach(struct replicast *rc, unsigned int ifindex, const char *ifname, int prog_fd)
 {
 	char pin[PATH_MAX], dir[PATH_MAX];
@@ -59,6 +92,13 @@ static int tcx_attach(struct replicast *rc, unsigned int ifindex, const char *if
 	if (err)
 		return err;
 	fd = bpf_obj_get(pin);
+	if (fd >= 0 && link_elsewhere(fd, ifindex)) {
+		rc_log(rc, REPLICAST_LOG_DEBUG, "%s: the pinned link is severed; linking anew", ifname);
+		close(fd);
+		fd = -1;
+		if (unlink(pin) && errno != ENOENT)
+			return -errno;
+	}
 	if (fd >= 0) {
 		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
 		close(fd);
@@ -113,20 +153,143 @@ static int undo_attach(struct replicast *rc, __u32 ifindex, struct attachment *a
 	return err;
 }
 
-int replicast_attach(struct replicast *rc, const char *ifname)
+/* Whether the attachment recorded under ifindex holds no more: its device
+ * was deleted (made again, it has another ifindex and nothing attached).
+ * A tcx link tells by itself (severed: on ifindex 0); a cls_bpf
+ * filter went with its device. */
+static bool attachment_dead(struct replicast *rc, __u32 ifindex, struct attachment *att)
 {
-	struct attachment att = {}, old;
-	unsigned int ifindex;
-	int created = 0, err;
+	char pin[PATH_MAX];
+	bool dead;
+	int fd;
 
-	if (!ifname || strlen(ifname) >= sizeof(att.ifname))
+	att->ifname[sizeof(att->ifname) - 1] = '\0';
+	if (!if_indextoname(ifindex, (char[IF_NAMESIZE]){ 0 }))
+		return true;
+	if (!att->tcx)
+		return false;
+	if (link_pin_path(rc, att->ifname, pin, sizeof(pin)))
+		return false;
+	fd = bpf_obj_get(pin);
+	if (fd < 0)
+		return true;
+	dead = link_elsewhere(fd, ifindex);
+	close(fd);
+	return dead;
+}
+
+/* Drops the record of a dead attachment (caller holds the lock), and its
+ * pinned link when that is still the severed one: a device of the name may
+ * have been linked anew at the same pin already. Its multicast memberships
+ * went with the device. */
+static void forget_dead(struct replicast *rc, __u32 ifindex, struct attachment *att)
+{
+	char pin[PATH_MAX];
+	int fd;
+
+	if (att->tcx && !link_pin_path(rc, att->ifname, pin, sizeof(pin))) {
+		fd = bpf_obj_get(pin);
+		if (fd >= 0) {
+			__u32 on = 0;
+
+			if (!tcx_link_ifindex(fd, &on) &&
+			    (!on || !if_indextoname(on, (char[IF_NAMESIZE]){ 0 })))
+				unlink(pin);
+			close(fd);
+		}
+	}
+	bpf_map_delete_elem(rc->attachments_fd, &ifindex);
+	rc_log(rc, REPLICAST_LOG_DEBUG, "forgot the attachment to %s (ifindex %u): the device "
+	       "was deleted", att->ifname, ifindex);
+}
+
+/* Forgets every dead attachment recorded under the name ifname or under
+ * ifindex (caller holds the lock): a device deleted and made again is then
+ * attached afresh. */
+static void forget_dead_of(struct replicast *rc, const char *ifname, __u32 ifindex)
+{
+	struct attachment att;
+	__u32 keys[RC_MAX_ATTACHMENTS], key, *prev = NULL;
+	size_t n = 0, i;
+
+	/* Collected first: deleting while walking would restart the walk. */
+	while (n < RC_MAX_ATTACHMENTS && !bpf_map_get_next_key(rc->attachments_fd, prev, &key)) {
+		keys[n++] = key;
+		prev = &keys[n - 1];
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(rc->attachments_fd, &keys[i], &att))
+			continue;
+		att.ifname[sizeof(att.ifname) - 1] = '\0';
+		if ((keys[i] == ifindex || !strcmp(att.ifname, ifname)) &&
+		    attachment_dead(rc, keys[i], &att))
+			forget_dead(rc, keys[i], &att);
+	}
+}
+
+/* The link type (ARPHRD_*) of ifindex, from the kernel's RTM_NEWLINK
+ * answer. Asked over rtnetlink rather than read from /sys/class/net, which
+ * belongs to the mount namespace and may show another network namespace's
+ * devices (ip netns exec remounts it; nsenter --net does not). */
+static int link_type(unsigned int ifindex, unsigned int *type)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = {
+			.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+			.nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST,
+			.nlmsg_seq = 1,
+		},
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = (int)ifindex },
+	}, reply;
+	int err;
+
+	/* Only the header is kept: the attributes that follow are cut off. */
+	memset(&reply, 0, sizeof(reply));
+	err = rc_nl_request(&req.nh, RTM_NEWLINK, &reply, sizeof(reply));
+	if (err)
+		return err;
+	if (reply.nh.nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return -EPROTO;
+	*type = reply.ifi.ifi_type;
+	return 0;
+}
+
+int replicast_dev_check(const char *ifname, unsigned int *type_out)
+{
+	unsigned int ifindex, type = 0;
+	int err;
+
+	if (!ifname || strlen(ifname) >= IF_NAMESIZE)
 		return -EINVAL;
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex)
 		return -ENODEV;
-	err = rc_lock(rc);
+	err = link_type(ifindex, &type);
 	if (err)
 		return err;
+	if (type_out)
+		*type_out = type;
+	/* The program parses an Ethernet header first. Devices without one
+	 * (tun, wireguard, ipip, gre: ARPHRD_NONE, _TUNNEL, ...) hand it IP
+	 * packets it reads as garbage and passes untouched, so an attachment
+	 * there would do nothing, silently. Loopback frames carry a (zeroed)
+	 * Ethernet header: loopback_setup() gives lo eth_header_ops. */
+	if (type != ARPHRD_ETHER && type != ARPHRD_LOOPBACK)
+		return -EMEDIUMTYPE;
+	return 0;
+}
+
+/* Attaches to ifname, which is ifindex (caller holds the lock). */
+static int attach_locked(struct replicast *rc, const char *ifname, unsigned int ifindex)
+{
+	struct attachment att = {}, old;
+	int created = 0, err;
+
+	forget_dead_of(rc, ifname, ifindex);
 	if (!bpf_map_lookup_elem(rc->attachments_fd, &ifindex, &old)) {
 		/* Attached already: point it at the current program, same kind. */
 		att = old;
@@ -157,6 +320,26 @@ int replicast_attach(struct replicast *rc, const char *ifname)
 		rc_join_groups_on(rc, ifindex);
 	}
 out:
+	return err;
+}
+
+int replicast_attach(struct replicast *rc, const char *ifname)
+{
+	unsigned int ifindex;
+	int err;
+
+	if (!ifname || strlen(ifname) >= sizeof(((struct attachment *)0)->ifname))
+		return -EINVAL;
+	err = replicast_dev_check(ifname, NULL);
+	if (err)
+		return err;
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		return -ENODEV;
+	err = rc_lock(rc);
+	if (err)
+		return err;
+	err = attach_locked(rc, ifname, ifindex);
 	rc_unlock(rc);
 	return err;
 }
@@ -222,6 +405,15 @@ int replicast_foreach_attachment(struct replicast *rc,
 		if (bpf_map_lookup_elem(rc->attachments_fd, &key, &att))
 			continue;
 		att.ifname[sizeof(att.ifname) - 1] = '\0';
+		/* Shown as attached it would be saved, and never be again. A
+		 * reader changes nothing: the next attach or upgrade forgets it. */
+		if (attachment_dead(rc, key, &att)) {
+			rc_log(rc, REPLICAST_LOG_WARN, "%s (ifindex %u) was deleted since it was "
+			       "attached, so nothing is attached there; once it is back, "
+			       "'replicast load --dev %s' attaches it again", att.ifname, key,
+			       att.ifname);
+			continue;
+		}
 		ret = fn(att.ifname, key, ctx);
 		if (ret)
 			return ret;
@@ -235,17 +427,39 @@ int replicast_foreach_attachment(struct replicast *rc,
  * The injection device is re-attached by replicast_inject_add(). */
 int rc_reattach_all(struct replicast *rc)
 {
-	__u32 key, *prev = NULL;
-	int created, err = 0, ret;
-
+	__u32 keys[RC_MAX_ATTACHMENTS], key, *prev = NULL;
 	struct attachment att;
+	unsigned int now;
+	int created, err = 0, ret;
+	size_t n = 0, i;
 
-	while (!bpf_map_get_next_key(rc->attachments_fd, prev, &key)) {
-		prev = &key;
-		if (!if_indextoname(key, (char[IF_NAMESIZE]){ 0 }) ||
-		    bpf_map_lookup_elem(rc->attachments_fd, &key, &att))
-			continue;	/* the device is gone; unload forgets it */
+	/* Collected first: a dead attachment is forgotten and its device, when
+	 * one of that name is back, attached afresh under a new key. */
+	while (n < RC_MAX_ATTACHMENTS && !bpf_map_get_next_key(rc->attachments_fd, prev, &key)) {
+		keys[n++] = key;
+		prev = &keys[n - 1];
+	}
+	for (i = 0; i < n; i++) {
+		key = keys[i];
+		if (bpf_map_lookup_elem(rc->attachments_fd, &key, &att))
+			continue;
 		att.ifname[sizeof(att.ifname) - 1] = '\0';
+		if (attachment_dead(rc, key, &att)) {
+			forget_dead(rc, key, &att);
+			now = if_nametoindex(att.ifname);
+			if (!now) {
+				rc_log(rc, REPLICAST_LOG_WARN, "%s was deleted since it was attached; "
+				       "forgot it", att.ifname);
+				continue;
+			}
+			/* The new device may be another kind (a tunnel now). */
+			ret = replicast_dev_check(att.ifname, NULL);
+			if (!ret)
+				ret = attach_locked(rc, att.ifname, now);
+			if (ret)
+				err = ret;
+			continue;
+		}
 		ret = att.tcx ? tcx_attach(rc, key, att.ifname, rc->prog_fd)
 			      : tc_filter_attach((int)key, rc->prog_fd, &created);
 		if (ret)

@@ -93,14 +93,34 @@ static int remove_tree(const char *dir);
 
 int rc_lock(struct replicast *rc)
 {
-	if (flock(rc->lock_fd, LOCK_EX))
-		return -errno;
+	/* flock() on the file this handle holds locked already would succeed,
+	 * but the inner call's unlock would then free it for everyone: count. */
+	if (rc->lock_depth) {
+		rc->lock_depth++;
+		return 0;
+	}
+	while (flock(rc->lock_fd, LOCK_EX))
+		if (errno != EINTR)
+			return -errno;
+	rc->lock_depth = 1;
 	return 0;
 }
 
 void rc_unlock(struct replicast *rc)
 {
-	flock(rc->lock_fd, LOCK_UN);
+	if (rc->lock_depth && --rc->lock_depth == 0)
+		flock(rc->lock_fd, LOCK_UN);
+}
+
+int replicast_lock(struct replicast *rc)
+{
+	return rc ? rc_lock(rc) : -EINVAL;
+}
+
+void replicast_unlock(struct replicast *rc)
+{
+	if (rc)
+		rc_unlock(rc);
 }
 
 static int handle_new(const struct replicast_opts *opts, struct replicast **out)
@@ -120,6 +140,7 @@ static int handle_new(const struct replicast_opts *opts, struct replicast **out)
 	rc->group_sources_fd = rc->group_rate_fd = -1;
 	rc->groups_fd = rc->group_addrs_fd = rc->group_subs_fd = rc->sub_stats_fd = -1;
 	rc->group_stats_fd = rc->drop_stats_fd = rc->config_fd = rc->attachments_fd = -1;
+	/* Not 0, which replicast_close() would take for an fd of ours: stdin. */
 	rc->neighbours_fd = -1;
 	if (opts && opts->sz >= offsetof(struct replicast_opts, pin_path) + sizeof(char *) &&
 	    opts->pin_path) {
@@ -175,6 +196,25 @@ void replicast_close(struct replicast *rc)
 	free(rc);
 }
 
+/* Whoever may write in the pin directory can swap the pinned program or
+ * maps for their own, and so make the relay send anything anywhere: one made
+ * by someone else, or open to group or others, is not used. Checked on the
+ * open directory, so a rename in between cannot swap it. */
+static int check_owner(struct replicast *rc)
+{
+	struct stat st;
+
+	if (fstat(rc->lock_fd, &st))
+		return -errno;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		rc_log(rc, REPLICAST_LOG_INFO, "%s belongs to uid %u with mode %04o: not "
+		       "root's alone", rc->pin_path, (unsigned int)st.st_uid,
+		       (unsigned int)(st.st_mode & 07777));
+		return -EACCES;
+	}
+	return 0;
+}
+
 /* made: set when this call created the pin directory (create only). */
 static int open_lock(struct replicast *rc, int create, bool *made)
 {
@@ -188,7 +228,7 @@ static int open_lock(struct replicast *rc, int create, bool *made)
 	rc->lock_fd = open(rc->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rc->lock_fd < 0)
 		return -errno;
-	return 0;
+	return create && *made ? 0 : check_owner(rc);
 }
 
 int rc_pin_file(const struct replicast *rc, const char *name, char *buf, size_t len)
@@ -382,6 +422,53 @@ static int pin_neighbour_tracker(struct replicast *rc, struct bpf_program *prog)
 	return err;
 }
 
+/* The sizes opts ask for, defaults filled in. */
+static void opts_sizes(const struct replicast_opts *opts, __u32 *max_groups, __u32 *max_subs)
+{
+	*max_groups = REPLICAST_DEFAULT_MAX_GROUPS;
+	*max_subs = REPLICAST_DEFAULT_MAX_SUBS;
+	if (opts && opts->sz >= offsetof(struct replicast_opts, max_subs) + sizeof(uint32_t)) {
+		if (opts->max_groups)
+			*max_groups = opts->max_groups;
+		if (opts->max_subs)
+			*max_subs = opts->max_subs;
+	}
+}
+
+int rc_cost(__u32 max_groups, __u32 max_subs, __u32 nr_cpus, struct replicast_cost *cost)
+{
+	struct replicast_cost c = { .sz = sizeof(c) };
+
+	c.max_groups = max_groups ? max_groups : REPLICAST_DEFAULT_MAX_GROUPS;
+	c.max_subs = max_subs ? max_subs : REPLICAST_DEFAULT_MAX_SUBS;
+	c.nr_cpus = nr_cpus;
+	if (c.max_groups > REPLICAST_MAX_GROUPS_LIMIT || c.max_subs > REPLICAST_MAX_SUBS_LIMIT)
+		return -E2BIG;
+	/* Map sizes are __u32 max_entries: a product beyond it would wrap
+	 * into a small map that the program then indexes past. */
+	if ((__u64)c.max_subs * nr_cpus > UINT32_MAX ||
+	    (__u64)c.max_groups * SOURCES_PER_GROUP > UINT32_MAX)
+		return -EOVERFLOW;
+	c.counter_bytes = (__u64)c.max_subs * nr_cpus * sizeof(struct subscriber_counters);
+	c.slot_bytes = (__u64)c.max_subs * sizeof(struct subscriber);
+	c.group_bytes = c.counter_bytes + c.slot_bytes;
+	c.total_bytes = c.group_bytes * c.max_groups;
+	if (cost)
+		memcpy(cost, &c, cost->sz < sizeof(c) ? cost->sz : sizeof(c));
+	return 0;
+}
+
+int replicast_cost(uint32_t max_groups, uint32_t max_subs, struct replicast_cost *cost)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (cost && cost->sz < offsetof(struct replicast_cost, nr_cpus))
+		return -EINVAL;
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	return rc_cost(max_groups, max_subs, (__u32)ncpus, cost);
+}
+
 /* Loads the object and pins its maps and programs. `pinned`: the config of
  * a replicator already pinned here, whose maps libbpf reuses (sizes must
  * then be theirs); NULL for a first load, sized from opts. */
@@ -389,7 +476,7 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 			const struct config *pinned)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = rc->pin_path);
-	__u32 max_groups = REPLICAST_DEFAULT_MAX_GROUPS, max_subs = REPLICAST_DEFAULT_MAX_SUBS;
+	__u32 max_groups, max_subs;
 	struct config cfg = { .layout_version = RC_LAYOUT_VERSION };
 	struct bpf_map *outer[] = { NULL, NULL };
 	int templates[] = { -1, -1 };
@@ -401,16 +488,7 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	size_t i;
 	int err, ncpus;
 
-	if (opts && opts->sz >= offsetof(struct replicast_opts, max_subs) + sizeof(uint32_t)) {
-		if (opts->max_groups)
-			max_groups = opts->max_groups;
-		if (opts->max_subs)
-			max_subs = opts->max_subs;
-	}
-	/* bpf_loop walks at most 1 << 23 slots; beyond a million subscribers
-	 * per group one packet would hold a CPU for too long anyway. */
-	if (max_groups > (1U << 20) || max_subs > (1U << 20))
-		return -E2BIG;
+	opts_sizes(opts, &max_groups, &max_subs);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
@@ -419,6 +497,9 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 		max_subs = pinned->max_subs;
 		ncpus = (int)pinned->nr_cpus;
 	}
+	err = rc_cost(max_groups, max_subs, (__u32)ncpus, NULL);
+	if (err)
+		return err;
 
 	log = calloc(1, log_size);
 	if (!log)
@@ -523,11 +604,20 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 	char prog_path[PATH_MAX];
 	libbpf_print_fn_t old_print;
 	bool fresh = false, made_dir = false;
+	__u32 max_groups, max_subs;
 	int err = handle_new(opts, &rc);
 
 	*out = NULL;
 	if (err)
 		return err;
+	/* Before anything is made: a refused size leaves no directory behind.
+	 * (Sizes matter only to a first load, but are refused on any.) */
+	opts_sizes(opts, &max_groups, &max_subs);
+	err = replicast_cost(max_groups, max_subs, NULL);
+	if (err) {
+		replicast_close(rc);
+		return err;
+	}
 	err = ensure_bpffs(rc);
 	if (!err)
 		err = open_lock(rc, 1, &made_dir);

@@ -2,6 +2,7 @@
 /* replicast(8): the command line over libreplicast. `replicast OBJECT VERB`,
  * in the manner of ip(8) and bpftool(8). */
 #include <errno.h>
+#include <net/if_arp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,48 @@ int cli_stale(const struct cli *cli, const char *what)
 			 cli_pin_path(cli));
 }
 
+int cli_unsafe_dir(const struct cli *cli, const char *what)
+{
+	return cli_error(EXIT_FAIL, "%s: %s is not root's alone (another owner, or writable by "
+			 "group or others), and whoever can write there can swap the pinned "
+			 "program or maps; make it root's (chown root: %s; chmod go-w %s) or, "
+			 "if nothing of yours is pinned there, remove it", what,
+			 cli_pin_path(cli), cli_pin_path(cli), cli_pin_path(cli));
+}
+
+/* Names for the link types of devices people try to attach to by mistake. */
+static const char *link_type_name(unsigned int type)
+{
+	switch (type) {
+	case ARPHRD_NONE:	return "no link layer: tun or wireguard";
+	case ARPHRD_TUNNEL:	return "ipip";
+	case ARPHRD_TUNNEL6:	return "ip6tnl";
+	case ARPHRD_SIT:	return "sit";
+	case ARPHRD_IPGRE:	return "gre";
+	case ARPHRD_PPP:	return "ppp";
+	case ARPHRD_INFINIBAND:	return "infiniband";
+	default:		return "not Ethernet";
+	}
+}
+
+int cli_check_dev(const char *what, const char *ifname)
+{
+	unsigned int type = 0;
+	int err = replicast_dev_check(ifname, &type);
+
+	if (err == -ENODEV || err == -EINVAL)
+		return cli_error(EXIT_FAIL, "%s: no such interface '%s'", what, ifname);
+	if (err == -EMEDIUMTYPE)
+		return cli_error(EXIT_FAIL, "%s: %s is not an Ethernet device (link type %u, %s): "
+				 "the replicator reads Ethernet frames and would let everything "
+				 "there pass untouched; attach it to the Ethernet device the "
+				 "packets arrive on", what, ifname, type, link_type_name(type));
+	if (err)
+		return cli_error(EXIT_FAIL, "%s: looking at %s: %s", what, ifname,
+				 replicast_strerror(err));
+	return EXIT_OK;
+}
+
 /* For a default per-namespace path: the host's default directory on the same
  * bpffs into buf, when a relay is pinned there. Older versions pinned every
  * namespace's relay there, so that is where one loaded by them is. */
@@ -164,8 +207,16 @@ int cli_open(const struct cli *cli, struct replicast **rc)
 		return cli_no_bpffs(cli, "not loaded");
 	if (err == -ESTALE)
 		return cli_stale(cli, "not loaded");
+	if (err == -EACCES)
+		return cli_unsafe_dir(cli, "not opened");
 	if (err)
 		return cli_lib_error(err, "opening the pinned replicator");
+	/* Released by replicast_close() at the command's end. */
+	if (cli->hold_lock && (err = replicast_lock(*rc))) {
+		replicast_close(*rc);
+		*rc = NULL;
+		return cli_lib_error(err, "taking the writers' lock");
+	}
 	return EXIT_OK;
 }
 

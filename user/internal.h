@@ -203,6 +203,9 @@ int rc_pin_file(const struct replicast *rc, const char *name, char *buf, size_t 
  * and the public form of an entry. */
 int rc_read_sources(struct replicast *rc, struct source_key **keys, size_t *n);
 int rc_purge_sources(struct replicast *rc, __u32 gid);
+/* Looks up again the device each allowed prefix's route leaves by (struct
+ * source_rule), after a device was attached: it may be a new one. */
+void rc_refresh_reverse_paths(struct replicast *rc);
 void rc_key_to_prefix(const struct source_key *key, struct replicast_prefix *p);
 /* Pin path of a group's subscriber map: <pin>/subscribers/<GROUP>. */
 int rc_subs_pin_path(const struct replicast *rc, const struct replicast_endpoint *group,

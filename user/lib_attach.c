@@ -320,6 +320,10 @@ static int attach_locked(struct replicast *rc, const char *ifname, unsigned int 
 		rc_join_groups_on(rc, ifindex);
 	}
 out:
+	/* A device made anew has a new ifindex: the allow list's reverse
+	 * paths must name it. */
+	if (!err)
+		rc_refresh_reverse_paths(rc);
 	return err;
 }
 

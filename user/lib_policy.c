@@ -226,3 +226,27 @@ out:
 	rc_unlock(rc);
 	return err;
 }
+
+void rc_refresh_reverse_paths(struct replicast *rc)
+{
+	struct replicast_prefix prefix;
+	struct source_key *keys;
+	struct source_rule rule;
+	size_t n, i;
+
+	if (rc_read_sources(rc, &keys, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		__u32 now;
+
+		if (bpf_map_lookup_elem(rc->group_sources_fd, &keys[i], &rule))
+			continue;
+		rc_key_to_prefix(&keys[i], &prefix);
+		now = reverse_path_device(rc, &prefix);
+		if (now != rule.ifindex) {
+			rule.ifindex = now;
+			bpf_map_update_elem(rc->group_sources_fd, &keys[i], &rule, BPF_EXIST);
+		}
+	}
+	free(keys);
+}

@@ -135,8 +135,20 @@ int rc_purge_sources(struct replicast *rc, __u32 gid)
 	return 0;
 }
 
-int replicast_group_set_limits(struct replicast *rc, const struct replicast_endpoint *group,
-			       uint64_t max_pps, uint64_t max_bps)
+/* The settings a group's entry carries, changed in one update under the
+ * writers' lock. The hash has no preallocation: the update publishes a
+ * whole new element, so a packet reads all settings from one version. */
+struct group_settings {
+	bool limits;
+	uint64_t max_pps, max_bps;
+	bool ttl;
+	uint8_t ttl_value;
+	bool reverse_path;
+	bool loose;
+};
+
+static int change_group(struct replicast *rc, const struct replicast_endpoint *group,
+			const struct group_settings *set)
 {
 	struct group_rate fresh = {};
 	struct group_key key;
@@ -153,18 +165,31 @@ int replicast_group_set_limits(struct replicast *rc, const struct replicast_endp
 		err = -errno;
 		goto out;
 	}
-	/* A new limit starts from a full burst allowance, not from the debt
-	 * the old one may have run up. */
-	bpf_map_update_elem(rc->group_rate_fd, &grp.id, &fresh, BPF_ANY);
-	grp.max_pps = max_pps;
-	grp.max_bps = max_bps;
-	/* The hash has no preallocation: the update publishes a whole new
-	 * element, so a packet reads both limits from one version. */
+	if (set->limits) {
+		/* A new limit starts from a full burst allowance, not from the
+		 * debt the old one may have run up. */
+		bpf_map_update_elem(rc->group_rate_fd, &grp.id, &fresh, BPF_ANY);
+		grp.max_pps = set->max_pps;
+		grp.max_bps = set->max_bps;
+	}
+	if (set->ttl)
+		grp.ttl = set->ttl_value;
+	if (set->reverse_path)
+		grp.flags = set->loose ? grp.flags | GROUP_F_LOOSE_REVERSE_PATH
+				       : grp.flags & ~GROUP_F_LOOSE_REVERSE_PATH;
 	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_EXIST))
 		err = -errno;
 out:
 	rc_unlock(rc);
 	return err;
+}
+
+int replicast_group_set_limits(struct replicast *rc, const struct replicast_endpoint *group,
+			       uint64_t max_pps, uint64_t max_bps)
+{
+	struct group_settings set = { .limits = true, .max_pps = max_pps, .max_bps = max_bps };
+
+	return change_group(rc, group, &set);
 }
 
 _Static_assert(REPLICAST_DEFAULT_TTL == RC_COPY_TTL, "one default TTL for library and program");
@@ -172,59 +197,22 @@ _Static_assert(REPLICAST_DEFAULT_TTL == RC_COPY_TTL, "one default TTL for librar
 int replicast_group_set_ttl(struct replicast *rc, const struct replicast_endpoint *group,
 			    uint8_t ttl)
 {
-	struct group_key key;
-	struct group grp;
-	int err;
+	struct group_settings set = { .ttl = true, .ttl_value = ttl };
 
-	if (!group)
-		return -EINVAL;
-	if (!replicast_endpoint_is_multicast(group)) {
+	if (group && !replicast_endpoint_is_multicast(group)) {
 		rc_log(rc, REPLICAST_LOG_WARN, "only copies of multicast groups get a TTL of their "
 		       "own; unicast groups take one off what arrives, as a router would");
 		return -EINVAL;
 	}
-	err = rc_lock(rc);
-	if (err)
-		return err;
-	rc_endpoint_to_key(group, &key);
-	if (bpf_map_lookup_elem(rc->groups_fd, &key, &grp)) {
-		err = -errno;
-		goto out;
-	}
-	grp.ttl = ttl;
-	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_EXIST))
-		err = -errno;
-out:
-	rc_unlock(rc);
-	return err;
+	return change_group(rc, group, &set);
 }
 
 int replicast_group_set_reverse_path(struct replicast *rc, const struct replicast_endpoint *group,
 				     bool loose)
 {
-	struct group_key key;
-	struct group grp;
-	int err;
+	struct group_settings set = { .reverse_path = true, .loose = loose };
 
-	if (!group)
-		return -EINVAL;
-	err = rc_lock(rc);
-	if (err)
-		return err;
-	rc_endpoint_to_key(group, &key);
-	if (bpf_map_lookup_elem(rc->groups_fd, &key, &grp)) {
-		err = -errno;
-		goto out;
-	}
-	if (loose)
-		grp.flags |= GROUP_F_LOOSE_REVERSE_PATH;
-	else
-		grp.flags &= ~GROUP_F_LOOSE_REVERSE_PATH;
-	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_EXIST))
-		err = -errno;
-out:
-	rc_unlock(rc);
-	return err;
+	return change_group(rc, group, &set);
 }
 
 void rc_refresh_reverse_paths(struct replicast *rc)

@@ -955,17 +955,17 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 					     "send: preparing the group's headers");
 		goto out;
 	}
+	if (o.kind == SRC_GEN && o.size > replicast_sender_max_payload(r.s, o.group.family)) {
+		ret = cli_error(EXIT_USAGE, "send: --size %u exceeds what one frame %s%s carries "
+				"(%zu bytes)", o.size, o.xdp ? "to the group's devices" : "on ",
+				o.xdp ? "" : dev, replicast_sender_max_payload(r.s, o.group.family));
+		goto out;
+	}
 	if (o.kind == SRC_GEN && !replicast_group_max_payload(rc, &o.group, &sub_max) &&
 	    o.size > sub_max) {
 		ret = cli_error(EXIT_USAGE, "send: --size %u exceeds what a subscriber's link carries "
 				"(%zu bytes), so its copies would be dropped as too_big",
 				o.size, sub_max);
-		goto out;
-	}
-	if (o.kind == SRC_GEN && o.size > replicast_sender_max_payload(r.s, o.group.family)) {
-		ret = cli_error(EXIT_USAGE, "send: --size %u exceeds what one frame %s%s carries "
-				"(%zu bytes)", o.size, o.xdp ? "to the group's devices" : "on ",
-				o.xdp ? "" : dev, replicast_sender_max_payload(r.s, o.group.family));
 		goto out;
 	}
 	if (o.kind == SRC_UDP) {

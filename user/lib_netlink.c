@@ -13,64 +13,18 @@
 
 #define NL_TIMEOUT_S 2
 
-int rc_nl_request(const struct nlmsghdr *req, int want_type, void *reply, size_t reply_len)
-{
-	struct timeval tv = { .tv_sec = NL_TIMEOUT_S };
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char buf[16384] __attribute__((aligned(8)));
-	int fd, err = -ETIMEDOUT;
-	ssize_t n;
-
-	/* A fresh socket per call: a socket answers for the network namespace
-	 * it was made in, and the calling thread may have switched since. */
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (;;) {
-		struct nlmsghdr *nh;
-		size_t left;
-
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			err = errno == EAGAIN ? -ETIMEDOUT : -errno;
-			break;
-		}
-		left = (size_t)n;
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
-			if (nh->nlmsg_seq != req->nlmsg_seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				/* An ack (error 0) answers a request that wanted
-				 * a message only when none was wanted. */
-				err = e->error < 0 ? e->error : want_type ? -EPROTO : 0;
-				goto out;
-			}
-			if (want_type && nh->nlmsg_type == want_type) {
-				memcpy(reply, nh, nh->nlmsg_len < reply_len ? nh->nlmsg_len : reply_len);
-				err = 0;
-				goto out;
-			}
-		}
-	}
-out:
-	close(fd);
-	return err;
-}
-
-int rc_nl_dump(const struct nlmsghdr *req, int (*fn)(const struct nlmsghdr *nh, void *ctx),
-	       void *ctx)
+/* Sends req from a fresh socket and hands each answer of its sequence to
+ * answer() until that returns non-zero: > 0 ends with 0, < 0 with that
+ * error. A socket answers for the network namespace it was made in, and
+ * the calling thread may have switched since: hence one per call. A dump
+ * comes in as many reads as it needs. */
+static int nl_exchange(const struct nlmsghdr *req,
+		       int (*answer)(const struct nlmsghdr *nh, void *ctx), void *ctx)
 {
 	struct timeval tv = { .tv_sec = NL_TIMEOUT_S };
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	char buf[32768] __attribute__((aligned(8)));
-	int fd, err = 0;
+	int fd, err;
 	ssize_t n;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -81,8 +35,6 @@ int rc_nl_dump(const struct nlmsghdr *req, int (*fn)(const struct nlmsghdr *nh, 
 		err = -errno;
 		goto out;
 	}
-	/* A dump comes in as many reads as it needs and ends with NLMSG_DONE;
-	 * fn's answer other than 0 stops it, but the rest is not read. */
 	for (;;) {
 		struct nlmsghdr *nh;
 		size_t left;
@@ -96,20 +48,74 @@ int rc_nl_dump(const struct nlmsghdr *req, int (*fn)(const struct nlmsghdr *nh, 
 		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
 			if (nh->nlmsg_seq != req->nlmsg_seq)
 				continue;
-			if (nh->nlmsg_type == NLMSG_DONE)
-				goto out;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				err = e->error < 0 ? e->error : -EPROTO;
+			err = answer(nh, ctx);
+			if (err) {
+				err = err < 0 ? err : 0;
 				goto out;
 			}
-			err = fn(nh, ctx);
-			if (err)
-				goto out;
 		}
 	}
 out:
 	close(fd);
 	return err;
+}
+
+struct one_reply {
+	int want_type;
+	void *reply;
+	size_t len;
+};
+
+static int take_reply(const struct nlmsghdr *nh, void *ctx)
+{
+	struct one_reply *r = ctx;
+
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		/* An ack (error 0) answers a request that wanted a message
+		 * only when none was wanted. */
+		return e->error < 0 ? e->error : r->want_type ? -EPROTO : 1;
+	}
+	if (!r->want_type || nh->nlmsg_type != r->want_type)
+		return 0;
+	memcpy(r->reply, nh, nh->nlmsg_len < r->len ? nh->nlmsg_len : r->len);
+	return 1;
+}
+
+int rc_nl_request(const struct nlmsghdr *req, int want_type, void *reply, size_t reply_len)
+{
+	struct one_reply r = { .want_type = want_type, .reply = reply, .len = reply_len };
+
+	return nl_exchange(req, take_reply, &r);
+}
+
+struct dump {
+	int (*fn)(const struct nlmsghdr *nh, void *ctx);
+	void *ctx;
+};
+
+/* fn's answer other than 0 stops the dump, but the rest is not read. */
+static int take_dumped(const struct nlmsghdr *nh, void *ctx)
+{
+	struct dump *d = ctx;
+	int err;
+
+	if (nh->nlmsg_type == NLMSG_DONE)
+		return 1;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		return e->error < 0 ? e->error : -EPROTO;
+	}
+	err = d->fn(nh, d->ctx);
+	return err > 0 ? -EPROTO : err;
+}
+
+int rc_nl_dump(const struct nlmsghdr *req, int (*fn)(const struct nlmsghdr *nh, void *ctx),
+	       void *ctx)
+{
+	struct dump d = { .fn = fn, .ctx = ctx };
+
+	return nl_exchange(req, take_dumped, &d);
 }

@@ -51,4 +51,21 @@ topo_sink_wait 1 6000
 rc_assert_eq 0 $? "the remaining subscriber got the next 300"
 topo_sink_wait 2 6000
 rc_assert_eq 0 $? "the removed subscriber got nothing"
+# The recipe takes the writers' lock: while another writer holds it, the
+# recipe's add waits, so the two never pick the same slot.
+add_only=$(printf '%s\n' "$list_add" | sed '/^# 1\./,/^$/d')
+G2=10.77.100.10:5000
+$RC group add $G2 --allow-source 10.77.0.1 >/dev/null
+flock "$TOPO_PIN" sleep 2 &
+holder=$!
+sleep 0.3
+start=$(date +%s%N)
+rc_in "$TOPO_RELAY" env PIN="$TOPO_PIN" MAP="$TOPO_PIN/subscribers/10_77_100_10:5000" \
+	DEV="${TOPO_RELAY_DEV[2]}" DEST=10.77.2.2 PORT=6000 SOURCE=10.77.2.1 \
+	bash -e -c "$add_only" >/dev/null 2>&1
+waited_ms=$((($(date +%s%N) - start) / 1000000))
+wait $holder
+rc_assert_ge 1200 $waited_ms "the recipe's add waited for the lock another writer held (${waited_ms} ms)"
+rc_assert_eq 1 "$($RC list --json | jq "[.groups[] | select(.group==\"$G2\") | .subscribers[]] | length")" \
+	"... and then added its subscriber"
 rc_summary

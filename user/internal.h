@@ -224,5 +224,13 @@ size_t rc_engine_max_payload(const struct rc_engine *e, int family);
 /* Fills the engine's part of st (st->sz is the caller's). */
 void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *st);
 void rc_engine_close(struct rc_engine *e);
+/* Fault injection, for tests only: when mmap is set the engine maps its
+ * ring and control lines through it; stop_stall_ms makes every engine
+ * thread take that long to stop once told to. */
+struct rc_engine_faults {
+	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+	unsigned int stop_stall_ms;
+};
+extern struct rc_engine_faults rc_engine_faults;
 
 #endif /* REPLICAST_INTERNAL_H */

@@ -58,7 +58,9 @@
 /* How often a stopping or parking thread is signalled again: a signal that
  * lands just before the thread enters the kernel does not end the call. */
 #define RESIGNAL_NS		5000000ULL
-#define STOP_GIVE_UP_NS		5000000000ULL
+/* How long close() waits for a thread before it says so in the log; it
+ * then goes on waiting (see stop_threads()). */
+#define STOP_WARN_NS		5000000000ULL
 #define MAX_DEVS		256		/* the device map's size */
 /* queue() looks for devices the program found missing from the device map
  * every this many packets (a read of the lines the program publishes). */
@@ -113,6 +115,17 @@ struct rc_engine {
 	__u64 queued, waits, ring_full;
 	struct engine_thread threads[RC_ENGINE_MAX_THREADS];
 };
+
+/* Fault injection for tests/unit/test_engine.c; what is not set is the
+ * real thing. */
+struct rc_engine_faults rc_engine_faults;
+
+static void *map_shared(size_t len, int fd)
+{
+	if (rc_engine_faults.mmap)
+		return rc_engine_faults.mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+}
 
 static void elog(const struct rc_engine *e, enum replicast_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -628,6 +641,14 @@ static void *engine_thread(void *arg)
 		}
 	}
 out:
+	if (rc_engine_faults.stop_stall_ms) {
+		/* A thread that does not stop for that long (a test); the
+		 * stop's signals cut single sleeps short. */
+		__u64 until = now_ns() + rc_engine_faults.stop_stall_ms * 1000000ULL;
+
+		while (now_ns() < until)
+			usleep(1000);
+	}
 	atomic_store(&th->done, 1);
 	return NULL;
 }
@@ -952,6 +973,7 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 {
 	libbpf_print_fn_t old_print;
 	struct rc_engine *e;
+	void *p;
 	__u32 t;
 	int err;
 
@@ -1001,16 +1023,22 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 	e->group_subs_fd = bpf_map__fd(e->skel->maps.group_subs);
 	e->cursors_fd = bpf_map__fd(e->skel->maps.cursors);
 
+	/* Either stays NULL unless mapped: close() and everything it calls
+	 * test for NULL, never for MAP_FAILED. */
 	e->ring_len = (size_t)e->slots * sizeof(struct engine_slot);
-	e->ring = mmap(NULL, e->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       bpf_map__fd(e->skel->maps.ring), 0);
 	e->ctl_len = RC_ENGINE_MAX_THREADS * sizeof(struct engine_ctl);
-	e->ctl = mmap(NULL, e->ctl_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      bpf_map__fd(e->skel->maps.ctl), 0);
-	if (e->ring == MAP_FAILED || e->ctl == MAP_FAILED) {
+	p = map_shared(e->ring_len, bpf_map__fd(e->skel->maps.ring));
+	if (p == MAP_FAILED) {
 		err = -errno;
 		goto fail;
 	}
+	e->ring = p;
+	p = map_shared(e->ctl_len, bpf_map__fd(e->skel->maps.ctl));
+	if (p == MAP_FAILED) {
+		err = -errno;
+		goto fail;
+	}
+	e->ctl = p;
 
 	for (t = 0; t < e->nthreads; t++) {
 		struct engine_thread *th = &e->threads[t];
@@ -1035,10 +1063,16 @@ fail:
 	return err;
 }
 
+/* Stops every thread and joins it. A thread is joined however long it
+ * takes: it uses the program, the frame, the maps and *e until it returns,
+ * so freeing any of it first would let it write into freed memory. It
+ * leaves its call at the next signal between two batches (microseconds),
+ * so a wait past STOP_WARN_NS means the kernel is not delivering signals
+ * to it; that is logged once, and the wait goes on. */
 static void stop_threads(struct rc_engine *e)
 {
 	__u64 start = now_ns(), last = 0, now;
-	bool running;
+	bool running, warned = false;
 	__u32 t;
 
 	atomic_store(&e->stop, 1);
@@ -1052,11 +1086,13 @@ static void stop_threads(struct rc_engine *e)
 		if (!running)
 			break;
 		now = now_ns();
-		if (now - start > STOP_GIVE_UP_NS) {
-			/* Never happens unless the kernel ignores signals; better a
-			 * leaked thread than a hung application. */
-			elog(e, REPLICAST_LOG_WARN, "an engine thread did not stop");
-			return;
+		if (!warned && now - start > STOP_WARN_NS) {
+			for (t = 0; t < e->nthreads; t++)
+				if (e->threads[t].started && !atomic_load(&e->threads[t].done))
+					elog(e, REPLICAST_LOG_WARN, "engine thread %u has not stopped after "
+					     "%llu s; close waits for it, as freeing what it uses would "
+					     "let it write to freed memory", t, STOP_WARN_NS / 1000000000ULL);
+			warned = true;
 		}
 		if (now - last >= RESIGNAL_NS) {
 			signal_threads(e, false);
@@ -1064,6 +1100,9 @@ static void stop_threads(struct rc_engine *e)
 		}
 		usleep(1000);
 	}
+	if (warned)
+		elog(e, REPLICAST_LOG_INFO, "the engine threads stopped after %llu ms",
+		     (unsigned long long)((now_ns() - start) / 1000000ULL));
 	for (t = 0; t < e->nthreads; t++)
 		if (e->threads[t].started)
 			pthread_join(e->threads[t].th, NULL);
@@ -1083,9 +1122,9 @@ void rc_engine_close(struct rc_engine *e)
 	stop_threads(e);
 	for (i = 0; i < 2; i++)
 		bpf_link__destroy(e->links[i]);
-	if (e->ring && e->ring != MAP_FAILED)
+	if (e->ring)
 		munmap(e->ring, e->ring_len);
-	if (e->ctl && e->ctl != MAP_FAILED)
+	if (e->ctl)
 		munmap(e->ctl, e->ctl_len);
 	xdp_engine_bpf__destroy(e->skel);
 	free(e->frame);

@@ -205,6 +205,19 @@ static __u64 thread_consumed(const struct rc_engine *e, __u32 t)
 	return __atomic_load_n(&e->ctl[t].consumed, __ATOMIC_ACQUIRE);
 }
 
+/* What thread t is done with and has counted: a copy the kernel refuses
+ * is known only when the batch that sent it ends, after the packet was
+ * consumed; the program then writes `settled`. A thread out of its call
+ * (parked, or ended) has ended every batch. */
+static __u64 thread_settled(const struct rc_engine *e, __u32 t)
+{
+	const struct engine_thread *th = &e->threads[t];
+
+	if (atomic_load(&th->parked) || atomic_load(&th->done))
+		return thread_consumed(e, t);
+	return __atomic_load_n(&e->ctl[t].settled, __ATOMIC_ACQUIRE);
+}
+
 /* The lowest position every thread has passed: slots below it are free. */
 static __u64 read_consumed(struct rc_engine *e)
 {
@@ -217,6 +230,20 @@ static __u64 read_consumed(struct rc_engine *e)
 			low = c;
 	}
 	e->consumed = low;
+	return low;
+}
+
+/* The lowest position every thread has passed and counted. */
+static __u64 read_settled(const struct rc_engine *e)
+{
+	__u64 low = ~0ULL, c;
+	__u32 t;
+
+	for (t = 0; t < e->nthreads; t++) {
+		c = thread_settled(e, t);
+		if (c < low)
+			low = c;
+	}
 	return low;
 }
 
@@ -722,15 +749,17 @@ static void *supervisor(void *arg)
  * polls without a system call for SPIN_NS, then sleeps about as long as
  * the engine needs for what is left, at the rate it was last seen to go
  * (so a wait costs one or two sleeps, not one per progress report).
- * `timeout` after timeout_ms without progress. */
-static int wait_consumed(struct rc_engine *e, __u64 target, int timeout)
+ * `timeout` after timeout_ms without progress. With `settled`, also until
+ * every refusal of their copies is counted (a batch later: microseconds).
+ */
+static int wait_consumed(struct rc_engine *e, __u64 target, int timeout, bool settled)
 {
 	__u64 start = now_ns(), deadline = start + (__u64)e->timeout_ms * 1000000ULL;
 	__u64 sleep_ns = SLEEP_MIN_NS, c0 = read_consumed(e), t0 = start, before = c0, now, left;
 	int err;
 
 	for (;;) {
-		if (read_consumed(e) >= target)
+		if (read_consumed(e) >= target && (!settled || read_settled(e) >= target))
 			return 0;
 		err = thread_error(e);
 		if (!err)
@@ -750,7 +779,7 @@ static int wait_consumed(struct rc_engine *e, __u64 target, int timeout)
 			cpu_relax();
 			continue;
 		}
-		left = target - e->consumed;
+		left = target > e->consumed ? target - e->consumed : 0;
 		if (e->ns_per_packet)
 			sleep_ns = left * e->ns_per_packet;
 		sleep_ns = sleep_ns < SLEEP_MIN_NS ? SLEEP_MIN_NS :
@@ -768,7 +797,7 @@ static int wait_consumed(struct rc_engine *e, __u64 target, int timeout)
 static int wait_room(struct rc_engine *e, __u64 pos)
 {
 	e->ring_full++;
-	return wait_consumed(e, pos - e->slots + e->slots / 4 + 1, -ENOBUFS);
+	return wait_consumed(e, pos - e->slots + e->slots / 4 + 1, -ENOBUFS, false);
 }
 
 int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
@@ -818,7 +847,7 @@ int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 
 int rc_engine_flush(struct rc_engine *e)
 {
-	int err = wait_consumed(e, atomic_load(&e->produced), -ETIMEDOUT);
+	int err = wait_consumed(e, atomic_load(&e->produced), -ETIMEDOUT, true);
 
 	return err ? err : thread_error(e) ?: e->dev_err;
 }
@@ -879,8 +908,8 @@ void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *s
 			st->sent = st->completed = consumed;
 		st->copies += __atomic_load_n(&c->copies, __ATOMIC_RELAXED);
 		st->idle_runs += __atomic_load_n(&c->idle_runs, __ATOMIC_RELAXED);
-		st->copies_dropped += __atomic_load_n(&c->dropped, __ATOMIC_RELAXED) +
-				      __atomic_load_n(&c->xmit_dropped, __ATOMIC_RELAXED);
+		/* Refused copies are in dropped (and in xmit_dropped too). */
+		st->copies_dropped += __atomic_load_n(&c->dropped, __ATOMIC_RELAXED);
 	}
 	st->waits = e->waits;
 	st->ring_full = e->ring_full;
@@ -945,11 +974,14 @@ static int load(struct rc_engine *e, struct replicast *rc)
 	skel->rodata->version_mask = nversions - 1;
 	skel->rodata->max_subs = e->max_subs;
 	skel->rodata->engine_tgid = (__u32)getpid();
+	skel->rodata->batch_size = e->batch;
 	bpf_map__set_max_entries(skel->maps.ring, e->slots);
 	bpf_map__set_max_entries(skel->maps.windows, nwindows);
 	bpf_map__set_max_entries(skel->maps.versions, nversions);
 	bpf_map__set_max_entries(skel->maps.snaps, nversions * e->nthreads * e->max_subs);
 	bpf_map__set_max_entries(skel->maps.next_hops, e->nthreads * e->max_subs);
+	bpf_map__set_max_entries(skel->maps.ledgers, e->nthreads * RC_ENGINE_LEDGER_DEVS);
+	bpf_map__set_max_entries(skel->maps.ledger_ids, e->nthreads * RC_ENGINE_LEDGER_DEVS);
 	err = reuse_pinned_maps(rc, skel->obj);
 	if (err)
 		return err;

@@ -6,7 +6,9 @@
  *       prints the sender's counters as one JSON line. Between the lines
  *       "sending" and "sent" on stderr it makes no system call of its own:
  *       it paces (--rate) by polling the clock, which the vDSO answers, so
- *       a tracer sees only what the library does.
+ *       a tracer sees only what the library does. --senders 2: two
+ *       senders (two engines) in the process, each packet queued to both;
+ *       the counters printed are their sums.
  *   test_engine faults --pin DIR --group G
  *       the engine's failure paths, through fault injection: its shared
  *       memory cannot be mapped (the ring, then the control lines), and
@@ -32,7 +34,7 @@
 struct args {
 	const char *pin, *group;
 	uint64_t count, rate;
-	unsigned int size, threads, ring, seed;
+	unsigned int size, threads, ring, seed, senders;
 	int idle_ms;
 	bool peer_gro, wait_first;
 };
@@ -66,7 +68,8 @@ static void log_stderr(enum replicast_log_level level, const char *msg, void *ct
 		fprintf(stderr, "replicast: %s\n", msg);
 }
 
-static int open_sender(const struct args *a, struct replicast **rc, struct replicast_sender **s)
+static int open_sender(const struct args *a, struct replicast **rc, struct replicast_sender **s,
+		       unsigned int n)
 {
 	struct replicast_opts ropts = { .sz = sizeof(ropts), .pin_path = a->pin, .log = log_stderr };
 	struct replicast_sender_opts so = {
@@ -75,21 +78,25 @@ static int open_sender(const struct args *a, struct replicast **rc, struct repli
 		.timeout_ms = 5000,
 	};
 	int err = replicast_open(&ropts, rc);
+	unsigned int i;
 
 	if (err) {
 		fprintf(stderr, "test_engine: open %s: %s\n", a->pin, replicast_strerror(err));
 		return err;
 	}
-	err = replicast_sender_open(*rc, &so, s);
-	if (err)
-		fprintf(stderr, "test_engine: sender open: %s\n", replicast_strerror(err));
+	for (i = 0; i < n && !err; i++) {
+		err = replicast_sender_open(*rc, &so, &s[i]);
+		if (err)
+			fprintf(stderr, "test_engine: sender open: %s\n", replicast_strerror(err));
+	}
 	return err;
 }
 
 static int cmd_send(const struct args *a)
 {
-	struct replicast_sender_stats st = { .sz = sizeof(st) };
-	struct replicast_sender *s = NULL;
+	struct replicast_sender_stats st = { .sz = sizeof(st) }, one = { .sz = sizeof(one) };
+	struct replicast_sender *s[2] = { NULL, NULL };
+	unsigned int i, ns = a->senders == 2 ? 2 : 1;
 	struct replicast_endpoint g;
 	struct replicast *rc = NULL;
 	uint8_t *buf = NULL;
@@ -100,9 +107,9 @@ static int cmd_send(const struct args *a)
 		fprintf(stderr, "test_engine: bad group %s\n", a->group);
 		return 2;
 	}
-	err = open_sender(a, &rc, &s);
-	if (!err)
-		err = replicast_sender_prepare(s, &g);
+	err = open_sender(a, &rc, s, ns);
+	for (i = 0; i < ns && !err; i++)
+		err = replicast_sender_prepare(s[i], &g);
 	if (err) {
 		fprintf(stderr, "test_engine: prepare: %s\n", replicast_strerror(err));
 		goto out;
@@ -123,12 +130,26 @@ static int cmd_send(const struct args *a)
 			while (now_ns() - start < n * 1000000000ULL / a->rate)
 				;
 		payload(buf, a->size, n, a->seed);
-		err = replicast_sender_queue(s, &g, buf, a->size);
+		for (i = 0; i < ns && !err; i++)
+			err = replicast_sender_queue(s[i], &g, buf, a->size);
 	}
-	if (!err)
-		err = replicast_sender_flush(s);
+	for (i = 0; i < ns && !err; i++)
+		err = replicast_sender_flush(s[i]);
 	elapsed = now_ns() - start;
-	replicast_sender_stats(s, &st);
+	for (i = 0; i < ns; i++) {
+		replicast_sender_stats(s[i], &one);
+		st.queued += one.queued;
+		st.sent += one.sent;
+		st.copies += one.copies;
+		st.copies_dropped += one.copies_dropped;
+		st.idle_runs += one.idle_runs;
+		st.ring_full += one.ring_full;
+		st.waits += one.waits;
+		st.syscalls += one.syscalls;
+		st.engine_calls += one.engine_calls;
+		st.engine_parks += one.engine_parks;
+		st.engine_threads += one.engine_threads;
+	}
 	fprintf(stderr, "sent\n");
 	printf("{\"queued\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"copies\":%" PRIu64
 	       ",\"copies_dropped\":%" PRIu64 ",\"idle_runs\":%" PRIu64 ",\"ring_full\":%" PRIu64
@@ -140,7 +161,8 @@ static int cmd_send(const struct args *a)
 	fflush(stdout);
 out:
 	free(buf);
-	replicast_sender_close(s);
+	for (i = 0; i < ns; i++)
+		replicast_sender_close(s[i]);
 	replicast_close(rc);
 	return err ? 1 : 0;
 }
@@ -287,7 +309,7 @@ static int cmd_latency(struct args *a)
 		return 2;
 	a->idle_ms = idle;
 	a->size = sizeof(buf);
-	err = open_sender(a, &rc, &s);
+	err = open_sender(a, &rc, &s, 1);
 	if (!err)
 		err = replicast_sender_prepare(s, &g);
 	/* Warm: packets a few ms apart, the threads stay in their calls. */
@@ -342,6 +364,7 @@ int main(int argc, char **argv)
 		{ "idle-ms", required_argument, NULL, 'i' },
 		{ "peer-gro", no_argument, NULL, 'G' },
 		{ "wait-first", no_argument, NULL, 'W' },
+		{ "senders", required_argument, NULL, 'N' },
 		{ 0 }
 	};
 	struct args a = { .count = 1, .size = 64 };
@@ -364,6 +387,7 @@ int main(int argc, char **argv)
 		case 'i': a.idle_ms = atoi(optarg); break;
 		case 'G': a.peer_gro = true; break;
 		case 'W': a.wait_first = true; break;
+		case 'N': a.senders = (unsigned int)strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}

@@ -54,10 +54,16 @@ mixed_run() {
 		topo_sink $i 10.77.$i.2:6000 $P --size 200 --record "$RC_TMP/rec-$i" --idle-ms 3000 \
 			--timeout-ms 60000
 	done
+	: >"$RC_TMP/stderr"
 	rc_in "$TOPO_RELAY" timeout 60 "$TOOL" send --pin "$TOPO_PIN" --group $G --count $COUNT \
 		--size 200 --rate 10000 --senders "$k" >"$RC_TMP/summary" 2>"$RC_TMP/stderr" &
 	SEND=$!
-	sleep 0.7
+	# Once it sends (its engines loaded, its devices checked), 10 s at most.
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^sending' "$RC_TMP/stderr" && break
+		sleep 0.1
+	done
+	sleep 0.5
 	rc_in "${TOPO_RX[3]}" ethtool -K "${TOPO_RX_DEV[3]}" gro off >/dev/null
 	sleep 0.5
 	rc_in "${TOPO_RX[3]}" ethtool -K "${TOPO_RX_DEV[3]}" gro on >/dev/null

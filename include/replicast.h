@@ -411,9 +411,13 @@ void replicast_sender_close(struct replicast_sender *s);
  *   peer has no NAPI drops XDP frames silently, so it is refused with
  *   -ENXIO (and a log line naming it) unless opts.peer_gro switches the
  *   peer's GRO on. A device first used later, by a subscriber added during
- *   the stream, gets its copies at once and is checked within 64 packets;
- *   a refusal then makes queue() and flush() fail. Frames a device refuses
- *   after the engine sent them count in copies_dropped.
+ *   the stream, gets its copies at once and is checked within 64 packets.
+ *   A device that fails a check, goes down or is deleted costs only its
+ *   own copies, counted in copies_dropped and by drop reason: queue() and
+ *   flush() go on for everything else, the device is checked again every
+ *   250 ms while copies go to it (named in the log once per reason), and
+ *   its copies flow again once it passes. Frames a device refuses after
+ *   the engine sent them move from copies to copies_dropped.
  * - Each engine thread keeps a core busy while packets flow, and until
  *   opts.idle_ms after the last one.
  * - close() first waits for what was queued (as flush() does), then stops

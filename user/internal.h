@@ -215,7 +215,7 @@ struct rc_engine_opts {
 };
 
 int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct rc_engine **out);
-int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group);
+int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group, int *dev_err);
 /* source: address and port of the packet (port 0: the group's). */
 int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 		    const struct replicast_endpoint *source, const void *payload, size_t len);

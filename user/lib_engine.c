@@ -65,6 +65,17 @@
 /* queue() looks for devices the program found missing from the device map
  * every this many packets (a read of the lines the program publishes). */
 #define MISSING_CHECK_EVERY	64
+/* A device that failed its check is checked again after this long (a
+ * netlink request, and for a veth a thread entering its peer's namespace):
+ * a device that comes back gets copies again within it. */
+#define DEV_RETRY_NS		250000000ULL
+
+/* A device the engine cannot send to, for now. */
+struct bad_dev {
+	__u32 ifindex;
+	int err;			/* what its last check said */
+	__u64 retry_ns;			/* its next check, CLOCK_MONOTONIC */
+};
 
 struct engine_thread {
 	struct rc_engine *e;
@@ -109,7 +120,12 @@ struct rc_engine {
 	__u32 devs[MAX_DEVS];
 	__u32 ndevs;
 	unsigned int min_mtu;
-	int dev_err;			/* a device the engine cannot send to */
+	/* Devices that failed the check or did not fit in the device map:
+	 * their copies are dropped (and counted) by the kernel, each is
+	 * checked again DEV_RETRY_NS after its last check while copies go to
+	 * it, and it goes into the map once it passes. */
+	struct bad_dev bad[MAX_DEVS];
+	__u32 nbad;
 
 	atomic_ullong syscalls, entries, parks, wakes;
 	__u64 queued, waits, ring_full;
@@ -142,6 +158,9 @@ static void elog(const struct rc_engine *e, enum replicast_log_level level, cons
 	va_end(ap);
 	e->log(level, msg, e->log_ctx);
 }
+
+/* elog() when `on`: a device checked again says why it fails only once. */
+#define say(e, on, ...) do { if (on) elog(e, __VA_ARGS__); } while (0)
 
 static __u64 now_ns(void)
 {
@@ -489,30 +508,31 @@ static int peer_gro(int nsid, const char *name, bool enable, int *on)
  * peer's rq->napi): a native XDP program on the peer, or GRO switched on
  * there. Otherwise every frame vanishes, counted nowhere but in tracepoints.
  * So a veth without it is refused here, or its peer's GRO switched on when
- * the sender was opened with peer_gro. Returns the device's MTU. */
-static int check_device(struct rc_engine *e, __u32 ifindex)
+ * the sender was opened with peer_gro. Returns the device's MTU. Says why
+ * not in the log when `log`. */
+static int check_device(struct rc_engine *e, __u32 ifindex, bool log)
 {
 	struct link_facts f, p;
 	int err, on = 0;
 
 	err = link_get(ifindex, -1, &f);
 	if (err) {
-		elog(e, REPLICAST_LOG_WARN, "egress device %u: %s", ifindex, replicast_strerror(err));
+		say(e, log, REPLICAST_LOG_WARN, "egress device %u: %s", ifindex, replicast_strerror(err));
 		return err;
 	}
 	if (!(f.flags & IFF_UP)) {
-		elog(e, REPLICAST_LOG_WARN, "egress device %s is down", f.name);
+		say(e, log, REPLICAST_LOG_WARN, "egress device %s is down", f.name);
 		return -ENETDOWN;
 	}
 	if (strcmp(f.kind, "veth"))
 		return (int)f.mtu;
 	err = link_get(f.link, f.link_nsid, &p);
 	if (err) {
-		elog(e, REPLICAST_LOG_WARN, "the peer of veth %s: %s", f.name, replicast_strerror(err));
+		say(e, log, REPLICAST_LOG_WARN, "the peer of veth %s: %s", f.name, replicast_strerror(err));
 		return err;
 	}
 	if (!(p.flags & IFF_UP)) {
-		elog(e, REPLICAST_LOG_WARN, "the peer of veth %s (%s) is down: frames sent to %s "
+		say(e, log, REPLICAST_LOG_WARN, "the peer of veth %s (%s) is down: frames sent to %s "
 		     "would be lost", f.name, p.name, f.name);
 		return -ENETDOWN;
 	}
@@ -520,19 +540,19 @@ static int check_device(struct rc_engine *e, __u32 ifindex)
 		return (int)f.mtu;
 	err = peer_gro(f.link_nsid, p.name, e->peer_gro, &on);
 	if (err) {
-		elog(e, REPLICAST_LOG_WARN, "the peer of veth %s (%s): reading its GRO setting: %s",
+		say(e, log, REPLICAST_LOG_WARN, "the peer of veth %s (%s): reading its GRO setting: %s",
 		     f.name, p.name, replicast_strerror(err));
 		return err;
 	}
 	if (!on) {
-		elog(e, REPLICAST_LOG_WARN, "veth %s: its peer %s has no NAPI (no XDP program, GRO "
+		say(e, log, REPLICAST_LOG_WARN, "veth %s: its peer %s has no NAPI (no XDP program, GRO "
 		     "off), so XDP frames sent to %s would be lost; switch GRO on there "
 		     "(ethtool -K %s gro on) or let the sender do it (peer_gro, --peer-gro)",
 		     f.name, p.name, f.name, p.name);
 		return -ENXIO;
 	}
 	if (e->peer_gro)
-		elog(e, REPLICAST_LOG_INFO, "GRO is on on %s, the peer of %s", p.name, f.name);
+		say(e, log, REPLICAST_LOG_INFO, "GRO is on on %s, the peer of %s", p.name, f.name);
 	return (int)f.mtu;
 }
 
@@ -546,17 +566,54 @@ static bool have_dev(const struct rc_engine *e, __u32 ifindex)
 	return false;
 }
 
+static int find_bad(const struct rc_engine *e, __u32 ifindex)
+{
+	__u32 i;
+
+	for (i = 0; i < e->nbad; i++)
+		if (e->bad[i].ifindex == ifindex)
+			return (int)i;
+	return -1;
+}
+
+/* Records that the device failed with err; checked again after
+ * DEV_RETRY_NS. A full table gives up the entry due soonest. */
+static void note_bad(struct rc_engine *e, __u32 ifindex, int err)
+{
+	int i = find_bad(e, ifindex);
+	__u32 j;
+
+	if (i < 0 && e->nbad < MAX_DEVS) {
+		i = (int)e->nbad++;
+	} else if (i < 0) {
+		for (i = 0, j = 1; j < e->nbad; j++)
+			if (e->bad[j].retry_ns < e->bad[i].retry_ns)
+				i = (int)j;
+	}
+	e->bad[i].ifindex = ifindex;
+	e->bad[i].err = err;
+	e->bad[i].retry_ns = now_ns() + DEV_RETRY_NS;
+}
+
+static void forget_bad(struct rc_engine *e, int i)
+{
+	e->bad[i] = e->bad[--e->nbad];
+}
+
 /* Checks the device and puts it in the device map. */
-static int add_dev(struct rc_engine *e, __u32 ifindex)
+static int add_dev(struct rc_engine *e, __u32 ifindex, bool log)
 {
 	struct bpf_devmap_val val = { .ifindex = ifindex, .bpf_prog.fd = -1 };
 	int mtu;
 
 	if (have_dev(e, ifindex))
 		return 0;
-	if (e->ndevs >= MAX_DEVS)
+	if (e->ndevs >= MAX_DEVS) {
+		say(e, log, REPLICAST_LOG_WARN, "egress device %u: the engine's device map is full "
+		    "(%u devices); its copies are dropped", ifindex, MAX_DEVS);
 		return -ENOSPC;
-	mtu = check_device(e, ifindex);
+	}
+	mtu = check_device(e, ifindex, log);
 	if (mtu < 0)
 		return mtu;
 	if (bpf_map_update_elem(e->devs_fd, &ifindex, &val, BPF_ANY))
@@ -567,24 +624,64 @@ static int add_dev(struct rc_engine *e, __u32 ifindex)
 	return 0;
 }
 
+/* add_dev() for a device copies go to now. A device that failed before is
+ * checked again only once its retry time came, and named in the log only
+ * when what is wrong with it changed; one that passes is said to be back.
+ * Returns what its check said (now or last time). */
+static int try_dev(struct rc_engine *e, __u32 ifindex, bool now)
+{
+	int i = find_bad(e, ifindex), err;
+
+	if (i >= 0 && !now && now_ns() < e->bad[i].retry_ns)
+		return e->bad[i].err;
+	err = add_dev(e, ifindex, i < 0);
+	if (err && i >= 0 && err != e->bad[i].err)
+		err = add_dev(e, ifindex, true);	/* again, to say the new reason */
+	if (err) {
+		note_bad(e, ifindex, err);
+		return err;
+	}
+	if (i >= 0) {
+		elog(e, REPLICAST_LOG_INFO, "egress device %u passes its check again; its copies "
+		     "go out", ifindex);
+		forget_bad(e, i);
+	}
+	return 0;
+}
+
+/* Forgets a device the kernel took out of the device map (it was deleted:
+ * dev_map_hash_remove_netdev), so that it is checked again if it is seen. */
+static void drop_gone_dev(struct rc_engine *e, __u32 ifindex)
+{
+	struct bpf_devmap_val val;
+	__u32 i;
+
+	if (!bpf_map_lookup_elem(e->devs_fd, &ifindex, &val) || errno != ENOENT)
+		return;
+	for (i = 0; i < e->ndevs; i++)
+		if (e->devs[i] == ifindex)
+			e->devs[i] = e->devs[--e->ndevs];
+}
+
 /* Devices the program found missing from the map (subscribers added on a
- * new device while the stream flows), which it sends to without the map
- * until they are added. A device that fails the check is an error of the
- * sender from then on (queue() and flush() return it). */
-static int add_missing_devs(struct rc_engine *e)
+ * new device while the stream flows, a device deleted), which it sends to
+ * without the map until they are added. A device that fails the check
+ * costs its own copies only: the kernel refuses them, and the engine
+ * counts them as dropped (redirect_failed); it is checked again every
+ * DEV_RETRY_NS while copies go to it. */
+static void add_missing_devs(struct rc_engine *e)
 {
 	__u32 t, ifindex;
-	int err;
 
 	for (t = 0; t < e->nthreads; t++) {
 		ifindex = __atomic_load_n(&e->ctl[t].missing_ifindex, __ATOMIC_RELAXED);
-		if (!ifindex || have_dev(e, ifindex))
+		if (!ifindex)
 			continue;
-		err = add_dev(e, ifindex);
-		if (err && !e->dev_err)
-			e->dev_err = err;
+		if (have_dev(e, ifindex))
+			drop_gone_dev(e, ifindex);
+		if (!have_dev(e, ifindex))
+			try_dev(e, ifindex, false);
 	}
-	return e->dev_err;
 }
 
 /* ---- engine threads ---- */
@@ -762,10 +859,9 @@ static int wait_consumed(struct rc_engine *e, __u64 target, int timeout, bool se
 		if (read_consumed(e) >= target && (!settled || read_settled(e) >= target))
 			return 0;
 		err = thread_error(e);
-		if (!err)
-			err = add_missing_devs(e);
 		if (err)
 			return err;
+		add_missing_devs(e);
 		now = now_ns();
 		if (e->consumed != before) {
 			before = e->consumed;
@@ -812,8 +908,6 @@ int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 	/* Now and then: devices the program sent to without the map. */
 	if (!(e->queued % MISSING_CHECK_EVERY))
 		add_missing_devs(e);
-	if (e->dev_err)
-		return e->dev_err;
 	if (pos - e->consumed >= e->slots) {
 		err = wait_room(e, pos);
 		if (err)
@@ -849,7 +943,7 @@ int rc_engine_flush(struct rc_engine *e)
 {
 	int err = wait_consumed(e, atomic_load(&e->produced), -ETIMEDOUT, true);
 
-	return err ? err : thread_error(e) ?: e->dev_err;
+	return err ? err : thread_error(e);
 }
 
 size_t rc_engine_max_payload(const struct rc_engine *e, int family)
@@ -863,8 +957,10 @@ size_t rc_engine_max_payload(const struct rc_engine *e, int family)
 }
 
 /* Puts every device the group's subscribers leave by into the device map,
- * checking each can take XDP frames. */
-int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group)
+ * checking each can take XDP frames, now. Returns an error about the group;
+ * *dev_err is the first device's that failed (each is then a bad device,
+ * see add_missing_devs()). */
+int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group, int *dev_err)
 {
 	struct subscriber sub;
 	struct group_key key;
@@ -880,15 +976,20 @@ int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *grou
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0)
 		return -errno;
-	for (slot = 0; slot < e->max_subs && !err; slot++) {
+	*dev_err = 0;
+	for (slot = 0; slot < e->max_subs; slot++) {
 		if (bpf_map_lookup_elem(fd, &slot, &sub)) {
 			err = -errno;
 			break;
 		}
 		if (sub.state == SUB_EMPTY)
 			break;
-		if (sub.state == SUB_ON && sub.ifindex)
-			err = add_dev(e, sub.ifindex);
+		if (sub.state == SUB_ON && sub.ifindex) {
+			int derr = try_dev(e, sub.ifindex, true);
+
+			if (derr && !*dev_err)
+				*dev_err = derr;
+		}
 	}
 	close(fd);
 	return err;

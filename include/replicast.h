@@ -421,8 +421,10 @@ void replicast_sender_close(struct replicast_sender *s);
  * - Each engine thread keeps a core busy while packets flow, and until
  *   opts.idle_ms after the last one.
  * - close() first waits for what was queued (as flush() does), then stops
- *   the threads. Call flush() and read the stats before it to know what
- *   was sent.
+ *   the threads, and returns once every one has ended, however long that
+ *   takes (a thread uses the sender's memory until then): past 5 s it says
+ *   so in the log and goes on waiting. Call flush() and read the stats
+ *   before it to know what was sent.
  * - Threads: the engine threads block every signal except SIGRTMIN + 6,
  *   with which the library ends their calls; it installs a handler that
  *   does nothing for it, and open() fails with -EBUSY when the application

@@ -610,7 +610,8 @@ static int add_dev(struct rc_engine *e, __u32 ifindex, bool log)
 		return 0;
 	if (e->ndevs >= MAX_DEVS) {
 		say(e, log, REPLICAST_LOG_WARN, "egress device %u: the engine's device map is full "
-		    "(%u devices); its copies are dropped", ifindex, MAX_DEVS);
+		    "(%u devices); its copies go out without it (bpf_redirect), unchecked",
+		    ifindex, MAX_DEVS);
 		return -ENOSPC;
 	}
 	mtu = check_device(e, ifindex, log);

@@ -292,10 +292,13 @@ static __always_inline void publish(struct engine_cursor *cur)
 	out->dropped = cur->totals.dropped;
 	out->xmit_dropped = cur->totals.xmit_dropped;
 	out->snap_waits = cur->totals.snap_waits;
-	/* Those of the last PUBLISH_EVERY packets only: a device that gets
-	 * no more copies (its subscriber left) is not asked about again. */
-	out->missing_ifindex = cur->totals.missing_ifindex;
-	cur->totals.missing_ifindex = 0;
+	/* Reported once per publish that saw copies go to it: the library
+	 * takes the report (sets it back to 0), so a device that gets no
+	 * more copies (its subscriber left) is not asked about again. */
+	if (cur->totals.missing_ifindex) {
+		out->missing_ifindex = cur->totals.missing_ifindex;
+		cur->totals.missing_ifindex = 0;
+	}
 	/* Last: the application frees ring slots up to here. */
 	store_release(&out->consumed, cur->pos);
 	cur->published = cur->pos;

@@ -376,12 +376,18 @@ static void drop_gone_dev(struct rc_engine *e, __u32 ifindex)
  * DEV_RETRY_NS while copies go to it. */
 static void add_missing_devs(struct rc_engine *e)
 {
-	__u32 t, ifindex;
+	__u32 t, ifindex, seen;
 
 	for (t = 0; t < e->nthreads; t++) {
 		ifindex = __atomic_load_n(&e->ctl[t].missing_ifindex, __ATOMIC_RELAXED);
 		if (!ifindex)
 			continue;
+		/* Taken: the program writes it again while copies go there.
+		 * A failed exchange means it already named another one, which
+		 * stays for the next look. */
+		seen = ifindex;
+		__atomic_compare_exchange_n(&e->ctl[t].missing_ifindex, &seen, 0, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 		if (have_dev(e, ifindex))
 			drop_gone_dev(e, ifindex);
 		if (!have_dev(e, ifindex))

@@ -10,6 +10,9 @@
 #   veth whose peer has no NAPI): the stream goes on for everyone else, the
 #   device is named once in the log, and once its peer has GRO its
 #   subscriber gets packets.
+# Receivers share two cores with a spinning engine thread and a pacing
+# sender; a datagram built from an XDP frame is charged a whole page in
+# the socket buffer, hence --rcvbuf (as in test_engine.sh).
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/topology.sh"
@@ -53,7 +56,7 @@ C=30000
 tx0=$(group_stat .sent.packets) d0=$(per_copy_drops)
 s0=$(sub_stat 10.77.2.2:6000 .packets) sd0=$(sub_stat 10.77.2.2:6000 .dropped)
 for i in 1 2; do
-	topo_sink $i 10.77.$i.2:6000 $C --size 200 --record "$RC_TMP/down-$i" --idle-ms 4000 \
+	topo_sink $i 10.77.$i.2:6000 $C --size 200 --rcvbuf 33554432 --record "$RC_TMP/down-$i" --idle-ms 4000 \
 		--timeout-ms 60000
 done
 start_send $C
@@ -86,10 +89,10 @@ rc_assert_eq $((C * 2)) $((tx + d)) "sent ($tx) + dropped per copy ($d) = $C pac
 tx0=$(group_stat .sent.packets) d0=$(per_copy_drops)
 rc_in "${TOPO_RX[3]}" ethtool -K "${TOPO_RX_DEV[3]}" gro off >/dev/null
 for i in 1 2; do
-	topo_sink $i 10.77.$i.2:6000 $C --size 200 --record "$RC_TMP/bad-$i" --idle-ms 4000 \
+	topo_sink $i 10.77.$i.2:6000 $C --size 200 --rcvbuf 33554432 --record "$RC_TMP/bad-$i" --idle-ms 4000 \
 		--timeout-ms 60000
 done
-topo_sink 3 10.77.3.2:6000 $C --size 200 --record "$RC_TMP/bad-3" --idle-ms 4000 --timeout-ms 60000
+topo_sink 3 10.77.3.2:6000 $C --size 200 --rcvbuf 33554432 --record "$RC_TMP/bad-3" --idle-ms 4000 --timeout-ms 60000
 start_send $C
 sleep 0.4
 rc_assert_ok "sub add 10.77.3.2:6000 during the stream, on a veth whose peer has no NAPI" \
@@ -124,7 +127,7 @@ rc_assert_eq $((C * 2 + s3 + sd3)) $((tx + d)) \
 # -- a device deleted during the stream ---------------------------------------------
 tx0=$(group_stat .sent.packets) d0=$(per_copy_drops)
 for i in 1 2; do
-	topo_sink $i 10.77.$i.2:6000 $C --size 200 --record "$RC_TMP/del-$i" --idle-ms 4000 \
+	topo_sink $i 10.77.$i.2:6000 $C --size 200 --rcvbuf 33554432 --record "$RC_TMP/del-$i" --idle-ms 4000 \
 		--timeout-ms 60000
 done
 start_send $C

@@ -564,8 +564,12 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct e
 	win->admitted = wc.admitted;
 	if (wc.rx_packets)
 		count_group_rx_n(grp->id, wc.rx_packets, wc.rx_bytes);
-	if (sc.mismatched)
+	if (sc.mismatched) {
+		/* Not in the snapshot, so no thread sees these copies: the
+		 * sender's dropped count has them from here. */
 		count_drops(DROP_FAMILY_MISMATCH, (__u64)sc.mismatched * wc.rx_packets);
+		cur->totals.dropped += (__u64)sc.mismatched * wc.rx_packets;
+	}
 out:
 	store_release(&win->ready, cur->pos + 1);
 	return 0;

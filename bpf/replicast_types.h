@@ -264,14 +264,14 @@ struct engine_slot {
  * so the hot cursor stays elsewhere. */
 struct engine_ctl {
 	__u64 consumed;		/* packets this thread is done with */
-	__u64 copies;		/* frames handed to a device */
+	__u64 copies;		/* frames a device took (refused ones moved to dropped) */
 	__u64 idle_runs;	/* program runs that found nothing to do */
-	__u64 dropped;		/* copies not sent: no route, no neighbour, no device */
-	__u64 xmit_dropped;	/* frames a device refused after the redirect */
+	__u64 dropped;		/* copies not sent: no route, no neighbour, refused... */
+	__u64 xmit_dropped;	/* of those, refused by the kernel after the redirect */
 	__u64 snap_waits;	/* runs spent waiting for a snapshot (leader or follower) */
 	__u32 missing_ifindex;	/* last egress device missing from the device map */
 	__u32 pad;
-	__u64 pad2;
+	__u64 settled;		/* consumed, once every refusal of its copies is counted */
 };
 
 /* How each entry of the program's `cursors` array starts: the library
@@ -286,6 +286,9 @@ struct engine_thread_id {
  * subscriber sets (array `versions`): a set is copied only when it changed. */
 #define RC_ENGINE_WINDOWS	256
 #define RC_ENGINE_VERSIONS	4
+/* Devices each thread keeps a ledger of queued copies for (xdp_engine.bpf.c):
+ * the device map's 256, and some sent to before they are in it. */
+#define RC_ENGINE_LEDGER_DEVS	272
 
 /* One subscriber as a snapshot holds it (array `snaps`). */
 struct engine_sub {

@@ -8,6 +8,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "parse.h"
 #include "rewrite.h"
 #include "counters.h"
@@ -43,6 +44,7 @@ const volatile __u32 window_mask = 0;	/* window headers - 1, likewise */
 const volatile __u32 version_mask = 0;	/* snapshot versions - 1, likewise */
 const volatile __u32 max_subs = DEFAULT_MAX_SUBS;	/* slots per group (config) */
 const volatile __u32 engine_tgid = 0;	/* the process whose threads run us */
+const volatile __u32 batch_size = 64;	/* program runs per live-frames batch */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -80,7 +82,11 @@ struct engine_cursor {
 	__u32 active;		/* a window is being sent */
 	__u32 ifindex;		/* egress of the current subscriber; 0: it has none */
 	__u32 resolved;		/* ifindex and hdrs are the current subscriber's */
-	__u32 pad;
+	__u32 ledger;		/* of ifindex (entry in ledgers), or NO_LEDGER */
+	__u32 last_ledger;	/* the ledger of the last copy redirected */
+	__u32 ledgers_used;	/* of this thread's LEDGER_DEVS */
+	__u32 idle_streak;	/* runs in a row that found the ring empty */
+	__u64 settled;		/* pos as last written to ctl->settled */
 	struct copy_headers hdrs;	/* the current subscriber's copy headers */
 	__u64 now;		/* clock at the window's start, in ns */
 	__u64 tx_packets;	/* of the window, added to group_stats at its end */
@@ -170,6 +176,62 @@ struct {
 	__type(value, struct bpf_devmap_val);
 } devs SEC(".maps");
 
+/* ---- ledgers: which copies a device's bulk queue holds ----
+ * A redirected frame waits in the device's per-CPU bulk queue until the
+ * queue is full (16 frames, DEV_MAP_BULK_SIZE) or the batch ends
+ * (xdp_do_flush); bq_xmit_all() then hands the queue to the driver, and
+ * the frames it refuses are the last ones of the queue, reported only by
+ * the xdp_devmap_xmit tracepoint (sent, drops). Each thread keeps, per
+ * device, the copies in that queue in the same order, so that a refused
+ * copy can be moved from "sent" to "dropped" for its own group and
+ * subscriber. No other frame enters the queue meanwhile: the batch runs
+ * with bottom halves off, on one CPU (xdp_test_run_batch). */
+#define LEDGER_LEN	32	/* a power of two above the queue's 16, plus the copy
+				 * whose arrival flushes a full queue */
+#define LEDGER_DEVS	RC_ENGINE_LEDGER_DEVS
+#define NO_LEDGER	(~0U)
+
+struct ledger_entry {
+	__u32 gid;
+	__u32 slot;		/* the subscriber's slot, for sub_stats */
+	__u32 window;		/* low bits of the cursor's window number */
+	__u32 sub;		/* the entry in the thread's share */
+	__u32 bytes;		/* the frame's length */
+};
+
+struct ledger {
+	__u32 ifindex;
+	__u32 head;		/* the oldest copy not yet flushed */
+	__u32 tail;		/* one past the newest */
+	__u32 pad;
+	struct ledger_entry e[LEDGER_LEN];
+};
+
+struct ledger_key {
+	__u32 thread;
+	__u32 ifindex;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* threads * LEDGER_DEVS, set at open */
+	__type(key, __u32);
+	__type(value, struct ledger);
+} ledgers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);		/* threads * LEDGER_DEVS, set at open */
+	__type(key, struct ledger_key);
+	__type(value, __u32);
+} ledger_ids SEC(".maps");
+
+/* The one field of the kernel's struct net_device the tracepoint reads,
+ * found by name at load time (CO-RE). */
+struct net_device___eng {
+	int ifindex;
+} __attribute__((preserve_access_index));
+
 /* Loops over the threads are unrolled, with the map key a copy of the
  * counter: a counter that is itself the key lives on the stack, where this
  * verifier tracks a 32-bit value only as "some bytes" and then takes the
@@ -225,13 +287,18 @@ static __always_inline void publish(struct engine_cursor *cur)
 
 	if (!out)
 		return;
-	/* xmit_dropped belongs to the tracepoint programs below. */
 	out->copies = cur->totals.copies;
 	out->idle_runs = cur->totals.idle_runs;
 	out->dropped = cur->totals.dropped;
+	out->xmit_dropped = cur->totals.xmit_dropped;
 	out->snap_waits = cur->totals.snap_waits;
-	if (cur->totals.missing_ifindex)
+	/* Reported once per publish that saw copies go to it: the library
+	 * takes the report (sets it back to 0), so a device that gets no
+	 * more copies (its subscriber left) is not asked about again. */
+	if (cur->totals.missing_ifindex) {
 		out->missing_ifindex = cur->totals.missing_ifindex;
+		cur->totals.missing_ifindex = 0;
+	}
 	/* Last: the application frees ring slots up to here. */
 	store_release(&out->consumed, cur->pos);
 	cur->published = cur->pos;
@@ -497,8 +564,12 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct e
 	win->admitted = wc.admitted;
 	if (wc.rx_packets)
 		count_group_rx_n(grp->id, wc.rx_packets, wc.rx_bytes);
-	if (sc.mismatched)
+	if (sc.mismatched) {
+		/* Not in the snapshot, so no thread sees these copies: the
+		 * sender's dropped count has them from here. */
 		count_drops(DROP_FAMILY_MISMATCH, (__u64)sc.mismatched * wc.rx_packets);
+		cur->totals.dropped += (__u64)sc.mismatched * wc.rx_packets;
+	}
 out:
 	store_release(&win->ready, cur->pos + 1);
 	return 0;
@@ -518,6 +589,14 @@ static __always_inline void finish_window(struct engine_cursor *cur)
 		publish(cur);
 }
 
+/* Set bits of v, without a loop or a table. */
+static __always_inline __u32 popcount(__u32 v)
+{
+	v = v - ((v >> 1) & 0x55555555);
+	v = (v & 0x33333333) + ((v >> 2) & 0x33333333);
+	return (((v + (v >> 4)) & 0x0f0f0f0f) * 0x01010101) >> 24;
+}
+
 /* The first packet of the window at or after `from` that goes out, or w:
  * the index of the lowest set bit of admitted >> from, which is the number
  * of bits below it, counted without a loop or a table (popcount). */
@@ -530,10 +609,7 @@ static __always_inline __u32 next_admitted(const struct engine_cursor *cur, __u3
 	rest = cur->admitted >> from;
 	if (!rest)
 		return cur->w;
-	v = (rest & -rest) - 1;
-	v = v - ((v >> 1) & 0x55555555);
-	v = (v & 0x33333333) + ((v >> 2) & 0x33333333);
-	v = (((v + (v >> 4)) & 0x0f0f0f0f) * 0x01010101) >> 24;
+	v = popcount((rest & -rest) - 1);
 	j = from + v;
 	return j < cur->w ? j : cur->w;
 }
@@ -561,10 +637,21 @@ __noinline int start_window(struct engine_cursor *cur)
 	/* Acquire: the payload and header were written before seq. */
 	if (load_acquire(&first->seq) != (__u32)(pos + 1)) {
 		cur->totals.idle_runs++;
-		if (cur->published != pos)
+		if (cur->published != pos) {
 			publish(cur);
+		} else if (cur->settled != pos && ++cur->idle_streak > batch_size) {
+			/* More runs than a batch since the last copy: a batch
+			 * ended since, whose flush reported every refusal. */
+			struct engine_ctl *out = bpf_map_lookup_elem(&ctl, &t);
+
+			publish(cur);
+			if (out)
+				store_release(&out->settled, pos);
+			cur->settled = pos;
+		}
 		return -1;
 	}
+	cur->idle_streak = 0;
 	win = bpf_map_lookup_elem(&windows, &wi);
 	if (!win)
 		return -1;
@@ -603,26 +690,28 @@ __noinline int start_window(struct engine_cursor *cur)
 
 /* ---- one copy ---- */
 
-/* resolve_next_hop() (the replicator's, in rewrite.h) through the cache. */
+/* resolve_next_hop() (the replicator's, in rewrite.h) through the cache.
+ * `copies`: how many copies of the window the answer is for, which is
+ * how many a failure counts as dropped (by its reason). */
 static __always_inline __u32 cached_next_hop(struct xdp_md *ctx, struct engine_cursor *cur,
 					     const struct engine_sub *e, struct copy_headers *next,
-					     __u32 tot_len)
+					     __u32 tot_len, __u32 copies)
 {
 	__u32 key = cur->id.thread * max_subs + e->slot, ifindex;
 	struct next_hop *nh;
 
 	if (e->sub.flags & SUB_F_STATIC_MAC)
-		return resolve_next_hop(ctx, &e->sub, next, tot_len, 1);
+		return resolve_next_hop(ctx, &e->sub, next, tot_len, copies);
 	nh = bpf_map_lookup_elem(&next_hops, &key);
 	if (!nh)
-		return resolve_next_hop(ctx, &e->sub, next, tot_len, 1);
+		return resolve_next_hop(ctx, &e->sub, next, tot_len, copies);
 	if (nh->ifindex && cur->now - nh->stamp < NEXT_HOP_TTL_NS &&
 	    nh->sub_ifindex == e->sub.ifindex && nh->flags == e->sub.flags &&
 	    same_addr(&nh->daddr, &next->daddr) && same_addr(&nh->saddr, &next->saddr)) {
 		__builtin_memcpy(next->eth, nh->eth, 12);
 		return nh->ifindex;
 	}
-	ifindex = resolve_next_hop(ctx, &e->sub, next, tot_len, 1);
+	ifindex = resolve_next_hop(ctx, &e->sub, next, tot_len, copies);
 	nh->ifindex = ifindex;
 	nh->stamp = cur->now;
 	nh->sub_ifindex = e->sub.ifindex;
@@ -631,6 +720,51 @@ static __always_inline __u32 cached_next_hop(struct xdp_md *ctx, struct engine_c
 	nh->saddr = next->saddr;
 	__builtin_memcpy(nh->eth, next->eth, 12);
 	return ifindex;
+}
+
+/* The ledger of this thread for device ifindex, made on first use. */
+static __always_inline __u32 ledger_for(struct engine_cursor *cur, __u32 ifindex)
+{
+	struct ledger_key k = { .thread = cur->id.thread, .ifindex = ifindex };
+	__u32 *id = bpf_map_lookup_elem(&ledger_ids, &k), n;
+	struct ledger *l;
+
+	if (id)
+		return *id;
+	if (cur->ledgers_used >= LEDGER_DEVS)
+		return NO_LEDGER;
+	n = cur->id.thread * LEDGER_DEVS + cur->ledgers_used;
+	l = bpf_map_lookup_elem(&ledgers, &n);
+	if (!l)
+		return NO_LEDGER;
+	l->ifindex = ifindex;
+	l->head = l->tail = 0;
+	if (bpf_map_update_elem(&ledger_ids, &k, &n, BPF_NOEXIST))
+		return NO_LEDGER;
+	cur->ledgers_used++;
+	return n;
+}
+
+/* A copy just handed to the device's bulk queue. */
+static __always_inline void ledger_add(struct engine_cursor *cur, __u32 gid, __u32 slot, __u32 bytes)
+{
+	__u32 id = cur->ledger;
+	struct ledger *l = bpf_map_lookup_elem(&ledgers, &id);
+	struct ledger_entry *le;
+
+	cur->last_ledger = id;
+	if (!l)
+		return;
+	le = &l->e[l->tail & (LEDGER_LEN - 1)];
+	le->gid = gid;
+	le->slot = slot;
+	le->window = (__u32)cur->windows;
+	le->sub = cur->sub;
+	le->bytes = bytes;
+	l->tail++;
+	/* Never more than a queue and one copy: an older entry was flushed. */
+	if (l->tail - l->head > LEDGER_LEN)
+		l->head = l->tail - LEDGER_LEN;
 }
 
 /* Moves to the next copy: the current subscriber's next packet, else the
@@ -670,19 +804,25 @@ __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 	idx = (cur->version * nthreads + cur->id.thread) * max_subs + cur->sub;
 	slot = slot_at(cur->pos + cur->pkt);
 	e = bpf_map_lookup_elem(&snaps, &idx);
+	/* Neither can happen (the leader wrote both); counted all the same. */
 	if (!e || !slot)
-		goto drop;
+		goto rewrite_failed;
 	family = slot->group.family;
 	len = slot->len;
 	if (len > RC_ENGINE_PAYLOAD_MAX)
-		goto drop;
+		goto rewrite_failed;
 	hdr_len = family == RC_AF_INET ? COPY_HDR_V4 : COPY_HDR_V6;
 
-	/* Once per subscriber and window: its headers and next hop. */
+	/* Once per subscriber and window: its headers and next hop. A failure
+	 * is counted by its reason for every copy it stops: this one and the
+	 * rest of the window's to this subscriber (the bits of admitted from
+	 * pkt on), which then leave by the goto below uncounted. */
 	if (!cur->resolved) {
 		__builtin_memset(&cur->hdrs, 0, sizeof(cur->hdrs));
 		copy_headers_for(&cur->hdrs, &e->sub, &slot->source);
-		cur->ifindex = cached_next_hop(ctx, cur, e, &cur->hdrs, hdr_len - ETH_HLEN + len);
+		cur->ifindex = cached_next_hop(ctx, cur, e, &cur->hdrs, hdr_len - ETH_HLEN + len,
+					       popcount(cur->pkt < 32 ? cur->admitted >> cur->pkt : 0));
+		cur->ledger = cur->ifindex ? ledger_for(cur, cur->ifindex) : NO_LEDGER;
 		cur->resolved = 1;
 	}
 	if (!cur->ifindex)
@@ -693,10 +833,8 @@ __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	delta = (int)(hdr_len + len) - (int)(data_end - data);
-	if (delta && bpf_xdp_adjust_tail(ctx, delta)) {
-		count_drop(DROP_REWRITE_FAILED);
-		goto drop;
-	}
+	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+		goto rewrite_failed;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	p.len = len;
@@ -704,14 +842,10 @@ __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 	p.ip_id = bpf_htons(slot->ip_id);
 	p.ttl = cur->ttl;
 	p.sum = slot->csum;
-	if (write_copy_headers(data, data_end, family, &cur->hdrs, &p) < 0) {
-		count_drop(DROP_REWRITE_FAILED);
-		goto drop;
-	}
-	if (len && bpf_xdp_store_bytes(ctx, hdr_len, slot->payload, len)) {
-		count_drop(DROP_REWRITE_FAILED);
-		goto drop;
-	}
+	if (write_copy_headers(data, data_end, family, &cur->hdrs, &p) < 0)
+		goto rewrite_failed;
+	if (len && bpf_xdp_store_bytes(ctx, hdr_len, slot->payload, len))
+		goto rewrite_failed;
 	act = bpf_redirect_map(&devs, cur->ifindex, XDP_ABORTED);
 	if (act != XDP_REDIRECT) {
 		/* Not in the device map yet: a subscriber added on another
@@ -731,8 +865,11 @@ __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 	cur->tx_bytes += hdr_len + len;
 	cur->sub_delta.packets++;
 	cur->sub_delta.bytes += hdr_len + len;
+	ledger_add(cur, cur->gid, e->slot, hdr_len + len);
 	advance(cur, e);
 	return XDP_REDIRECT;
+rewrite_failed:
+	count_drop(DROP_REWRITE_FAILED);
 drop:
 	cur->totals.dropped++;
 	cur->sub_delta.dropped++;
@@ -752,57 +889,119 @@ int engine_run(struct xdp_md *ctx)
 	return emit_copy(ctx, cur);
 }
 
-/* A frame the device map took but the device then refused (a veth whose
- * peer has no NAPI, a full ring) is freed with only these tracepoints to
- * say so. Both fire in the context of the thread that ran us, which is how
- * the engine's own frames are told from anyone else's. */
-static __always_inline void count_xmit_drops(__u64 drops)
+/* A copy the kernel refused after the program had counted it as sent:
+ * moved to dropped (redirect_failed), for the thread, its group and its
+ * subscriber. The group's and the subscriber's share of the current
+ * window are still in the cursor; earlier ones were added to the per-CPU
+ * counters during this batch on this CPU (a batch never moves), so they
+ * are taken back there, and never go below zero. */
+static __always_inline void refuse_copy(struct engine_cursor *cur, const struct ledger_entry *le)
 {
-	struct engine_cursor *cur;
-	struct engine_ctl *out;
-	__u32 tid, i, n;
-	__u64 id, *cnt;
+	struct subscriber_counters back = {
+		.packets = -1ULL, .bytes = -(__u64)le->bytes, .dropped = 1,
+	};
+	int current = cur->active && le->window == (__u32)cur->windows;
+	__u32 gid = le->gid;
 
-	/* It fires on every device-map flush: leave at once when all went. */
-	if (!drops)
-		return;
-	id = bpf_get_current_pid_tgid();
-	tid = (__u32)id;
-	if ((__u32)(id >> 32) != engine_tgid)
-		return;
-	n = threads_n();
-	for_each_thread(i, 0) {
-		__u32 key = i;
-
-		if (i >= n)
-			break;
-		cur = bpf_map_lookup_elem(&cursors, &key);
-		if (!cur || cur->id.tid != tid)
-			continue;
-		out = bpf_map_lookup_elem(&ctl, &key);
-		if (out)
-			__sync_fetch_and_add(&out->xmit_dropped, drops);
-		break;
+	cur->totals.copies--;
+	cur->totals.dropped++;
+	cur->totals.xmit_dropped++;
+	count_drop(DROP_REDIRECT_FAILED);
+	if (current) {
+		cur->tx_packets--;
+		cur->tx_bytes -= le->bytes;
+	} else {
+		count_group_tx(gid, -1ULL, -(__u64)le->bytes);
 	}
-	i = DROP_REDIRECT_FAILED;
-	cnt = bpf_map_lookup_elem(&drop_stats, &i);
-	if (cnt)
-		*cnt += drops;
+	if (current && le->sub == cur->sub) {
+		cur->sub_delta.packets--;
+		cur->sub_delta.bytes -= le->bytes;
+		cur->sub_delta.dropped++;
+	} else {
+		count_subscriber_delta(bpf_map_lookup_elem(&sub_stats, &gid), max_subs, le->slot,
+				       &back);
+	}
 }
 
-/* xdp_devmap_xmit(from_dev, to_dev, sent, drops, err) */
+/* Both tracepoints fire in the context of the thread that ran the
+ * program, so a thread that is not one of this engine's (another engine's,
+ * the application's, anyone else's) finds no cursor here and counts
+ * nothing: each refusal is counted once, by the engine whose copy it was. */
+static __always_inline struct engine_cursor *engine_thread_cursor(void)
+{
+	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != engine_tgid)
+		return NULL;
+	return my_cursor();
+}
+
+/* xdp_devmap_xmit(from_dev, to_dev, sent, drops, err): a bulk queue went
+ * to the driver, which took the first `sent` and refused the `drops`
+ * after them (bq_xmit_all). */
 SEC("raw_tp/xdp_devmap_xmit")
 int engine_xmit(struct bpf_raw_tracepoint_args *ctx)
 {
-	count_xmit_drops((__u32)ctx->args[3]);
+	struct net_device___eng *to = (void *)ctx->args[1];
+	__u32 sent = (__u32)ctx->args[2], drops = (__u32)ctx->args[3], i, id;
+	struct engine_cursor *cur;
+	struct ledger_key k;
+	struct ledger *l;
+	__u32 *idp;
+
+	cur = engine_thread_cursor();
+	if (!cur)
+		return 0;
+	k.thread = cur->id.thread;
+	k.ifindex = (__u32)BPF_CORE_READ(to, ifindex);
+	idp = bpf_map_lookup_elem(&ledger_ids, &k);
+	id = idp ? *idp : NO_LEDGER;
+	l = bpf_map_lookup_elem(&ledgers, &id);
+	if (!l) {
+		/* A device past this thread's LEDGER_DEVS: the refusal is
+		 * counted, but stays in the group's and subscriber's sent. */
+		cur->totals.copies -= drops;
+		cur->totals.dropped += drops;
+		cur->totals.xmit_dropped += drops;
+		count_drops(DROP_REDIRECT_FAILED, drops);
+		return 0;
+	}
+	for (i = 0; i < LEDGER_LEN; i++) {
+		struct ledger_entry *le;
+
+		if (i >= sent + drops || l->head == l->tail)
+			break;
+		le = &l->e[l->head & (LEDGER_LEN - 1)];
+		if (i >= sent)
+			refuse_copy(cur, le);
+		l->head++;
+	}
 	return 0;
 }
 
-/* xdp_redirect_err(dev, xdp, tgt, err, map_type, map_id, index) */
+/* xdp_redirect_err(dev, xdp, tgt, err, map_type, map_id, index): the copy
+ * the program just returned was refused before any queue (the device is
+ * down or gone, the frame too long for it: xdp_ok_fwd_dev()). It is the
+ * newest entry of the ledger it was added to. */
 SEC("raw_tp/xdp_redirect_err")
 int engine_redirect_err(struct bpf_raw_tracepoint_args *ctx)
 {
-	count_xmit_drops(1);
+	struct engine_cursor *cur = engine_thread_cursor();
+	struct ledger *l;
+	__u32 id;
+
+	(void)ctx;
+	if (!cur)
+		return 0;
+	id = cur->last_ledger;
+	l = bpf_map_lookup_elem(&ledgers, &id);
+	if (!l || l->head == l->tail) {
+		cur->totals.copies--;
+		cur->totals.dropped++;
+		cur->totals.xmit_dropped++;
+		count_drop(DROP_REDIRECT_FAILED);
+		return 0;
+	}
+	l->tail--;
+	refuse_copy(cur, &l->e[l->tail & (LEDGER_LEN - 1)]);
 	return 0;
 }
 

@@ -468,14 +468,20 @@ void replicast_sender_close(struct replicast_sender *s);
  *   peer has no NAPI drops XDP frames silently, so it is refused with
  *   -ENXIO (and a log line naming it) unless opts.peer_gro switches the
  *   peer's GRO on. A device first used later, by a subscriber added during
- *   the stream, gets its copies at once and is checked within 64 packets;
- *   a refusal then makes queue() and flush() fail. Frames a device refuses
- *   after the engine sent them count in copies_dropped.
+ *   the stream, gets its copies at once and is checked within 64 packets.
+ *   A device that fails a check, goes down or is deleted costs only its
+ *   own copies, counted in copies_dropped and by drop reason: queue() and
+ *   flush() go on for everything else, the device is checked again every
+ *   250 ms while copies go to it (named in the log once per reason), and
+ *   its copies flow again once it passes. Frames a device refuses after
+ *   the engine sent them move from copies to copies_dropped.
  * - Each engine thread keeps a core busy while packets flow, and until
  *   opts.idle_ms after the last one.
  * - close() first waits for what was queued (as flush() does), then stops
- *   the threads. Call flush() and read the stats before it to know what
- *   was sent.
+ *   the threads, and returns once every one has ended, however long that
+ *   takes (a thread uses the sender's memory until then): past 5 s it says
+ *   so in the log and goes on waiting. Call flush() and read the stats
+ *   before it to know what was sent.
  * - Threads: the engine threads block every signal except SIGRTMIN + 6,
  *   with which the library ends their calls; it installs a handler that
  *   does nothing for it, and open() fails with -EBUSY when the application

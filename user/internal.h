@@ -225,7 +225,7 @@ struct rc_engine_opts {
 };
 
 int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct rc_engine **out);
-int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group);
+int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group, int *dev_err);
 /* source: address and port of the packet (port 0: the group's). */
 int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 		    const struct replicast_endpoint *source, const void *payload, size_t len);
@@ -234,5 +234,17 @@ size_t rc_engine_max_payload(const struct rc_engine *e, int family);
 /* Fills the engine's part of st (st->sz is the caller's). */
 void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *st);
 void rc_engine_close(struct rc_engine *e);
+/* Whether the device can take XDP frames from the engine (lib_engine_dev.c):
+ * its MTU, or a negative errno with the reason said to `log` (NULL: quiet).
+ * A veth needs NAPI at its peer; enable_gro switches the peer's GRO on. */
+int rc_xdp_dev_check(__u32 ifindex, bool enable_gro, replicast_log_fn log, void *log_ctx);
+/* Fault injection, for tests only: when mmap is set the engine maps its
+ * ring and control lines through it; stop_stall_ms makes every engine
+ * thread take that long to stop once told to. */
+struct rc_engine_faults {
+	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+	unsigned int stop_stall_ms;
+};
+extern struct rc_engine_faults rc_engine_faults;
 
 #endif /* REPLICAST_INTERNAL_H */

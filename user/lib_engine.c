@@ -6,12 +6,8 @@
  * into a frame. While a stream flows nobody makes a system call. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <dirent.h>
-#include <net/if.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -19,18 +15,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <linux/ethtool.h>
 #include <linux/futex.h>
-#include <linux/if_link.h>
-#include <linux/net_namespace.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-#include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "internal.h"
@@ -58,11 +45,24 @@
 /* How often a stopping or parking thread is signalled again: a signal that
  * lands just before the thread enters the kernel does not end the call. */
 #define RESIGNAL_NS		5000000ULL
-#define STOP_GIVE_UP_NS		5000000000ULL
+/* How long close() waits for a thread before it says so in the log; it
+ * then goes on waiting (see stop_threads()). */
+#define STOP_WARN_NS		5000000000ULL
 #define MAX_DEVS		256		/* the device map's size */
 /* queue() looks for devices the program found missing from the device map
  * every this many packets (a read of the lines the program publishes). */
 #define MISSING_CHECK_EVERY	64
+/* A device that failed its check is checked again after this long (a
+ * netlink request, and for a veth a thread entering its peer's namespace):
+ * a device that comes back gets copies again within it. */
+#define DEV_RETRY_NS		250000000ULL
+
+/* A device the engine cannot send to, for now. */
+struct bad_dev {
+	__u32 ifindex;
+	int err;			/* what its last check said */
+	__u64 retry_ns;			/* its next check, CLOCK_MONOTONIC */
+};
 
 struct engine_thread {
 	struct rc_engine *e;
@@ -107,12 +107,28 @@ struct rc_engine {
 	__u32 devs[MAX_DEVS];
 	__u32 ndevs;
 	unsigned int min_mtu;
-	int dev_err;			/* a device the engine cannot send to */
+	/* Devices that failed the check or did not fit in the device map:
+	 * their copies are dropped (and counted) by the kernel, each is
+	 * checked again DEV_RETRY_NS after its last check while copies go to
+	 * it, and it goes into the map once it passes. */
+	struct bad_dev bad[MAX_DEVS];
+	__u32 nbad;
 
 	atomic_ullong syscalls, entries, parks, wakes;
 	__u64 queued, waits, ring_full;
 	struct engine_thread threads[RC_ENGINE_MAX_THREADS];
 };
+
+/* Fault injection for tests/unit/test_engine.c; what is not set is the
+ * real thing. */
+struct rc_engine_faults rc_engine_faults;
+
+static void *map_shared(size_t len, int fd)
+{
+	if (rc_engine_faults.mmap)
+		return rc_engine_faults.mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+}
 
 static void elog(const struct rc_engine *e, enum replicast_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -129,6 +145,9 @@ static void elog(const struct rc_engine *e, enum replicast_log_level level, cons
 	va_end(ap);
 	e->log(level, msg, e->log_ctx);
 }
+
+/* elog() when `on`: a device checked again says why it fails only once. */
+#define say(e, on, ...) do { if (on) elog(e, __VA_ARGS__); } while (0)
 
 static __u64 now_ns(void)
 {
@@ -192,6 +211,19 @@ static __u64 thread_consumed(const struct rc_engine *e, __u32 t)
 	return __atomic_load_n(&e->ctl[t].consumed, __ATOMIC_ACQUIRE);
 }
 
+/* What thread t is done with and has counted: a copy the kernel refuses
+ * is known only when the batch that sent it ends, after the packet was
+ * consumed; the program then writes `settled`. A thread out of its call
+ * (parked, or ended) has ended every batch. */
+static __u64 thread_settled(const struct rc_engine *e, __u32 t)
+{
+	const struct engine_thread *th = &e->threads[t];
+
+	if (atomic_load(&th->parked) || atomic_load(&th->done))
+		return thread_consumed(e, t);
+	return __atomic_load_n(&e->ctl[t].settled, __ATOMIC_ACQUIRE);
+}
+
 /* The lowest position every thread has passed: slots below it are free. */
 static __u64 read_consumed(struct rc_engine *e)
 {
@@ -207,293 +239,25 @@ static __u64 read_consumed(struct rc_engine *e)
 	return low;
 }
 
-/* ---- devices: the device map, and who can take XDP frames ---- */
-
-struct link_facts {
-	char name[IF_NAMESIZE];
-	char kind[16];
-	unsigned int flags, mtu;
-	__u32 link;			/* a veth's peer ifindex */
-	int link_nsid;			/* its namespace's id here; -1: this one */
-	bool xdp_drv;			/* a native XDP program is attached */
-};
-
-static void put_attr(struct nlmsghdr *nh, unsigned short type, const void *data, size_t len)
+/* The lowest position every thread has passed and counted. */
+static __u64 read_settled(const struct rc_engine *e)
 {
-	struct rtattr *rta = (struct rtattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
+	__u64 low = ~0ULL, c;
+	__u32 t;
 
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_SPACE(len);
+	for (t = 0; t < e->nthreads; t++) {
+		c = thread_settled(e, t);
+		if (c < low)
+			low = c;
+	}
+	return low;
 }
 
-/* RTM_GETLINK for ifindex, in the namespace with id nsid (-1: ours). */
-static int link_get(__u32 ifindex, int nsid, struct link_facts *f)
+/* ---- devices: the device map ---- */
+
+static int check_device(struct rc_engine *e, __u32 ifindex, bool log)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-		char attrs[64];
-	} req = {
-		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-			.nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
-		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = (int)ifindex },
-	};
-	union {
-		struct nlmsghdr nh;
-		char raw[16384];
-	} *reply;
-	__u32 ext = RTEXT_FILTER_SKIP_STATS;
-	struct rtattr *rta, *sub;
-	struct ifinfomsg *ifi;
-	int len, sublen, err;
-
-	memset(f, 0, sizeof(*f));
-	f->link_nsid = -1;
-	put_attr(&req.nh, IFLA_EXT_MASK, &ext, sizeof(ext));
-	if (nsid >= 0)
-		put_attr(&req.nh, IFLA_TARGET_NETNSID, &nsid, sizeof(nsid));
-	reply = calloc(1, sizeof(*reply));
-	if (!reply)
-		return -ENOMEM;
-	err = rc_nl_request(&req.nh, RTM_NEWLINK, reply, sizeof(*reply));
-	if (err)
-		goto out;
-	ifi = NLMSG_DATA(&reply->nh);
-	f->flags = ifi->ifi_flags;
-	len = (int)(reply->nh.nlmsg_len < sizeof(*reply) ? reply->nh.nlmsg_len : sizeof(*reply));
-	len -= NLMSG_LENGTH(sizeof(*ifi));
-	for (rta = IFLA_RTA(ifi); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		switch (rta->rta_type) {
-		case IFLA_IFNAME:
-			snprintf(f->name, sizeof(f->name), "%s", (char *)RTA_DATA(rta));
-			break;
-		case IFLA_MTU:
-			f->mtu = *(__u32 *)RTA_DATA(rta);
-			break;
-		case IFLA_LINK:
-			f->link = *(__u32 *)RTA_DATA(rta);
-			break;
-		case IFLA_LINK_NETNSID:
-			f->link_nsid = *(__s32 *)RTA_DATA(rta);
-			break;
-		case IFLA_LINKINFO:
-			sublen = (int)RTA_PAYLOAD(rta);
-			for (sub = RTA_DATA(rta); RTA_OK(sub, sublen); sub = RTA_NEXT(sub, sublen))
-				if (sub->rta_type == IFLA_INFO_KIND)
-					snprintf(f->kind, sizeof(f->kind), "%s", (char *)RTA_DATA(sub));
-			break;
-		case IFLA_XDP:
-			sublen = (int)RTA_PAYLOAD(rta);
-			for (sub = RTA_DATA(rta); RTA_OK(sub, sublen); sub = RTA_NEXT(sub, sublen)) {
-				if (sub->rta_type == IFLA_XDP_ATTACHED &&
-				    *(__u8 *)RTA_DATA(sub) == XDP_ATTACHED_DRV)
-					f->xdp_drv = true;
-				if (sub->rta_type == IFLA_XDP_DRV_PROG_ID)
-					f->xdp_drv = true;
-			}
-			break;
-		}
-	}
-out:
-	free(reply);
-	return err;
-}
-
-/* The id this namespace gives the namespace of fd, or -1. */
-static int nsid_of(int fd)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct rtgenmsg g;
-		char attrs[16];
-	} req = {
-		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg)),
-			.nlmsg_type = RTM_GETNSID, .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 2 },
-		.g = { .rtgen_family = AF_UNSPEC },
-	};
-	union {
-		struct nlmsghdr nh;
-		char raw[256];
-	} reply;
-	__u32 ufd = (__u32)fd;
-	struct rtattr *rta;
-	int len;
-
-	put_attr(&req.nh, NETNSA_FD, &ufd, sizeof(ufd));
-	if (rc_nl_request(&req.nh, RTM_NEWNSID, &reply, sizeof(reply)))
-		return -1;
-	len = (int)(reply.nh.nlmsg_len < sizeof(reply) ? reply.nh.nlmsg_len : sizeof(reply));
-	len -= NLMSG_LENGTH(sizeof(struct rtgenmsg));
-	rta = (struct rtattr *)((char *)NLMSG_DATA(&reply.nh) + NLMSG_ALIGN(sizeof(struct rtgenmsg)));
-	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
-		if (rta->rta_type == NETNSA_NSID)
-			return *(__s32 *)RTA_DATA(rta);
-	return -1;
-}
-
-static int try_ns(const char *path, int nsid)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (nsid_of(fd) == nsid)
-		return fd;
-	close(fd);
-	return -1;
-}
-
-/* An fd of the namespace this one calls nsid: the names `ip netns` keeps,
- * then every process's. -ENOENT when none is found. */
-static int open_nsid(int nsid)
-{
-	char path[64 + 256];
-	struct dirent *de;
-	DIR *d;
-	int fd = -1;
-
-	d = opendir("/run/netns");
-	while (d && fd < 0 && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
-		fd = try_ns(path, nsid);
-	}
-	if (d)
-		closedir(d);
-	d = opendir("/proc");
-	while (d && fd < 0 && (de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-		fd = try_ns(path, nsid);
-	}
-	if (d)
-		closedir(d);
-	return fd >= 0 ? fd : -ENOENT;
-}
-
-/* GRO of a device in another namespace: a thread enters it (setns changes
- * only the calling thread's namespace) and asks with ethtool there. */
-struct gro_job {
-	int nsfd;			/* -1: this namespace */
-	const char *name;
-	bool enable;
-	int on;
-	int err;
-};
-
-static void *gro_thread(void *arg)
-{
-	struct gro_job *j = arg;
-	struct ethtool_value ev = { .cmd = ETHTOOL_GGRO };
-	struct ifreq ifr = {};
-	int fd;
-
-	if (j->nsfd >= 0 && setns(j->nsfd, CLONE_NEWNET)) {
-		j->err = -errno;
-		return NULL;
-	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		j->err = -errno;
-		return NULL;
-	}
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", j->name);
-	ifr.ifr_data = (void *)&ev;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		j->err = -errno;
-		goto out;
-	}
-	j->on = ev.data != 0;
-	if (!j->on && j->enable) {
-		ev.cmd = ETHTOOL_SGRO;
-		ev.data = 1;
-		if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-			j->err = -errno;
-			goto out;
-		}
-		j->on = 1;
-	}
-out:
-	close(fd);
-	return NULL;
-}
-
-static int peer_gro(int nsid, const char *name, bool enable, int *on)
-{
-	struct gro_job j = { .nsfd = -1, .name = name, .enable = enable };
-	pthread_t th;
-	int err;
-
-	if (nsid >= 0) {
-		j.nsfd = open_nsid(nsid);
-		if (j.nsfd < 0)
-			return j.nsfd;
-	}
-	err = -pthread_create(&th, NULL, gro_thread, &j);
-	if (!err) {
-		pthread_join(th, NULL);
-		err = j.err;
-	}
-	if (j.nsfd >= 0)
-		close(j.nsfd);
-	*on = j.on;
-	return err;
-}
-
-/* Can the device take XDP frames, and how large? A veth passes redirected
- * frames on only while its peer runs NAPI (veth_xdp_xmit() checks the
- * peer's rq->napi): a native XDP program on the peer, or GRO switched on
- * there. Otherwise every frame vanishes, counted nowhere but in tracepoints.
- * So a veth without it is refused here, or its peer's GRO switched on when
- * the sender was opened with peer_gro. Returns the device's MTU. */
-static int check_device(struct rc_engine *e, __u32 ifindex)
-{
-	struct link_facts f, p;
-	int err, on = 0;
-
-	err = link_get(ifindex, -1, &f);
-	if (err) {
-		elog(e, REPLICAST_LOG_WARN, "egress device %u: %s", ifindex, replicast_strerror(err));
-		return err;
-	}
-	if (!(f.flags & IFF_UP)) {
-		elog(e, REPLICAST_LOG_WARN, "egress device %s is down", f.name);
-		return -ENETDOWN;
-	}
-	if (strcmp(f.kind, "veth"))
-		return (int)f.mtu;
-	err = link_get(f.link, f.link_nsid, &p);
-	if (err) {
-		elog(e, REPLICAST_LOG_WARN, "the peer of veth %s: %s", f.name, replicast_strerror(err));
-		return err;
-	}
-	if (!(p.flags & IFF_UP)) {
-		elog(e, REPLICAST_LOG_WARN, "the peer of veth %s (%s) is down: frames sent to %s "
-		     "would be lost", f.name, p.name, f.name);
-		return -ENETDOWN;
-	}
-	if (p.xdp_drv)
-		return (int)f.mtu;
-	err = peer_gro(f.link_nsid, p.name, e->peer_gro, &on);
-	if (err) {
-		elog(e, REPLICAST_LOG_WARN, "the peer of veth %s (%s): reading its GRO setting: %s",
-		     f.name, p.name, replicast_strerror(err));
-		return err;
-	}
-	if (!on) {
-		elog(e, REPLICAST_LOG_WARN, "veth %s: its peer %s has no NAPI (no XDP program, GRO "
-		     "off), so XDP frames sent to %s would be lost; switch GRO on there "
-		     "(ethtool -K %s gro on) or let the sender do it (peer_gro, --peer-gro)",
-		     f.name, p.name, f.name, p.name);
-		return -ENXIO;
-	}
-	if (e->peer_gro)
-		elog(e, REPLICAST_LOG_INFO, "GRO is on on %s, the peer of %s", p.name, f.name);
-	return (int)f.mtu;
+	return rc_xdp_dev_check(ifindex, e->peer_gro, log ? e->log : NULL, e->log_ctx);
 }
 
 static bool have_dev(const struct rc_engine *e, __u32 ifindex)
@@ -506,17 +270,55 @@ static bool have_dev(const struct rc_engine *e, __u32 ifindex)
 	return false;
 }
 
+static int find_bad(const struct rc_engine *e, __u32 ifindex)
+{
+	__u32 i;
+
+	for (i = 0; i < e->nbad; i++)
+		if (e->bad[i].ifindex == ifindex)
+			return (int)i;
+	return -1;
+}
+
+/* Records that the device failed with err; checked again after
+ * DEV_RETRY_NS. A full table gives up the entry due soonest. */
+static void note_bad(struct rc_engine *e, __u32 ifindex, int err)
+{
+	int i = find_bad(e, ifindex);
+	__u32 j;
+
+	if (i < 0 && e->nbad < MAX_DEVS) {
+		i = (int)e->nbad++;
+	} else if (i < 0) {
+		for (i = 0, j = 1; j < e->nbad; j++)
+			if (e->bad[j].retry_ns < e->bad[i].retry_ns)
+				i = (int)j;
+	}
+	e->bad[i].ifindex = ifindex;
+	e->bad[i].err = err;
+	e->bad[i].retry_ns = now_ns() + DEV_RETRY_NS;
+}
+
+static void forget_bad(struct rc_engine *e, int i)
+{
+	e->bad[i] = e->bad[--e->nbad];
+}
+
 /* Checks the device and puts it in the device map. */
-static int add_dev(struct rc_engine *e, __u32 ifindex)
+static int add_dev(struct rc_engine *e, __u32 ifindex, bool log)
 {
 	struct bpf_devmap_val val = { .ifindex = ifindex, .bpf_prog.fd = -1 };
 	int mtu;
 
 	if (have_dev(e, ifindex))
 		return 0;
-	if (e->ndevs >= MAX_DEVS)
+	if (e->ndevs >= MAX_DEVS) {
+		say(e, log, REPLICAST_LOG_WARN, "egress device %u: the engine's device map is full "
+		    "(%u devices); its copies go out without it (bpf_redirect), unchecked",
+		    ifindex, MAX_DEVS);
 		return -ENOSPC;
-	mtu = check_device(e, ifindex);
+	}
+	mtu = check_device(e, ifindex, log);
 	if (mtu < 0)
 		return mtu;
 	if (bpf_map_update_elem(e->devs_fd, &ifindex, &val, BPF_ANY))
@@ -527,24 +329,70 @@ static int add_dev(struct rc_engine *e, __u32 ifindex)
 	return 0;
 }
 
-/* Devices the program found missing from the map (subscribers added on a
- * new device while the stream flows), which it sends to without the map
- * until they are added. A device that fails the check is an error of the
- * sender from then on (queue() and flush() return it). */
-static int add_missing_devs(struct rc_engine *e)
+/* add_dev() for a device copies go to now. A device that failed before is
+ * checked again only once its retry time came, and named in the log only
+ * when what is wrong with it changed; one that passes is said to be back.
+ * Returns what its check said (now or last time). */
+static int try_dev(struct rc_engine *e, __u32 ifindex, bool now)
 {
-	__u32 t, ifindex;
-	int err;
+	int i = find_bad(e, ifindex), err;
+
+	if (i >= 0 && !now && now_ns() < e->bad[i].retry_ns)
+		return e->bad[i].err;
+	err = add_dev(e, ifindex, i < 0);
+	if (err && i >= 0 && err != e->bad[i].err)
+		err = add_dev(e, ifindex, true);	/* again, to say the new reason */
+	if (err) {
+		note_bad(e, ifindex, err);
+		return err;
+	}
+	if (i >= 0) {
+		elog(e, REPLICAST_LOG_INFO, "egress device %u passes its check again; its copies "
+		     "go out", ifindex);
+		forget_bad(e, i);
+	}
+	return 0;
+}
+
+/* Forgets a device the kernel took out of the device map (it was deleted:
+ * dev_map_hash_remove_netdev), so that it is checked again if it is seen. */
+static void drop_gone_dev(struct rc_engine *e, __u32 ifindex)
+{
+	struct bpf_devmap_val val;
+	__u32 i;
+
+	if (!bpf_map_lookup_elem(e->devs_fd, &ifindex, &val) || errno != ENOENT)
+		return;
+	for (i = 0; i < e->ndevs; i++)
+		if (e->devs[i] == ifindex)
+			e->devs[i] = e->devs[--e->ndevs];
+}
+
+/* Devices the program found missing from the map (subscribers added on a
+ * new device while the stream flows, a device deleted), which it sends to
+ * without the map until they are added. A device that fails the check
+ * costs its own copies only: the kernel refuses them, and the engine
+ * counts them as dropped (redirect_failed); it is checked again every
+ * DEV_RETRY_NS while copies go to it. */
+static void add_missing_devs(struct rc_engine *e)
+{
+	__u32 t, ifindex, seen;
 
 	for (t = 0; t < e->nthreads; t++) {
 		ifindex = __atomic_load_n(&e->ctl[t].missing_ifindex, __ATOMIC_RELAXED);
-		if (!ifindex || have_dev(e, ifindex))
+		if (!ifindex)
 			continue;
-		err = add_dev(e, ifindex);
-		if (err && !e->dev_err)
-			e->dev_err = err;
+		/* Taken: the program writes it again while copies go there.
+		 * A failed exchange means it already named another one, which
+		 * stays for the next look. */
+		seen = ifindex;
+		__atomic_compare_exchange_n(&e->ctl[t].missing_ifindex, &seen, 0, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		if (have_dev(e, ifindex))
+			drop_gone_dev(e, ifindex);
+		if (!have_dev(e, ifindex))
+			try_dev(e, ifindex, false);
 	}
-	return e->dev_err;
 }
 
 /* ---- engine threads ---- */
@@ -628,6 +476,14 @@ static void *engine_thread(void *arg)
 		}
 	}
 out:
+	if (rc_engine_faults.stop_stall_ms) {
+		/* A thread that does not stop for that long (a test); the
+		 * stop's signals cut single sleeps short. */
+		__u64 until = now_ns() + rc_engine_faults.stop_stall_ms * 1000000ULL;
+
+		while (now_ns() < until)
+			usleep(1000);
+	}
 	atomic_store(&th->done, 1);
 	return NULL;
 }
@@ -701,21 +557,22 @@ static void *supervisor(void *arg)
  * polls without a system call for SPIN_NS, then sleeps about as long as
  * the engine needs for what is left, at the rate it was last seen to go
  * (so a wait costs one or two sleeps, not one per progress report).
- * `timeout` after timeout_ms without progress. */
-static int wait_consumed(struct rc_engine *e, __u64 target, int timeout)
+ * `timeout` after timeout_ms without progress. With `settled`, also until
+ * every refusal of their copies is counted (a batch later: microseconds).
+ */
+static int wait_consumed(struct rc_engine *e, __u64 target, int timeout, bool settled)
 {
 	__u64 start = now_ns(), deadline = start + (__u64)e->timeout_ms * 1000000ULL;
 	__u64 sleep_ns = SLEEP_MIN_NS, c0 = read_consumed(e), t0 = start, before = c0, now, left;
 	int err;
 
 	for (;;) {
-		if (read_consumed(e) >= target)
+		if (read_consumed(e) >= target && (!settled || read_settled(e) >= target))
 			return 0;
 		err = thread_error(e);
-		if (!err)
-			err = add_missing_devs(e);
 		if (err)
 			return err;
+		add_missing_devs(e);
 		now = now_ns();
 		if (e->consumed != before) {
 			before = e->consumed;
@@ -729,7 +586,7 @@ static int wait_consumed(struct rc_engine *e, __u64 target, int timeout)
 			cpu_relax();
 			continue;
 		}
-		left = target - e->consumed;
+		left = target > e->consumed ? target - e->consumed : 0;
 		if (e->ns_per_packet)
 			sleep_ns = left * e->ns_per_packet;
 		sleep_ns = sleep_ns < SLEEP_MIN_NS ? SLEEP_MIN_NS :
@@ -747,7 +604,7 @@ static int wait_consumed(struct rc_engine *e, __u64 target, int timeout)
 static int wait_room(struct rc_engine *e, __u64 pos)
 {
 	e->ring_full++;
-	return wait_consumed(e, pos - e->slots + e->slots / 4 + 1, -ENOBUFS);
+	return wait_consumed(e, pos - e->slots + e->slots / 4 + 1, -ENOBUFS, false);
 }
 
 int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
@@ -762,8 +619,6 @@ int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 	/* Now and then: devices the program sent to without the map. */
 	if (!(e->queued % MISSING_CHECK_EVERY))
 		add_missing_devs(e);
-	if (e->dev_err)
-		return e->dev_err;
 	if (pos - e->consumed >= e->slots) {
 		err = wait_room(e, pos);
 		if (err)
@@ -797,9 +652,9 @@ int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 
 int rc_engine_flush(struct rc_engine *e)
 {
-	int err = wait_consumed(e, atomic_load(&e->produced), -ETIMEDOUT);
+	int err = wait_consumed(e, atomic_load(&e->produced), -ETIMEDOUT, true);
 
-	return err ? err : thread_error(e) ?: e->dev_err;
+	return err ? err : thread_error(e);
 }
 
 size_t rc_engine_max_payload(const struct rc_engine *e, int family)
@@ -813,8 +668,10 @@ size_t rc_engine_max_payload(const struct rc_engine *e, int family)
 }
 
 /* Puts every device the group's subscribers leave by into the device map,
- * checking each can take XDP frames. */
-int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group)
+ * checking each can take XDP frames, now. Returns an error about the group;
+ * *dev_err is the first device's that failed (each is then a bad device,
+ * see add_missing_devs()). */
+int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group, int *dev_err)
 {
 	struct subscriber sub;
 	struct group_key key;
@@ -830,15 +687,20 @@ int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *grou
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0)
 		return -errno;
-	for (slot = 0; slot < e->max_subs && !err; slot++) {
+	*dev_err = 0;
+	for (slot = 0; slot < e->max_subs; slot++) {
 		if (bpf_map_lookup_elem(fd, &slot, &sub)) {
 			err = -errno;
 			break;
 		}
 		if (sub.state == SUB_EMPTY)
 			break;
-		if (sub.state == SUB_ON && sub.ifindex)
-			err = add_dev(e, sub.ifindex);
+		if (sub.state == SUB_ON && sub.ifindex) {
+			int derr = try_dev(e, sub.ifindex, true);
+
+			if (derr && !*dev_err)
+				*dev_err = derr;
+		}
 	}
 	close(fd);
 	return err;
@@ -858,8 +720,8 @@ void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *s
 			st->sent = st->completed = consumed;
 		st->copies += __atomic_load_n(&c->copies, __ATOMIC_RELAXED);
 		st->idle_runs += __atomic_load_n(&c->idle_runs, __ATOMIC_RELAXED);
-		st->copies_dropped += __atomic_load_n(&c->dropped, __ATOMIC_RELAXED) +
-				      __atomic_load_n(&c->xmit_dropped, __ATOMIC_RELAXED);
+		/* Refused copies are in dropped (and in xmit_dropped too). */
+		st->copies_dropped += __atomic_load_n(&c->dropped, __ATOMIC_RELAXED);
 	}
 	st->waits = e->waits;
 	st->ring_full = e->ring_full;
@@ -924,11 +786,14 @@ static int load(struct rc_engine *e, struct replicast *rc)
 	skel->rodata->version_mask = nversions - 1;
 	skel->rodata->max_subs = e->max_subs;
 	skel->rodata->engine_tgid = (__u32)getpid();
+	skel->rodata->batch_size = e->batch;
 	bpf_map__set_max_entries(skel->maps.ring, e->slots);
 	bpf_map__set_max_entries(skel->maps.windows, nwindows);
 	bpf_map__set_max_entries(skel->maps.versions, nversions);
 	bpf_map__set_max_entries(skel->maps.snaps, nversions * e->nthreads * e->max_subs);
 	bpf_map__set_max_entries(skel->maps.next_hops, e->nthreads * e->max_subs);
+	bpf_map__set_max_entries(skel->maps.ledgers, e->nthreads * RC_ENGINE_LEDGER_DEVS);
+	bpf_map__set_max_entries(skel->maps.ledger_ids, e->nthreads * RC_ENGINE_LEDGER_DEVS);
 	err = reuse_pinned_maps(rc, skel->obj);
 	if (err)
 		return err;
@@ -952,6 +817,7 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 {
 	libbpf_print_fn_t old_print;
 	struct rc_engine *e;
+	void *p;
 	__u32 t;
 	int err;
 
@@ -1001,16 +867,22 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 	e->group_subs_fd = bpf_map__fd(e->skel->maps.group_subs);
 	e->cursors_fd = bpf_map__fd(e->skel->maps.cursors);
 
+	/* Either stays NULL unless mapped: close() and everything it calls
+	 * test for NULL, never for MAP_FAILED. */
 	e->ring_len = (size_t)e->slots * sizeof(struct engine_slot);
-	e->ring = mmap(NULL, e->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       bpf_map__fd(e->skel->maps.ring), 0);
 	e->ctl_len = RC_ENGINE_MAX_THREADS * sizeof(struct engine_ctl);
-	e->ctl = mmap(NULL, e->ctl_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      bpf_map__fd(e->skel->maps.ctl), 0);
-	if (e->ring == MAP_FAILED || e->ctl == MAP_FAILED) {
+	p = map_shared(e->ring_len, bpf_map__fd(e->skel->maps.ring));
+	if (p == MAP_FAILED) {
 		err = -errno;
 		goto fail;
 	}
+	e->ring = p;
+	p = map_shared(e->ctl_len, bpf_map__fd(e->skel->maps.ctl));
+	if (p == MAP_FAILED) {
+		err = -errno;
+		goto fail;
+	}
+	e->ctl = p;
 
 	for (t = 0; t < e->nthreads; t++) {
 		struct engine_thread *th = &e->threads[t];
@@ -1035,10 +907,16 @@ fail:
 	return err;
 }
 
+/* Stops every thread and joins it. A thread is joined however long it
+ * takes: it uses the program, the frame, the maps and *e until it returns,
+ * so freeing any of it first would let it write into freed memory. It
+ * leaves its call at the next signal between two batches (microseconds),
+ * so a wait past STOP_WARN_NS means the kernel is not delivering signals
+ * to it; that is logged once, and the wait goes on. */
 static void stop_threads(struct rc_engine *e)
 {
 	__u64 start = now_ns(), last = 0, now;
-	bool running;
+	bool running, warned = false;
 	__u32 t;
 
 	atomic_store(&e->stop, 1);
@@ -1052,11 +930,13 @@ static void stop_threads(struct rc_engine *e)
 		if (!running)
 			break;
 		now = now_ns();
-		if (now - start > STOP_GIVE_UP_NS) {
-			/* Never happens unless the kernel ignores signals; better a
-			 * leaked thread than a hung application. */
-			elog(e, REPLICAST_LOG_WARN, "an engine thread did not stop");
-			return;
+		if (!warned && now - start > STOP_WARN_NS) {
+			for (t = 0; t < e->nthreads; t++)
+				if (e->threads[t].started && !atomic_load(&e->threads[t].done))
+					elog(e, REPLICAST_LOG_WARN, "engine thread %u has not stopped after "
+					     "%llu s; close waits for it, as freeing what it uses would "
+					     "let it write to freed memory", t, STOP_WARN_NS / 1000000000ULL);
+			warned = true;
 		}
 		if (now - last >= RESIGNAL_NS) {
 			signal_threads(e, false);
@@ -1064,6 +944,9 @@ static void stop_threads(struct rc_engine *e)
 		}
 		usleep(1000);
 	}
+	if (warned)
+		elog(e, REPLICAST_LOG_INFO, "the engine threads stopped after %llu ms",
+		     (unsigned long long)((now_ns() - start) / 1000000ULL));
 	for (t = 0; t < e->nthreads; t++)
 		if (e->threads[t].started)
 			pthread_join(e->threads[t].th, NULL);
@@ -1083,9 +966,9 @@ void rc_engine_close(struct rc_engine *e)
 	stop_threads(e);
 	for (i = 0; i < 2; i++)
 		bpf_link__destroy(e->links[i]);
-	if (e->ring && e->ring != MAP_FAILED)
+	if (e->ring)
 		munmap(e->ring, e->ring_len);
-	if (e->ctl && e->ctl != MAP_FAILED)
+	if (e->ctl)
 		munmap(e->ctl, e->ctl_len);
 	xdp_engine_bpf__destroy(e->skel);
 	free(e->frame);

@@ -255,17 +255,21 @@ static int group_get(struct replicast_sender *s, const struct replicast_endpoint
 	return 0;
 }
 
-/* The XDP engine checks the devices a group's copies leave by once. */
-static int engine_prepare(struct replicast_sender *s, struct sender_group *g)
+/* The XDP engine checks the devices a group's copies leave by: once from
+ * queue(), each time prepare() asks. A device that fails is the engine's
+ * to check again (its copies are dropped and counted meanwhile), so only
+ * prepare() reports it: queue() fails for errors of the group alone. */
+static int engine_prepare(struct replicast_sender *s, struct sender_group *g, bool asked)
 {
-	int err;
+	int err, dev_err = 0;
 
-	if (g->prepared)
+	if (g->prepared && !asked)
 		return 0;
-	err = rc_engine_prepare(s->engine, &g->ep);
-	if (!err)
-		g->prepared = true;
-	return err;
+	err = rc_engine_prepare(s->engine, &g->ep, &dev_err);
+	if (err)
+		return err;
+	g->prepared = true;
+	return asked ? dev_err : 0;
 }
 
 int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_endpoint *group)
@@ -277,7 +281,7 @@ int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_
 		return -EINVAL;
 	err = group_get(s, group, &g);
 	if (!err && s->engine)
-		err = engine_prepare(s, g);
+		err = engine_prepare(s, g, true);
 	return err;
 }
 
@@ -410,7 +414,7 @@ int replicast_sender_queue(struct replicast_sender *s, const struct replicast_en
 	if (err)
 		return err;
 	if (s->engine) {
-		err = engine_prepare(s, g);
+		err = engine_prepare(s, g, false);
 		return err ? err : rc_engine_queue(s->engine, group, &g->src, payload, len);
 	}
 	if (len > replicast_sender_max_payload(s, group->family))

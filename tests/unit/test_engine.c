@@ -6,7 +6,15 @@
  *       prints the sender's counters as one JSON line. Between the lines
  *       "sending" and "sent" on stderr it makes no system call of its own:
  *       it paces (--rate) by polling the clock, which the vDSO answers, so
- *       a tracer sees only what the library does.
+ *       a tracer sees only what the library does. --senders 2: two
+ *       senders (two engines) in the process, each packet queued to both;
+ *       the counters printed are their sums.
+ *   test_engine faults --pin DIR --group G
+ *       the engine's failure paths, through fault injection: its shared
+ *       memory cannot be mapped (the ring, then the control lines), and
+ *       its threads take longer to stop than close() waits before it says
+ *       so. Run it under the sanitizers: a use of freed or unmapped memory
+ *       shows there, not as a wrong count.
  *   test_engine latency --pin DIR --group G [--idle-ms MS]
  *       what the engine costs while a stream is open but quiet, and how
  *       long a packet takes to be sent: with the threads inside their calls
@@ -19,13 +27,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "replicast.h"
+#include <sys/mman.h>
+#include "internal.h"
 #include "unit.h"
 
 struct args {
 	const char *pin, *group;
 	uint64_t count, rate;
-	unsigned int size, threads, ring, seed;
+	unsigned int size, threads, ring, seed, senders;
 	int idle_ms;
 	bool peer_gro, wait_first;
 };
@@ -59,7 +68,8 @@ static void log_stderr(enum replicast_log_level level, const char *msg, void *ct
 		fprintf(stderr, "replicast: %s\n", msg);
 }
 
-static int open_sender(const struct args *a, struct replicast **rc, struct replicast_sender **s)
+static int open_sender(const struct args *a, struct replicast **rc, struct replicast_sender **s,
+		       unsigned int n)
 {
 	struct replicast_opts ropts = { .sz = sizeof(ropts), .pin_path = a->pin, .log = log_stderr };
 	struct replicast_sender_opts so = {
@@ -68,21 +78,25 @@ static int open_sender(const struct args *a, struct replicast **rc, struct repli
 		.timeout_ms = 5000,
 	};
 	int err = replicast_open(&ropts, rc);
+	unsigned int i;
 
 	if (err) {
 		fprintf(stderr, "test_engine: open %s: %s\n", a->pin, replicast_strerror(err));
 		return err;
 	}
-	err = replicast_sender_open(*rc, &so, s);
-	if (err)
-		fprintf(stderr, "test_engine: sender open: %s\n", replicast_strerror(err));
+	for (i = 0; i < n && !err; i++) {
+		err = replicast_sender_open(*rc, &so, &s[i]);
+		if (err)
+			fprintf(stderr, "test_engine: sender open: %s\n", replicast_strerror(err));
+	}
 	return err;
 }
 
 static int cmd_send(const struct args *a)
 {
-	struct replicast_sender_stats st = { .sz = sizeof(st) };
-	struct replicast_sender *s = NULL;
+	struct replicast_sender_stats st = { .sz = sizeof(st) }, one = { .sz = sizeof(one) };
+	struct replicast_sender *s[2] = { NULL, NULL };
+	unsigned int i, ns = a->senders == 2 ? 2 : 1;
 	struct replicast_endpoint g;
 	struct replicast *rc = NULL;
 	uint8_t *buf = NULL;
@@ -93,9 +107,9 @@ static int cmd_send(const struct args *a)
 		fprintf(stderr, "test_engine: bad group %s\n", a->group);
 		return 2;
 	}
-	err = open_sender(a, &rc, &s);
-	if (!err)
-		err = replicast_sender_prepare(s, &g);
+	err = open_sender(a, &rc, s, ns);
+	for (i = 0; i < ns && !err; i++)
+		err = replicast_sender_prepare(s[i], &g);
 	if (err) {
 		fprintf(stderr, "test_engine: prepare: %s\n", replicast_strerror(err));
 		goto out;
@@ -116,12 +130,26 @@ static int cmd_send(const struct args *a)
 			while (now_ns() - start < n * 1000000000ULL / a->rate)
 				;
 		payload(buf, a->size, n, a->seed);
-		err = replicast_sender_queue(s, &g, buf, a->size);
+		for (i = 0; i < ns && !err; i++)
+			err = replicast_sender_queue(s[i], &g, buf, a->size);
 	}
-	if (!err)
-		err = replicast_sender_flush(s);
+	for (i = 0; i < ns && !err; i++)
+		err = replicast_sender_flush(s[i]);
 	elapsed = now_ns() - start;
-	replicast_sender_stats(s, &st);
+	for (i = 0; i < ns; i++) {
+		replicast_sender_stats(s[i], &one);
+		st.queued += one.queued;
+		st.sent += one.sent;
+		st.copies += one.copies;
+		st.copies_dropped += one.copies_dropped;
+		st.idle_runs += one.idle_runs;
+		st.ring_full += one.ring_full;
+		st.waits += one.waits;
+		st.syscalls += one.syscalls;
+		st.engine_calls += one.engine_calls;
+		st.engine_parks += one.engine_parks;
+		st.engine_threads += one.engine_threads;
+	}
 	fprintf(stderr, "sent\n");
 	printf("{\"queued\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"copies\":%" PRIu64
 	       ",\"copies_dropped\":%" PRIu64 ",\"idle_runs\":%" PRIu64 ",\"ring_full\":%" PRIu64
@@ -133,7 +161,8 @@ static int cmd_send(const struct args *a)
 	fflush(stdout);
 out:
 	free(buf);
-	replicast_sender_close(s);
+	for (i = 0; i < ns; i++)
+		replicast_sender_close(s[i]);
 	replicast_close(rc);
 	return err ? 1 : 0;
 }
@@ -170,6 +199,101 @@ static int one_packet(struct replicast_sender *s, const struct replicast_endpoin
 	return err;
 }
 
+/* ---- faults ---- */
+
+/* mmap() that fails the call numbered fail_at (from 1) of those the engine
+ * makes, and counts them. */
+static int maps_seen, fail_at;
+
+static void *failing_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (++maps_seen == fail_at) {
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+static char last_warn[512];
+static int warns;
+
+static void log_keep(enum replicast_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level != REPLICAST_LOG_WARN)
+		return;
+	warns++;
+	snprintf(last_warn, sizeof(last_warn), "%s", msg);
+}
+
+static int cmd_faults(const struct args *a)
+{
+	struct replicast_opts ropts = { .sz = sizeof(ropts), .pin_path = a->pin, .log = log_keep };
+	struct replicast_sender_opts so = {
+		.sz = sizeof(so), .engine = REPLICAST_ENGINE_XDP, .idle_ms = -1, .timeout_ms = 2000,
+		.peer_gro = true,
+	};
+	struct replicast_sender_stats st = { .sz = sizeof(st) };
+	struct replicast_sender *s = NULL;
+	struct replicast_endpoint g;
+	struct replicast *rc = NULL;
+	uint8_t buf[100];
+	uint64_t t0, ms;
+	int err, n;
+
+	if (replicast_endpoint_parse(a->group, &g))
+		return 2;
+	err = replicast_open(&ropts, &rc);
+	if (err) {
+		fprintf(stderr, "test_engine: open %s: %s\n", a->pin, replicast_strerror(err));
+		return 1;
+	}
+	/* The engine maps two areas, the ring and then the control lines. */
+	rc_engine_faults.mmap = failing_mmap;
+	for (fail_at = 1; fail_at <= 2; fail_at++) {
+		maps_seen = 0;
+		err = replicast_sender_open(rc, &so, &s);
+		CHECK_EQ(-ENOMEM, err, fail_at == 1 ? "the ring cannot be mapped: open fails with -ENOMEM"
+						    : "the control lines cannot be mapped: open fails "
+						      "with -ENOMEM");
+		CHECK(!s, "and gives no sender (it closed what it had made, without a crash)");
+		replicast_sender_close(s);
+		s = NULL;
+	}
+	CHECK_EQ(2, maps_seen, "the engine asked for exactly two mappings");
+	rc_engine_faults.mmap = NULL;
+
+	/* Threads that take 6 s to stop, past the 5 s after which close()
+	 * says so: close waits for them and frees nothing before. */
+	rc_engine_faults.stop_stall_ms = 6000;
+	err = replicast_sender_open(rc, &so, &s);
+	CHECK_EQ(0, err, "a sender opens");
+	if (!err)
+		err = replicast_sender_prepare(s, &g);
+	for (n = 0; n < 100 && !err; n++) {
+		payload(buf, sizeof(buf), (uint64_t)n, 0);
+		err = replicast_sender_queue(s, &g, buf, sizeof(buf));
+	}
+	if (!err)
+		err = replicast_sender_flush(s);
+	CHECK_EQ(0, err, "100 packets queued and flushed");
+	replicast_sender_stats(s, &st);
+	CHECK_EQ(100, st.sent, "100 sent");
+	warns = 0;
+	t0 = now_ns();
+	replicast_sender_close(s);
+	ms = (now_ns() - t0) / 1000000ULL;
+	/* Had close freed the thread's state, the thread would touch it now;
+	 * under the sanitizers that ends the process with a report. */
+	usleep(1500000);
+	rc_engine_faults.stop_stall_ms = 0;
+	CHECK(ms >= 6000, "close waited for the thread that took 6 s to stop (%" PRIu64 " ms)", ms);
+	CHECK(warns == 1 && strstr(last_warn, "engine thread 0 has not stopped after 5 s"),
+	      "and said so once: %d warnings, the last \"%s\"", warns, last_warn);
+	replicast_close(rc);
+	return unit_summary();
+}
+
 #define LAT_SAMPLES 7
 
 static int cmd_latency(struct args *a)
@@ -185,7 +309,7 @@ static int cmd_latency(struct args *a)
 		return 2;
 	a->idle_ms = idle;
 	a->size = sizeof(buf);
-	err = open_sender(a, &rc, &s);
+	err = open_sender(a, &rc, &s, 1);
 	if (!err)
 		err = replicast_sender_prepare(s, &g);
 	/* Warm: packets a few ms apart, the threads stay in their calls. */
@@ -240,13 +364,14 @@ int main(int argc, char **argv)
 		{ "idle-ms", required_argument, NULL, 'i' },
 		{ "peer-gro", no_argument, NULL, 'G' },
 		{ "wait-first", no_argument, NULL, 'W' },
+		{ "senders", required_argument, NULL, 'N' },
 		{ 0 }
 	};
 	struct args a = { .count = 1, .size = 64 };
 	int c;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: test_engine send|latency --pin DIR --group G [...]\n");
+		fprintf(stderr, "usage: test_engine send|faults|latency --pin DIR --group G [...]\n");
 		return 2;
 	}
 	while ((c = getopt_long(argc - 1, argv + 1, "", longopts, NULL)) != -1) {
@@ -262,6 +387,7 @@ int main(int argc, char **argv)
 		case 'i': a.idle_ms = atoi(optarg); break;
 		case 'G': a.peer_gro = true; break;
 		case 'W': a.wait_first = true; break;
+		case 'N': a.senders = (unsigned int)strtoul(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -271,6 +397,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "send"))
 		return cmd_send(&a);
+	if (!strcmp(argv[1], "faults"))
+		return cmd_faults(&a);
 	if (!strcmp(argv[1], "latency"))
 		return cmd_latency(&a);
 	fprintf(stderr, "test_engine: unknown command %s\n", argv[1]);

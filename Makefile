@@ -134,9 +134,17 @@ $(LIBA): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LIBSO): $(LIB_OBJS)
+# The shared object exports the header's functions and nothing else: the
+# version script (user/libreplicast.map) names them and makes every other
+# symbol local, so the library's internals (rc_log, rc_lock, ...) bind
+# inside it and never meet a program's own. The static library and the CLI
+# keep linking those internals directly.
+LIBMAP       := user/libreplicast.map
+
+$(LIBSO): $(LIB_OBJS) $(LIBMAP)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libreplicast.so.$(SOVERSION) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libreplicast.so.$(SOVERSION) \
+		-Wl,--version-script,$(LIBMAP) -Wl,--no-undefined-version $(LIB_OBJS) -o $@ $(LDLIBS)
 	$(Q)ln -sf libreplicast.so.$(VERSION) $(BUILD)/libreplicast.so.$(SOVERSION)
 	$(Q)ln -sf libreplicast.so.$(SOVERSION) $(BUILD)/libreplicast.so
 

@@ -3,8 +3,9 @@
 # The shared library's ABI is closed: libreplicast.so exports exactly the
 # functions include/replicast.h declares, each in a version node of
 # user/libreplicast.map, and nothing else; a program with a function of an
-# internal's name (rc_cost) keeps its own and the library keeps its. Needs
-# neither root nor the network (make check runs it).
+# internal's name (rc_cost) keeps its own and the library keeps its. One
+# version: the Makefile's, the header's, replicast_version()'s and the CLI's
+# --version. Needs neither root nor the network (make check runs it).
 #   Usage: tests/unit/test_abi.sh [BUILD]     (BUILD: build, build-san)
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -65,4 +66,31 @@ readelf -d "$SO" | grep -q 'NEEDED.*libasan' && san="-fsanitize=address,undefine
 rc_assert_ok "a program with its own rc_cost links against the shared library" \
 	${CC:-cc} $san -Wall -Werror -Iinclude "$T/own.c" -o "$T/own" -L"$b" -lreplicast -Wl,-rpath,"$(cd "$b" && pwd)"
 rc_assert_eq "0 1024 4096 4242" "$("$T/own" 2>&1)" "the library uses its rc_cost, the program its own"
+
+# One version everywhere: the Makefile's VERSION, the header's macros, the
+# library's replicast_version() and the CLI's --version.
+hdr() { sed -n "s/^#define $1 //p" include/replicast.h; }
+rc_assert_eq "\"$VERSION\"" "$(hdr REPLICAST_VERSION)" "REPLICAST_VERSION is the Makefile's VERSION ($VERSION)"
+rc_assert_eq "$VERSION" "$(hdr REPLICAST_VERSION_MAJOR).$(hdr REPLICAST_VERSION_MINOR).$(hdr REPLICAST_VERSION_PATCH)" \
+	"REPLICAST_VERSION_MAJOR.MINOR.PATCH make it up"
+rc_assert_eq "LIBREPLICAST_$(sed -n 's/^SOVERSION *:= *//p' Makefile)" \
+	"$(sed -n 's/^\(LIBREPLICAST_[0-9]*\) {.*/\1/p' user/libreplicast.map | head -n 1)" \
+	"the map's first node is named after the soname's version"
+cat >"$T/ver.c" <<'EOF'
+#include <stdio.h>
+#include <replicast.h>
+int main(void)
+{
+	printf("%s %d.%d.%d\n", replicast_version(), REPLICAST_VERSION_MAJOR, REPLICAST_VERSION_MINOR,
+	       REPLICAST_VERSION_PATCH);
+	return 0;
+}
+EOF
+# shellcheck disable=SC2086
+rc_assert_ok "a program calling replicast_version() builds" \
+	${CC:-cc} $san -Wall -Werror -Iinclude "$T/ver.c" -o "$T/ver" -L"$b" -lreplicast -Wl,-rpath,"$(cd "$b" && pwd)"
+rc_assert_eq "$VERSION $VERSION" "$("$T/ver" 2>&1)" "replicast_version() of the shared library says $VERSION"
+rc_assert_eq "replicast $VERSION (libreplicast $VERSION)" "$("$b/replicast" --version 2>&1)" "replicast --version"
+rc_assert_eq "replicast $VERSION (libreplicast $VERSION)" "$("$b/replicast" -V 2>&1)" "replicast -V"
+rc_assert_match "--version" "$("$b/replicast" --help)" "--help mentions --version"
 rc_summary

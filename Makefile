@@ -182,7 +182,7 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_USER) $(wildcard user/*.h) $(BPF_H
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p build/fuzz
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -I$(BUILD) $< $(FUZZ_USER) \
-		$(if $(filter cli,$*),,user/replicast.c -Dmain=replicast_cli_main) -o $@ $(LDLIBS)
+		$(if $(filter cli,$*),,user/replicast.c -Dmain=replicast_cli_main) -o $@ $(LDLIBS) $(CLI_LDLIBS)
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)

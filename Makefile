@@ -3,6 +3,7 @@
 #   make            build everything into build/
 #   make SAN=1      the same with AddressSanitizer + UBSan, into build-san/
 #   make test       install missing packages, build, run every test (root)
+#   make check      the tests that need neither root nor the network (seconds)
 #   make bpf-cross-check  compile the BPF programs for the other architecture
 #                   (arm64 on x86), as make test does
 #   make demo       a small fan-out in network namespaces (root)
@@ -98,7 +99,7 @@ INSTALLED    := $(SBINDIR)/replicast $(LIBDIR)/libreplicast.a \
                 $(MANDIR)/man3/libreplicast.3 $(BASHCOMPDIR)/replicast \
                 $(UNITDIR)/replicast.service $(UNITDIR)/replicast-agent.service
 
-.PHONY: all test test-only demo deps clean install uninstall deb
+.PHONY: all test test-only check demo deps clean install uninstall deb
 .SECONDARY:
 all: $(CLI) $(LIBA) $(LIBSO) $(UNIT_BINS) $(TOOL_BINS) $(EXAMPLE_BINS)
 
@@ -203,6 +204,12 @@ test: deps
 
 test-only:
 	$(Q)tests/run.sh
+
+# What needs neither root nor the network, in seconds (tests/check.sh): the
+# unit tests of pure code, the ABI and version check, and each fuzz target
+# over its corpus once. make test runs all of it too, and the rest.
+check: all fuzz-build
+	$(Q)tests/check.sh $(BUILD)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

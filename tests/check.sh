@@ -4,14 +4,16 @@
 # the unit tests of pure code (addresses, AF_XDP frames, counter memory and
 # size limits), the library's ABI and version, and one pass of every libFuzzer
 # target over its committed corpus (each input run once, ASan and UBSan
-# built in). Prints "N passed, N failed" (suites) like tests/run.sh, which
-# runs all of these and the root-only rest (make test).
+# built in). Prints "N passed, N failed, N skipped" (suites; a suite exiting
+# 77 is skipped) like tests/run.sh, which runs all of these and the
+# root-only rest (make test).
 #   tests/check.sh [BUILD]      BUILD: build (default) or build-san
 set -u
 cd "$(dirname "$0")/.."
 b=${1:-build}
 passed=0
 failed=0
+skipped=0
 failures=()
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -25,6 +27,9 @@ suite() {
 	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "=== $name: passed"
+	elif [ $rc -eq 77 ]; then
+		skipped=$((skipped + 1))
+		echo "=== $name: skipped"
 	else
 		failed=$((failed + 1))
 		failures+=("$name")
@@ -63,5 +68,5 @@ done
 
 echo
 [ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

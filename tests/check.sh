@@ -9,7 +9,7 @@
 # root-only rest (make test).
 #   tests/check.sh [BUILD]      BUILD: build (default) or build-san
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 b=${1:-build}
 passed=0
 failed=0
@@ -40,7 +40,8 @@ suite() {
 # Each input of the corpus once, named on the command line: libFuzzer runs
 # the files given and stops, failing on the first crash, leak or report.
 replay() {
-	local bin=$1 dir=tests/fuzz/corpus/$(basename "$1") files=()
+	local bin=$1 dir files=()
+	dir=tests/fuzz/corpus/$(basename "$bin")
 	[ -d "$dir" ] && mapfile -t files < <(find "$dir" -type f | LC_ALL=C sort)
 	if [ ${#files[@]} -eq 0 ]; then
 		echo "check: no corpus in $dir" >&2

@@ -10,7 +10,9 @@
 #   make V=1        show the commands
 #   make install    CLI, libraries, header, pkg-config file, man pages, bash
 #                   completion, systemd units (PREFIX, DESTDIR); make uninstall
-#   make deb        a Debian package, build/replicast_VERSION_ARCH.deb
+#   make deb        Debian packages, split as Debian ships a library: replicast
+#                   (CLI), libreplicast1 (shared library), libreplicast-dev
+#                   (header, static library, pkg-config file), in build/
 
 VERSION      := 0.1.0
 SOVERSION    := 1
@@ -153,6 +155,18 @@ $(CLI): $(CLI_OBJS) $(LIBA)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(CLI_LDLIBS)
 
+# The packaged CLI runs on libreplicast.so.1, as Debian has a source's
+# programs use its shared library (replicast then depends on libreplicast1).
+# It calls the header's functions only, so this link also proves the CLI
+# needs nothing the closed ABI hides. The CLI above, on the static library,
+# is the one that runs from the tree and that make install installs.
+CLI_SHARED   := $(BUILD)/shared/replicast
+
+$(CLI_SHARED): $(CLI_OBJS) $(LIBSO)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -Wl,--as-needed $(CLI_OBJS) -o $@ -L$(BUILD) -lreplicast $(LDLIBS) $(CLI_LDLIBS)
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS)
@@ -235,7 +249,10 @@ $(BUILD)/%.service: systemd/%.service Makefile | $(BUILD)
 
 # The pc file and the unit carry paths: made anew on every install, so
 # PREFIX and friends of this call are the ones written.
-install: $(CLI) $(LIBA) $(LIBSO)
+# INSTALL_CLI: which CLI binary (make deb installs $(CLI_SHARED)).
+INSTALL_CLI  ?= $(CLI)
+
+install: $(INSTALL_CLI) $(LIBA) $(LIBSO)
 	$(Q)rm -f $(BUILD)/libreplicast.pc $(BUILD)/replicast.service $(BUILD)/replicast-agent.service
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/libreplicast.pc $(BUILD)/replicast.service \
 		$(BUILD)/replicast-agent.service
@@ -243,9 +260,9 @@ install: $(CLI) $(LIBA) $(LIBSO)
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/replicast
-	$(Q)$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(SBINDIR)/replicast
+	$(Q)$(INSTALL) -m 0755 $(INSTALL_CLI) $(DESTDIR)$(SBINDIR)/replicast
 	$(Q)$(INSTALL) -m 0644 $(LIBA) $(DESTDIR)$(LIBDIR)/libreplicast.a
-	$(Q)$(INSTALL) -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libreplicast.so.$(VERSION)
+	$(Q)$(INSTALL) -m 0644 $(LIBSO) $(DESTDIR)$(LIBDIR)/libreplicast.so.$(VERSION)
 	$(Q)ln -sf libreplicast.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libreplicast.so.$(SOVERSION)
 	$(Q)ln -sf libreplicast.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libreplicast.so
 	$(Q)$(INSTALL) -m 0644 include/replicast.h $(DESTDIR)$(INCLUDEDIR)/replicast.h
@@ -266,7 +283,8 @@ uninstall:
 	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/replicast 2>/dev/null || true
 	$(Q)$(if $(DESTDIR),,ldconfig 2>/dev/null || true)
 
-deb: $(CLI) $(LIBA) $(LIBSO)
-	$(Q)BUILD=$(BUILD) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH) MAKE="$(MAKE)" scripts/make-deb.sh
+deb: $(CLI_SHARED) $(LIBA) $(LIBSO)
+	$(Q)BUILD=$(BUILD) VERSION=$(VERSION) SOVERSION=$(SOVERSION) MULTIARCH=$(MULTIARCH) \
+		MAKE="$(MAKE)" scripts/make-deb.sh
 
 -include bench/bench.mk

@@ -65,7 +65,7 @@ run_build() {
 	local b=$1
 	[ -x "$b/replicast" ] || { echo "tests/run.sh: $b is not built" >&2; failed=$((failed + 1)); return; }
 	suite "$b unit: addresses" "$b/tests/test_addr"
-	suite "$b unit: library ABI (exports exactly the header)" tests/unit/test_abi.sh "$b"
+	suite "$b unit: library ABI and version" tests/unit/test_abi.sh "$b"
 	[ "$b" = build ] && suite "$b tools: sender and receiver self-test" env RC_BIN="$b/tests" tests/tools/selftest.sh
 	suite "$b unit: AF_XDP frames" "$b/tests/test_frame"
 	suite "$b unit: counter memory and size limits" "$b/tests/test_cost"

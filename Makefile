@@ -140,8 +140,8 @@ $(LIBA): $(LIB_OBJS)
 # The shared object exports the header's functions and nothing else: the
 # version script (user/libreplicast.map) names them and makes every other
 # symbol local, so the library's internals (rc_log, rc_lock, ...) bind
-# inside it and never meet a program's own. The static library and the CLI
-# keep linking those internals directly.
+# inside it and never meet a program's own. The static library keeps them
+# for the unit tests and test tools that link it.
 LIBMAP       := user/libreplicast.map
 
 $(LIBSO): $(LIB_OBJS) $(LIBMAP)

@@ -3,13 +3,16 @@
 #   make            build everything into build/
 #   make SAN=1      the same with AddressSanitizer + UBSan, into build-san/
 #   make test       install missing packages, build, run every test (root)
+#   make check      the tests that need neither root nor the network (seconds)
 #   make bpf-cross-check  compile the BPF programs for the other architecture
 #                   (arm64 on x86), as make test does
 #   make demo       a small fan-out in network namespaces (root)
 #   make V=1        show the commands
 #   make install    CLI, libraries, header, pkg-config file, man pages, bash
 #                   completion, systemd units (PREFIX, DESTDIR); make uninstall
-#   make deb        a Debian package, build/replicast_VERSION_ARCH.deb
+#   make deb        Debian packages, split as Debian ships a library: replicast
+#                   (CLI), libreplicast1 (shared library), libreplicast-dev
+#                   (header, static library, pkg-config file), in build/
 
 VERSION      := 0.1.0
 SOVERSION    := 1
@@ -98,7 +101,7 @@ INSTALLED    := $(SBINDIR)/replicast $(LIBDIR)/libreplicast.a \
                 $(MANDIR)/man3/libreplicast.3 $(BASHCOMPDIR)/replicast \
                 $(UNITDIR)/replicast.service $(UNITDIR)/replicast-agent.service
 
-.PHONY: all test test-only demo deps clean install uninstall deb
+.PHONY: all test test-only check demo deps clean install uninstall deb
 .SECONDARY:
 all: $(CLI) $(LIBA) $(LIBSO) $(UNIT_BINS) $(TOOL_BINS) $(EXAMPLE_BINS)
 
@@ -134,15 +137,35 @@ $(LIBA): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LIBSO): $(LIB_OBJS)
+# The shared object exports the header's functions and nothing else: the
+# version script (user/libreplicast.map) names them and makes every other
+# symbol local, so the library's internals (rc_log, rc_lock, ...) bind
+# inside it and never meet a program's own. The static library keeps them
+# for the unit tests and test tools that link it.
+LIBMAP       := user/libreplicast.map
+
+$(LIBSO): $(LIB_OBJS) $(LIBMAP)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libreplicast.so.$(SOVERSION) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libreplicast.so.$(SOVERSION) \
+		-Wl,--version-script,$(LIBMAP) -Wl,--no-undefined-version $(LIB_OBJS) -o $@ $(LDLIBS)
 	$(Q)ln -sf libreplicast.so.$(VERSION) $(BUILD)/libreplicast.so.$(SOVERSION)
 	$(Q)ln -sf libreplicast.so.$(SOVERSION) $(BUILD)/libreplicast.so
 
 $(CLI): $(CLI_OBJS) $(LIBA)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(CLI_LDLIBS)
+
+# The packaged CLI runs on libreplicast.so.1, as Debian has a source's
+# programs use its shared library (replicast then depends on libreplicast1).
+# It calls the header's functions only, so this link also proves the CLI
+# needs nothing the closed ABI hides. The CLI above, on the static library,
+# is the one that runs from the tree and that make install installs.
+CLI_SHARED   := $(BUILD)/shared/replicast
+
+$(CLI_SHARED): $(CLI_OBJS) $(LIBSO)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -Wl,--as-needed $(CLI_OBJS) -o $@ -L$(BUILD) -lreplicast $(LDLIBS) $(CLI_LDLIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -196,6 +219,12 @@ test: deps
 test-only:
 	$(Q)tests/run.sh
 
+# What needs neither root nor the network, in seconds (tests/check.sh): the
+# unit tests of pure code, the ABI and version check, and each fuzz target
+# over its corpus once. make test runs all of it too, and the rest.
+check: all fuzz-build
+	$(Q)tests/check.sh $(BUILD)
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
@@ -220,7 +249,10 @@ $(BUILD)/%.service: systemd/%.service Makefile | $(BUILD)
 
 # The pc file and the unit carry paths: made anew on every install, so
 # PREFIX and friends of this call are the ones written.
-install: $(CLI) $(LIBA) $(LIBSO)
+# INSTALL_CLI: which CLI binary (make deb installs $(CLI_SHARED)).
+INSTALL_CLI  ?= $(CLI)
+
+install: $(INSTALL_CLI) $(LIBA) $(LIBSO)
 	$(Q)rm -f $(BUILD)/libreplicast.pc $(BUILD)/replicast.service $(BUILD)/replicast-agent.service
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/libreplicast.pc $(BUILD)/replicast.service \
 		$(BUILD)/replicast-agent.service
@@ -228,9 +260,9 @@ install: $(CLI) $(LIBA) $(LIBSO)
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/replicast
-	$(Q)$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(SBINDIR)/replicast
+	$(Q)$(INSTALL) -m 0755 $(INSTALL_CLI) $(DESTDIR)$(SBINDIR)/replicast
 	$(Q)$(INSTALL) -m 0644 $(LIBA) $(DESTDIR)$(LIBDIR)/libreplicast.a
-	$(Q)$(INSTALL) -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libreplicast.so.$(VERSION)
+	$(Q)$(INSTALL) -m 0644 $(LIBSO) $(DESTDIR)$(LIBDIR)/libreplicast.so.$(VERSION)
 	$(Q)ln -sf libreplicast.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libreplicast.so.$(SOVERSION)
 	$(Q)ln -sf libreplicast.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libreplicast.so
 	$(Q)$(INSTALL) -m 0644 include/replicast.h $(DESTDIR)$(INCLUDEDIR)/replicast.h
@@ -251,7 +283,8 @@ uninstall:
 	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/replicast 2>/dev/null || true
 	$(Q)$(if $(DESTDIR),,ldconfig 2>/dev/null || true)
 
-deb: $(CLI) $(LIBA) $(LIBSO)
-	$(Q)BUILD=$(BUILD) VERSION=$(VERSION) MULTIARCH=$(MULTIARCH) MAKE="$(MAKE)" scripts/make-deb.sh
+deb: $(CLI_SHARED) $(LIBA) $(LIBSO)
+	$(Q)BUILD=$(BUILD) VERSION=$(VERSION) SOVERSION=$(SOVERSION) MULTIARCH=$(MULTIARCH) \
+		MAKE="$(MAKE)" scripts/make-deb.sh
 
 -include bench/bench.mk

@@ -22,6 +22,17 @@
 extern "C" {
 #endif
 
+/* The version of this header, the same as the library's release (the
+ * Makefile's VERSION; tests/unit/test_abi.sh checks they agree). A program
+ * may compare it with what replicast_version() says at run time. */
+#define REPLICAST_VERSION_MAJOR 0
+#define REPLICAST_VERSION_MINOR 1
+#define REPLICAST_VERSION_PATCH 0
+#define REPLICAST_VERSION "0.1.0"
+/* The release of the library linked in, "MAJOR.MINOR.PATCH": the shared
+ * object's may be newer than the header a program was built with. */
+const char *replicast_version(void);
+
 #define REPLICAST_DEFAULT_PIN_PATH "/sys/fs/bpf/replicast"
 #define REPLICAST_DEFAULT_MAX_GROUPS 1024
 #define REPLICAST_DEFAULT_MAX_SUBS 4096

@@ -7,6 +7,8 @@ packages=(
 	clang llvm libclang-rt-dev libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev pkg-config
 	gcc make iproute2 iputils-ping ethtool tcpdump util-linux jq python3 strace libpcap-dev liburing-dev gnuplot-nox
 	python3-prometheus-client dpkg-dev man-db groff-base
+	# test_deb checks the packages make deb builds as the archive would
+	lintian
 	# replicast agent and fleet speak to etcd's JSON gateway; the tests run a
 	# real etcd and make their own certificates
 	libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client openssl

@@ -46,7 +46,16 @@
 #   rc_assert_match REGEX ACTUAL MESSAGE
 #   rc_assert_ok MESSAGE CMD...       CMD must exit 0
 #   rc_assert_fail MESSAGE CMD...     CMD must exit non-zero
-#   rc_summary                        print "N passed, N failed"; non-zero on failure
+#   rc_skip REASON                    a check this machine cannot make (a
+#                                     kernel feature it lacks): "skip - REASON",
+#                                     counted, never a pass; the suite's other
+#                                     checks run on
+#   rc_skip_suite REASON              the whole suite cannot run here: says
+#                                     why and exits 77, which tests/run.sh
+#                                     counts as skipped (1 if a check failed)
+#   rc_summary                        print "N passed, N failed" (", N skipped"
+#                                     after rc_skip); non-zero on failure, 77
+#                                     when every check was skipped
 #   rc_require_root                   exit 1 unless root
 #
 # Variables: RC_ROOT (repo root), RC_BIN (tool binaries, default
@@ -57,6 +66,7 @@ RC_BIN=${RC_BIN:-$RC_ROOT/build/tests}
 RC_ID=${RC_ID:-$(printf '%04x' $$)}
 RC_PASS=0
 RC_FAIL=0
+RC_SKIP=0
 RC_TMP=
 RC_NS_LIST=()
 RC_DEV_LIST=()      # entries "NS|DEV" (NS may be empty)
@@ -326,9 +336,31 @@ rc_assert_fail() {
 	fi
 }
 
+# tests/run.sh names a file in RC_SKIP_LOG: each reason goes there too, for
+# its summary to list the checks skipped inside suites that passed.
+rc_skip() {
+	RC_SKIP=$((RC_SKIP + 1))
+	echo "skip - $1"
+	[ -z "${RC_SKIP_LOG:-}" ] || echo "$1" >>"$RC_SKIP_LOG"
+}
+
+rc_skip_suite() {
+	echo "skip: $1"
+	if [ "$RC_FAIL" -ne 0 ]; then
+		rc_summary
+		exit 1
+	fi
+	[ -z "${RC_SKIP_LOG:-}" ] || echo "$1" >>"$RC_SKIP_LOG"
+	exit 77
+}
+
 rc_summary() {
-	echo "$RC_PASS passed, $RC_FAIL failed"
-	[ "$RC_FAIL" -eq 0 ]
+	echo "$RC_PASS passed, $RC_FAIL failed$([ "$RC_SKIP" -eq 0 ] || echo ", $RC_SKIP skipped")"
+	[ "$RC_FAIL" -eq 0 ] || return 1
+	if [ "$RC_PASS" -eq 0 ] && [ "$RC_SKIP" -gt 0 ]; then
+		return 77
+	fi
+	return 0
 }
 
 rc_require_root() {

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Runs every replicast test suite and prints "N passed, N failed" (suites).
+# Runs every replicast test suite and prints "N passed, N failed, N skipped"
+# (suites). A suite that exits 77 found a kernel feature missing (it says
+# which, through lib.sh's rc_skip_suite): skipped, not failed. Checks skipped
+# inside a suite that passed (rc_skip) are listed after the failures.
 # Needs root: the program tests load BPF, the end-to-end tests build network
 # namespaces (all named rc*, all removed when a suite ends, also on failure).
 #   tests/run.sh            everything: build/ suites, then build-san/ suites
@@ -9,7 +12,11 @@ cd "$(dirname "$0")/.."
 filter=${1:-}
 passed=0
 failed=0
+skipped=0
 failures=()
+skips=()
+skip_log=$(mktemp /tmp/rcskip.XXXXXX) || exit 1
+trap 'rm -f "$skip_log"' EXIT
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "tests/run.sh: run as root (BPF, network namespaces)" >&2
@@ -23,11 +30,18 @@ suite() {
 	case "$name" in *"$filter"*) ;; *) return 0 ;; esac
 	echo "=== $name"
 	start=$(date +%s)
-	"$@"
+	: >"$skip_log"
+	RC_SKIP_LOG=$skip_log "$@"
 	rc=$?
+	while read -r reason; do
+		skips+=("$name: $reason")
+	done <"$skip_log"
 	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "=== $name: passed ($(($(date +%s) - start)) s)"
+	elif [ $rc -eq 77 ]; then
+		skipped=$((skipped + 1))
+		echo "=== $name: skipped"
 	else
 		failed=$((failed + 1))
 		failures+=("$name")
@@ -51,6 +65,7 @@ run_build() {
 	local b=$1
 	[ -x "$b/replicast" ] || { echo "tests/run.sh: $b is not built" >&2; failed=$((failed + 1)); return; }
 	suite "$b unit: addresses" "$b/tests/test_addr"
+	suite "$b unit: library ABI and version" tests/unit/test_abi.sh "$b"
 	[ "$b" = build ] && suite "$b tools: sender and receiver self-test" env RC_BIN="$b/tests" tests/tools/selftest.sh
 	suite "$b unit: AF_XDP frames" "$b/tests/test_frame"
 	suite "$b unit: counter memory and size limits" "$b/tests/test_cost"
@@ -85,5 +100,6 @@ fi
 
 echo
 [ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
-echo "$passed passed, $failed failed"
+[ ${#skips[@]} -eq 0 ] || printf 'skipped: %s\n' "${skips[@]}"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -12,6 +12,7 @@
 static const char usage_text[] =
 	"Usage: replicast [--pin-path DIR] COMMAND [ARGS]\n"
 	"       replicast [--pin-path DIR] [-force] -batch FILE|-\n"
+	"       replicast --version | -V\n"
 	"\n"
 	"Fan UDP packets out to many unicast receivers inside the kernel.\n"
 	"\n"
@@ -321,10 +322,16 @@ int main(int argc, char **argv)
 	const char *batch = NULL;
 	bool force = false;
 
-	/* Options before the command: --pin-path, -batch, -force and --help. */
+	/* Options before the command: --pin-path, -batch, -force, --help and
+	 * --version. */
 	while (argc > 1 && argv[1][0] == '-') {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			fputs(usage_text, stdout);
+			return EXIT_OK;
+		}
+		/* The CLI's own version, then the library's it runs on. */
+		if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+			printf("replicast %s (libreplicast %s)\n", REPLICAST_VERSION, replicast_version());
 			return EXIT_OK;
 		}
 		if (!strcmp(argv[1], "-force") || !strcmp(argv[1], "--force")) {

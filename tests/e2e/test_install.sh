@@ -41,7 +41,10 @@ rc_assert_eq "$(LC_ALL=C sort "$T/expected")" "$(listing "$D")" "install puts ex
 rc_assert_eq "libreplicast.so.1" "$(readelf -d "$D/usr/local/lib/libreplicast.so.$VERSION" |
 	sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" "the shared library's soname is versioned"
 rc_assert_eq 755 "$(stat -c %a "$D/usr/local/sbin/replicast")" "the CLI is executable"
+rc_assert_eq 644 "$(stat -c %a "$D/usr/local/lib/libreplicast.so.$VERSION")" "the shared library is not (0644)"
 rc_assert_match "^Usage: replicast" "$("$D/usr/local/sbin/replicast" --help)" "the installed CLI runs"
+rc_assert_eq "replicast $VERSION (libreplicast $VERSION)" "$("$D/usr/local/sbin/replicast" --version)" \
+	"and says its version"
 rc_assert_eq "ExecStart=/usr/local/sbin/replicast apply /etc/replicast/replicast.conf" \
 	"$(grep ^ExecStart= "$D/usr/local/lib/systemd/system/replicast.service")" \
 	"the unit runs the installed CLI on /etc/replicast/replicast.conf"

@@ -107,7 +107,7 @@ if rc_in "$TOPO_RELAY" ip link add "$ipip" type ipip local 10.77.0.254 remote 10
 	expect 1 "load: $ipip is not an Ethernet device \\(link type 768, ipip\\)" "ipip refused" \
 		$RC load --dev "$ipip"
 else
-	echo "# skip: this kernel makes no ipip devices (CONFIG_NET_IPIP)"
+	rc_skip "ipip refused: this kernel makes no ipip devices (CONFIG_NET_IPIP)"
 fi
 # A tap device carries Ethernet frames: it is attached like any other.
 rc_assert_ok "a tap device is Ethernet" $RC load --dev "$tap"

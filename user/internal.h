@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 #include <bpf/libbpf.h>
 #include "replicast.h"
@@ -90,6 +91,16 @@ struct replicast {
  * that may make libbpf talk run between these two. Returns the old printer
  * to give back to libbpf_set_print(). */
 libbpf_print_fn_t rc_libbpf_silence(void);
+
+/* Options structs start with their size (the libbpf *_opts pattern). A
+ * field is there when the caller's struct holds it; a caller built against
+ * a newer header may pass a larger struct, whose bytes past the fields this
+ * library knows must be zero, or it asked for something this library
+ * cannot do: rc_opts_valid() is false then, and the call says -EINVAL. */
+#define RC_HAS_OPT(o, field) ((o) && (o)->sz >= offsetof(typeof(*(o)), field) + sizeof((o)->field))
+#define RC_OPT(o, field, fallback) (RC_HAS_OPT(o, field) ? (o)->field : (fallback))
+#define RC_OPTS_VALID(o) (!(o) || rc_opts_valid((o), (o)->sz, sizeof(*(o))))
+bool rc_opts_valid(const void *opts, size_t user_sz, size_t known_sz);
 
 void rc_log(const struct replicast *rc, enum replicast_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -143,6 +143,19 @@ const char *replicast_prefix_format(const struct replicast_prefix *p, char *buf,
 	return buf;
 }
 
+bool rc_opts_valid(const void *opts, size_t user_sz, size_t known_sz)
+{
+	const unsigned char *b = opts;
+	size_t i;
+
+	if (user_sz < sizeof(size_t))
+		return false;
+	for (i = known_sz; i < user_sz; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
 bool replicast_endpoint_is_multicast(const struct replicast_endpoint *ep)
 {
 	if (ep->family == AF_INET6)

@@ -130,9 +130,13 @@ static int handle_new(const struct replicast_opts *opts, struct replicast **out)
 	int err = 0;
 
 	*out = NULL;
+	if (!RC_OPTS_VALID(opts)) {
+		free(rc);
+		return -EINVAL;
+	}
 	if (!rc)
 		return -ENOMEM;
-	if (opts && opts->sz >= offsetof(struct replicast_opts, log_ctx) + sizeof(void *)) {
+	if (RC_HAS_OPT(opts, log_ctx)) {
 		rc->log = opts->log;
 		rc->log_ctx = opts->log_ctx;
 	}
@@ -142,8 +146,7 @@ static int handle_new(const struct replicast_opts *opts, struct replicast **out)
 	rc->group_stats_fd = rc->drop_stats_fd = rc->config_fd = rc->attachments_fd = -1;
 	/* Not 0, which replicast_close() would take for an fd of ours: stdin. */
 	rc->neighbours_fd = -1;
-	if (opts && opts->sz >= offsetof(struct replicast_opts, pin_path) + sizeof(char *) &&
-	    opts->pin_path) {
+	if (RC_OPT(opts, pin_path, NULL)) {
 		snprintf(rc->pin_path, sizeof(rc->pin_path), "%s", opts->pin_path);
 	} else {
 		err = rc_default_pin_path(rc->pin_path, sizeof(rc->pin_path),
@@ -427,7 +430,7 @@ static void opts_sizes(const struct replicast_opts *opts, __u32 *max_groups, __u
 {
 	*max_groups = REPLICAST_DEFAULT_MAX_GROUPS;
 	*max_subs = REPLICAST_DEFAULT_MAX_SUBS;
-	if (opts && opts->sz >= offsetof(struct replicast_opts, max_subs) + sizeof(uint32_t)) {
+	if (RC_HAS_OPT(opts, max_subs)) {
 		if (opts->max_groups)
 			*max_groups = opts->max_groups;
 		if (opts->max_subs)
@@ -541,7 +544,7 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 
 	err = replicate_bpf__load(skel);
 	if (err) {
-		if (opts && opts->sz >= sizeof(struct replicast_opts))
+		if (RC_HAS_OPT(opts, verifier_log_size))
 			keep_log_tail(log, opts->verifier_log, opts->verifier_log_size);
 		rc_log(rc, REPLICAST_LOG_WARN, "loading the replicator failed: %s",
 		       replicast_strerror(err));
@@ -640,8 +643,7 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 	err = rc_netns_claim(rc, fresh);
 	if (!err)
 		err = open_pins(rc);
-	if (!err && opts && opts->sz >= offsetof(struct replicast_opts, replace_program) +
-					 sizeof(bool) && opts->replace_program)
+	if (!err && RC_OPT(opts, replace_program, false))
 		err = replace_program(rc, opts);
 	if (err)
 		goto fail_unlock;

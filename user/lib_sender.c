@@ -89,8 +89,7 @@ struct replicast_sender {
 	struct rc_engine *engine;	/* REPLICAST_ENGINE_XDP: it carries the packets */
 };
 
-/* An option is there when the caller's struct is long enough to hold it. */
-#define HAS_OPT(o, field) ((o) && (o)->sz >= offsetof(typeof(*(o)), field) + sizeof((o)->field))
+#define HAS_OPT RC_HAS_OPT
 
 static __u64 now_ns(void)
 {
@@ -561,6 +560,8 @@ int replicast_sender_open(struct replicast *rc, const struct replicast_sender_op
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
+	if (!RC_OPTS_VALID(opts))
+		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

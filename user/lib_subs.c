@@ -143,12 +143,12 @@ static int resolve_subscriber(struct replicast *rc, const struct replicast_endpo
 	bool resolved;
 	int err;
 
-	if (opts && opts->ifname) {
+	if (RC_OPT(opts, ifname, NULL)) {
 		oif = if_nametoindex(opts->ifname);
 		if (!oif)
 			return -ENODEV;
 	}
-	if (opts && opts->resolve_timeout_ms)
+	if (RC_OPT(opts, resolve_timeout_ms, 0))
 		timeout = opts->resolve_timeout_ms;
 	memset(&dst, 0, sizeof(dst));
 	memcpy(&dst, &dest->addr, dest->family == AF_INET6 ? 16 : 4);
@@ -157,9 +157,9 @@ static int resolve_subscriber(struct replicast *rc, const struct replicast_endpo
 		return err;
 	s->ifindex = route.ifindex;
 	memcpy(&s->source, &route.prefsrc, dest->family == AF_INET6 ? 16 : 4);
-	if (opts && opts->keep_source)
+	if (RC_OPT(opts, keep_source, false))
 		s->flags |= SUB_F_KEEP_SOURCE;
-	if (opts && opts->mac) {
+	if (RC_OPT(opts, mac, NULL)) {
 		s->flags |= SUB_F_STATIC_MAC;
 		memcpy(s->dst_mac, opts->mac, 6);
 		return rc_link_mac(s->ifindex, s->src_mac);
@@ -263,7 +263,7 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 	int subs_fd = -1, stats_fd = -1, used, err;
 	__u32 i, slot;
 
-	if (!group || !dest)
+	if (!group || !dest || !RC_OPTS_VALID(opts))
 		return -EINVAL;
 	err = check_dest(rc, dest);
 	if (err)
@@ -432,6 +432,8 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 		const struct replicast_endpoint *dest = &entries[i].dest;
 
 		err = check_dest(rc, dest);
+		if (!err && entries[i].opts.sz && !RC_OPTS_VALID(&entries[i].opts))
+			err = -EINVAL;
 		if (err)
 			goto out_free;
 		if (dest->family != group->family) {

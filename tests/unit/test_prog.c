@@ -328,6 +328,38 @@ static void test_checksum_complete(void)
 	}
 }
 
+/* Options structs from a newer header: zero bytes past the fields this
+ * library knows are fine, anything else there is a request it cannot meet. */
+static void test_opts_checked(void)
+{
+	struct {
+		struct replicast_sub_opts o;
+		uint64_t newer;
+	} sub = { .o = { .sz = sizeof(sub), .ifname = "lo", .mac = (const uint8_t *)"\0\0\0\0\0\0" } };
+	struct {
+		struct replicast_opts o;
+		uint64_t newer;
+	} open_opts = { .o = { .sz = sizeof(open_opts) } };
+	struct replicast_endpoint g, d;
+	struct replicast *other = NULL;
+
+	replicast_endpoint_parse(GROUP4, &g);
+	replicast_endpoint_parse("127.0.0.9:7020", &d);
+	sub.newer = 1;
+	CHECK_EQ(-EINVAL, replicast_sub_add(rc, &g, &d, &sub.o), "sub opts with an unknown field set");
+	sub.newer = 0;
+	CHECK_EQ(0, replicast_sub_add(rc, &g, &d, &sub.o), "... and with it zero");
+	replicast_sub_del(rc, &g, &d);
+	open_opts.o.pin_path = replicast_pin_path(rc);
+	open_opts.newer = 7;
+	CHECK_EQ(-EINVAL, replicast_open(&open_opts.o, &other), "open opts with an unknown field set");
+	open_opts.newer = 0;
+	CHECK_EQ(0, replicast_open(&open_opts.o, &other), "... and with it zero");
+	replicast_close(other);
+	open_opts.o.sz = 4;
+	CHECK_EQ(-EINVAL, replicast_open(&open_opts.o, &other), "opts shorter than their size field");
+}
+
 static void test_counters(void)
 {
 	struct replicast_group_info *groups;
@@ -747,6 +779,7 @@ int main(int argc, char **argv)
 	test_replicates_v4();
 	test_replicates_v6();
 	test_counters();
+	test_opts_checked();
 	test_checksum_complete();
 	test_multicast_ttl();
 	test_datagram_counts();

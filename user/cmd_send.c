@@ -38,7 +38,8 @@ static const char send_usage[] =
 	"       replicast send GROUP --pcap FILE [--rate PPS]\n"
 	"   options for all: [--batch N] [--frames N] [--frame-size BYTES] [--dev NAME]\n"
 	"                    [--source ADDR[:PORT]] [--timeout-ms MS] [--json] [--pin-path DIR]\n"
-	"                    [--engine afxdp|xdp] [--threads N] [--ring N] [--engine-idle-ms MS]\n"
+	"                    [--engine afxdp|xdp] [--threads N] [--ring N]\n"
+	"                    [--engine-idle-ms MS|never]\n"
 	"                    [--peer-gro]\n"
 	"\n"
 	"Hands packets to the replicator through the injection device that 'replicast\n"
@@ -85,7 +86,8 @@ static const char send_usage[] =
 	"  --threads N          engine threads, 1..16 (default 1), each its own core\n"
 	"  --ring N             packets the ring holds, a power of two (default 4096)\n"
 	"  --engine-idle-ms MS  threads leave the kernel after MS without packets and come\n"
-	"                       back with the next (default 200; 0: never)\n"
+	"                       back with the next (default 200; 'never': each thread\n"
+	"                       spins a core until the end)\n"
 	"  --peer-gro           switch GRO on at the peer of any veth the copies leave by\n"
 	"                       when it has no NAPI (frames sent there are lost otherwise)\n"
 	"\n"
@@ -802,9 +804,14 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 			ret = cli_parse_u32(optarg, "--ring", &o->sopts.ring_slots);
 			break;
 		case 'I':
+			/* The library's meanings, spelt out: 1 ms or more, or
+			 * "never" (its -1); 0, its "default", is not taken. */
+			if (!strcmp(optarg, "never")) {
+				o->sopts.idle_ms = -1;
+				break;
+			}
 			ret = cli_parse_u32(optarg, "--engine-idle-ms", &v32);
-			/* 0 on the command line: never leave, -1 to the library. */
-			o->sopts.idle_ms = v32 ? (int)(v32 > INT32_MAX ? INT32_MAX : v32) : -1;
+			o->sopts.idle_ms = (int)(v32 > INT32_MAX ? INT32_MAX : v32);
 			break;
 		case 'P':
 			o->sopts.peer_gro = true;

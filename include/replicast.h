@@ -61,6 +61,14 @@ struct replicast_cost {
 int replicast_cost(uint32_t max_groups, uint32_t max_subs, struct replicast_cost *cost);
 /* TTL / hop limit of copies of a multicast group, unless set per group. */
 #define REPLICAST_DEFAULT_TTL 64
+/* Room in the allow lists: this many prefixes per group on average (the
+ * lists share one table of max_groups times this). */
+#define REPLICAST_SOURCES_PER_GROUP 16
+/* The XDP engine: threads per sender, and its ring's size in packets (a
+ * power of two between these). */
+#define REPLICAST_ENGINE_MAX_THREADS 16
+#define REPLICAST_ENGINE_MIN_RING 64
+#define REPLICAST_ENGINE_MAX_RING (1U << 18)
 
 struct replicast;
 

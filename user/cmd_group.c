@@ -76,7 +76,8 @@ static int source_error(int err, const char *verb, const char *group, const char
 				 prefix, group);
 	if (err == -ENOSPC)
 		return cli_error(EXIT_FAIL, "the allow list is full (%u prefixes per group on "
-				 "average, from --max-groups at the first load)", 16);
+				 "average, from --max-groups at the first load)",
+				 REPLICAST_SOURCES_PER_GROUP);
 	return cli_error(EXIT_FAIL, "group %s: %s", verb, replicast_strerror(err));
 }
 

@@ -853,8 +853,9 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 			o->sopts.source6 = &o->source;
 	}
 	if (o->xdp) {
-		if (o->sopts.threads > 16)
-			return cli_error(EXIT_USAGE, "send: --threads 1..16");
+		if (o->sopts.threads > REPLICAST_ENGINE_MAX_THREADS)
+			return cli_error(EXIT_USAGE, "send: --threads 1..%d",
+					 REPLICAST_ENGINE_MAX_THREADS);
 		o->sopts.engine = REPLICAST_ENGINE_XDP;
 	} else if (o->sopts.threads || o->sopts.ring_slots || o->sopts.idle_ms ||
 		   o->sopts.peer_gro) {
@@ -876,8 +877,9 @@ static int sender_error(int err, const char *dev, bool xdp)
 	if (xdp) {
 		switch (err) {
 		case -EINVAL:
-			return cli_error(EXIT_USAGE, "send: --ring must be a power of two from 64 to "
-					 "262144, --threads 1..16");
+			return cli_error(EXIT_USAGE, "send: --ring must be a power of two from %u "
+					 "to %u, --threads 1..%d", REPLICAST_ENGINE_MIN_RING,
+					 REPLICAST_ENGINE_MAX_RING, REPLICAST_ENGINE_MAX_THREADS);
 		case -EBUSY:
 			return cli_error(EXIT_FAIL, "send: the XDP engine's signal (SIGRTMIN+6) has "
 					 "another handler in this process");

@@ -17,7 +17,7 @@
 #define PIN_PROG		"replicate_prog"
 #define PIN_LOCAL_PROG		"replicate_local_prog"	/* on the injection device */
 /* Room in group_sources for each group, on average. */
-#define SOURCES_PER_GROUP	16
+#define SOURCES_PER_GROUP	REPLICAST_SOURCES_PER_GROUP
 #define PIN_SUBS_DIR		"subscribers"	/* one pinned inner map per group */
 #define PIN_LINKS_DIR		"links"		/* one pinned tcx link per device */
 #define PIN_INJECT		"inject"	/* the injection veth pair, if any */

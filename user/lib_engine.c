@@ -24,8 +24,9 @@
 #include "xdp_engine.skel.h"
 
 #define DEFAULT_RING_SLOTS	4096
-#define MIN_RING_SLOTS		64
-#define MAX_RING_SLOTS		(1U << 18)	/* 512 MiB of ring at 2 KiB a slot */
+#define MIN_RING_SLOTS		REPLICAST_ENGINE_MIN_RING
+#define MAX_RING_SLOTS		REPLICAST_ENGINE_MAX_RING	/* 512 MiB at 2 KiB a slot */
+_Static_assert(REPLICAST_ENGINE_MAX_THREADS == RC_ENGINE_MAX_THREADS, "one thread limit");
 #define DEFAULT_IDLE_MS		200
 #define DEFAULT_TIMEOUT_MS	1000
 /* Frames per live-frames batch: the kernel's default (NAPI_POLL_WEIGHT).

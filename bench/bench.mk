@@ -19,7 +19,13 @@ BENCH_CC ?= gcc
 BENCH_CLANG ?= clang
 BENCH_BPFTOOL ?= bpftool
 BENCH_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -O2 -I$(BENCH_OUT) -I$(BENCH_SRC)
-BENCH_BPF_CFLAGS := -g -O2 -target bpf -I/usr/include/x86_64-linux-gnu -I$(BENCH_SRC)
+# The same target flags as the project's own BPF objects (the top Makefile's
+# MULTIARCH and BPF_CPU when it includes this file): <asm/types.h> lives in
+# the multiarch include folder, and the CPU version decides which atomics
+# the objects may use.
+BENCH_MULTIARCH := $(or $(MULTIARCH),$(shell $(BENCH_CC) -print-multiarch 2>/dev/null))
+BENCH_BPF_CFLAGS := -g -O2 -target bpf $(if $(BPF_CPU),-mcpu=$(BPF_CPU)) \
+                    $(if $(BENCH_MULTIARCH),-I/usr/include/$(BENCH_MULTIARCH)) -I$(BENCH_SRC)
 BENCH_LIBS := -lbpf -lelf -lz -lm
 # io_uring is optional at build time: without liburing the io_uring row says "not built".
 BENCH_HAVE_URING := $(shell test -f /usr/include/liburing.h && echo 1)

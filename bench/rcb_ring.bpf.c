@@ -3,7 +3,7 @@
  * live-frames XDP program takes one packet per run from the application
  * and stores its payload into the frame, from
  *  - take_array: a BPF_F_MMAPABLE array of slots, a slot published by its
- *    sequence word (the engine's ring, struct engine_slot), or
+ *    sequence word (the engine's ring, struct rc_engine_slot), or
  *  - take_uring: a BPF_MAP_TYPE_USER_RINGBUF drained one sample at a time;
  *    a sample is released when the callback returns and reaches the
  *    program only as a read-only dynptr, so its payload is copied out
@@ -22,7 +22,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct engine_slot);
+	__type(value, struct rc_engine_slot);
 } ring SEC(".maps");
 
 struct {
@@ -47,7 +47,7 @@ struct {
 
 #define compiler_barrier() asm volatile("" ::: "memory")
 
-static __always_inline int store_payload(struct xdp_md *ctx, const struct engine_slot *s)
+static __always_inline int store_payload(struct xdp_md *ctx, const struct rc_engine_slot *s)
 {
 	__u32 len = s->len;
 
@@ -76,7 +76,7 @@ SEC("xdp")
 int take_array(struct xdp_md *ctx)
 {
 	__u32 zero = 0, i;
-	struct engine_slot *s;
+	struct rc_engine_slot *s;
 	struct take_state *st;
 
 	st = bpf_map_lookup_elem(&state, &zero);

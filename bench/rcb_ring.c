@@ -37,7 +37,7 @@ static const char *const kind_name[] = { "mmap-array", "user-ringbuf" };
 
 struct ctx {
 	struct rcb_ring *skel;
-	struct engine_slot *ring;
+	struct rc_engine_slot *ring;
 	struct taken *progress;
 	struct user_ring_buffer *urb;
 	enum kind kind;
@@ -86,7 +86,7 @@ static uint32_t csum16(const uint8_t *p, size_t len)
 	return (uint32_t)sum;
 }
 
-static void fill(struct engine_slot *s, const struct ctx *c, uint64_t n)
+static void fill(struct rc_engine_slot *s, const struct ctx *c, uint64_t n)
 {
 	s->len = (uint16_t)c->size;
 	memcpy(s->payload, c->payload, c->size);
@@ -98,7 +98,7 @@ static void fill(struct engine_slot *s, const struct ctx *c, uint64_t n)
 static int produce(struct ctx *c, uint64_t n)
 {
 	if (c->kind == ARRAY) {
-		struct engine_slot *s = &c->ring[n & (SLOTS - 1)];
+		struct rc_engine_slot *s = &c->ring[n & (SLOTS - 1)];
 
 		/* As the engine's queue(): the program's progress is read again
 		 * only when the ring looks full. */
@@ -111,7 +111,7 @@ static int produce(struct ctx *c, uint64_t n)
 		__atomic_store_n(&s->seq, (uint32_t)(n + 1), __ATOMIC_RELEASE);
 		return 0;
 	}
-	struct engine_slot *s = user_ring_buffer__reserve(c->urb, RC_ENGINE_SLOT_HDR + c->size);
+	struct rc_engine_slot *s = user_ring_buffer__reserve(c->urb, RC_ENGINE_SLOT_HDR + c->size);
 
 	if (!s)
 		return -1;
@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 2; k++)
 			printf("%-13s %4u-byte payloads, %3u MiB: %5.2f M packets/s from the "
 			       "application into frames\n", kind_name[k], c.size,
-			       k == ARRAY ? (unsigned int)((uint64_t)slots * sizeof(struct engine_slot) >> 20) :
+			       k == ARRAY ? (unsigned int)((uint64_t)slots * sizeof(struct rc_engine_slot) >> 20) :
 					    uring_bytes >> 20, both[k] / 1e6);
 	}
 	user_ring_buffer__free(c.urb);

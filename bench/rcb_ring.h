@@ -17,7 +17,7 @@ struct taken {
  * is copied to. */
 struct take_state {
 	__u64 pos;
-	struct engine_slot stage;
+	struct rc_engine_slot stage;
 };
 
 #endif /* RCB_RING_H */

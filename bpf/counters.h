@@ -21,7 +21,7 @@ static __always_inline void count_drop(__u32 reason)
 
 static __always_inline void count_group_rx_n(__u32 gid, __u64 packets, __u64 bytes)
 {
-	struct group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
+	struct rc_group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
 
 	if (c) {
 		c->rx_packets += packets;
@@ -31,7 +31,7 @@ static __always_inline void count_group_rx_n(__u32 gid, __u64 packets, __u64 byt
 
 static __always_inline void count_group_drops(__u32 gid, __u32 reason, __u64 packets)
 {
-	struct group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
+	struct rc_group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
 
 	if (!c)
 		return;
@@ -48,7 +48,7 @@ static __always_inline void count_group_drop(__u32 gid, __u32 reason)
 
 static __always_inline void count_group_tx(__u32 gid, __u64 packets, __u64 bytes)
 {
-	struct group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
+	struct rc_group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
 
 	if (c) {
 		c->tx_packets += packets;
@@ -57,11 +57,11 @@ static __always_inline void count_group_tx(__u32 gid, __u64 packets, __u64 bytes
 }
 
 /* Not inlined, and `delta` is a const pointer, on purpose: that parameter type
- * is what makes clang 14 emit the full struct subscriber_counters into BTF
+ * is what makes clang 14 emit the full struct rc_subscriber_counters into BTF
  * (the inner-map definition alone leaves it a forward declaration), and
  * libbpf needs the full struct to size the inner map of sub_stats. */
-static __noinline void add_subscriber_counts(struct subscriber_counters *c,
-					     const struct subscriber_counters *delta)
+static __noinline void add_subscriber_counts(struct rc_subscriber_counters *c,
+					     const struct rc_subscriber_counters *delta)
 {
 	c->packets += delta->packets;
 	c->bytes += delta->bytes;
@@ -72,10 +72,10 @@ static __noinline void add_subscriber_counts(struct subscriber_counters *c,
  * none (a group made by hand without counters still forwards). This CPU's
  * counters of `slot` sit at cpu * max_subs + slot. */
 static __always_inline void count_subscriber_delta(void *slots, __u32 max_subs, __u32 slot,
-						   const struct subscriber_counters *delta)
+						   const struct rc_subscriber_counters *delta)
 {
 	__u32 key = bpf_get_smp_processor_id() * max_subs + slot;
-	struct subscriber_counters *c;
+	struct rc_subscriber_counters *c;
 
 	if (!slots)
 		return;
@@ -89,7 +89,7 @@ static __always_inline void count_subscriber_delta(void *slots, __u32 max_subs, 
 static __always_inline void count_subscriber(void *slots, __u32 max_subs, __u32 slot,
 					     __u32 packets, __u64 bytes, int sent)
 {
-	struct subscriber_counters delta = {
+	struct rc_subscriber_counters delta = {
 		.packets = sent ? packets : 0,
 		.bytes = sent ? bytes : 0,
 		.dropped = sent ? 0 : packets,

@@ -19,8 +19,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DEFAULT_MAX_GROUPS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct group_key);
-	__type(value, struct group);
+	__type(key, struct rc_group_key);
+	__type(value, struct rc_group);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } groups SEC(".maps");
 
@@ -33,7 +33,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DEFAULT_MAX_GROUPS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct group_key);
+	__type(key, struct rc_group_key);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } group_addrs SEC(".maps");
@@ -44,7 +44,7 @@ struct subscriber_array {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, DEFAULT_MAX_SUBS);
 	__type(key, __u32);
-	__type(value, struct subscriber);
+	__type(value, struct rc_subscriber);
 };
 
 struct {
@@ -61,7 +61,7 @@ struct subscriber_counter_array {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, DEFAULT_MAX_SUBS);
 	__type(key, __u32);
-	__type(value, struct subscriber_counters);
+	__type(value, struct rc_subscriber_counters);
 };
 
 struct {
@@ -72,14 +72,14 @@ struct {
 	__array(values, struct subscriber_counter_array);	/* must be last */
 } sub_stats SEC(".maps");
 
-/* Allowed sources per group (see struct source_key). No entry for a group:
+/* Allowed sources per group (see struct rc_source_key). No entry for a group:
  * nothing from the network is fanned out for it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, DEFAULT_MAX_SOURCES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);	/* LPM tries require it */
-	__type(key, struct source_key);
-	__type(value, struct source_rule);
+	__type(key, struct rc_source_key);
+	__type(value, struct rc_source_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } group_sources SEC(".maps");
 
@@ -88,7 +88,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, DEFAULT_MAX_GROUPS);
 	__type(key, __u32);
-	__type(value, struct group_rate);
+	__type(value, struct rc_group_rate);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } group_rate SEC(".maps");
 
@@ -96,7 +96,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, DEFAULT_MAX_GROUPS);
 	__type(key, __u32);
-	__type(value, struct group_counters);
+	__type(value, struct rc_group_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } group_stats SEC(".maps");
 
@@ -112,7 +112,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct config);
+	__type(value, struct rc_config);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } config SEC(".maps");
 
@@ -132,7 +132,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
 	__type(key, __u32);
-	__type(value, struct attachment);
+	__type(value, struct rc_attachment);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } attachments SEC(".maps");
 

@@ -21,7 +21,7 @@
 /* What the parse learnt about a packet, by value: packet pointers do not
  * survive the helpers the fan-out calls (see rewrite.h). */
 struct packet {
-	struct group_key key;		/* destination: family, address, port */
+	struct rc_group_key key;		/* destination: family, address, port */
 	union rc_addr saddr;
 	__u32 l3_off;			/* offset of the IP header */
 	__u32 l4_off;			/* offset of the UDP header */
@@ -32,7 +32,7 @@ struct packet {
 };
 
 /* 224.0.0.0/4 or ff00::/8. */
-static __always_inline int key_is_multicast(const struct group_key *key)
+static __always_inline int key_is_multicast(const struct rc_group_key *key)
 {
 	if (key->family == RC_AF_INET)
 		return (bpf_ntohl(key->addr.v4) >> 28) == 0xe;

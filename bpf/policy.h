@@ -19,16 +19,16 @@
 /* Whether a packet from the network may make the group send: its source
  * in the allow list, arriving on the device the route back to it leaves by
  * (unless the group is loose). Returns 0 or the drop reason. */
-static __always_inline __u32 source_refused(__u32 gid, const struct group *grp,
+static __always_inline __u32 source_refused(__u32 gid, const struct rc_group *grp,
 					    const struct packet *pkt, __u32 ingress_ifindex)
 {
-	struct source_key key = {
+	struct rc_source_key key = {
 		.prefixlen = SOURCE_KEY_FIXED_BITS + (pkt->key.family == RC_AF_INET ? 32 : 128),
 		.group_id = gid,
 		.family = pkt->key.family,
 		.addr = pkt->saddr,
 	};
-	struct source_rule *rule = bpf_map_lookup_elem(&group_sources, &key);
+	struct rc_source_rule *rule = bpf_map_lookup_elem(&group_sources, &key);
 
 	if (!rule)
 		return DROP_SOURCE_DENIED;
@@ -60,10 +60,10 @@ static __always_inline int gcra_admit(__u64 *tat, __u64 now, __u64 cost_ns)
 }
 
 /* `packets` datagrams of `bytes` in all (a GSO super-packet is several). */
-static __always_inline int rate_allows(__u32 gid, const struct group *grp, __u32 packets,
+static __always_inline int rate_allows(__u32 gid, const struct rc_group *grp, __u32 packets,
 				       __u64 bytes)
 {
-	struct group_rate *rate;
+	struct rc_group_rate *rate;
 	__u64 now;
 
 	if (!grp->max_pps && !grp->max_bps)

@@ -19,7 +19,7 @@ union rc_addr {
 };
 
 /* Key of the `groups` map: the destination a stream is sent to. */
-struct group_key {
+struct rc_group_key {
 	__u8 family;
 	__u8 pad;
 	__u16 port;		/* host byte order, so bpftool shows 5000 as 5000 */
@@ -33,7 +33,7 @@ struct group_key {
  * sub_stats and group_rate. Limits of 0 mean none. Packets and bits are
  * datagrams as the receivers see them: a GSO/GRO super-packet counts as the
  * gso_segs datagrams it stands for. */
-struct group {
+struct rc_group {
 	__u32 id;
 	__u32 flags;
 	__u64 max_pps;		/* packets per second taken for fan-out */
@@ -60,7 +60,7 @@ enum group_flags {
 /* Key of the `group_sources` LPM trie: which sources may send to a group
  * from the network. The trie matches leading bits, so the group id and the
  * family come first and prefixlen is 64 + the address prefix length. */
-struct source_key {
+struct rc_source_key {
 	__u32 prefixlen;
 	__u32 group_id;
 	__u8 family;
@@ -76,13 +76,13 @@ struct source_key {
  * the kernel's rp_filter cannot make for packets consumed at TC ingress),
  * unless the group has GROUP_F_LOOSE_REVERSE_PATH. 0: no route was found,
  * any device. */
-struct source_rule {
+struct rc_source_rule {
 	__u32 ifindex;
 };
 
 /* Rate-limit state of one group (`group_rate`): the theoretical arrival
  * time of the next packet (GCRA), in ns, for the packet and the bit budget. */
-struct group_rate {
+struct rc_group_rate {
 	__u64 pkt_tat_ns;
 	__u64 bit_tat_ns;
 };
@@ -112,7 +112,7 @@ enum subscriber_flags {
 };
 
 /* One slot of a group's subscriber array (the inner map of group_subs). */
-struct subscriber {
+struct rc_subscriber {
 	__u32 state;		/* enum subscriber_state */
 	__u32 ifindex;		/* egress device */
 	__u8 family;
@@ -149,7 +149,7 @@ struct rc_neigh {
 };
 
 /* Per-CPU counters of one group (group_stats, indexed by group id). */
-struct group_counters {
+struct rc_group_counters {
 	__u64 rx_packets;	/* packets addressed to the group that were taken */
 	__u64 rx_bytes;
 	__u64 tx_packets;	/* copies sent, all subscribers together */
@@ -164,7 +164,7 @@ struct group_counters {
  * cpu * max_subs + slot: per-CPU without the per-CPU allocator, which takes
  * tens of milliseconds to make a 4,096-slot map and would make group
  * creation slow. Each CPU writes only its own run of slots. */
-struct subscriber_counters {
+struct rc_subscriber_counters {
 	__u64 packets;
 	__u64 bytes;
 	__u64 dropped;		/* copies that could not be sent (no route, no neighbour, ...) */
@@ -203,7 +203,7 @@ enum drop_reason {
 
 /* Record of one device replicast is attached to (the `attachments` map), so
  * `unload` can detach everywhere without the loader's memory. */
-struct attachment {
+struct rc_attachment {
 	char ifname[16];
 	__u32 prio;
 	__u32 handle;
@@ -213,7 +213,7 @@ struct attachment {
 
 /* Load-time settings, kept in the single-entry `config` map so a later
  * process sees the sizes the maps were created with. */
-struct config {
+struct rc_config {
 	__u32 max_groups;
 	__u32 max_subs;
 	__u32 layout_version;
@@ -245,14 +245,14 @@ struct config {
 /* A packet in the shared ring (the mmapable array `ring`). The application
  * writes everything, then `seq` last with a release store; the program
  * reads `seq` first and nothing of a slot whose `seq` is not position + 1. */
-struct engine_slot {
+struct rc_engine_slot {
 	__u32 seq;		/* ring position + 1 (low 32 bits) once written */
 	__u16 len;		/* payload bytes */
 	__u16 sport;		/* UDP source port, host byte order */
 	__u32 csum;		/* one's complement sum of the payload, folded to 16 bits */
 	__u16 ip_id;		/* IPv4 identification, host byte order */
 	__u16 pad;
-	struct group_key group;	/* where the packet is sent */
+	struct rc_group_key group;	/* where the packet is sent */
 	union rc_addr source;	/* source address, for --keep-source subscribers */
 	__u8 pad2[RC_ENGINE_SLOT_HDR - 52];
 	__u8 payload[RC_ENGINE_PAYLOAD_MAX];
@@ -262,7 +262,7 @@ struct engine_slot {
  * entry = thread index), written by the program every few dozen packets
  * and whenever it finds the ring empty: the application polls this line,
  * so the hot cursor stays elsewhere. */
-struct engine_ctl {
+struct rc_engine_ctl {
 	__u64 consumed;		/* packets this thread is done with */
 	__u64 copies;		/* frames a device took (refused ones moved to dropped) */
 	__u64 idle_runs;	/* program runs that found nothing to do */
@@ -276,7 +276,7 @@ struct engine_ctl {
 
 /* How each entry of the program's `cursors` array starts: the library
  * writes these before the thread's first run; the rest is the program's. */
-struct engine_thread_id {
+struct rc_engine_thread_id {
 	__u32 tid;		/* the engine thread (its kernel pid) */
 	__u32 thread;		/* its index; 0 is the leader, which snapshots */
 };
@@ -291,14 +291,14 @@ struct engine_thread_id {
 #define RC_ENGINE_LEDGER_DEVS	272
 
 /* One subscriber as a snapshot holds it (array `snaps`). */
-struct engine_sub {
+struct rc_engine_sub {
 	__u32 slot;		/* its slot in the group's subscriber array */
 	__u32 pad;
-	struct subscriber sub;
+	struct rc_subscriber sub;
 };
 
 /* A window, as the leader made it (array `windows`). */
-struct engine_window {
+struct rc_engine_window {
 	__u64 ready;		/* ring position + 1 of its first packet, written last */
 	__u32 gid;
 	__u32 w;		/* packets in the window */
@@ -310,7 +310,7 @@ struct engine_window {
 
 /* A snapshot of one group's subscribers (array `versions`), its entries
  * in `snaps`, each thread's share apart. */
-struct engine_version {
+struct rc_engine_version {
 	__u64 last_window;	/* the last window that uses it */
 	__u32 gid;
 	__u32 valid;

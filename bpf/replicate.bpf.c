@@ -56,7 +56,7 @@ static int fanout_one(__u32 slot, void *data)
 {
 	struct fanout_ctx *ctx = data;
 	struct copy_headers next = {};
-	struct subscriber *sub;
+	struct rc_subscriber *sub;
 	__u32 ifindex;
 
 	sub = bpf_map_lookup_elem(ctx->subs, &slot);
@@ -122,7 +122,7 @@ static __always_inline void count_datagrams(const struct __sk_buff *skb, const s
  * aimed at a group reaches a local socket and nothing else is touched. */
 static __always_inline int reject(const struct packet *pkt, __u32 reason)
 {
-	struct group_key addr_key = {};
+	struct rc_group_key addr_key = {};
 	__u32 *refs;
 
 	if (!pkt->dst_known) {
@@ -162,9 +162,9 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 	struct fanout_ctx ctx = {};
 	__u32 zero = 0, max_subs, gid, reason;
 	struct arrived_headers *arrived = NULL;
-	struct config *cfg;
+	struct rc_config *cfg;
 	__u8 ttl;
-	struct group *grp;
+	struct rc_group *grp;
 	int ret;
 
 	/* The stack strips a VLAN tag into metadata before TC ingress

@@ -47,7 +47,7 @@ static __always_inline void copy_headers_init(struct copy_headers *h, const stru
 /* The addresses and port one subscriber's copy carries; the MACs come from
  * resolve_next_hop(). `source` is the original packet's source address,
  * which subscribers added with --keep-source see. */
-static __always_inline void copy_headers_for(struct copy_headers *next, const struct subscriber *sub,
+static __always_inline void copy_headers_for(struct copy_headers *next, const struct rc_subscriber *sub,
 					     const union rc_addr *source)
 {
 	next->daddr = sub->addr;
@@ -59,13 +59,13 @@ static __always_inline void copy_headers_for(struct copy_headers *next, const st
  * its MAC as the `neighbours` map has it now. The FIB would also have
  * checked the route's MTU; here tot_len (one datagram's IP length) is
  * checked against the egress device's, which bpf_check_mtu reads. */
-static __always_inline __u32 next_hop_from_slot(void *ctx, const struct subscriber *sub,
+static __always_inline __u32 next_hop_from_slot(void *ctx, const struct rc_subscriber *sub,
 					     struct copy_headers *next, __u32 tot_len,
 					     __u32 packets)
 {
 	struct rc_neigh_key key = {};
 	__u32 mtu_len = tot_len, zero = 0;
-	struct config *cfg;
+	struct rc_config *cfg;
 	struct rc_neigh *nh;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
@@ -100,9 +100,9 @@ static __always_inline __u32 next_hop_from_slot(void *ctx, const struct subscrib
  * tot_len the IP length of one datagram, for the route's MTU; `packets` the
  * datagrams the copy carries. Returns the egress ifindex, or 0 after
  * counting why there is none, once per datagram. Not inlined: its
- * parameter is what puts the full struct subscriber into BTF, which libbpf
+ * parameter is what puts the full struct rc_subscriber into BTF, which libbpf
  * needs to size the inner map of group_subs. */
-static __noinline __u32 resolve_next_hop(void *ctx, const struct subscriber *sub,
+static __noinline __u32 resolve_next_hop(void *ctx, const struct rc_subscriber *sub,
 					 struct copy_headers *next, __u32 tot_len, __u32 packets)
 {
 	struct bpf_fib_lookup fib = {};
@@ -153,7 +153,7 @@ static __noinline __u32 resolve_next_hop(void *ctx, const struct subscriber *sub
 
 /* The TTL / hop limit a group's copies leave with (see RC_COPY_TTL), or 0
  * when a packet that arrived with `rx_ttl` must not be fanned out. */
-static __always_inline __u8 copy_ttl(const struct group_key *key, const struct group *grp,
+static __always_inline __u8 copy_ttl(const struct rc_group_key *key, const struct rc_group *grp,
 				     __u8 rx_ttl)
 {
 	if (key_is_multicast(key))

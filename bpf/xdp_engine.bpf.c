@@ -51,7 +51,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);		/* ring slots, set at open */
 	__type(key, __u32);
-	__type(value, struct engine_slot);
+	__type(value, struct rc_engine_slot);
 } ring SEC(".maps");
 
 struct {
@@ -59,14 +59,14 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, RC_ENGINE_MAX_THREADS);
 	__type(key, __u32);
-	__type(value, struct engine_ctl);
+	__type(value, struct rc_engine_ctl);
 } ctl SEC(".maps");
 
 /* An engine thread's hot cursor: in its own array, not on the line the
  * application polls (ctl), so the two cores do not bounce one cache line
  * on every run. The library writes the first 8 bytes (engine_thread_id). */
 struct engine_cursor {
-	struct engine_thread_id id;
+	struct rc_engine_thread_id id;
 	__u64 pos;		/* ring position of the window's first packet, or the next */
 	__u64 windows;		/* windows finished: the number of the next */
 	__u64 published;	/* pos as last written to ctl */
@@ -91,8 +91,8 @@ struct engine_cursor {
 	__u64 now;		/* clock at the window's start, in ns */
 	__u64 tx_packets;	/* of the window, added to group_stats at its end */
 	__u64 tx_bytes;
-	struct subscriber_counters sub_delta;	/* of the current subscriber */
-	struct engine_ctl totals;	/* copied to ctl when published */
+	struct rc_subscriber_counters sub_delta;	/* of the current subscriber */
+	struct rc_engine_ctl totals;	/* copied to ctl when published */
 };
 
 struct {
@@ -122,7 +122,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);		/* set at open */
 	__type(key, __u32);
-	__type(value, struct engine_window);
+	__type(value, struct rc_engine_window);
 } windows SEC(".maps");
 
 /* Snapshots of subscriber sets (one with one thread); version v, thread
@@ -131,14 +131,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);		/* set at open */
 	__type(key, __u32);
-	__type(value, struct engine_version);
+	__type(value, struct rc_engine_version);
 } versions SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);		/* set at open */
 	__type(key, __u32);
-	__type(value, struct engine_sub);
+	__type(value, struct rc_engine_sub);
 } snaps SEC(".maps");
 
 /* The last next hop each thread resolved for each subscriber slot. A FIB
@@ -283,7 +283,7 @@ static __always_inline struct engine_cursor *my_cursor(void)
 static __always_inline void publish(struct engine_cursor *cur)
 {
 	__u32 t = cur->id.thread;
-	struct engine_ctl *out = bpf_map_lookup_elem(&ctl, &t);
+	struct rc_engine_ctl *out = bpf_map_lookup_elem(&ctl, &t);
 
 	if (!out)
 		return;
@@ -304,7 +304,7 @@ static __always_inline void publish(struct engine_cursor *cur)
 	cur->published = cur->pos;
 }
 
-static __always_inline struct engine_slot *slot_at(__u64 pos)
+static __always_inline struct rc_engine_slot *slot_at(__u64 pos)
 {
 	__u32 i = (__u32)pos & ring_mask;
 
@@ -322,14 +322,14 @@ static __always_inline int same_addr(const union rc_addr *a, const union rc_addr
 	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]));
 }
 
-static __always_inline int same_key(const struct group_key *a, const struct group_key *b)
+static __always_inline int same_key(const struct rc_group_key *a, const struct rc_group_key *b)
 {
 	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
 
 	return x[0] == y[0] && same_addr(&a->addr, &b->addr);
 }
 
-static __always_inline __u32 frame_len(const struct engine_slot *slot)
+static __always_inline __u32 frame_len(const struct rc_engine_slot *slot)
 {
 	return (slot->group.family == RC_AF_INET ? COPY_HDR_V4 : COPY_HDR_V6) + slot->len;
 }
@@ -338,8 +338,8 @@ static __always_inline __u32 frame_len(const struct engine_slot *slot)
  * sixteen steps multiply the states the verifier walks. */
 struct window_ctx {
 	__u64 pos;
-	const struct engine_slot *first;
-	struct group *grp;
+	const struct rc_engine_slot *first;
+	struct rc_group *grp;
 	__u32 gid;
 	__u32 w;
 	__u32 admitted;
@@ -351,7 +351,7 @@ struct window_ctx {
 static int window_step(__u32 j, void *data)
 {
 	struct window_ctx *wc = data;
-	struct engine_slot *s = slot_at(wc->pos + j + 1);
+	struct rc_engine_slot *s = slot_at(wc->pos + j + 1);
 
 	if (!s || load_acquire(&s->seq) != (__u32)(wc->pos + j + 2) ||
 	    !same_key(&s->group, &wc->first->group) || !same_addr(&s->source, &wc->first->source))
@@ -364,7 +364,7 @@ static int window_step(__u32 j, void *data)
 static int admit_step(__u32 j, void *data)
 {
 	struct window_ctx *wc = data;
-	struct engine_slot *s = slot_at(wc->pos + j);
+	struct rc_engine_slot *s = slot_at(wc->pos + j);
 
 	if (!s)
 		return 1;
@@ -392,13 +392,13 @@ struct snap_ctx {
 	__u8 differ;			/* compare: the set is not the version's */
 };
 
-static __always_inline int same_sub(const struct subscriber *a, const struct subscriber *b)
+static __always_inline int same_sub(const struct rc_subscriber *a, const struct rc_subscriber *b)
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 	__u64 d = 0;
 	int i;
 
-	/* struct subscriber is 56 bytes, 8-aligned in both maps. */
+	/* struct rc_subscriber is 56 bytes, 8-aligned in both maps. */
 	for (i = 0; i < (int)(sizeof(*a) / 8); i++)
 		d |= x[i] ^ y[i];
 	return !d;
@@ -410,8 +410,8 @@ static __always_inline int same_sub(const struct subscriber *a, const struct sub
 static int snap_one(__u32 slot, void *data)
 {
 	struct snap_ctx *sc = data;
-	struct subscriber *sub;
-	struct engine_sub *e;
+	struct rc_subscriber *sub;
+	struct rc_engine_sub *e;
 	__u32 t = 0, idx, n;
 
 	sub = bpf_map_lookup_elem(sc->subs, &slot);
@@ -448,7 +448,7 @@ static int snap_one(__u32 slot, void *data)
 
 /* Reads the group's live set into, or compares it with, version v. */
 static __always_inline void walk_set(struct snap_ctx *sc, void *subs, __u8 family, __u32 v,
-				     struct engine_version *ver, int write)
+				     struct rc_engine_version *ver, int write)
 {
 	__u32 i, n = max_subs < MAX_LOOP_ITERATIONS ? max_subs : MAX_LOOP_ITERATIONS;
 
@@ -496,14 +496,14 @@ static __always_inline __u64 followers_done(struct engine_cursor *cur)
  * between two runs, so walking the live map copy by copy could mix two
  * sets). Returns 0 when the window is made, -1 when it must wait for a
  * follower (nothing is counted then; the next run starts over). */
-static __always_inline int make_window(struct engine_cursor *cur, const struct engine_slot *first,
-				       struct engine_window *win)
+static __always_inline int make_window(struct engine_cursor *cur, const struct rc_engine_slot *first,
+				       struct rc_engine_window *win)
 {
 	struct window_ctx wc = { .pos = cur->pos, .first = first, .w = 1 };
 	__u32 v = cur->version & version_mask, v2, one = nthreads == 1;
-	struct engine_version *ver, *ver2;
+	struct rc_engine_version *ver, *ver2;
 	struct snap_ctx sc = {};
-	struct group *grp;
+	struct rc_group *grp;
 	void *subs;
 
 	/* The window header it replaces must be done with (K windows ago). */
@@ -620,9 +620,9 @@ static __always_inline __u32 next_admitted(const struct engine_cursor *cur, __u3
  * through one against every path through the other. */
 __noinline int start_window(struct engine_cursor *cur)
 {
-	struct engine_window *win;
-	struct engine_version *ver;
-	struct engine_slot *first;
+	struct rc_engine_window *win;
+	struct rc_engine_version *ver;
+	struct rc_engine_slot *first;
 	__u32 wi, t, v;
 	__u64 pos;
 
@@ -642,7 +642,7 @@ __noinline int start_window(struct engine_cursor *cur)
 		} else if (cur->settled != pos && ++cur->idle_streak > batch_size) {
 			/* More runs than a batch since the last copy: a batch
 			 * ended since, whose flush reported every refusal. */
-			struct engine_ctl *out = bpf_map_lookup_elem(&ctl, &t);
+			struct rc_engine_ctl *out = bpf_map_lookup_elem(&ctl, &t);
 
 			publish(cur);
 			if (out)
@@ -694,7 +694,7 @@ __noinline int start_window(struct engine_cursor *cur)
  * `copies`: how many copies of the window the answer is for, which is
  * how many a failure counts as dropped (by its reason). */
 static __always_inline __u32 cached_next_hop(struct xdp_md *ctx, struct engine_cursor *cur,
-					     const struct engine_sub *e, struct copy_headers *next,
+					     const struct rc_engine_sub *e, struct copy_headers *next,
 					     __u32 tot_len, __u32 copies)
 {
 	__u32 key = cur->id.thread * max_subs + e->slot, ifindex;
@@ -770,7 +770,7 @@ static __always_inline void ledger_add(struct engine_cursor *cur, __u32 gid, __u
 /* Moves to the next copy: the current subscriber's next packet, else the
  * next subscriber (its counters written once for the whole burst), else
  * the end of the window. */
-static __always_inline void advance(struct engine_cursor *cur, const struct engine_sub *e)
+static __always_inline void advance(struct engine_cursor *cur, const struct rc_engine_sub *e)
 {
 	void *slot_stats;
 
@@ -791,10 +791,10 @@ static __always_inline void advance(struct engine_cursor *cur, const struct engi
  * thread's share. Returns the XDP verdict. */
 __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 {
-	struct engine_slot *slot;
+	struct rc_engine_slot *slot;
 	void *data, *data_end;
 	struct copy_payload p;
-	struct engine_sub *e;
+	struct rc_engine_sub *e;
 	__u32 idx, len, hdr_len;
 	int act, delta;
 	__u8 family;
@@ -897,7 +897,7 @@ int engine_run(struct xdp_md *ctx)
  * are taken back there, and never go below zero. */
 static __always_inline void refuse_copy(struct engine_cursor *cur, const struct ledger_entry *le)
 {
-	struct subscriber_counters back = {
+	struct rc_subscriber_counters back = {
 		.packets = -1ULL, .bytes = -(__u64)le->bytes, .dropped = 1,
 	};
 	int current = cur->active && le->window == (__u32)cur->windows;

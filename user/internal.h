@@ -76,7 +76,7 @@ struct replicast {
 	int config_fd;
 	int attachments_fd;
 	int neighbours_fd;
-	struct config cfg;
+	struct rc_config cfg;
 	int ncpus;
 	/* BTF of the program, to give inner maps typed keys and values. */
 	int btf_fd;
@@ -186,20 +186,20 @@ __u64 rc_csum_add(__u64 sum, const void *data, size_t len);
 __u16 rc_csum_fold(__u64 sum);
 
 /* Conversions between the public endpoint and the map key layouts. */
-void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct group_key *key);
-void rc_key_to_endpoint(const struct group_key *key, struct replicast_endpoint *ep);
+void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct rc_group_key *key);
+void rc_key_to_endpoint(const struct rc_group_key *key, struct replicast_endpoint *ep);
 void rc_addr_to_endpoint(int family, const union rc_addr *addr, __u16 port,
 			 struct replicast_endpoint *ep);
 
 /* Group lookup by destination; fills *grp. 0, -ENOENT or -errno. */
-int rc_group_find(struct replicast *rc, const struct replicast_endpoint *group, struct group *grp);
+int rc_group_find(struct replicast *rc, const struct replicast_endpoint *group, struct rc_group *grp);
 /* fd of the inner map stored at `id` in outer map `outer_fd`; caller closes. */
 int rc_inner_map_fd(int outer_fd, __u32 id);
 /* Creates a group's subscriber array or counter array, typed with BTF. */
 int rc_create_subs_map(struct replicast *rc);
 int rc_create_sub_counters_map(struct replicast *rc);
 /* A subscriber slot's counters, summed over CPUs; and reset to zero. */
-int rc_sub_counters_read(struct replicast *rc, int fd, __u32 slot, struct subscriber_counters *out);
+int rc_sub_counters_read(struct replicast *rc, int fd, __u32 slot, struct rc_subscriber_counters *out);
 int rc_sub_counters_zero(struct replicast *rc, int fd, __u32 slot);
 /* Sums one per-CPU value of `size` bytes made of __u64 fields into out. */
 int rc_percpu_sum(struct replicast *rc, int map_fd, __u32 key, __u64 *out, size_t size);
@@ -207,17 +207,17 @@ int rc_percpu_sum(struct replicast *rc, int map_fd, __u32 key, __u64 *out, size_
 int rc_percpu_zero(struct replicast *rc, int map_fd, __u32 key, size_t size);
 /* Reads a group's subscriber array into *slots (max_subs entries, free()
  * it); returns how many slots are in use, up to the first EMPTY one. */
-int rc_read_slots(struct replicast *rc, int subs_fd, struct subscriber **slots);
+int rc_read_slots(struct replicast *rc, int subs_fd, struct rc_subscriber **slots);
 /* <pin>/<name>; -ENAMETOOLONG when it does not fit. */
 int rc_pin_file(const struct replicast *rc, const char *name, char *buf, size_t len);
 /* The allow list: every entry (caller frees *keys), a group id's removal,
  * and the public form of an entry. */
-int rc_read_sources(struct replicast *rc, struct source_key **keys, size_t *n);
+int rc_read_sources(struct replicast *rc, struct rc_source_key **keys, size_t *n);
 int rc_purge_sources(struct replicast *rc, __u32 gid);
 /* Looks up again the device each allowed prefix's route leaves by (struct
  * source_rule), after a device was attached: it may be a new one. */
 void rc_refresh_reverse_paths(struct replicast *rc);
-void rc_key_to_prefix(const struct source_key *key, struct replicast_prefix *p);
+void rc_key_to_prefix(const struct rc_source_key *key, struct replicast_prefix *p);
 /* Pin path of a group's subscriber map: <pin>/subscribers/<GROUP>. */
 int rc_subs_pin_path(const struct replicast *rc, const struct replicast_endpoint *group,
 		     char *buf, size_t len);

@@ -163,7 +163,7 @@ bool replicast_endpoint_is_multicast(const struct replicast_endpoint *ep)
 	return IN_MULTICAST(ntohl(ep->addr.v4.s_addr));
 }
 
-void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct group_key *key)
+void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct rc_group_key *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->family = ep->family == AF_INET6 ? RC_AF_INET6 : RC_AF_INET;
@@ -186,7 +186,7 @@ void rc_addr_to_endpoint(int family, const union rc_addr *addr, __u16 port,
 		ep->addr.v4.s_addr = addr->v4;
 }
 
-void rc_key_to_endpoint(const struct group_key *key, struct replicast_endpoint *ep)
+void rc_key_to_endpoint(const struct rc_group_key *key, struct replicast_endpoint *ep)
 {
 	rc_addr_to_endpoint(key->family, &key->addr, key->port, ep);
 }

@@ -125,7 +125,7 @@ int rc_attach_unrecorded(struct replicast *rc, unsigned int ifindex)
 }
 
 /* Takes the replicator off a device as att says it was put there. */
-static int undo_attach(struct replicast *rc, __u32 ifindex, struct attachment *att)
+static int undo_attach(struct replicast *rc, __u32 ifindex, struct rc_attachment *att)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, tc, .handle = RC_TC_HANDLE, .priority = RC_TC_PRIORITY);
@@ -157,7 +157,7 @@ static int undo_attach(struct replicast *rc, __u32 ifindex, struct attachment *a
  * was deleted (made again, it has another ifindex and nothing attached).
  * A tcx link tells by itself (severed: on ifindex 0); a cls_bpf
  * filter went with its device. */
-static bool attachment_dead(struct replicast *rc, __u32 ifindex, struct attachment *att)
+static bool attachment_dead(struct replicast *rc, __u32 ifindex, struct rc_attachment *att)
 {
 	char pin[PATH_MAX];
 	bool dead;
@@ -182,7 +182,7 @@ static bool attachment_dead(struct replicast *rc, __u32 ifindex, struct attachme
  * pinned link when that is still the severed one: a device of the name may
  * have been linked anew at the same pin already. Its multicast memberships
  * went with the device. */
-static void forget_dead(struct replicast *rc, __u32 ifindex, struct attachment *att)
+static void forget_dead(struct replicast *rc, __u32 ifindex, struct rc_attachment *att)
 {
 	char pin[PATH_MAX];
 	int fd;
@@ -208,7 +208,7 @@ static void forget_dead(struct replicast *rc, __u32 ifindex, struct attachment *
  * attached afresh. */
 static void forget_dead_of(struct replicast *rc, const char *ifname, __u32 ifindex)
 {
-	struct attachment att;
+	struct rc_attachment att;
 	__u32 keys[RC_MAX_ATTACHMENTS], key, *prev = NULL;
 	size_t n = 0, i;
 
@@ -286,7 +286,7 @@ int replicast_dev_check(const char *ifname, unsigned int *type_out)
 /* Attaches to ifname, which is ifindex (caller holds the lock). */
 static int attach_locked(struct replicast *rc, const char *ifname, unsigned int ifindex)
 {
-	struct attachment att = {}, old;
+	struct rc_attachment att = {}, old;
 	int created = 0, err;
 
 	forget_dead_of(rc, ifname, ifindex);
@@ -332,7 +332,7 @@ int replicast_attach(struct replicast *rc, const char *ifname)
 	unsigned int ifindex;
 	int err;
 
-	if (!ifname || strlen(ifname) >= sizeof(((struct attachment *)0)->ifname))
+	if (!ifname || strlen(ifname) >= sizeof(((struct rc_attachment *)0)->ifname))
 		return -EINVAL;
 	err = replicast_dev_check(ifname, NULL);
 	if (err)
@@ -350,7 +350,7 @@ int replicast_attach(struct replicast *rc, const char *ifname)
 
 static int detach_ifindex(struct replicast *rc, __u32 ifindex)
 {
-	struct attachment att;
+	struct rc_attachment att;
 	int err;
 
 	if (bpf_map_lookup_elem(rc->attachments_fd, &ifindex, &att))
@@ -400,7 +400,7 @@ int replicast_foreach_attachment(struct replicast *rc,
 				 int (*fn)(const char *ifname, unsigned int ifindex, void *ctx),
 				 void *ctx)
 {
-	struct attachment att;
+	struct rc_attachment att;
 	__u32 key, *prev = NULL;
 	int ret;
 
@@ -432,7 +432,7 @@ int replicast_foreach_attachment(struct replicast *rc,
 int rc_reattach_all(struct replicast *rc)
 {
 	__u32 keys[RC_MAX_ATTACHMENTS], key, *prev = NULL;
-	struct attachment att;
+	struct rc_attachment att;
 	unsigned int now;
 	int created, err = 0, ret;
 	size_t n = 0, i;

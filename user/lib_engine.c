@@ -79,9 +79,9 @@ struct rc_engine {
 	struct xdp_engine_bpf *skel;
 	struct bpf_link *links[2];
 	int prog_fd, devs_fd, groups_fd, group_subs_fd, cursors_fd;
-	struct engine_slot *ring;
+	struct rc_engine_slot *ring;
 	size_t ring_len;
-	struct engine_ctl *ctl;
+	struct rc_engine_ctl *ctl;
 	size_t ctl_len;
 	__u32 slots, nthreads, max_subs, batch;
 	unsigned int idle_ms, timeout_ms;
@@ -436,7 +436,7 @@ static void *engine_thread(void *arg)
 	struct engine_thread *th = arg;
 	struct rc_engine *e = th->e;
 	__u32 value_size = bpf_map__value_size(e->skel->maps.cursors);
-	struct engine_thread_id *cur;
+	struct rc_engine_thread_id *cur;
 	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = e->frame, .data_size_in = FRAME_LEN,
 		    .repeat = CALL_REPEAT, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
 		    .batch_size = e->batch);
@@ -612,7 +612,7 @@ int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 		    const struct replicast_endpoint *source, const void *payload, size_t len)
 {
 	__u64 pos = atomic_load_explicit(&e->produced, memory_order_relaxed);
-	struct engine_slot *slot;
+	struct rc_engine_slot *slot;
 	int err;
 
 	if (len > rc_engine_max_payload(e, group->family))
@@ -674,9 +674,9 @@ size_t rc_engine_max_payload(const struct rc_engine *e, int family)
  * see add_missing_devs()). */
 int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group, int *dev_err)
 {
-	struct subscriber sub;
-	struct group_key key;
-	struct group grp;
+	struct rc_subscriber sub;
+	struct rc_group_key key;
+	struct rc_group grp;
 	__u32 inner_id, slot;
 	int fd, err = 0;
 
@@ -714,7 +714,7 @@ void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *s
 	st->queued = e->queued;
 	st->sent = st->completed = e->nthreads ? ~0ULL : 0;
 	for (t = 0; t < e->nthreads; t++) {
-		const struct engine_ctl *c = &e->ctl[t];
+		const struct rc_engine_ctl *c = &e->ctl[t];
 		__u64 consumed = thread_consumed(e, t);
 
 		if (consumed < st->sent)
@@ -870,8 +870,8 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 
 	/* Either stays NULL unless mapped: close() and everything it calls
 	 * test for NULL, never for MAP_FAILED. */
-	e->ring_len = (size_t)e->slots * sizeof(struct engine_slot);
-	e->ctl_len = RC_ENGINE_MAX_THREADS * sizeof(struct engine_ctl);
+	e->ring_len = (size_t)e->slots * sizeof(struct rc_engine_slot);
+	e->ctl_len = RC_ENGINE_MAX_THREADS * sizeof(struct rc_engine_ctl);
 	p = map_shared(e->ring_len, bpf_map__fd(e->skel->maps.ring));
 	if (p == MAP_FAILED) {
 		err = -errno;

@@ -12,9 +12,9 @@
 #include <bpf/bpf.h>
 #include "internal.h"
 
-int rc_group_find(struct replicast *rc, const struct replicast_endpoint *group, struct group *grp)
+int rc_group_find(struct replicast *rc, const struct replicast_endpoint *group, struct rc_group *grp)
 {
-	struct group_key key;
+	struct rc_group_key key;
 
 	rc_endpoint_to_key(group, &key);
 	if (bpf_map_lookup_elem(rc->groups_fd, &key, grp))
@@ -26,8 +26,8 @@ int rc_group_find(struct replicast *rc, const struct replicast_endpoint *group, 
 static int find_free_id(struct replicast *rc, __u32 *id)
 {
 	__u8 *used = calloc(rc->cfg.max_groups, 1);
-	struct group_key key, *prev = NULL;
-	struct group grp;
+	struct rc_group_key key, *prev = NULL;
+	struct rc_group grp;
 	__u32 i;
 	int err = -ENOSPC;
 
@@ -76,7 +76,7 @@ static bool address_is_local(const struct replicast_endpoint *ep)
  * program passes. Returns how many groups are left on it, or -errno. */
 static int group_addr_ref(struct replicast *rc, const struct replicast_endpoint *group, int delta)
 {
-	struct group_key key;
+	struct rc_group_key key;
 	__u32 value = 0, refs;
 
 	rc_endpoint_to_key(group, &key);
@@ -93,8 +93,8 @@ static int group_addr_ref(struct replicast *rc, const struct replicast_endpoint 
 
 int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *group)
 {
-	struct group grp = {};
-	struct group_key key;
+	struct rc_group grp = {};
+	struct rc_group_key key;
 	char pin[PATH_MAX];
 	int subs_fd = -1, stats_fd = -1, err;
 
@@ -139,10 +139,10 @@ int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *g
 	/* Nothing of an earlier holder of this id carries over. */
 	err = rc_purge_sources(rc, grp.id);
 	if (!err)
-		err = bpf_map_update_elem(rc->group_rate_fd, &grp.id, &(struct group_rate){ 0 },
+		err = bpf_map_update_elem(rc->group_rate_fd, &grp.id, &(struct rc_group_rate){ 0 },
 					  BPF_ANY) ? -errno : 0;
 	if (!err)
-		err = rc_percpu_zero(rc, rc->group_stats_fd, grp.id, sizeof(struct group_counters));
+		err = rc_percpu_zero(rc, rc->group_stats_fd, grp.id, sizeof(struct rc_group_counters));
 	if (!err) {
 		err = group_addr_ref(rc, group, +1);
 		err = err < 0 ? err : 0;
@@ -174,8 +174,8 @@ out:
 
 int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *group)
 {
-	struct group_key key;
-	struct group grp;
+	struct rc_group_key key;
+	struct rc_group grp;
 	char pin[PATH_MAX];
 	int err;
 

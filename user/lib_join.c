@@ -373,7 +373,7 @@ static int foreach_group_addr(struct replicast *rc,
 					unsigned int ifindex, void *ctx),
 			      unsigned int ifindex, void *ctx)
 {
-	struct group_key key, *prev = NULL;
+	struct rc_group_key key, *prev = NULL;
 	struct replicast_endpoint g;
 	int err = 0, ret;
 

@@ -12,10 +12,10 @@
 #include <sys/socket.h>
 #include "internal.h"
 
-static void fill_sub_info(struct replicast *rc, const struct subscriber *s, __u32 slot,
+static void fill_sub_info(struct replicast *rc, const struct rc_subscriber *s, __u32 slot,
 			  int stats_fd, struct replicast_sub_info *info)
 {
-	struct subscriber_counters c = {};
+	struct rc_subscriber_counters c = {};
 
 	memset(info, 0, sizeof(*info));
 	rc_addr_to_endpoint(s->family, &s->addr, s->port, &info->dest);
@@ -37,7 +37,7 @@ static void fill_sub_info(struct replicast *rc, const struct subscriber *s, __u3
 /* Subscribers that are switched on; OFF slots are removed subscribers. */
 static int read_group_subs(struct replicast *rc, struct replicast_group_info *g)
 {
-	struct subscriber *slots = NULL;
+	struct rc_subscriber *slots = NULL;
 	int subs_fd, stats_fd, used, err = 0, i;
 
 	subs_fd = rc_inner_map_fd(rc->group_subs_fd, g->id);
@@ -70,7 +70,7 @@ out:
 /* Hands each group its allow-list entries (one walk of the trie for all). */
 static int attach_sources(struct replicast *rc, struct replicast_group_info *list, size_t count)
 {
-	struct source_key *keys;
+	struct rc_source_key *keys;
 	size_t n, i, g;
 	int err = rc_read_sources(rc, &keys, &n);
 
@@ -105,10 +105,10 @@ static int compare_groups(const void *a, const void *b)
 int replicast_groups_read(struct replicast *rc, struct replicast_group_info **groups, size_t *n)
 {
 	struct replicast_group_info *list = NULL, *grown;
-	struct group_key key, *prev = NULL;
-	struct group_counters c;
+	struct rc_group_key key, *prev = NULL;
+	struct rc_group_counters c;
 	size_t count = 0, cap = 0;
-	struct group grp;
+	struct rc_group grp;
 	int err = 0;
 
 	*groups = NULL;
@@ -213,8 +213,8 @@ int replicast_group_max_payload(struct replicast *rc, const struct replicast_end
 				size_t *out)
 {
 	size_t hdrs = (group && group->family == AF_INET6 ? 40 : 20) + 8, best = SIZE_MAX;
-	struct subscriber *slots = NULL;
-	struct group grp;
+	struct rc_subscriber *slots = NULL;
+	struct rc_group grp;
 	int subs_fd, used, i;
 	unsigned int mtu;
 

@@ -274,8 +274,8 @@ static int find_btf_ids(struct replicast *rc)
 		goto out;
 	}
 	rc->btf_u32_id = btf__find_by_name_kind(btf, "__u32", BTF_KIND_TYPEDEF);
-	rc->btf_subscriber_id = btf__find_by_name_kind(btf, "subscriber", BTF_KIND_STRUCT);
-	rc->btf_sub_counters_id = btf__find_by_name_kind(btf, "subscriber_counters",
+	rc->btf_subscriber_id = btf__find_by_name_kind(btf, "rc_subscriber", BTF_KIND_STRUCT);
+	rc->btf_sub_counters_id = btf__find_by_name_kind(btf, "rc_subscriber_counters",
 							 BTF_KIND_STRUCT);
 	if ((int)rc->btf_u32_id < 0 || (int)rc->btf_subscriber_id < 0 ||
 	    (int)rc->btf_sub_counters_id < 0)
@@ -452,8 +452,8 @@ int rc_cost(__u32 max_groups, __u32 max_subs, __u32 nr_cpus, struct replicast_co
 	if ((__u64)c.max_subs * nr_cpus > UINT32_MAX ||
 	    (__u64)c.max_groups * SOURCES_PER_GROUP > UINT32_MAX)
 		return -EOVERFLOW;
-	c.counter_bytes = (__u64)c.max_subs * nr_cpus * sizeof(struct subscriber_counters);
-	c.slot_bytes = (__u64)c.max_subs * sizeof(struct subscriber);
+	c.counter_bytes = (__u64)c.max_subs * nr_cpus * sizeof(struct rc_subscriber_counters);
+	c.slot_bytes = (__u64)c.max_subs * sizeof(struct rc_subscriber);
 	c.group_bytes = c.counter_bytes + c.slot_bytes;
 	c.total_bytes = c.group_bytes * c.max_groups;
 	if (cost)
@@ -476,11 +476,11 @@ int replicast_cost(uint32_t max_groups, uint32_t max_subs, struct replicast_cost
  * a replicator already pinned here, whose maps libbpf reuses (sizes must
  * then be theirs); NULL for a first load, sized from opts. */
 static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
-			const struct config *pinned)
+			const struct rc_config *pinned)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = rc->pin_path);
 	__u32 max_groups, max_subs;
-	struct config cfg = { .layout_version = RC_LAYOUT_VERSION };
+	struct rc_config cfg = { .layout_version = RC_LAYOUT_VERSION };
 	struct bpf_map *outer[] = { NULL, NULL };
 	int templates[] = { -1, -1 };
 	struct replicate_bpf *skel;
@@ -525,9 +525,9 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	outer[0] = skel->maps.group_subs;
 	outer[1] = skel->maps.sub_stats;
 	templates[0] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rc_subs_tmpl", sizeof(__u32),
-				      sizeof(struct subscriber), max_subs, NULL);
+				      sizeof(struct rc_subscriber), max_subs, NULL);
 	templates[1] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "rc_ctrs_tmpl", sizeof(__u32),
-				      sizeof(struct subscriber_counters), max_subs * ncpus, NULL);
+				      sizeof(struct rc_subscriber_counters), max_subs * ncpus, NULL);
 	for (i = 0; i < 2; i++) {
 		if (templates[i] < 0) {
 			err = -errno;
@@ -582,7 +582,7 @@ out:
  * attachment switched to it (caller holds the lock, pins are open). */
 static int replace_program(struct replicast *rc, const struct replicast_opts *opts)
 {
-	struct config pinned = rc->cfg;
+	struct rc_config pinned = rc->cfg;
 	libbpf_print_fn_t old_print = rc_libbpf_silence();
 	int err = load_and_pin(rc, opts, &pinned);
 

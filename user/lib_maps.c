@@ -37,20 +37,20 @@ static int create_inner(struct replicast *rc, const char *name, __u32 value_size
 
 int rc_create_subs_map(struct replicast *rc)
 {
-	return create_inner(rc, "rc_subscribers", sizeof(struct subscriber), rc->cfg.max_subs,
+	return create_inner(rc, "rc_subscribers", sizeof(struct rc_subscriber), rc->cfg.max_subs,
 			    rc->btf_subscriber_id);
 }
 
 int rc_create_sub_counters_map(struct replicast *rc)
 {
-	return create_inner(rc, "rc_sub_counters", sizeof(struct subscriber_counters),
+	return create_inner(rc, "rc_sub_counters", sizeof(struct rc_subscriber_counters),
 			    rc->cfg.max_subs * rc->cfg.nr_cpus, rc->btf_sub_counters_id);
 }
 
 /* A slot's counters are one entry per CPU, max_subs apart. */
-int rc_sub_counters_read(struct replicast *rc, int fd, __u32 slot, struct subscriber_counters *out)
+int rc_sub_counters_read(struct replicast *rc, int fd, __u32 slot, struct rc_subscriber_counters *out)
 {
-	struct subscriber_counters c;
+	struct rc_subscriber_counters c;
 	__u32 cpu, key;
 
 	memset(out, 0, sizeof(*out));
@@ -67,7 +67,7 @@ int rc_sub_counters_read(struct replicast *rc, int fd, __u32 slot, struct subscr
 
 int rc_sub_counters_zero(struct replicast *rc, int fd, __u32 slot)
 {
-	struct subscriber_counters zero = {};
+	struct rc_subscriber_counters zero = {};
 	__u32 cpu, key;
 
 	for (cpu = 0; cpu < rc->cfg.nr_cpus; cpu++) {

@@ -10,7 +10,7 @@
 #include "internal.h"
 #include "lib_route.h"
 
-static void prefix_to_key(__u32 gid, const struct replicast_prefix *p, struct source_key *key)
+static void prefix_to_key(__u32 gid, const struct replicast_prefix *p, struct rc_source_key *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->prefixlen = SOURCE_KEY_FIXED_BITS + p->len;
@@ -19,7 +19,7 @@ static void prefix_to_key(__u32 gid, const struct replicast_prefix *p, struct so
 	memcpy(&key->addr, &p->addr, p->family == AF_INET6 ? 16 : 4);
 }
 
-void rc_key_to_prefix(const struct source_key *key, struct replicast_prefix *p)
+void rc_key_to_prefix(const struct rc_source_key *key, struct replicast_prefix *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->family = key->family == RC_AF_INET6 ? AF_INET6 : AF_INET;
@@ -28,7 +28,7 @@ void rc_key_to_prefix(const struct source_key *key, struct replicast_prefix *p)
 }
 
 /* The device the route back to the prefix leaves by, which its packets
- * must arrive on (strict reverse path, struct source_rule); 0, with a
+ * must arrive on (strict reverse path, struct rc_source_rule); 0, with a
  * warning, when there is no route back: then any device is taken. */
 static __u32 reverse_path_device(struct replicast *rc, const struct replicast_prefix *prefix)
 {
@@ -51,9 +51,9 @@ static __u32 reverse_path_device(struct replicast *rc, const struct replicast_pr
 static int change_source(struct replicast *rc, const struct replicast_endpoint *group,
 			 const struct replicast_prefix *prefix, int allow)
 {
-	struct source_rule rule = {};
-	struct source_key key;
-	struct group grp;
+	struct rc_source_rule rule = {};
+	struct rc_source_key key;
+	struct rc_group grp;
 	int err;
 
 	if (!group || !prefix)
@@ -95,9 +95,9 @@ int replicast_group_disallow(struct replicast *rc, const struct replicast_endpoi
 }
 
 /* Reads every allow-list entry; the caller frees *keys. */
-int rc_read_sources(struct replicast *rc, struct source_key **keys, size_t *n)
+int rc_read_sources(struct replicast *rc, struct rc_source_key **keys, size_t *n)
 {
-	struct source_key key, *prev = NULL, *list = NULL, *grown;
+	struct rc_source_key key, *prev = NULL, *list = NULL, *grown;
 	size_t count = 0, cap = 0;
 
 	while (!bpf_map_get_next_key(rc->group_sources_fd, prev, &key)) {
@@ -122,7 +122,7 @@ int rc_read_sources(struct replicast *rc, struct source_key **keys, size_t *n)
  * reused, so no group inherits another's allow list. */
 int rc_purge_sources(struct replicast *rc, __u32 gid)
 {
-	struct source_key *keys;
+	struct rc_source_key *keys;
 	size_t n, i;
 	int err = rc_read_sources(rc, &keys, &n);
 
@@ -150,9 +150,9 @@ struct group_settings {
 static int change_group(struct replicast *rc, const struct replicast_endpoint *group,
 			const struct group_settings *set)
 {
-	struct group_rate fresh = {};
-	struct group_key key;
-	struct group grp;
+	struct rc_group_rate fresh = {};
+	struct rc_group_key key;
+	struct rc_group grp;
 	int err;
 
 	if (!group)
@@ -218,8 +218,8 @@ int replicast_group_set_reverse_path(struct replicast *rc, const struct replicas
 void rc_refresh_reverse_paths(struct replicast *rc)
 {
 	struct replicast_prefix prefix;
-	struct source_key *keys;
-	struct source_rule rule;
+	struct rc_source_key *keys;
+	struct rc_source_rule rule;
 	size_t n, i;
 
 	if (rc_read_sources(rc, &keys, &n))

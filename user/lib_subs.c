@@ -21,10 +21,10 @@
 
 /* Reads the group's slots in use (up to the first EMPTY one) into *out,
  * an array of max_subs entries. Returns how many are in use. */
-int rc_read_slots(struct replicast *rc, int subs_fd, struct subscriber **out)
+int rc_read_slots(struct replicast *rc, int subs_fd, struct rc_subscriber **out)
 {
 	__u32 max = rc->cfg.max_subs, next = 0, count, token = 0, i;
-	struct subscriber *slots = calloc(max, sizeof(*slots));
+	struct rc_subscriber *slots = calloc(max, sizeof(*slots));
 	__u32 *keys = calloc(SLOT_CHUNK, sizeof(*keys));
 	bool batch = true;
 	int err = 0;
@@ -77,7 +77,7 @@ fail:
 /* The group's entry, its subscriber array (an fd the caller closes) and the
  * slots in use; returns how many, or a negative errno (caller holds the lock). */
 static int read_group_slots(struct replicast *rc, const struct replicast_endpoint *group,
-			    struct group *grp, int *subs_fd, struct subscriber **slots)
+			    struct rc_group *grp, int *subs_fd, struct rc_subscriber **slots)
 {
 	int err = rc_group_find(rc, group, grp);
 
@@ -89,9 +89,9 @@ static int read_group_slots(struct replicast *rc, const struct replicast_endpoin
 	return rc_read_slots(rc, *subs_fd, slots);
 }
 
-static int same_dest(const struct subscriber *s, const struct replicast_endpoint *dest)
+static int same_dest(const struct rc_subscriber *s, const struct replicast_endpoint *dest)
 {
-	struct group_key key;
+	struct rc_group_key key;
 
 	rc_endpoint_to_key(dest, &key);
 	return s->family == key.family && s->port == key.port &&
@@ -103,7 +103,7 @@ static int same_dest(const struct subscriber *s, const struct replicast_endpoint
  * only for devices that forward). The kernel program on neighbour updates
  * keeps the entry current from then on; an entry another subscriber made
  * is only overwritten with a MAC that was just resolved. */
-static int track_next_hop(struct replicast *rc, const struct subscriber *s, const uint8_t mac[6],
+static int track_next_hop(struct replicast *rc, const struct rc_subscriber *s, const uint8_t mac[6],
 			  bool resolved)
 {
 	struct rc_neigh_key key = {
@@ -131,7 +131,7 @@ static int track_next_hop(struct replicast *rc, const struct subscriber *s, cons
 /* Fills the routing part of a slot: egress device, source address, MACs.
  * Resolves the next hop now so the first packet finds its MAC. */
 static int resolve_subscriber(struct replicast *rc, const struct replicast_endpoint *dest,
-			      const struct replicast_sub_opts *opts, struct subscriber *s)
+			      const struct replicast_sub_opts *opts, struct rc_subscriber *s)
 {
 	unsigned int oif = 0, timeout = DEFAULT_RESOLVE_TIMEOUT_MS;
 	size_t alen = dest->family == AF_INET6 ? 16 : 4;
@@ -223,7 +223,7 @@ static int wait_for_readers(struct replicast *rc, __u32 gid, int subs_fd)
  * first add that needs one waits once and retires every slot switched off
  * so far (SUB_RETIRED, which readers skip like OFF); later adds take retired
  * slots without waiting. With none to reuse, the subscriber is appended. */
-static int pick_slot(struct replicast *rc, __u32 gid, int subs_fd, struct subscriber *slots,
+static int pick_slot(struct replicast *rc, __u32 gid, int subs_fd, struct rc_subscriber *slots,
 		     __u32 used, __u32 *slot)
 {
 	__u32 i, off = used;
@@ -257,9 +257,9 @@ static int pick_slot(struct replicast *rc, __u32 gid, int subs_fd, struct subscr
 int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *group,
 		      const struct replicast_endpoint *dest, const struct replicast_sub_opts *opts)
 {
-	struct subscriber *slots = NULL, s = {};
-	struct group_key key;
-	struct group grp;
+	struct rc_subscriber *slots = NULL, s = {};
+	struct rc_group_key key;
+	struct rc_group grp;
 	int subs_fd = -1, stats_fd = -1, used, err;
 	__u32 i, slot;
 
@@ -321,8 +321,8 @@ out:
 int replicast_sub_del(struct replicast *rc, const struct replicast_endpoint *group,
 		      const struct replicast_endpoint *dest)
 {
-	struct subscriber *slots = NULL;
-	struct group grp;
+	struct rc_subscriber *slots = NULL;
+	struct rc_group grp;
 	int subs_fd = -1, used, err;
 	__u32 i;
 
@@ -357,11 +357,11 @@ out:
 /* Whole-set replacement: the new set is written into a fresh inner map and
  * swapped in with one update of group_subs, so each packet sees the old set
  * or the new one. Subscribers in both sets keep their slots (and counters). */
-static int place_subscribers(struct replicast *rc, const struct subscriber *old, int used,
-			     struct subscriber *next, __u32 *hwm, int *fresh)
+static int place_subscribers(struct replicast *rc, const struct rc_subscriber *old, int used,
+			     struct rc_subscriber *next, __u32 *hwm, int *fresh)
 {
 	__u32 max = rc->cfg.max_subs, i, j, free_slot = 0;
-	struct subscriber *placed = calloc(max, sizeof(*placed));
+	struct rc_subscriber *placed = calloc(max, sizeof(*placed));
 	int err = 0;
 
 	if (!placed)
@@ -410,11 +410,11 @@ out:
 int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoint *group,
 			     const struct replicast_sub_entry *entries, size_t n)
 {
-	struct subscriber *next = NULL, *old = NULL;
+	struct rc_subscriber *next = NULL, *old = NULL;
 	int subs_fd = -1, new_fd = -1, stats_fd = -1, used, err = 0, *fresh = NULL;
 	char pin[PATH_MAX], tmp[PATH_MAX + 8];
-	struct group_key key;
-	struct group grp;
+	struct rc_group_key key;
+	struct rc_group grp;
 	__u32 hwm, i, j;
 
 	if (!group || (n && !entries))

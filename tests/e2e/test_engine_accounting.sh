@@ -41,7 +41,7 @@ le() { local i; for ((i = 0; i < $1; i++)); do printf '%d ' $(($2 >> 8 * i & 255
 MAP=$TOPO_PIN/subscribers/10_77_100_1:5000
 IFINDEX=$(rc_in "$TOPO_RELAY" ip -j link show "${TOPO_RELAY_DEV[2]}" | jq '.[0].ifindex')
 SLOT=$(bpftool -j map dump pinned "$MAP" | jq '[.[] | select(.formatted.value.state != 0)] | length')
-# struct subscriber: state ifindex family(10) flags port macs, addr fd77:2::2, source, gateway
+# struct rc_subscriber: state ifindex family(10) flags port macs, addr fd77:2::2, source, gateway
 exec 9<"$TOPO_PIN"
 flock 9
 rc_assert_ok "an IPv6 subscriber written into slot $SLOT of the IPv4 group by bpftool" \

@@ -17,19 +17,7 @@
 #include <sys/socket.h>
 #include <linux/sock_diag.h>
 #include <pcap/pcap.h>
-#include "cli.h"
-
-#define DEFAULT_SIZE		64
-#define MAX_COUNT		1000000000ULL
-#define MAX_RATE		100000000U
-/* Progress lines on a terminal, at most this often. */
-#define PROGRESS_NS		500000000ULL
-/* How often a waiting gateway looks at signals and its idle limit. */
-#define LISTEN_TICK_MS		200
-#define GATEWAY_RCVBUF		(8 << 20)
-/* Room for one SO_RXQ_OVFL control message (a __u32) per datagram. */
-#define OVFL_CMSG_SPACE		CMSG_SPACE(sizeof(uint32_t))
-#define SUMMARY_LEN		2048
+#include "cli_send.h"
 
 static const char send_usage[] =
 	"Usage: replicast send GROUP --gen COUNT [--size BYTES] [--rate PPS] [--seed S] [--first SEQ]\n"
@@ -97,62 +85,6 @@ static const char send_usage[] =
 	"copies were counted as dropped: no route, device down, ...), it says how many\n"
 	"were lost and why, and exits 1.\n";
 
-enum source_kind { SRC_NONE, SRC_GEN, SRC_UDP, SRC_PCAP };
-
-struct send_opts {
-	enum source_kind kind;
-	struct replicast_endpoint group;
-	uint64_t count;			/* --gen COUNT, --udp-listen --count */
-	unsigned int size, rate, seed, idle_ms;
-	unsigned int rcvbuf;		/* --rcvbuf; 0: GATEWAY_RCVBUF */
-	uint64_t first;
-	const char *listen, *pcap_file;
-	struct replicast_endpoint source;
-	bool have_source;
-	bool xdp;			/* --engine xdp */
-	struct replicast_sender_opts sopts;
-};
-
-/* What the send phase did, the CLI's own system calls included. */
-struct run {
-	struct replicast_sender *s;
-	const struct send_opts *o;
-	uint64_t packets;		/* handed to queue() and accepted */
-	uint64_t skipped;		/* capture records without a UDP payload */
-	uint64_t too_big;		/* payloads larger than a frame carries */
-	uint64_t records;		/* capture records read whole */
-	bool read_failed;		/* the capture ended inside a record */
-	uint64_t sleeps;		/* pacing for --rate */
-	uint64_t reads;			/* recvmmsg() or capture file reads */
-	uint64_t writes;		/* progress lines */
-	uint64_t queries;		/* the gateway socket's final drop count */
-	uint64_t sock_drops;		/* datagrams the gateway's socket dropped */
-	uint64_t start_ns, last_progress_ns;
-	bool progress;
-	int err;			/* first library error */
-	/* Allocated before the send phase, whose system calls are counted:
-	 * a large malloc() would be an mmap() inside it. */
-	uint8_t *buf;			/* --gen payload, or --udp-listen datagrams */
-	struct mmsghdr *msgs;
-	struct iovec *iov;
-	uint8_t *ctrl;			/* OVFL_CMSG_SPACE per datagram */
-};
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int parse_u64(const char *text, const char *what, uint64_t max, uint64_t *out)
 {
 	char *end;
@@ -165,346 +97,6 @@ static int parse_u64(const char *text, const char *what, uint64_t max, uint64_t 
 				 text, max);
 	*out = v;
 	return EXIT_OK;
-}
-
-/* With --rate, a batch holds at most what the rate allows in this long
- * (ns): 256 packets at 12,000 pps and more, one at 40 pps and less. A whole
- * batch goes out at once, so a batch of 256 at 50 pps would be sent in one
- * burst and the run would end long before count / rate. */
-#define PACE_SLICE_NS		25000000ULL
-
-/* Packets per paced hand-over: the batch, cut to what --rate allows in
- * PACE_SLICE_NS, at least one. */
-static uint64_t pace_batch(const struct send_opts *o)
-{
-	uint64_t n = (uint64_t)o->rate * PACE_SLICE_NS / 1000000000ULL;
-
-	if (!o->rate || n >= o->sopts.batch_size)
-		return o->sopts.batch_size;
-	return n ? n : 1;
-}
-
-/* Sleeps until packet `n` is due at --rate: one system call, only when ahead. */
-static void pace(struct run *r, uint64_t n)
-{
-	uint64_t due;
-	struct timespec ts;
-
-	if (!r->o->rate)
-		return;
-	due = r->start_ns + n * 1000000000ULL / r->o->rate;
-	if (now_ns() >= due)
-		return;
-	ts.tv_sec = (time_t)(due / 1000000000ULL);
-	ts.tv_nsec = (long)(due % 1000000000ULL);
-	r->sleeps++;
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-}
-
-static uint64_t cli_syscalls(const struct run *r)
-{
-	return r->sleeps + r->reads + r->writes + r->queries;
-}
-
-static void show_progress(struct run *r, bool final)
-{
-	struct replicast_sender_stats st = { .sz = sizeof(st) };
-	uint64_t now = now_ns();
-	double secs;
-	char line[200], dropped[48] = "";
-	int n;
-
-	if (!r->progress || (!final && now - r->last_progress_ns < PROGRESS_NS))
-		return;
-	r->last_progress_ns = now;
-	replicast_sender_stats(r->s, &st);
-	secs = (double)(now - r->start_ns) / 1e9;
-	if (r->o->kind == SRC_UDP)
-		snprintf(dropped, sizeof(dropped), ", %" PRIu64 " dropped at the socket",
-			 r->sock_drops);
-	if (r->o->xdp)
-		n = snprintf(line, sizeof(line), "\r%" PRIu64 " packets, %.0f pps, %" PRIu64
-			     " copies, %.0f copies/s%s%s", st.sent,
-			     secs > 0 ? (double)st.sent / secs : 0.0, st.copies,
-			     secs > 0 ? (double)st.copies / secs : 0.0, dropped,
-			     final ? "\n" : "   ");
-	else
-		n = snprintf(line, sizeof(line), "\r%" PRIu64 " packets, %.0f pps, %" PRIu64
-			     " kicks, %.5f kicks per packet%s%s", st.sent,
-			     secs > 0 ? (double)st.sent / secs : 0.0, st.kicks,
-			     st.sent ? (double)st.kicks / (double)st.sent : 0.0, dropped,
-			     final ? "\n" : "   ");
-	r->writes++;
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
-		r->progress = false;
-}
-
-/* Queues one payload; when the kernel still holds every frame, hands the
- * batch over and tries once more. Never drops: an error stops the run. */
-static int send_one(struct run *r, const void *payload, size_t len)
-{
-	int err = replicast_sender_queue(r->s, &r->o->group, payload, len);
-
-	if (err == -ENOBUFS) {
-		err = replicast_sender_flush(r->s);
-		if (!err)
-			err = replicast_sender_queue(r->s, &r->o->group, payload, len);
-	}
-	if (err)
-		r->err = err;
-	else
-		r->packets++;
-	return err;
-}
-
-/* ---- --gen ---- */
-
-/* rc_blast's payload (tests/tools/rc_blast.c), so rc_sink can check it. */
-static void gen_payload(uint8_t *p, unsigned int size, uint64_t seq, uint32_t seed)
-{
-	unsigned int i;
-
-	for (i = 0; i < 8 && i < size; i++)
-		p[i] = (uint8_t)(seq >> (56 - 8 * i));
-	for (i = 8; i < size; i++) {
-		uint32_t v = (uint32_t)seq * 0x9E3779B1u + seed * 0x85EBCA77u + i * 0xC2B2AE3Du;
-
-		p[i] = (uint8_t)(v ^ (v >> 15) ^ (v >> 24));
-	}
-}
-
-static int run_gen(struct run *r)
-{
-	const struct send_opts *o = r->o;
-	uint64_t batch = pace_batch(o);
-	uint8_t *payload = r->buf;
-	uint64_t n;
-	int err = 0;
-
-	for (n = 0; n < o->count && !err && !stop_signal; n++) {
-		/* Whole batches are paced, so a batch still costs one kick;
-		 * the queued ones go out before a sleep, not after it. The
-		 * XDP engine takes packets as they come: a flush would only
-		 * drain it. */
-		if (n % batch == 0) {
-			if (n && !o->xdp)
-				err = replicast_sender_flush(r->s);
-			if (err)
-				break;
-			show_progress(r, false);
-			pace(r, n);
-		}
-		gen_payload(payload, o->size, o->first + n, o->seed);
-		err = send_one(r, payload, o->size);
-	}
-	return err;
-}
-
-/* ---- --udp-listen ---- */
-
-static int listen_socket(const struct replicast_endpoint *ep, unsigned int rcvbuf)
-{
-	struct sockaddr_storage ss = {};
-	struct timeval tv = { .tv_usec = LISTEN_TICK_MS * 1000 };
-	int fd, buf = rcvbuf ? (int)rcvbuf : GATEWAY_RCVBUF, one = 1;
-	socklen_t sl;
-
-	if (ep->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr = ep->addr.v4;
-		sin->sin_port = htons(ep->port);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = ep->addr.v6;
-		sin6->sin6_port = htons(ep->port);
-		sl = sizeof(*sin6);
-	}
-	fd = socket(ep->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* Senders may burst faster than one batch is handed over; FORCE
-	 * passes rmem_max, which root may. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* Every datagram then carries the socket's drop count so far
-	 * (sock_recv_drops()): losses at a full buffer are seen, not guessed. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one))) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	/* A tick, so a blocked recvmmsg() returns to look at signals and --idle-ms. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    bind(fd, (struct sockaddr *)&ss, sl)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* The socket's drop count as of this datagram, from its SO_RXQ_OVFL
- * message (absent while nothing was dropped). A 32-bit counter. */
-static void note_drops(struct run *r, struct msghdr *mh)
-{
-	struct cmsghdr *cm;
-	uint32_t v;
-
-	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_RXQ_OVFL ||
-		    cm->cmsg_len < CMSG_LEN(sizeof(v)))
-			continue;
-		memcpy(&v, CMSG_DATA(cm), sizeof(v));
-		if (v > r->sock_drops)
-			r->sock_drops = v;
-	}
-}
-
-/* Drops after the last datagram read carry no message: the socket's own
- * count (SO_MEMINFO, SK_MEMINFO_DROPS) tells them. One system call. */
-static void final_drops(struct run *r, int fd)
-{
-	uint32_t mem[SK_MEMINFO_VARS] = {};
-	socklen_t len = sizeof(mem);
-
-	r->queries++;
-	if (!getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) &&
-	    len > SK_MEMINFO_DROPS * sizeof(mem[0]) && mem[SK_MEMINFO_DROPS] > r->sock_drops)
-		r->sock_drops = mem[SK_MEMINFO_DROPS];
-}
-
-static int run_udp(struct run *r, int fd)
-{
-	const struct send_opts *o = r->o;
-	unsigned int batch = o->sopts.batch_size, i;
-	size_t max = replicast_sender_max_payload(r->s, o->group.family);
-	struct mmsghdr *msgs = r->msgs;
-	struct iovec *iov = r->iov;
-	uint8_t *bufs = r->buf;
-	uint64_t got = 0, last_ns = 0;
-	int err = 0, n;
-
-	while (!err && !stop_signal && (!o->count || got < o->count)) {
-		for (i = 0; i < batch; i++) {
-			/* One byte more than fits: a longer datagram shows as
-			 * longer, not as a silently cut one. */
-			iov[i].iov_base = bufs + (size_t)i * (max + 1);
-			iov[i].iov_len = max + 1;
-			memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_control = r->ctrl + (size_t)i * OVFL_CMSG_SPACE;
-			msgs[i].msg_hdr.msg_controllen = OVFL_CMSG_SPACE;
-		}
-		n = batch;
-		if (o->count && o->count - got < (uint64_t)n)
-			n = (int)(o->count - got);
-		r->reads++;
-		/* Blocks for the first datagram (up to a tick), then takes what
-		 * else is queued without waiting. */
-		n = recvmmsg(fd, msgs, (unsigned int)n, MSG_WAITFORONE, NULL);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR) {
-				err = -errno;
-				break;
-			}
-			show_progress(r, false);
-			if (o->idle_ms && last_ns &&
-			    now_ns() - last_ns >= (uint64_t)o->idle_ms * 1000000ULL)
-				break;
-			continue;
-		}
-		last_ns = now_ns();
-		for (i = 0; i < (unsigned int)n && !err; i++) {
-			got++;
-			note_drops(r, &msgs[i].msg_hdr);
-			if (msgs[i].msg_len > max || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)) {
-				r->too_big++;
-				continue;
-			}
-			err = send_one(r, iov[i].iov_base, msgs[i].msg_len);
-		}
-		if (!err && !o->xdp)
-			err = replicast_sender_flush(r->s);
-		show_progress(r, false);
-	}
-	final_drops(r, fd);
-	return err;
-}
-
-/* ---- --pcap ---- */
-
-/* The capture is read through this cookie stream so that every read(), the
- * only system call libpcap makes while replaying, is counted. */
-#define PCAP_READ_SIZE		(1 << 20)
-
-struct pcap_cookie {
-	struct run *r;
-	int fd;
-	char buf[PCAP_READ_SIZE];	/* the stream's buffer: glibc takes a size only with one */
-};
-
-static ssize_t cookie_read(void *c, char *buf, size_t size)
-{
-	struct pcap_cookie *pc = c;
-
-	pc->r->reads++;
-	return read(pc->fd, buf, size);
-}
-
-static int cookie_close(void *c)
-{
-	return close(((struct pcap_cookie *)c)->fd);
-}
-
-static int run_pcap(struct run *r, pcap_t *pc)
-{
-	size_t max = replicast_sender_max_payload(r->s, r->o->group.family), len;
-	uint64_t batch = pace_batch(r->o);
-	int dlt = pcap_datalink(pc), err = 0, ret;
-	struct pcap_pkthdr *h;
-	const uint8_t *data, *payload;
-	uint64_t n = 0;
-
-	while (!err && !stop_signal) {
-		ret = pcap_next_ex(pc, &h, &data);
-		if (ret == PCAP_ERROR_BREAK)
-			break;
-		if (ret != 1) {
-			/* What was read before still goes out: the caller
-			 * flushes, then reports the cut record. */
-			r->read_failed = true;
-			break;
-		}
-		r->records++;
-		if (cli_udp_payload(dlt, data, h->caplen, &payload, &len)) {
-			r->skipped++;
-			continue;
-		}
-		if (len > max) {
-			r->too_big++;
-			continue;
-		}
-		if (n % batch == 0) {
-			if (n && !r->o->xdp)
-				err = replicast_sender_flush(r->s);
-			if (err)
-				break;
-			show_progress(r, false);
-			pace(r, n);
-		}
-		n++;
-		err = send_one(r, payload, len);
-	}
-	return err;
 }
 
 /* ---- the command ---- */
@@ -532,154 +124,6 @@ static int count_subscribers(struct replicast *rc, const struct replicast_endpoi
 	}
 	replicast_groups_free(groups, n);
 	return err;
-}
-
-/* Appends to a fixed buffer: the summary is written with one write(), and
- * nothing in making it may be a system call inside the counted phase
- * (printf() would fstat() stdout on its first use). */
-static void __attribute__((format(printf, 3, 4))) append(char *buf, size_t *len, const char *fmt, ...)
-{
-	size_t size = SUMMARY_LEN;
-	va_list ap;
-	int n;
-
-	if (*len >= size)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *len, size - *len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*len = *len + (size_t)n < size ? *len + (size_t)n : size - 1;
-}
-
-/* The XDP engine's summary: copies instead of kicks, and what its threads
- * did. */
-static void print_engine_summary(const struct run *r, const struct replicast_sender_stats *st,
-				 uint64_t calls, double per, double per_sub, unsigned int subs,
-				 double secs, bool json)
-{
-	char g[REPLICAST_ENDPOINT_STRLEN], out[SUMMARY_LEN];
-	size_t len = 0;
-
-	replicast_endpoint_format(&r->o->group, g, sizeof(g));
-	if (json) {
-		append(out, &len, "{\"group\":\"%s\",\"engine\":\"xdp\",\"threads\":%u,"
-		       "\"subscribers\":%u,\"packets\":%" PRIu64 ",\"sent\":%" PRIu64
-		       ",\"skipped\":%" PRIu64 ",\"too_big\":%" PRIu64 ",\"seconds\":%.3f"
-		       ",\"copies\":%" PRIu64 ",\"copies_dropped\":%" PRIu64
-		       ",\"copies_per_second\":%.0f,\"syscalls\":%" PRIu64 ",\"waits\":%" PRIu64
-		       ",\"sleeps\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64
-		       ",\"syscalls_per_packet\":%.6f,\"syscalls_per_packet_per_subscriber\":%.8f"
-		       ",\"ring_full\":%" PRIu64 ",\"idle_runs\":%" PRIu64 ",\"engine_calls\":%" PRIu64
-		       ",\"engine_parks\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"socket_drops\":%" PRIu64
-		       "}\n",
-		       g, st->engine_threads, subs, r->packets, st->sent, r->skipped, r->too_big,
-		       secs, st->copies, st->copies_dropped,
-		       secs > 0 ? (double)st->copies / secs : 0.0, calls, st->waits, r->sleeps,
-		       r->reads, r->writes, per, per_sub, st->ring_full, st->idle_runs,
-		       st->engine_calls, st->engine_parks, st->errors, r->sock_drops);
-	} else {
-		append(out, &len, "sent %" PRIu64 " packets to %s (%u subscriber%s) in %.2f s, "
-		       "%.0f pps\n", st->sent, g, subs, subs == 1 ? "" : "s", secs,
-		       secs > 0 ? (double)st->sent / secs : 0.0);
-		append(out, &len, "copies: %" PRIu64 " sent, %.0f per second, %" PRIu64
-		       " dropped\n", st->copies, secs > 0 ? (double)st->copies / secs : 0.0,
-		       st->copies_dropped);
-		append(out, &len, "syscalls made: %" PRIu64 " (%" PRIu64 " waits, %" PRIu64
-		       " pacing sleeps, %" PRIu64 " reads, %" PRIu64 " progress writes%s, the rest the "
-		       "engine's)\n", calls, st->waits, r->sleeps, r->reads, r->writes,
-		       r->queries ? ", 1 drop count query" : "");
-		append(out, &len, "syscalls per packet: %.6f\n", per);
-		append(out, &len, "syscalls per packet per subscriber: %.8f\n", per_sub);
-		append(out, &len, "engine: %u thread%s, %" PRIu64 " calls into the kernel, %" PRIu64
-		       " idle parks, %" PRIu64 " idle runs; ring full %" PRIu64 " times\n",
-		       st->engine_threads, st->engine_threads == 1 ? "" : "s", st->engine_calls,
-		       st->engine_parks, st->idle_runs, st->ring_full);
-		if (r->skipped)
-			append(out, &len, "capture records without a UDP payload, skipped: %" PRIu64
-			       "\n", r->skipped);
-		if (r->o->kind == SRC_UDP)
-			append(out, &len, "datagrams dropped at the socket before they were read: %"
-			       PRIu64 "\n", r->sock_drops);
-	}
-	if (write(STDOUT_FILENO, out, len) < 0) {
-		/* stdout gone: the exit status still tells */
-	}
-}
-
-/* A name as the inside of a JSON string, into buf (the summary is built in
- * one buffer, so json_string(), which writes to a FILE, cannot serve). */
-static const char *json_text(const char *in, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	for (; *in && o + 7 < len; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c == '"' || c == '\\')
-			o += (size_t)snprintf(buf + o, len - o, "\\%c", c);
-		else if (c < 0x20)
-			o += (size_t)snprintf(buf + o, len - o, "\\u%04x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static void print_summary(const struct run *r, const struct replicast_sender_stats *st,
-			  uint64_t lib_syscalls, unsigned int subs, double secs, const char *ifname,
-			  bool json)
-{
-	uint64_t calls = lib_syscalls + cli_syscalls(r);
-	double per = r->packets ? (double)calls / (double)r->packets : 0.0;
-	double per_sub = subs ? per / subs : 0.0;
-	char g[REPLICAST_ENDPOINT_STRLEN], out[SUMMARY_LEN], jdev[6 * IF_NAMESIZE + 1];
-	size_t len = 0;
-
-	replicast_endpoint_format(&r->o->group, g, sizeof(g));
-	if (r->o->xdp) {
-		print_engine_summary(r, st, calls, per, per_sub, subs, secs, json);
-		return;
-	}
-	if (json) {
-		append(out, &len, "{\"group\":\"%s\",\"device\":\"%s\",\"queue\":%u,"
-		       "\"subscribers\":%u,\"packets\":%" PRIu64 ",\"sent\":%" PRIu64
-		       ",\"completed\":%" PRIu64 ",\"skipped\":%" PRIu64 ",\"too_big\":%" PRIu64
-		       ",\"seconds\":%.3f,\"syscalls\":%" PRIu64 ",\"kicks\":%" PRIu64
-		       ",\"waits\":%" PRIu64 ",\"sleeps\":%" PRIu64 ",\"reads\":%" PRIu64
-		       ",\"writes\":%" PRIu64 ",\"syscalls_per_packet\":%.6f"
-		       ",\"syscalls_per_packet_per_subscriber\":%.8f,\"ring_full\":%" PRIu64
-		       ",\"errors\":%" PRIu64 ",\"kick_budget\":%u,\"max_per_kick\":%u"
-		       ",\"socket_drops\":%" PRIu64 "}\n",
-		       g, json_text(ifname, jdev, sizeof(jdev)), st->queue_id, subs, r->packets,
-		       st->sent, st->completed,
-		       r->skipped, r->too_big, secs, calls, st->kicks, st->waits, r->sleeps,
-		       r->reads, r->writes, per, per_sub, st->ring_full, st->errors,
-		       st->kick_budget, st->max_per_kick, r->sock_drops);
-	} else {
-		append(out, &len, "sent %" PRIu64 " packets to %s (%u subscriber%s) in %.2f s, "
-		       "%.0f pps\n", st->sent, g, subs, subs == 1 ? "" : "s", secs,
-		       secs > 0 ? (double)st->sent / secs : 0.0);
-		append(out, &len, "syscalls made: %" PRIu64 " (%" PRIu64 " kicks, %" PRIu64
-		       " waits, %" PRIu64 " pacing sleeps, %" PRIu64 " reads, %" PRIu64
-		       " progress writes%s)\n", calls, st->kicks, st->waits, r->sleeps, r->reads,
-		       r->writes, r->queries ? ", 1 drop count query" : "");
-		append(out, &len, "syscalls per packet: %.6f\n", per);
-		append(out, &len, "syscalls per packet per subscriber: %.8f\n", per_sub);
-		append(out, &len, "one kick moved up to %u frames (budget %u); ring full %" PRIu64
-		       " times; %" PRIu64 " errors\n", st->max_per_kick, st->kick_budget,
-		       st->ring_full, st->errors);
-		if (r->skipped)
-			append(out, &len, "capture records without a UDP payload, skipped: %" PRIu64
-			       "\n", r->skipped);
-		if (r->o->kind == SRC_UDP)
-			append(out, &len, "datagrams dropped at the socket before they were read: %"
-			       PRIu64 "\n", r->sock_drops);
-	}
-	if (write(STDOUT_FILENO, out, len) < 0) {
-		/* stdout gone: the exit status still tells */
-	}
 }
 
 static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *o)
@@ -909,7 +353,7 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 {
 	struct send_opts o = { .sopts = { .sz = sizeof(o.sopts) } };
 	struct replicast_sender_stats st = { .sz = sizeof(st) };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = send_on_signal };
 	struct run r = { .o = &o };
 	struct pcap_cookie *cookie = NULL;
 	char dev[IF_NAMESIZE] = "", g[REPLICAST_ENDPOINT_STRLEN], errbuf[PCAP_ERRBUF_SIZE];
@@ -984,7 +428,7 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 			ret = EXIT_USAGE;
 			goto out;
 		}
-		fd = listen_socket(&ep, o.rcvbuf);
+		fd = send_listen_socket(&ep, o.rcvbuf);
 		if (fd < 0) {
 			ret = cli_error(EXIT_FAIL, "send: listening on %s: %s", o.listen,
 					strerror(-fd));
@@ -999,8 +443,8 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		cookie->r = &r;
-		f = fopencookie(cookie, "r", (cookie_io_functions_t){ .read = cookie_read,
-								      .close = cookie_close });
+		f = fopencookie(cookie, "r", (cookie_io_functions_t){ .read = send_cookie_read,
+								      .close = send_cookie_close });
 		if (!f) {
 			close(cookie->fd);
 			free(cookie);
@@ -1058,19 +502,19 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	replicast_sender_stats(r.s, &st);
 	lib_before = st.syscalls;
 	r.reads = 0;	/* opening the capture read its header, before the phase */
-	r.start_ns = r.last_progress_ns = now_ns();
+	r.start_ns = r.last_progress_ns = send_now_ns();
 	if (o.kind == SRC_GEN)
-		err = run_gen(&r);
+		err = send_run_gen(&r);
 	else if (o.kind == SRC_UDP)
-		err = run_udp(&r, fd);
+		err = send_run_udp(&r, fd);
 	else
-		err = run_pcap(&r, pc);
+		err = send_run_pcap(&r, pc);
 	if (!err)
 		err = replicast_sender_flush(r.s);
-	show_progress(&r, true);
+	send_progress(&r, true);
 	replicast_sender_stats(r.s, &st);
-	print_summary(&r, &st, st.syscalls - lib_before, subs,
-		      (double)(now_ns() - r.start_ns) / 1e9, dev, cli->json);
+	send_print_summary(&r, &st, st.syscalls - lib_before, subs,
+			   (double)(send_now_ns() - r.start_ns) / 1e9, dev, cli->json);
 	/* The counted phase is over: did every copy go out? */
 	if (!err && st.sent && before.subs) {
 		err = cli_copies_check(rc, &o.group, &before, st.sent, st.copies_dropped, &lost,
@@ -1105,7 +549,7 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 				"carries, not sent", r.too_big,
 				o.kind == SRC_UDP ? "datagram(s)" : "payload(s)",
 				replicast_sender_max_payload(r.s, o.group.family));
-	else if (stop_signal)
+	else if (send_stop_signal)
 		ret = EXIT_OK;
 out:
 	if (pc)

@@ -20,6 +20,21 @@ struct etcd_opts {
 	long timeout_ms;		/* one request, connection included */
 };
 
+/* The connection options `agent` and `fleet status` both take, with the
+ * environment variables that stand in for them (REPLICAST_ETCD,
+ * REPLICAST_ETCD_CACERT, _CERT, _KEY, _USER; REPLICAST_PREFIX for the
+ * prefix): one table entry each, one reader, one handler. */
+#define ETCD_LONG_OPTIONS						\
+	{ "etcd", required_argument, NULL, 'e' },			\
+	{ "prefix", required_argument, NULL, 'p' },			\
+	{ "cacert", required_argument, NULL, 'A' },			\
+	{ "cert", required_argument, NULL, 'C' },			\
+	{ "key", required_argument, NULL, 'K' },			\
+	{ "user", required_argument, NULL, 'u' }
+void etcd_opts_from_env(struct etcd_opts *opts, const char **prefix);
+/* Takes getopt's answer c when it is one of ETCD_LONG_OPTIONS: true. */
+bool etcd_opts_option(int c, const char *arg, struct etcd_opts *opts, const char **prefix);
+
 /* The error of the last call that failed, one line (what and what to do). */
 const char *etcd_error(const struct etcd *e);
 

@@ -306,50 +306,29 @@ static char *joined(const char *a, const char *b)
 	return s;
 }
 
-static const char *env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
-
 int cmd_agent(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "etcd", required_argument, NULL, 'e' },
-		{ "prefix", required_argument, NULL, 'p' },
-		{ "cacert", required_argument, NULL, 'A' },
-		{ "cert", required_argument, NULL, 'C' },
-		{ "key", required_argument, NULL, 'K' },
-		{ "user", required_argument, NULL, 'u' },
+		ETCD_LONG_OPTIONS,
 		{ "ttl", required_argument, NULL, 't' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct etcd_opts eo = {
-		.urls = env("REPLICAST_ETCD"),
-		.cacert = env("REPLICAST_ETCD_CACERT"),
-		.cert = env("REPLICAST_ETCD_CERT"),
-		.key = env("REPLICAST_ETCD_KEY"),
-		.user = env("REPLICAST_ETCD_USER"),
-	};
+	struct etcd_opts eo = {};
 	struct agent a = { .cli = cli, .ttl_s = 10, .interval_s = 3 };
-	const char *prefix = env("REPLICAST_PREFIX"), *why;
+	const char *prefix, *why;
 	struct sigaction sa = { .sa_handler = on_stop };
 	unsigned int v;
 	int c, ret;
 
+	etcd_opts_from_env(&eo, &prefix);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hv", options, NULL)) != -1) {
+		if (etcd_opts_option(c, optarg, &eo, &prefix))
+			continue;
 		switch (c) {
-		case 'e': eo.urls = optarg; continue;
-		case 'p': prefix = optarg; continue;
-		case 'A': eo.cacert = optarg; continue;
-		case 'C': eo.cert = optarg; continue;
-		case 'K': eo.key = optarg; continue;
-		case 'u': eo.user = optarg; continue;
 		case 'v': a.verbose = true; continue;
 		case 't':
 		case 'i':

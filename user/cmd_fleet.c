@@ -77,24 +77,13 @@ static void print_table(const struct fleet_row *rows, size_t n)
 static int fleet_status(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "etcd", required_argument, NULL, 'e' },
-		{ "prefix", required_argument, NULL, 'p' },
-		{ "cacert", required_argument, NULL, 'A' },
-		{ "cert", required_argument, NULL, 'C' },
-		{ "key", required_argument, NULL, 'K' },
-		{ "user", required_argument, NULL, 'u' },
+		ETCD_LONG_OPTIONS,
 		{ "json", no_argument, NULL, 'j' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct etcd_opts eo = {
-		.urls = getenv("REPLICAST_ETCD"),
-		.cacert = getenv("REPLICAST_ETCD_CACERT"),
-		.cert = getenv("REPLICAST_ETCD_CERT"),
-		.key = getenv("REPLICAST_ETCD_KEY"),
-		.user = getenv("REPLICAST_ETCD_USER"),
-	};
-	const char *root = getenv("REPLICAST_PREFIX"), *why;
+	struct etcd_opts eo = {};
+	const char *root, *why;
 	struct fleet_row *rows;
 	struct etcd_kv *kvs;
 	struct etcd *etcd;
@@ -102,16 +91,14 @@ static int fleet_status(struct cli *cli, int argc, char **argv)
 	size_t n, nrows = 0, i, klen;
 	int c, ret;
 
+	etcd_opts_from_env(&eo, &root);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 'e': eo.urls = optarg; continue;
-		case 'p': root = optarg; continue;
-		case 'A': eo.cacert = optarg; continue;
-		case 'C': eo.cert = optarg; continue;
-		case 'K': eo.key = optarg; continue;
-		case 'u': eo.user = optarg; continue;
-		case 'j': cli->json = true; continue;
+		if (etcd_opts_option(c, optarg, &eo, &root))
+			continue;
+		if (c == 'j') {
+			cli->json = true;
+			continue;
 		}
 		ret = cli_common_option(cli, c, fleet_usage);
 		if (ret)

@@ -101,28 +101,16 @@ static int parse_u64(const char *text, const char *what, uint64_t max, uint64_t 
 
 /* ---- the command ---- */
 
+/* The group's subscribers switched on; -ENOENT when there is no such group. */
 static int count_subscribers(struct replicast *rc, const struct replicast_endpoint *group,
 			     unsigned int *subs)
 {
-	struct replicast_group_info *groups;
-	size_t n, i, j;
-	int err = replicast_groups_read(rc, &groups, &n);
+	struct cli_copies c;
+	int err = cli_copies_read(rc, group, &c);
 
-	if (err)
-		return err;
-	err = -ENOENT;
-	for (i = 0; i < n; i++) {
-		const struct replicast_endpoint *g = &groups[i].group;
-
-		if (g->family != group->family || g->port != group->port ||
-		    memcmp(&g->addr, &group->addr, g->family == AF_INET ? 4 : 16))
-			continue;
-		*subs = 0;
-		for (j = 0; j < groups[i].nsubs; j++)
-			*subs += groups[i].subs[j].enabled;
-		err = 0;
-	}
-	replicast_groups_free(groups, n);
+	if (!err)
+		*subs = c.subs;
+	cli_copies_free(&c);
 	return err;
 }
 

@@ -27,7 +27,13 @@ MULTIARCH    := $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS       ?= -O2 -g
-CFLAGS       += -std=gnu11 -Wall -Wextra -Werror -fPIC -Iinclude -Ibpf -Iuser -I$(BUILD)
+CFLAGS       += -std=gnu11 -Wall -Wextra -Werror -fPIC
+# What each side may include (README: Layout): the library its own folder,
+# the shared layout header and the skeletons; the CLI the public header and
+# its own folder only, so that "the CLI uses only the public API" is the
+# compiler's rule, not a convention.
+LIB_CPPFLAGS := -Iinclude -Ibpf -Iuser/lib -I$(BUILD)
+CLI_CPPFLAGS := -Iinclude -Iuser/cli
 LDLIBS       := -lbpf -lxdp -lelf -lz -lpcap
 # Only the CLI speaks to etcd (replicast agent, fleet); the library does not.
 CLI_LDLIBS   := -lcurl -ljson-c
@@ -65,9 +71,9 @@ BPF_SRCS     := $(wildcard bpf/*.bpf.c)
 BPF_HDRS     := $(wildcard bpf/*.h)
 BPF_OBJS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS        := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS     := $(wildcard user/lib*.c)
+LIB_SRCS     := $(wildcard user/lib/*.c)
 LIB_OBJS     := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-CLI_SRCS     := $(filter-out $(LIB_SRCS),$(wildcard user/*.c))
+CLI_SRCS     := $(wildcard user/cli/*.c)
 CLI_OBJS     := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -129,20 +135,25 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: user/%.c $(wildcard user/*.h) include/replicast.h bpf/replicast_types.h $(SKELS) | $(BUILD)/obj
+$(BUILD)/obj/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) include/replicast.h \
+		      bpf/replicast_types.h $(SKELS) | $(BUILD)/obj/lib
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(LIB_CPPFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cli/%.o: user/cli/%.c $(wildcard user/cli/*.h) include/replicast.h | $(BUILD)/obj/cli
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(CLI_CPPFLAGS) -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # The shared object exports the header's functions and nothing else: the
-# version script (user/libreplicast.map) names them and makes every other
+# version script (user/lib/libreplicast.map) names them and makes every other
 # symbol local, so the library's internals (rc_log, rc_lock, ...) bind
 # inside it and never meet a program's own. The static library keeps them
 # for the unit tests and test tools that link it.
-LIBMAP       := user/libreplicast.map
+LIBMAP       := user/lib/libreplicast.map
 
 $(LIBSO): $(LIB_OBJS) $(LIBMAP)
 	$(call msg,LD,$@)
@@ -169,42 +180,42 @@ $(CLI_SHARED): $(CLI_OBJS) $(LIBSO)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBA) $(wildcard tests/unit/*.h) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LIB_CPPFLAGS) -Itests/unit $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS)
 
 # Test tools may use the library (rc_churn does); the others ignore it.
 $(BUILD)/tests/%: tests/tools/%.c $(wildcard tests/tools/*.h) $(LIBA) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS) -lm
+	$(Q)$(CC) $(CFLAGS) $(LIB_CPPFLAGS) $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS) -lm
 
 $(BUILD)/examples/%: examples/%.c $(LIBA) | $(BUILD)/examples
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Iinclude $< -o $@ $(LDFLAGS) $(LIBA) $(LDLIBS)
 
 # libFuzzer targets (clang, with ASan and UBSan), built by `make fuzz` and by
 # `make test`.
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-                -Wall -Werror -Iinclude -Ibpf -Iuser $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+                -Wall -Werror -Iinclude -Ibpf -Iuser/lib -Iuser/cli $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 FUZZ_SECONDS ?= 60
 
 # Targets link the library and the CLI compiled alongside (fuzz_cli brings
 # replicast.c itself, with main renamed), so every parser is instrumented.
-FUZZ_USER    := $(filter-out user/replicast.c,$(wildcard user/*.c))
+FUZZ_USER    := $(filter-out user/cli/replicast.c,$(wildcard user/lib/*.c user/cli/*.c))
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_USER) $(wildcard user/*.h) $(BPF_HDRS) \
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_USER) $(wildcard user/*/*.h) $(BPF_HDRS) \
 		   include/replicast.h $(BUILD)/replicate.skel.h
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p build/fuzz
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -I$(BUILD) $< $(FUZZ_USER) \
-		$(if $(filter cli,$*),,user/replicast.c -Dmain=replicast_cli_main) -o $@ $(LDLIBS) $(CLI_LDLIBS)
+		$(if $(filter cli,$*),,user/cli/replicast.c -Dmain=replicast_cli_main) -o $@ $(LDLIBS) $(CLI_LDLIBS)
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	$(Q)scripts/fuzz.sh $(FUZZ_SECONDS)
 
-$(BUILD) $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples:
+$(BUILD) $(BUILD)/obj/lib $(BUILD)/obj/cli $(BUILD)/tests $(BUILD)/examples:
 	$(Q)mkdir -p $@
 
 deps:

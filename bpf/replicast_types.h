@@ -221,7 +221,7 @@ struct rc_config {
 	__u64 netns_cookie;	/* of the namespace it was loaded in (struct rc_neigh_key) */
 };
 
-/* ---- The XDP fan-out engine (xdp_engine.bpf.c, user/lib_engine.c) ----------
+/* ---- The XDP fan-out engine (xdp_engine.bpf.c, user/lib/engine.c) ----------
  * Maps of one sender, made when it opens and gone when it closes; none is
  * pinned, so none of this is part of the pinned layout. */
 

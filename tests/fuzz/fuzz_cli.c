@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #define main replicast_cli_main
-#include "../../user/replicast.c"
+#include "../../user/cli/replicast.c"
 #undef main
 
 #define MAX_WORDS 32

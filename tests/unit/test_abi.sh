@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # The shared library's ABI is closed: libreplicast.so exports exactly the
 # functions include/replicast.h declares, each in a version node of
-# user/libreplicast.map, and nothing else; a program with a function of an
+# user/lib/libreplicast.map, and nothing else; a program with a function of an
 # internal's name (rc_cost) keeps its own and the library keeps its. One
 # version: the Makefile's, the header's, replicast_version()'s and the CLI's
 # --version. Needs neither root nor the network (make check runs it).
@@ -25,7 +25,7 @@ ${CC:-cc} -fpreprocessed -dD -E -P include/replicast.h |
 nm -D --defined-only "$SO" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' |
 	LC_ALL=C sort -u >"$T/exported"
 # Listed: the global names of the version script.
-sed -e 's,/\*.*\*/,,' -e '/\/\*/,/\*\//d' user/libreplicast.map |
+sed -e 's,/\*.*\*/,,' -e '/\/\*/,/\*\//d' user/lib/libreplicast.map |
 	awk '/global:/ { g = 1; next } /local:/ { g = 0 } g' | tr -d ' \t;' | grep -v '^$' |
 	LC_ALL=C sort -u >"$T/listed"
 
@@ -35,7 +35,7 @@ rc_assert_eq "" "$(LC_ALL=C comm -23 "$T/declared" "$T/exported" | xargs)" \
 rc_assert_eq "" "$(LC_ALL=C comm -13 "$T/declared" "$T/exported" | xargs)" \
 	"nothing else is exported (no rc_* internals)"
 rc_assert_eq "" "$(LC_ALL=C comm -3 "$T/declared" "$T/listed" | xargs)" \
-	"user/libreplicast.map lists exactly the header's functions"
+	"user/lib/libreplicast.map lists exactly the header's functions"
 rc_assert_eq "" "$(nm -D --defined-only "$SO" | awk '$2 != "A" && $3 !~ /@@LIBREPLICAST_[0-9.]+$/' | xargs)" \
 	"every export carries a LIBREPLICAST_ version"
 rc_assert_eq "" "$(nm -D --defined-only "$SO" | awk '$2 != "A" && $2 != "T"' | xargs)" \
@@ -74,7 +74,7 @@ rc_assert_eq "\"$VERSION\"" "$(hdr REPLICAST_VERSION)" "REPLICAST_VERSION is the
 rc_assert_eq "$VERSION" "$(hdr REPLICAST_VERSION_MAJOR).$(hdr REPLICAST_VERSION_MINOR).$(hdr REPLICAST_VERSION_PATCH)" \
 	"REPLICAST_VERSION_MAJOR.MINOR.PATCH make it up"
 rc_assert_eq "LIBREPLICAST_$(sed -n 's/^SOVERSION *:= *//p' Makefile)" \
-	"$(sed -n 's/^\(LIBREPLICAST_[0-9]*\) {.*/\1/p' user/libreplicast.map | head -n 1)" \
+	"$(sed -n 's/^\(LIBREPLICAST_[0-9]*\) {.*/\1/p' user/lib/libreplicast.map | head -n 1)" \
 	"the map's first node is named after the soname's version"
 cat >"$T/ver.c" <<'EOF'
 #include <stdio.h>

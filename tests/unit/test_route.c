@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Checks user/lib_route.c against a real kernel. Run it through test_route.sh:
+/* Checks user/lib/route.c against a real kernel. Run it through test_route.sh:
  * it expects to be root in netns rcrt-a (veth rcrt0, 10.201.0.1, fd00:201::1)
  * with the peer rcrt1 (10.201.0.2, fd00:201::2) in /run/netns/rcrt-b. */
 #define _GNU_SOURCE
-#include "lib_route.h"
+#include "route.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

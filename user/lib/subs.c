@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "internal.h"
-#include "lib_route.h"
+#include "route.h"
 
 #define DEFAULT_RESOLVE_TIMEOUT_MS 1000
 

@@ -19,7 +19,7 @@
 #include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 #include "internal.h"
-#include "lib_route.h"
+#include "route.h"
 
 /* Linux 6.17 lets a socket raise how many descriptors one sendto() moves in
  * copy mode (net/xdp/xsk.c, XDP_MAX_TX_SKB_BUDGET); before, and when the

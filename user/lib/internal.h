@@ -33,7 +33,7 @@ __u64 rc_netns_cookie(void);
 #define RC_TC_HANDLE		0x5243		/* "RC" */
 #define RC_TC_PRIORITY		0x5243
 
-/* Default pin directories under a bpffs (lib_pinpath.c): the host's network
+/* Default pin directories under a bpffs (pinpath.c): the host's network
  * namespace's, and beside it one per other namespace, <bpffs>/replicast-netns/
  * NAME, apart so that the host's unload (which removes its whole tree) and
  * its lock never reach another namespace's relay. */
@@ -105,7 +105,7 @@ bool rc_opts_valid(const void *opts, size_t user_sz, size_t known_sz);
 void rc_log(const struct replicast *rc, enum replicast_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* replicast_cost() for nr_cpus CPUs (lib_load.c; apart for the unit test,
+/* replicast_cost() for nr_cpus CPUs (load.c; apart for the unit test,
  * which asks for more CPUs than this machine has). */
 int rc_cost(__u32 max_groups, __u32 max_subs, __u32 nr_cpus, struct replicast_cost *cost);
 
@@ -125,7 +125,7 @@ int rc_nl_request(const struct nlmsghdr *req, int want_type, void *reply, size_t
 int rc_nl_dump(const struct nlmsghdr *req, int (*fn)(const struct nlmsghdr *nh, void *ctx),
 	       void *ctx);
 
-/* Multicast memberships (lib_join.c): the relay host joins a multicast group
+/* Multicast memberships (join.c): the relay host joins a multicast group
  * address on every attached device, held by the kernel as an interface
  * address with IFA_F_MCAUTOJOIN. Callers hold the lock. Failures are logged
  * and returned; a failed join never undoes the group. */
@@ -161,7 +161,7 @@ int rc_inject_remove(struct replicast *rc);
 /* The ifindex of a veth's peer (IFLA_LINK); -ENODEV when it has none here. */
 int rc_link_peer(unsigned int ifindex, unsigned int *peer);
 
-/* Frames for the AF_XDP sender (lib_frame.c). A template holds one group's
+/* Frames for the AF_XDP sender (frame.c). A template holds one group's
  * Ethernet, IP and UDP headers; a frame is the template, lengths, the payload
  * and both checksums. */
 #define RC_FRAME_HDR_V4		(14 + 20 + 8)
@@ -222,7 +222,7 @@ void rc_key_to_prefix(const struct rc_source_key *key, struct replicast_prefix *
 int rc_subs_pin_path(const struct replicast *rc, const struct replicast_endpoint *group,
 		     char *buf, size_t len);
 
-/* The XDP fan-out engine (lib_engine.c), behind the sender API when
+/* The XDP fan-out engine (engine.c), behind the sender API when
  * replicast_sender_opts.engine is REPLICAST_ENGINE_XDP. */
 struct rc_engine;
 
@@ -245,7 +245,7 @@ size_t rc_engine_max_payload(const struct rc_engine *e, int family);
 /* Fills the engine's part of st (st->sz is the caller's). */
 void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *st);
 void rc_engine_close(struct rc_engine *e);
-/* Whether the device can take XDP frames from the engine (lib_engine_dev.c):
+/* Whether the device can take XDP frames from the engine (engine_dev.c):
  * its MTU, or a negative errno with the reason said to `log` (NULL: quiet).
  * A veth needs NAPI at its peer; enable_gro switches the peer's GRO on. */
 int rc_xdp_dev_check(__u32 ifindex, bool enable_gro, replicast_log_fn log, void *log_ctx);

@@ -3,7 +3,7 @@
  * to a subscriber, the MAC of its next hop and our own device MAC, so replicast
  * can write L2 headers itself. No libnl, no child processes, no cached sockets. */
 #define _GNU_SOURCE
-#include "lib_route.h"
+#include "route.h"
 
 #include <errno.h>
 #include <net/if.h>

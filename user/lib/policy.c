@@ -8,7 +8,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "internal.h"
-#include "lib_route.h"
+#include "route.h"
 
 static void prefix_to_key(__u32 gid, const struct replicast_prefix *p, struct rc_source_key *key)
 {

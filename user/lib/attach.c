@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Attaching the replicator to the TC ingress of network devices, and the
  * `attachments` map that remembers where, for unload, listing and the
- * multicast memberships (lib_join.c) that follow the attachments.
+ * multicast memberships (join.c) that follow the attachments.
  * Where the kernel has tcx (Linux 6.6), an attachment is a bpf_link pinned
  * at links/<ifname>: it lives as long as its pin, whatever process exits,
  * and a program update swaps it atomically. Older kernels get a cls_bpf

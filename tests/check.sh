@@ -11,31 +11,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 b=${1:-build}
-passed=0
-failed=0
-skipped=0
-failures=()
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-
-suite() {
-	local name=$1 rc
-	shift
-	echo "=== $name"
-	"$@"
-	rc=$?
-	if [ $rc -eq 0 ]; then
-		passed=$((passed + 1))
-		echo "=== $name: passed"
-	elif [ $rc -eq 77 ]; then
-		skipped=$((skipped + 1))
-		echo "=== $name: skipped"
-	else
-		failed=$((failed + 1))
-		failures+=("$name")
-		echo "=== $name: FAILED (exit $rc)"
-	fi
-}
+. tests/runner.sh
 
 # Each input of the corpus once, named on the command line: libFuzzer runs
 # the files given and stops, failing on the first crash, leak or report.
@@ -55,19 +31,13 @@ replay() {
 }
 
 [ -x "$b/replicast" ] || { echo "tests/check.sh: $b is not built (make)" >&2; exit 1; }
-suite "$b unit: addresses" "$b/tests/test_addr"
-suite "$b unit: AF_XDP frames" "$b/tests/test_frame"
-suite "$b unit: counter memory and size limits" "$b/tests/test_cost"
-suite "$b unit: library ABI and version" tests/unit/test_abi.sh "$b"
+unit_suites "$b"
 n=0
 for bin in build/fuzz/fuzz_*; do
 	[ -x "$bin" ] || continue
 	n=$((n + 1))
 	suite "fuzz: $(basename "$bin") replays its corpus" replay "$bin"
 done
-[ "$n" -gt 0 ] || { echo "tests/check.sh: no fuzz targets in build/fuzz (make fuzz-build)" >&2; failed=$((failed + 1)); }
+[ "$n" -gt 0 ] || runner_fail "fuzz" "no targets in build/fuzz (make fuzz-build)"
 
-echo
-[ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+summary

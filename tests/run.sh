@@ -9,45 +9,13 @@
 #   tests/run.sh PATTERN    only the suites whose name contains PATTERN
 set -u
 cd "$(dirname "$0")/.."
-filter=${1:-}
-passed=0
-failed=0
-skipped=0
-failures=()
-skips=()
-skip_log=$(mktemp /tmp/rcskip.XXXXXX) || exit 1
-trap 'rm -f "$skip_log"' EXIT
+RUNNER_FILTER=${1:-}
+. tests/runner.sh
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "tests/run.sh: run as root (BPF, network namespaces)" >&2
 	exit 1
 fi
-
-# Runs one suite; its own output is shown as it goes.
-suite() {
-	local name=$1 start rc
-	shift
-	case "$name" in *"$filter"*) ;; *) return 0 ;; esac
-	echo "=== $name"
-	start=$(date +%s)
-	: >"$skip_log"
-	RC_SKIP_LOG=$skip_log "$@"
-	rc=$?
-	while read -r reason; do
-		skips+=("$name: $reason")
-	done <"$skip_log"
-	if [ $rc -eq 0 ]; then
-		passed=$((passed + 1))
-		echo "=== $name: passed ($(($(date +%s) - start)) s)"
-	elif [ $rc -eq 77 ]; then
-		skipped=$((skipped + 1))
-		echo "=== $name: skipped"
-	else
-		failed=$((failed + 1))
-		failures+=("$name")
-		echo "=== $name: FAILED (exit $rc)"
-	fi
-}
 
 # Runs a command in a scratch network namespace with only loopback, removed
 # afterwards whatever happens.
@@ -63,12 +31,9 @@ in_scratch_netns() {
 
 run_build() {
 	local b=$1
-	[ -x "$b/replicast" ] || { echo "tests/run.sh: $b is not built" >&2; failed=$((failed + 1)); return; }
-	suite "$b unit: addresses" "$b/tests/test_addr"
-	suite "$b unit: library ABI and version" tests/unit/test_abi.sh "$b"
+	[ -x "$b/replicast" ] || { runner_fail "$b" "not built"; return; }
+	unit_suites "$b"
 	[ "$b" = build ] && suite "$b tools: sender and receiver self-test" env RC_BIN="$b/tests" tests/tools/selftest.sh
-	suite "$b unit: AF_XDP frames" "$b/tests/test_frame"
-	suite "$b unit: counter memory and size limits" "$b/tests/test_cost"
 	suite "$b unit: routes and neighbours" tests/unit/test_route.sh "$b/tests/test_route"
 	# The capacity part (4,096 subscribers, 1,024 groups) only once.
 	suite "$b program: crafted packets" in_scratch_netns "$b/tests/test_prog" "/sys/fs/bpf/rcut$$" \
@@ -88,8 +53,6 @@ run_build() {
 # The BPF programs compile for the other architecture too (arm64 on x86): a
 # compile check, as nothing here runs them there.
 suite "bpf: compiles for the other architecture" make --no-print-directory bpf-cross-check
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_build build
 run_build build-san
 # Every libFuzzer target briefly (ASan + UBSan built in), from its corpus.
@@ -98,8 +61,4 @@ if [ -f bench/bench.mk ]; then
 	suite "bench: quick run" make --no-print-directory bench QUICK=1
 fi
 
-echo
-[ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"
-[ ${#skips[@]} -eq 0 ] || printf 'skipped: %s\n' "${skips[@]}"
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+summary

@@ -273,6 +273,7 @@ rc_ok() {
 	echo "ok - $1"
 }
 
+# Both return the check's outcome, so that a caller can count failures too.
 rc_not_ok() {
 	RC_FAIL=$((RC_FAIL + 1))
 	if [ $# -ge 2 ]; then
@@ -280,6 +281,7 @@ rc_not_ok() {
 	else
 		echo "not ok - $1"
 	fi
+	return 1
 }
 
 rc_assert_eq() {

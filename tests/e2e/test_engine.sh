@@ -30,9 +30,7 @@ SINK_BUF=33554432
 
 topo_build $N || exit 1
 rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN" --no-inject
-for ((i = 1; i <= N; i++)); do
-	rc_in "${TOPO_RX[i]}" ethtool -K "${TOPO_RX_DEV[i]}" gro on >/dev/null
-done
+topo_rx_gro
 
 # send ARGS...: test_engine send in the relay namespace; its JSON summary
 # in $RC_TMP/summary, its stderr in $RC_TMP/stderr.
@@ -56,17 +54,12 @@ G4=10.77.100.1:5000
 G6=[fd77:100::1]:5000
 rc_assert_ok "group add $G4" $RC group add $G4
 rc_assert_ok "group add $G6" $RC group add $G6
-for ((i = 1; i <= N; i++)); do
-	$RC sub add $G4 10.77.$i.2:6000 >/dev/null || rc_not_ok "sub add 10.77.$i.2:6000"
-	$RC sub add $G6 "[fd77:$i::2]:6001" >/dev/null || rc_not_ok "sub add [fd77:$i::2]:6001"
-done
+topo_subscribe 4 $G4 6000
+topo_subscribe 6 $G6 6001
 for fam in 4 6; do
 	if [ $fam = 4 ]; then G=$G4 PORT=6000; else G=$G6 PORT=6001; fi
-	for ((i = 1; i <= N; i++)); do
-		if [ $fam = 4 ]; then L=10.77.$i.2:6000 F=10.77.$i.1; else L="[fd77:$i::2]:6001" F="[fd77:$i::1]"; fi
-		topo_sink $i "$L" $COUNT --size 1200 --from "$F" --rcvbuf $SINK_BUF \
-			--capture "${TOPO_RX_DEV[i]}" --require-full-csum --timeout-ms 90000
-	done
+	topo_sinks $fam $PORT $COUNT --size 1200 --from @RELAY --rcvbuf $SINK_BUF \
+		--capture @RXDEV --require-full-csum --timeout-ms 90000
 	send --group "$G" --count $COUNT --size 1200 --rate $RATE
 	rc_assert_eq 0 $? "IPv$fam: $COUNT packets queued and flushed"
 	sinks_wait $PORT 1 $N

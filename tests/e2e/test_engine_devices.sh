@@ -22,9 +22,7 @@ TOOL=$RC_ROOT/$BUILD/tests/test_engine
 N=3
 topo_build $N || exit 1
 rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN" --no-inject
-for ((i = 1; i <= N; i++)); do
-	rc_in "${TOPO_RX[i]}" ethtool -K "${TOPO_RX_DEV[i]}" gro on >/dev/null
-done
+topo_rx_gro
 G=10.77.100.1:5000
 rc_assert_ok "group add $G" $RC group add $G
 rc_assert_ok "sub add 10.77.1.2:6000" $RC sub add $G 10.77.1.2:6000

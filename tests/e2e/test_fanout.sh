@@ -23,23 +23,17 @@ rc_assert_eq "$PROG_ID" "$(bpftool -j link show pinned "$TOPO_PIN/links/$TOPO_RE
 
 # fan_out FAMILY GROUP COUNT: one subscriber per receiver; checks every one.
 fan_out() {
-	local fam=$1 group=$2 count=$3 i dest src allow
+	local fam=$1 group=$2 count=$3 i src allow
 	if [ "$fam" = 4 ]; then allow=10.77.0.0/24; else allow=fd77::/64; fi
 	rc_assert_ok "group add $group" $RC group add "$group" --allow-source $allow
-	for ((i = 1; i <= N; i++)); do
-		if [ "$fam" = 4 ]; then dest=10.77.$i.2:6000 src=10.77.$i.1:4000
-		else dest=[fd77:$i::2]:6000 src=[fd77:$i::1]:4000; fi
-		rc_assert_ok "sub add $dest" $RC sub add "$group" "$dest"
-		topo_sink $i "$dest" "$count" --size 700 --from "$src" \
-			--capture "${TOPO_RX_DEV[i]}" --require-full-csum
-	done
+	topo_subscribe "$fam" "$group" 6000
+	topo_sinks "$fam" 6000 "$count" --size 700 --from @RELAY:4000 --capture @RXDEV --require-full-csum
 	if [ "$fam" = 4 ]; then src=10.77.0.1:4000; else src=[fd77::1]:4000; fi
 	rc_assert_ok "send $count packets to $group" \
 		rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" --to "$group" --count "$count" --size 700 \
 		--rate 20000 --bind "$src"
+	topo_sinks_wait 6000 "(IPv$fam) got all $count, in order, exact bytes, valid checksums"
 	for ((i = 1; i <= N; i++)); do
-		topo_sink_wait $i 6000
-		rc_assert_eq 0 $? "IPv$fam receiver $i got all $count, in order, exact bytes, valid checksums"
 		rc_assert_eq "$count" "$(rc_kv "$RC_TMP/sink-$i-6000" captured)" "IPv$fam receiver $i: $count frames captured"
 	done
 	rc_assert_eq "$count" "$(topo_stat ".groups[] | select(.group==\"$group\") | .received.packets")" "group counted $count received"

@@ -34,16 +34,13 @@ runs() { bpftool -j prog show pinned "$PROG" | jq -r '.run_cnt // 0'; }
 # super FAMILY GROUP WHAT SENDER_OPTIONS...: COUNT datagrams of SIZE bytes
 # through the relay; the program must have run fewer than COUNT / 2 times.
 super() {
-	local fam=$1 group=$2 what=$3 i dest src allow before after
+	local fam=$1 group=$2 what=$3 i src allow before after
 	shift 3
 	if [ "$fam" = 4 ]; then allow=10.77.0.0/24 src=10.77.0.1:4000
 	else allow=fd77::/64 src=[fd77::1]:4000; fi
 	rc_assert_ok "group add $group" $RC group add "$group" --allow-source $allow
-	for ((i = 1; i <= N; i++)); do
-		if [ "$fam" = 4 ]; then dest=10.77.$i.2:6000; else dest=[fd77:$i::2]:6000; fi
-		rc_assert_ok "sub add $dest" $RC sub add "$group" "$dest"
-		topo_sink $i "$dest" $COUNT --size $SIZE --capture "${TOPO_RX_DEV[i]}" --require-full-csum
-	done
+	topo_subscribe "$fam" "$group" 6000
+	topo_sinks "$fam" 6000 $COUNT --size $SIZE --capture @RXDEV --require-full-csum
 	before=$(runs)
 	rc_assert_ok "$what: $COUNT datagrams of $SIZE bytes to $group" \
 		rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" --to "$group" --count $COUNT --size $SIZE \

@@ -41,25 +41,17 @@ ttl_seen() {
 
 # stream FAMILY GROUP SOURCE ALLOW EXPECT_TTL [--ttl N]
 stream() {
-	local fam=$1 group=$2 src=$3 allow=$4 want_ttl=$5 i dest from
+	local fam=$1 group=$2 src=$3 allow=$4 want_ttl=$5
 	shift 5
 	rc_assert_ok "group add $group $*" $RC group add "$group" --allow-source "$allow" "$@"
-	for ((i = 1; i <= N; i++)); do
-		if [ "$fam" = 4 ]; then dest=10.77.$i.2:6000 from=10.77.$i.1:4000
-		else dest=[fd77:$i::2]:6000 from=[fd77:$i::1]:4000; fi
-		rc_assert_ok "sub add $dest" $RC sub add "$group" "$dest"
-		topo_sink $i "$dest" $COUNT --size 300 --from "$from" \
-			--capture "${TOPO_RX_DEV[i]}" --require-full-csum
-	done
+	topo_subscribe "$fam" "$group" 6000
+	topo_sinks "$fam" 6000 $COUNT --size 300 --from @RELAY:4000 --capture @RXDEV --require-full-csum
 	ttl_watch 1
 	# No --ttl: the socket's default for multicast, 1.
 	rc_assert_ok "a default-TTL source sends $COUNT packets to $group" \
 		rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" --to "$group" --count $COUNT --size 300 \
 		--rate 20000 --bind "$src"
-	for ((i = 1; i <= N; i++)); do
-		topo_sink_wait $i 6000
-		rc_assert_eq 0 $? "IPv$fam receiver $i got all $COUNT, exact, valid checksums, from the relay"
-	done
+	topo_sinks_wait 6000 "(IPv$fam) got all $COUNT, exact, valid checksums, from the relay"
 	rc_assert_eq "$want_ttl" "$(ttl_seen)" "IPv$fam copies leave with TTL $want_ttl"
 	rc_assert_eq 0 "$(topo_stat '.drops.ttl_exceeded')" "nothing counted as ttl_exceeded"
 	rc_assert_eq $((COUNT * N)) "$(topo_stat ".groups[] | select(.group==\"$group\") | .sent.packets")" \

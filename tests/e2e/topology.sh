@@ -10,7 +10,7 @@
 # routed by the source through the relay.
 # After topo_build N: TOPO_SRC, TOPO_RELAY, TOPO_RELAY_IN (the device
 # replicast attaches to), TOPO_RX[I], TOPO_RX_DEV[I] (receiver-side device),
-# TOPO_RELAY_DEV[I] (relay-side device), and $RC (the CLI, run in the relay
+# TOPO_RELAY_DEV[I] (relay-side device), TOPO_N (N), and $RC (the CLI, run in the relay
 # namespace, with a private pin path).
 # The relay does not route (forwarding off, as on a host that is no router):
 # replicast sends its own copies. TOPO_FORWARDING=1 before topo_build turns
@@ -21,6 +21,7 @@ TOPO_PIN=/sys/fs/bpf/rc-e2e-$RC_ID
 
 topo_build() {
 	local n=$1 i rx
+	TOPO_N=$n
 	TOPO_SRC=$(rc_name s)
 	TOPO_RELAY=$(rc_name r)
 	TOPO_RELAY_IN=$(rc_name ri)
@@ -87,4 +88,65 @@ topo_sink_wait() {
 # topo_stat FILTER: a value from `replicast stats --json`, by a jq filter.
 topo_stat() {
 	$RC stats --json | jq -r "$1"
+}
+
+# ---- The set-up most tests repeat: every receiver subscribed, every
+# receiver listening, every receiver checked. I runs over 1..TOPO_N.
+
+# topo_rx_addr FAMILY I PORT: receiver I's address and PORT as the CLI and
+# rc_sink write it (10.77.I.2:PORT, [fd77:I::2]:PORT).
+topo_rx_addr() {
+	if [ "$1" = 4 ]; then echo "10.77.$2.2:$3"; else echo "[fd77:$2::2]:$3"; fi
+}
+
+# topo_relay_addr FAMILY I: the relay's address towards receiver I, where
+# its copies come from (IPv6 in brackets, so that a port may follow).
+topo_relay_addr() {
+	if [ "$1" = 4 ]; then echo "10.77.$2.1"; else echo "[fd77:$2::1]"; fi
+}
+
+# topo_subscribe FAMILY GROUP PORT [sub add options...]: receiver I's
+# topo_rx_addr subscribed to GROUP, for every I; each sub add is a check.
+topo_subscribe() {
+	local fam=$1 group=$2 port=$3 i dest
+	shift 3
+	for ((i = 1; i <= TOPO_N; i++)); do
+		dest=$(topo_rx_addr "$fam" $i "$port")
+		$RC sub add "$group" "$dest" "$@" >/dev/null || rc_not_ok "sub add $group $dest $*"
+	done
+}
+
+# topo_sinks FAMILY PORT EXPECT [rc_sink options...]: a checking receiver on
+# every receiver's topo_rx_addr. In the options, @RXDEV stands for receiver
+# I's own device (--capture @RXDEV) and @RELAY for the relay's address
+# towards it, where copies come from (--from @RELAY, --from @RELAY:4000).
+topo_sinks() {
+	local fam=$1 port=$2 expect=$3 i args
+	shift 3
+	for ((i = 1; i <= TOPO_N; i++)); do
+		args=("${@/#@RXDEV/${TOPO_RX_DEV[i]}}")
+		args=("${args[@]/#@RELAY/$(topo_relay_addr "$fam" $i)}")
+		topo_sink $i "$(topo_rx_addr "$fam" $i "$port")" "$expect" "${args[@]}"
+	done
+}
+
+# topo_sinks_wait PORT WHAT: waits for every receiver on PORT and checks
+# each (WHAT says what a passing receiver got); TOPO_FAILS counts failures.
+topo_sinks_wait() {
+	local port=$1 what=$2 i
+	TOPO_FAILS=0
+	for ((i = 1; i <= TOPO_N; i++)); do
+		topo_sink_wait $i "$port"
+		rc_assert_eq 0 $? "receiver $i $what" || TOPO_FAILS=$((TOPO_FAILS + 1))
+	done
+}
+
+# topo_rx_gro: GRO on every receiver's device. XDP frames redirected into a
+# veth are taken only while its peer has NAPI (an XDP program or GRO), which
+# the XDP engine's copies need.
+topo_rx_gro() {
+	local i
+	for ((i = 1; i <= TOPO_N; i++)); do
+		rc_in "${TOPO_RX[i]}" ethtool -K "${TOPO_RX_DEV[i]}" gro on >/dev/null
+	done
 }

@@ -4,6 +4,8 @@
  * unchanged, and each malformed kind is refused on its own counter.
  * Run as root inside a fresh network namespace (tests/run.sh does), with a
  * pin directory as argv[1]: copies go out on that namespace's loopback. */
+#define _GNU_SOURCE	/* RTLD_NEXT */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <sys/stat.h>
 #include <linux/if_packet.h>
 #include <linux/pkt_cls.h>
+#include <bpf/libbpf.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include "replicast.h"
@@ -750,6 +753,27 @@ static void test_capacity(void)
 	replicast_groups_free(groups, n);
 }
 
+/* The application's libbpf print function: the library must leave it in
+ * place (it is process-wide state that belongs to the application), not
+ * even swap it for a moment. This program's own libbpf_set_print() stands
+ * in front of libbpf's, for the static library's calls too, and counts. */
+static int app_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int set_print_calls;
+
+libbpf_print_fn_t libbpf_set_print(libbpf_print_fn_t fn)
+{
+	libbpf_print_fn_t (*real)(libbpf_print_fn_t);
+
+	set_print_calls++;
+	*(void **)&real = dlsym(RTLD_NEXT, "libbpf_set_print");
+	return real ? real(fn) : NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct replicast_opts opts = { .sz = sizeof(opts) };
@@ -763,6 +787,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	opts.pin_path = argv[1];
+	libbpf_set_print(app_print);
 	err = replicast_load(&opts, &rc);
 	CHECK(err == 0, "load (%s)", replicast_strerror(err));
 	if (err)
@@ -793,6 +818,9 @@ int main(int argc, char **argv)
 		test_capacity();
 
 	test_sources();
+	CHECK_EQ(1, set_print_calls, "the library never set libbpf's print function");
+	CHECK(libbpf_set_print(app_print) == app_print,
+	      "the application's libbpf print function is still in place");
 	CHECK(!replicast_unload(rc), "unload");
 	CHECK(stat(argv[1], &st) && errno == ENOENT, "unload removed %s", argv[1]);
 	replicast_close(rc);

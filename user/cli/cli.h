@@ -110,4 +110,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_save(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 
+/* Sets libbpf's print function for this process (cli_libbpf.c). */
+void cli_libbpf_setup(void);
+
 #endif /* REPLICAST_CLI_H */

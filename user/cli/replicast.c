@@ -329,6 +329,7 @@ int main(int argc, char **argv)
 	const char *batch = NULL;
 	bool force = false;
 
+	cli_libbpf_setup();
 	/* Options before the command: --pin-path, -batch, -force, --help and
 	 * --version. */
 	while (argc > 1 && argv[1][0] == '-') {

@@ -15,10 +15,41 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "internal.h"
+
+/* Adds a clsact qdisc to the device: 0, -EEXIST when it has one (made by
+ * us earlier or by anybody), or -errno. Our own request rather than
+ * bpf_tc_hook_create(), which reports the expected -EEXIST through
+ * libbpf's print function, the application's to set. */
+static int clsact_create(int ifindex)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+		char attrs[32];
+	} req = {
+		.nh = {
+			.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+			.nlmsg_type = RTM_NEWQDISC,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+			.nlmsg_seq = 1,
+		},
+		.tc = {
+			.tcm_family = AF_UNSPEC,
+			.tcm_ifindex = ifindex,
+			.tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0),
+			.tcm_parent = TC_H_CLSACT,
+		},
+	};
+
+	if (!rc_nl_attr(&req.nh, sizeof(req), TCA_KIND, "clsact", sizeof("clsact")))
+		return -EMSGSIZE;
+	return rc_nl_request(&req.nh, 0, NULL, 0);
+}
 
 static int tc_filter_attach(int ifindex, int prog_fd, int *created_qdisc)
 {
@@ -27,11 +58,7 @@ static int tc_filter_attach(int ifindex, int prog_fd, int *created_qdisc)
 		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
 	int err;
 
-	/* libbpf reports an existing clsact qdisc on stderr: expected here. */
-	libbpf_print_fn_t old_print = rc_libbpf_silence();
-
-	err = bpf_tc_hook_create(&hook);
-	libbpf_set_print(old_print);
+	err = clsact_create(ifindex);
 	if (err && err != -EEXIST)
 		return err;
 	*created_qdisc = !err;

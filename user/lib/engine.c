@@ -816,7 +816,6 @@ static int load(struct rc_engine *e, struct replicast *rc)
 
 int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct rc_engine **out)
 {
-	libbpf_print_fn_t old_print;
 	struct rc_engine *e;
 	void *p;
 	__u32 t;
@@ -851,7 +850,6 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 		goto fail;
 	}
 
-	old_print = rc_libbpf_silence();
 	err = load(e, rc);
 	if (!err) {
 		e->links[0] = bpf_program__attach(e->skel->progs.engine_xmit);
@@ -859,7 +857,6 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 		if (!e->links[0] || !e->links[1])
 			err = -errno;
 	}
-	libbpf_set_print(old_print);
 	if (err)
 		goto fail;
 	e->prog_fd = bpf_program__fd(e->skel->progs.engine_run);

@@ -172,8 +172,7 @@ static void disable_ipv6(const char *ifname)
 static int inject_btf(__u32 *key_id, __u32 *value_id)
 {
 	struct btf *btf = btf__new_empty();
-	libbpf_print_fn_t old_print;
-	int u32_id, char_id, name_id, fd, err;
+	int u32_id, char_id, name_id, fd;
 
 	if (!btf)
 		return -errno;
@@ -190,16 +189,8 @@ static int inject_btf(__u32 *key_id, __u32 *value_id)
 		btf__free(btf);
 		return -EINVAL;
 	}
-	old_print = rc_libbpf_silence();
-	err = btf__load_into_kernel(btf);
-	libbpf_set_print(old_print);
-	if (err) {
-		btf__free(btf);
-		return err;
-	}
 	*key_id = u32_id;
-	fd = btf__fd(btf);
-	fd = fd >= 0 ? dup(fd) : -EINVAL;
+	fd = rc_btf_load(btf);
 	btf__free(btf);
 	return fd;
 }

@@ -87,10 +87,11 @@ struct replicast {
 	void *log_ctx;
 };
 
-/* libbpf prints to stderr by default, and the library never prints: calls
- * that may make libbpf talk run between these two. Returns the old printer
- * to give back to libbpf_set_print(). */
-libbpf_print_fn_t rc_libbpf_silence(void);
+/* A BTF blob loaded into the kernel through the low-level call, which,
+ * unlike btf__load_into_kernel(), never prints: the library leaves libbpf's
+ * process-wide print function to the application. An fd, or -errno. */
+struct btf;
+int rc_btf_load(const struct btf *btf);
 
 /* Options structs start with their size (the libbpf *_opts pattern). A
  * field is there when the caller's struct holds it; a caller built against
@@ -124,6 +125,13 @@ int rc_nl_request(const struct nlmsghdr *req, int want_type, void *reply, size_t
  * answer until the dump ends or fn returns non-zero, which it returns. */
 int rc_nl_dump(const struct nlmsghdr *req, int (*fn)(const struct nlmsghdr *nh, void *ctx),
 	       void *ctx);
+/* Appends an attribute to the message at nh, whose buffer holds room bytes
+ * from nh on; NULL when it does not fit. With data NULL and len 0 it opens
+ * a nest, which rc_nl_nest_end() closes once its contents are added. */
+struct rtattr;
+struct rtattr *rc_nl_attr(struct nlmsghdr *nh, size_t room, unsigned short type, const void *data,
+			  size_t len);
+void rc_nl_nest_end(struct nlmsghdr *nh, struct rtattr *nest);
 
 /* Multicast memberships (join.c): the relay host joins a multicast group
  * address on every attached device, held by the kernel as an interface

@@ -352,17 +352,17 @@ int replicast_open(const struct replicast_opts *opts, struct replicast **out)
 	return 0;
 }
 
-static int libbpf_print_none(enum libbpf_print_level level, const char *fmt, va_list ap)
+int rc_btf_load(const struct btf *btf)
 {
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
+	const void *raw;
+	__u32 size;
+	int fd;
 
-libbpf_print_fn_t rc_libbpf_silence(void)
-{
-	return libbpf_set_print(libbpf_print_none);
+	raw = btf__raw_data(btf, &size);
+	if (!raw)
+		return -errno;
+	fd = bpf_btf_load(raw, size, NULL);
+	return fd < 0 ? -errno : fd;
 }
 
 /* Copies the last `size` bytes of the verifier log, starting at a line. */
@@ -583,10 +583,8 @@ out:
 static int replace_program(struct replicast *rc, const struct replicast_opts *opts)
 {
 	struct rc_config pinned = rc->cfg;
-	libbpf_print_fn_t old_print = rc_libbpf_silence();
 	int err = load_and_pin(rc, opts, &pinned);
 
-	libbpf_set_print(old_print);
 	if (err)
 		return err;
 	close_fd(&rc->prog_fd);
@@ -605,7 +603,6 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 {
 	struct replicast *rc;
 	char prog_path[PATH_MAX];
-	libbpf_print_fn_t old_print;
 	bool fresh = false, made_dir = false;
 	__u32 max_groups, max_subs;
 	int err = handle_new(opts, &rc);
@@ -633,9 +630,7 @@ int replicast_load(const struct replicast_opts *opts, struct replicast **out)
 		goto fail_unlock;
 	fresh = access(prog_path, F_OK) != 0;
 	if (fresh) {
-		old_print = rc_libbpf_silence();
 		err = load_and_pin(rc, opts, NULL);
-		libbpf_set_print(old_print);
 		if (err)
 			goto fail_unlock;
 		rc_log(rc, REPLICAST_LOG_INFO, "loaded and pinned under %s", rc->pin_path);

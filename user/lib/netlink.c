@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* One rtnetlink request and its answer, or a dump, for the parts of the
- * library that make or inspect devices and addresses (the injection pair,
- * the XDP engine's devices, multicast memberships). */
+ * library that make or inspect devices, addresses, qdiscs and routes (the
+ * injection pair, the XDP engine's devices, multicast memberships, the
+ * clsact qdisc, next hops), and the attribute writer their requests use. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,4 +119,25 @@ int rc_nl_dump(const struct nlmsghdr *req, int (*fn)(const struct nlmsghdr *nh, 
 	struct dump d = { .fn = fn, .ctx = ctx };
 
 	return nl_exchange(req, take_dumped, &d);
+}
+
+struct rtattr *rc_nl_attr(struct nlmsghdr *nh, size_t room, unsigned short type, const void *data,
+			  size_t len)
+{
+	size_t off = NLMSG_ALIGN(nh->nlmsg_len);
+	struct rtattr *rta = (struct rtattr *)((char *)nh + off);
+
+	if (off + RTA_SPACE(len) > room)
+		return NULL;
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	nh->nlmsg_len = off + RTA_SPACE(len);
+	return rta;
+}
+
+void rc_nl_nest_end(struct nlmsghdr *nh, struct rtattr *nest)
+{
+	nest->rta_len = (unsigned short)((char *)nh + nh->nlmsg_len - (char *)nest);
 }

@@ -215,8 +215,7 @@ __u64 rc_netns_cookie(void)
 static int netns_btf(__u32 *key_id, __u32 *value_id)
 {
 	struct btf *btf = btf__new_empty();
-	libbpf_print_fn_t old_print;
-	int u32_id, u64_id, fd, err;
+	int u32_id, u64_id, fd;
 
 	if (!btf)
 		return -errno;
@@ -228,12 +227,8 @@ static int netns_btf(__u32 *key_id, __u32 *value_id)
 		btf__free(btf);
 		return -EINVAL;
 	}
-	old_print = rc_libbpf_silence();
-	err = btf__load_into_kernel(btf);
-	libbpf_set_print(old_print);
 	*key_id = u32_id;
-	fd = err ? err : btf__fd(btf);
-	fd = fd >= 0 ? dup(fd) : fd;
+	fd = rc_btf_load(btf);
 	btf__free(btf);
 	return fd;
 }

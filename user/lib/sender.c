@@ -465,14 +465,6 @@ int replicast_sender_stats(const struct replicast_sender *s, struct replicast_se
 
 /* ---- open and close ---- */
 
-static int libxdp_print_none(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
 static int device_facts(struct replicast_sender *s, const char *ifname)
 {
 	struct ifreq ifr = {};
@@ -551,8 +543,6 @@ int replicast_sender_open(struct replicast *rc, const struct replicast_sender_op
 {
 	char name[IF_NAMESIZE];
 	const char *ifname = NULL;
-	libxdp_print_fn_t old_xdp;
-	libbpf_print_fn_t old_bpf;
 	struct replicast_sender *s;
 	__u32 i, budget;
 	int err;
@@ -641,13 +631,9 @@ int replicast_sender_open(struct replicast *rc, const struct replicast_sender_op
 	if (!s->groups || !s->free_frames)
 		goto fail;
 
-	/* The library never prints; libxdp and libbpf would, on failures we
-	 * report as errors anyway. */
-	old_xdp = libxdp_set_print(libxdp_print_none);
-	old_bpf = rc_libbpf_silence();
+	/* Sockets only, no XDP program (INHIBIT_PROG_LOAD): libxdp has nothing
+	 * to say on this path, and its print function stays the application's. */
 	err = bind_queue(s, ifname);
-	libbpf_set_print(old_bpf);
-	libxdp_set_print(old_xdp);
 	if (err)
 		goto fail;
 	s->fd = xsk_socket__fd(s->xsk);

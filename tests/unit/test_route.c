@@ -58,9 +58,9 @@ static void check(int ok, const char *name, const char *fmt, ...)
 		failed++;
 }
 
-static union rc_ip ip(int family, const char *s)
+static union rc_addr ip(int family, const char *s)
 {
-	union rc_ip a;
+	union rc_addr a;
 
 	memset(&a, 0, sizeof(a));
 	if (inet_pton(family, s, &a) != 1) {
@@ -70,7 +70,7 @@ static union rc_ip ip(int family, const char *s)
 	return a;
 }
 
-static const char *ipstr(int family, const union rc_ip *a)
+static const char *ipstr(int family, const union rc_addr *a)
 {
 	static char buf[4][INET6_ADDRSTRLEN];
 	static int i;
@@ -90,7 +90,7 @@ static const char *macstr(const uint8_t m[6])
 	return buf[i];
 }
 
-static int same_ip(int family, const union rc_ip *a, const union rc_ip *b)
+static int same_ip(int family, const union rc_addr *a, const union rc_addr *b)
 {
 	return !memcmp(a, b, family == AF_INET ? sizeof(a->v4) : sizeof(a->v6));
 }
@@ -162,7 +162,7 @@ static void peer_macs(uint8_t by_ioctl[6], uint8_t by_lib[6], int *ioctl_err, in
 
 static void run_family(const struct fam *f, unsigned int ifidx, const uint8_t peer_mac[6])
 {
-	union rc_ip local = ip(f->family, f->local), peer = ip(f->family, f->peer), a;
+	union rc_addr local = ip(f->family, f->local), peer = ip(f->family, f->peer), a;
 	struct rc_route r;
 	uint8_t mac[6];
 	char name[64];
@@ -244,7 +244,7 @@ int main(void)
 	uint8_t peer_ioctl[6], peer_lib[6], own_ioctl[6], own_lib[6];
 	int fds_before = count_fds(), fds_after, e1, e2;
 	unsigned int ifidx = if_nametoindex("rcrt0");
-	union rc_ip a;
+	union rc_addr a;
 	struct rc_route r;
 	size_t i;
 

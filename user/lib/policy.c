@@ -34,7 +34,7 @@ static __u32 reverse_path_device(struct replicast *rc, const struct replicast_pr
 {
 	char text[REPLICAST_PREFIX_STRLEN];
 	struct rc_route route;
-	union rc_ip dst = {};
+	union rc_addr dst = {};
 	int err;
 
 	memcpy(&dst, &prefix->addr, prefix->family == AF_INET6 ? 16 : 4);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* lib_route: asks the kernel, over a raw NETLINK_ROUTE socket, for the route
- * to a subscriber, the MAC of its next hop and our own device MAC, so replicast
- * can write L2 headers itself. No libnl, no child processes, no cached sockets. */
+/* Asks the kernel, over rtnetlink (netlink.c), for the route to a
+ * subscriber, the MAC of its next hop and our own device MAC, so replicast
+ * can write L2 headers itself. No libnl, no child processes, no cached
+ * sockets. */
 #define _GNU_SOURCE
 #include "route.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -34,18 +36,17 @@
 /* The kernel's NUD_VALID is not exported to userspace. */
 #define RC_NUD_VALID (NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY)
 
-struct nl {
-	int fd;
-	uint32_t seq;
-	char *buf;
-	size_t cap;
-};
-
 /* Big enough for a request with a few attributes; the union gives the
  * alignment struct nlmsghdr needs. */
 union nl_req {
 	struct nlmsghdr nh;
 	char raw[256];
+};
+
+/* An answer: a link's, with its stats left out, is the largest asked for. */
+union nl_reply {
+	struct nlmsghdr nh;
+	char raw[16384];
 };
 
 static int addr_len(int family)
@@ -76,46 +77,6 @@ static void sleep_ms(int64_t ms)
 	nanosleep(&ts, NULL);
 }
 
-static int nl_open(struct nl *nl)
-{
-	struct timeval tv = {
-		.tv_sec = NL_REPLY_TIMEOUT_MS / 1000,
-		.tv_usec = (NL_REPLY_TIMEOUT_MS % 1000) * 1000,
-	};
-
-	nl->seq = 0;
-	nl->cap = 8192;
-	nl->buf = malloc(nl->cap);
-	if (!nl->buf)
-		return -ENOMEM;
-	/* A fresh socket per call, never a cached one: sockets belong to the netns
-	 * they were created in, and the caller may have switched since. */
-	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (nl->fd < 0) {
-		int err = -errno;
-
-		free(nl->buf);
-		nl->buf = NULL;
-		return err;
-	}
-	if (setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		int err = -errno;
-
-		close(nl->fd);
-		free(nl->buf);
-		nl->buf = NULL;
-		return err;
-	}
-	return 0;
-}
-
-static void nl_close(struct nl *nl)
-{
-	close(nl->fd);
-	free(nl->buf);
-	nl->buf = NULL;
-}
-
 static void req_init(union nl_req *req, uint16_t type, uint16_t flags, const void *hdr,
 		     size_t hdr_len)
 {
@@ -123,99 +84,25 @@ static void req_init(union nl_req *req, uint16_t type, uint16_t flags, const voi
 	req->nh.nlmsg_len = NLMSG_LENGTH(hdr_len);
 	req->nh.nlmsg_type = type;
 	req->nh.nlmsg_flags = NLM_F_REQUEST | flags;
+	req->nh.nlmsg_seq = 1;
 	memcpy(NLMSG_DATA(&req->nh), hdr, hdr_len);
 }
 
 static int req_attr(union nl_req *req, uint16_t type, const void *data, size_t len)
 {
-	size_t off = NLMSG_ALIGN(req->nh.nlmsg_len);
-	struct rtattr *rta;
-
-	if (off + RTA_SPACE(len) > sizeof(req->raw))
-		return -EMSGSIZE;
-	rta = (struct rtattr *)(req->raw + off);
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	req->nh.nlmsg_len = off + RTA_SPACE(len);
-	return 0;
+	return rc_nl_attr(&req->nh, sizeof(*req), type, data, len) ? 0 : -EMSGSIZE;
 }
 
-/* Sends req and waits for its answer. With want_type != 0 the answer is one
- * message of that type, returned in *reply (pointing into nl->buf, valid until
- * the next call); with want_type == 0 it is the ack. Either way a kernel error
- * comes back as its negative errno. */
-static int nl_talk(struct nl *nl, union nl_req *req, uint16_t want_type,
-		   struct nlmsghdr **reply)
+/* One request, its answer whole: rc_nl_request() cuts an answer to the
+ * buffer (callers that want only a header rely on it), and a cut one's
+ * lengths would lie to parse_attrs(). */
+static int ask(union nl_req *req, uint16_t want_type, union nl_reply *reply)
 {
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	int64_t deadline = now_ms() + NL_REPLY_TIMEOUT_MS;
-	ssize_t n;
+	int err = rc_nl_request(&req->nh, want_type, reply, reply ? sizeof(*reply) : 0);
 
-	req->nh.nlmsg_seq = ++nl->seq;
-	do {
-		n = sendto(nl->fd, req, req->nh.nlmsg_len, 0, (struct sockaddr *)&kernel,
-			   sizeof(kernel));
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != req->nh.nlmsg_len)
-		return -EIO;
-
-	while (now_ms() < deadline) {
-		struct nlmsghdr *nh;
-		size_t len;
-
-		/* Peek first: a truncated netlink datagram is lost for good, and a
-		 * link reply can be larger than any fixed buffer we would pick. */
-		n = recv(nl->fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
-		}
-		if ((size_t)n > nl->cap) {
-			char *bigger = realloc(nl->buf, n);
-
-			if (!bigger)
-				return -ENOMEM;
-			nl->buf = bigger;
-			nl->cap = n;
-		}
-		n = recv(nl->fd, nl->buf, nl->cap, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return (errno == EAGAIN || errno == EWOULDBLOCK) ? -ETIMEDOUT : -errno;
-		}
-
-		len = n;
-		for (nh = (struct nlmsghdr *)nl->buf; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
-			/* Stale answers to an earlier request that timed out. */
-			if (nh->nlmsg_seq != nl->seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-					return -EPROTO;
-				if (e->error > 0)
-					return -EPROTO;
-				if (e->error < 0)
-					return e->error;
-				/* An ack where data was due would leave *reply unset. */
-				return want_type ? -EPROTO : 0;
-			}
-			if (nh->nlmsg_type == NLMSG_NOOP)
-				continue;
-			if (want_type && nh->nlmsg_type == want_type) {
-				*reply = nh;
-				return 0;
-			}
-			return -EPROTO;
-		}
-	}
-	return -ETIMEDOUT;
+	if (!err && reply && reply->nh.nlmsg_len > sizeof(*reply))
+		return -EMSGSIZE;
+	return err;
 }
 
 /* Indexes the attributes following a family header of hdr_len bytes; rejects a
@@ -264,8 +151,8 @@ static int bind_to_ifindex(int fd, unsigned int ifindex)
 
 /* Source selection as the kernel does it for a real socket, for replies that
  * carry no RTA_PREFSRC. Connecting a UDP socket sends nothing. */
-static int kernel_source(int family, const union rc_ip *dst, unsigned int oif,
-			 unsigned int route_if, union rc_ip *src)
+static int kernel_source(int family, const union rc_addr *dst, unsigned int oif,
+			 unsigned int route_if, union rc_addr *src)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -277,16 +164,16 @@ static int kernel_source(int family, const union rc_ip *dst, unsigned int oif,
 
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(9);
-		sin->sin_addr = dst->v4;
+		sin->sin_addr.s_addr = dst->v4;
 		sl = sizeof(*sin);
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(9);
-		sin6->sin6_addr = dst->v6;
+		memcpy(&sin6->sin6_addr, dst->v6, sizeof(dst->v6));
 		/* Link-local destinations are meaningless without a scope. */
-		if (IN6_IS_ADDR_LINKLOCAL(&dst->v6) || IN6_IS_ADDR_MC_LINKLOCAL(&dst->v6))
+		if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) || IN6_IS_ADDR_MC_LINKLOCAL(&sin6->sin6_addr))
 			sin6->sin6_scope_id = oif ? oif : route_if;
 		sl = sizeof(*sin6);
 	}
@@ -305,23 +192,22 @@ static int kernel_source(int family, const union rc_ip *dst, unsigned int oif,
 	}
 	if (!err) {
 		if (family == AF_INET)
-			src->v4 = ((struct sockaddr_in *)&ss)->sin_addr;
+			src->v4 = ((struct sockaddr_in *)&ss)->sin_addr.s_addr;
 		else
-			src->v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
+			memcpy(src->v6, &((struct sockaddr_in6 *)&ss)->sin6_addr, sizeof(src->v6));
 	}
 	close(fd);
 	return err;
 }
 
-int rc_route_get(int family, const union rc_ip *dst, unsigned int oif, struct rc_route *out)
+int rc_route_get(int family, const union rc_addr *dst, unsigned int oif, struct rc_route *out)
 {
 	struct rtmsg rtm = { .rtm_family = family };
 	struct rtattr *tb[RTA_MAX + 1];
-	struct nlmsghdr *nh = NULL;
 	int alen = addr_len(family);
 	bool have_src = false;
+	union nl_reply reply;
 	union nl_req req;
-	struct nl nl;
 	int err;
 
 	if (!alen)
@@ -340,22 +226,17 @@ int rc_route_get(int family, const union rc_ip *dst, unsigned int oif, struct rc
 	if (err)
 		return err;
 
-	err = nl_open(&nl);
+	err = ask(&req, RTM_NEWROUTE, &reply);
+	if (!err)
+		err = parse_attrs(&reply.nh, sizeof(struct rtmsg), tb, RTA_MAX);
 	if (err)
 		return err;
-	err = nl_talk(&nl, &req, RTM_NEWROUTE, &nh);
-	if (!err)
-		err = parse_attrs(nh, sizeof(struct rtmsg), tb, RTA_MAX);
-	if (err)
-		goto out;
 
 	memset(out, 0, sizeof(*out));
-	if (!attr_is(tb[RTA_OIF], sizeof(uint32_t))) {
+	if (!attr_is(tb[RTA_OIF], sizeof(uint32_t)))
 		/* Not seen for unicast lookups; a route without a device cannot
 		 * be used to build frames either way. */
-		err = -ENETUNREACH;
-		goto out;
-	}
+		return -ENETUNREACH;
 	memcpy(&out->ifindex, RTA_DATA(tb[RTA_OIF]), sizeof(uint32_t));
 
 	if (attr_is(tb[RTA_GATEWAY], alen)) {
@@ -365,10 +246,8 @@ int rc_route_get(int family, const union rc_ip *dst, unsigned int oif, struct rc
 		struct rtvia *via = RTA_DATA(tb[RTA_VIA]);
 
 		if (RTA_PAYLOAD(tb[RTA_VIA]) != sizeof(*via) + (size_t)alen ||
-		    via->rtvia_family != family) {
-			err = -EAFNOSUPPORT;
-			goto out;
-		}
+		    via->rtvia_family != family)
+			return -EAFNOSUPPORT;
 		out->has_gateway = 1;
 		memcpy(&out->gateway, via->rtvia_addr, alen);
 	}
@@ -377,11 +256,7 @@ int rc_route_get(int family, const union rc_ip *dst, unsigned int oif, struct rc
 		memcpy(&out->prefsrc, RTA_DATA(tb[RTA_PREFSRC]), alen);
 		have_src = true;
 	}
-out:
-	nl_close(&nl);
-	if (!err && !have_src)
-		err = kernel_source(family, dst, oif, out->ifindex, &out->prefsrc);
-	return err;
+	return have_src ? 0 : kernel_source(family, dst, oif, out->ifindex, &out->prefsrc);
 }
 
 struct neigh {
@@ -392,12 +267,13 @@ struct neigh {
 	uint8_t lladdr[32];
 };
 
-static int neigh_get(struct nl *nl, int family, const union rc_ip *addr, unsigned int ifindex,
+static int neigh_get(int family, const union rc_addr *addr, unsigned int ifindex,
 		     struct neigh *n)
 {
 	struct ndmsg ndm = { .ndm_family = family, .ndm_ifindex = (int)ifindex };
 	struct rtattr *tb[NDA_MAX + 1];
-	struct nlmsghdr *nh = NULL;
+	union nl_reply reply;
+	struct nlmsghdr *nh = &reply.nh;
 	union nl_req req;
 	int err;
 
@@ -405,7 +281,7 @@ static int neigh_get(struct nl *nl, int family, const union rc_ip *addr, unsigne
 	req_init(&req, RTM_GETNEIGH, 0, &ndm, sizeof(ndm));
 	err = req_attr(&req, NDA_DST, addr, addr_len(family));
 	if (!err)
-		err = nl_talk(nl, &req, RTM_NEWNEIGH, &nh);
+		err = ask(&req, RTM_NEWNEIGH, &reply);
 	if (!err)
 		err = parse_attrs(nh, sizeof(struct ndmsg), tb, NDA_MAX);
 	if (err)
@@ -428,7 +304,7 @@ static int neigh_get(struct nl *nl, int family, const union rc_ip *addr, unsigne
  * state (a reachable entry stays reachable) both on kernels that honour
  * NDA_FLAGS_EXT and on older ones that silently ignore it, where a plain
  * replace with state NONE would throw a valid entry away. */
-static int neigh_kick(struct nl *nl, int family, const union rc_ip *addr, unsigned int ifindex,
+static int neigh_kick(int family, const union rc_addr *addr, unsigned int ifindex,
 		      bool managed)
 {
 	struct ndmsg ndm = {
@@ -446,7 +322,7 @@ static int neigh_kick(struct nl *nl, int family, const union rc_ip *addr, unsign
 	if (!err && managed)
 		err = req_attr(&req, NDA_FLAGS_EXT, &ext, sizeof(ext));
 	if (!err)
-		err = nl_talk(nl, &req, 0, NULL);
+		err = ask(&req, 0, NULL);
 	return err;
 }
 
@@ -460,14 +336,13 @@ static int neigh_copy_mac(const struct neigh *n, uint8_t mac[6])
 	return 0;
 }
 
-int rc_neigh_resolve(int family, const union rc_ip *addr, unsigned int ifindex,
+int rc_neigh_resolve(int family, const union rc_addr *addr, unsigned int ifindex,
 		     unsigned int timeout_ms, uint8_t mac[6])
 {
 	enum { KICK_NONE, KICK_MANAGED, KICK_USE } mode = KICK_MANAGED;
 	int64_t deadline = now_ms() + timeout_ms;
 	int64_t last_kick;
 	struct neigh n;
-	struct nl nl;
 	int err;
 
 	if (!addr_len(family))
@@ -477,63 +352,52 @@ int rc_neigh_resolve(int family, const union rc_ip *addr, unsigned int ifindex,
 	if (!ifindex || ifindex > INT32_MAX)
 		return -ENODEV;
 
-	err = nl_open(&nl);
-	if (err)
-		return err;
-
-	err = neigh_get(&nl, family, addr, ifindex, &n);
+	err = neigh_get(family, addr, ifindex, &n);
 	if (err && err != -ENOENT)
-		goto out;
+		return err;
 	if (!err && ((n.state & (NUD_PERMANENT | NUD_NOARP)) || (n.flags & NTF_EXT_LEARNED))) {
 		/* Configured by an admin or owned by a driver/controller: making it
 		 * managed would drop PERMANENT or the extern_learn ownership. */
 		mode = KICK_NONE;
 	} else {
-		err = neigh_kick(&nl, family, addr, ifindex, true);
+		err = neigh_kick(family, addr, ifindex, true);
 		if (err == -EINVAL || err == -EOPNOTSUPP) {
 			mode = KICK_USE;
-			err = neigh_kick(&nl, family, addr, ifindex, false);
+			err = neigh_kick(family, addr, ifindex, false);
 		}
 		if (err)
-			goto out;
+			return err;
 	}
 	last_kick = now_ms();
 
 	for (;;) {
 		int64_t left;
 
-		err = neigh_get(&nl, family, addr, ifindex, &n);
+		err = neigh_get(family, addr, ifindex, &n);
 		if (err && err != -ENOENT)
-			goto out;
-		if (!err && (n.state & RC_NUD_VALID)) {
-			err = neigh_copy_mac(&n, mac);
-			goto out;
-		}
+			return err;
+		if (!err && (n.state & RC_NUD_VALID))
+			return neigh_copy_mac(&n, mac);
 		/* Kernels before 5.16 accept NDA_FLAGS_EXT and ignore it; only the
 		 * entry itself tells whether it really became managed. */
 		if (!err && mode == KICK_MANAGED && !(n.ext_flags & NTF_EXT_MANAGED))
 			mode = KICK_USE;
 
 		left = deadline - now_ms();
-		if (left <= 0) {
-			err = -ETIMEDOUT;
-			goto out;
-		}
+		if (left <= 0)
+			return -ETIMEDOUT;
 		/* Gone (flushed, GC'd) or given up (FAILED/NONE): the managed work
 		 * would retry only after several seconds, so retry now. While
 		 * INCOMPLETE the kernel is probing already. */
 		if (mode != KICK_NONE && (err == -ENOENT || !(n.state & NUD_INCOMPLETE)) &&
 		    now_ms() - last_kick >= NEIGH_KICK_MIN_MS) {
-			err = neigh_kick(&nl, family, addr, ifindex, mode == KICK_MANAGED);
+			err = neigh_kick(family, addr, ifindex, mode == KICK_MANAGED);
 			if (err)
-				goto out;
+				return err;
 			last_kick = now_ms();
 		}
 		sleep_ms(left < NEIGH_POLL_MS ? left : NEIGH_POLL_MS);
 	}
-out:
-	nl_close(&nl);
-	return err;
 }
 
 int rc_link_mac(unsigned int ifindex, uint8_t mac[6])
@@ -541,9 +405,8 @@ int rc_link_mac(unsigned int ifindex, uint8_t mac[6])
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = (int)ifindex };
 	uint32_t ext_mask = RTEXT_FILTER_SKIP_STATS;
 	struct rtattr *tb[IFLA_MAX + 1];
-	struct nlmsghdr *nh = NULL;
+	union nl_reply reply;
 	union nl_req req;
-	struct nl nl;
 	int err;
 
 	if (!mac)
@@ -558,18 +421,13 @@ int rc_link_mac(unsigned int ifindex, uint8_t mac[6])
 	if (err)
 		return err;
 
-	err = nl_open(&nl);
+	err = ask(&req, RTM_NEWLINK, &reply);
+	if (!err)
+		err = parse_attrs(&reply.nh, sizeof(struct ifinfomsg), tb, IFLA_MAX);
 	if (err)
 		return err;
-	err = nl_talk(&nl, &req, RTM_NEWLINK, &nh);
-	if (!err)
-		err = parse_attrs(nh, sizeof(struct ifinfomsg), tb, IFLA_MAX);
-	if (!err) {
-		if (attr_is(tb[IFLA_ADDRESS], 6))
-			memcpy(mac, RTA_DATA(tb[IFLA_ADDRESS]), 6);
-		else
-			err = -ENODATA;
-	}
-	nl_close(&nl);
-	return err;
+	if (!attr_is(tb[IFLA_ADDRESS], 6))
+		return -ENODATA;
+	memcpy(mac, RTA_DATA(tb[IFLA_ADDRESS]), 6);
+	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* lib_route: the three kernel questions replicast asks before it can write an
+/* route.c: the three kernel questions replicast asks before it can write an
  * Ethernet header for a unicast subscriber: which way to this address, which MAC
  * is behind the next hop, and what is our own MAC. Internal to libreplicast. */
 
@@ -11,14 +11,13 @@
 
 #include <stdint.h>
 #include <netinet/in.h>
-
-union rc_ip { struct in_addr v4; struct in6_addr v6; };
+#include "replicast_types.h"	/* union rc_addr, the address both sides use */
 
 struct rc_route {
 	unsigned int ifindex;      /* egress device */
 	int has_gateway;           /* next hop is a gateway, not the destination itself */
-	union rc_ip gateway;       /* valid when has_gateway */
-	union rc_ip prefsrc;       /* preferred source address of the route (see below) */
+	union rc_addr gateway;       /* valid when has_gateway */
+	union rc_addr prefsrc;       /* preferred source address of the route (see below) */
 };
 
 /* Asks the kernel (RTM_GETROUTE) how it would route a packet to dst (family
@@ -31,7 +30,7 @@ struct rc_route {
  * prohibit, -EINVAL for blackhole); -EAFNOSUPPORT for another family, or for an
  * IPv4 route whose gateway is an IPv6 address (RTA_VIA), which *out cannot hold;
  * -EADDRNOTAVAIL when the route exists but no source address can be chosen. */
-int rc_route_get(int family, const union rc_ip *dst, unsigned int oif, struct rc_route *out);
+int rc_route_get(int family, const union rc_addr *dst, unsigned int oif, struct rc_route *out);
 
 /* Makes sure the neighbour table has a resolved entry for addr on ifindex and
  * keeps it resolved, by turning it into a kernel-managed entry (NTF_EXT_MANAGED,
@@ -43,7 +42,7 @@ int rc_route_get(int family, const union rc_ip *dst, unsigned int oif, struct rc
  * address and mac was asked for; other negative errno on failure. On kernels
  * without managed entries it falls back to NTF_USE, which resolves the entry
  * now but does not keep it resolved. */
-int rc_neigh_resolve(int family, const union rc_ip *addr, unsigned int ifindex,
+int rc_neigh_resolve(int family, const union rc_addr *addr, unsigned int ifindex,
 		     unsigned int timeout_ms, uint8_t mac[6]);
 
 /* The device's hardware address (RTM_GETLINK). 0, -ENODATA when the device has

@@ -136,10 +136,10 @@ static int resolve_subscriber(struct replicast *rc, const struct replicast_endpo
 	unsigned int oif = 0, timeout = DEFAULT_RESOLVE_TIMEOUT_MS;
 	size_t alen = dest->family == AF_INET6 ? 16 : 4;
 	char name[REPLICAST_ENDPOINT_STRLEN];
-	const union rc_ip *gateway;
+	const union rc_addr *gateway;
 	struct rc_route route;
 	uint8_t mac[6] = { 0 };
-	union rc_ip dst;
+	union rc_addr dst;
 	bool resolved;
 	int err;
 

@@ -97,6 +97,12 @@ int replicast_endpoint_parse(const char *text, struct replicast_endpoint *ep);
 const char *replicast_endpoint_format(const struct replicast_endpoint *ep, char *buf, size_t len);
 /* Whether the address is a multicast group (224.0.0.0/4, ff00::/8). */
 bool replicast_endpoint_is_multicast(const struct replicast_endpoint *ep);
+/* Whether a and b are the same family, address and port. */
+bool replicast_endpoint_equal(const struct replicast_endpoint *a, const struct replicast_endpoint *b);
+/* The endpoint as a socket address for bind(), connect() or sendto(): its
+ * length, or 0 (and *ss zeroed) for a family other than AF_INET, AF_INET6. */
+socklen_t replicast_endpoint_sockaddr(const struct replicast_endpoint *ep,
+				      struct sockaddr_storage *ss);
 /* "aa:bb:cc:dd:ee:ff". Returns 0 or -EINVAL. */
 int replicast_mac_parse(const char *text, uint8_t mac[6]);
 

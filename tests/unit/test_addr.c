@@ -26,6 +26,38 @@ static void check_rejected(const char *text)
 	CHECK(replicast_endpoint_parse(text, &ep) == -EINVAL, "'%s' is rejected", text);
 }
 
+/* Equality is family, address and port; the socket address carries them in
+ * network byte order. */
+static void check_equal_and_sockaddr(void)
+{
+	struct replicast_endpoint a, b, c;
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+	replicast_endpoint_parse("10.1.2.3:5000", &a);
+	replicast_endpoint_parse("10.1.2.3:5000", &b);
+	replicast_endpoint_parse("10.1.2.3:5001", &c);
+	CHECK(replicast_endpoint_equal(&a, &b), "same address and port are equal");
+	CHECK(!replicast_endpoint_equal(&a, &c), "another port is not");
+	replicast_endpoint_parse("10.1.2.4:5000", &c);
+	CHECK(!replicast_endpoint_equal(&a, &c), "another address is not");
+	replicast_endpoint_parse("[::ffff:10.1.2.3]:5000", &c);
+	CHECK(!replicast_endpoint_equal(&a, &c), "a v4-mapped IPv6 address is another family");
+	CHECK_EQ((int)sizeof(*sin), (int)replicast_endpoint_sockaddr(&a, &ss), "IPv4 sockaddr length");
+	CHECK(sin->sin_family == AF_INET && sin->sin_port == htons(5000) &&
+	      sin->sin_addr.s_addr == htonl(0x0a010203), "IPv4 sockaddr holds address and port");
+	replicast_endpoint_parse("[fd00::7]:6000", &a);
+	replicast_endpoint_parse("[fd00::7]:6000", &b);
+	CHECK(replicast_endpoint_equal(&a, &b), "IPv6: same address and port are equal");
+	CHECK_EQ((int)sizeof(*sin6), (int)replicast_endpoint_sockaddr(&a, &ss), "IPv6 sockaddr length");
+	CHECK(sin6->sin6_family == AF_INET6 && sin6->sin6_port == htons(6000) &&
+	      sin6->sin6_addr.s6_addr[15] == 7 && sin6->sin6_addr.s6_addr[0] == 0xfd,
+	      "IPv6 sockaddr holds address and port");
+	a.family = AF_UNIX;
+	CHECK_EQ(0, (int)replicast_endpoint_sockaddr(&a, &ss), "another family has no sockaddr");
+}
+
 int main(void)
 {
 	struct replicast_endpoint ep;
@@ -64,6 +96,8 @@ int main(void)
 	CHECK(replicast_mac_parse("02-00-0a-ff-00-01", mac) == -EINVAL, "dashes rejected");
 	CHECK(replicast_mac_parse("0g:00:0a:ff:00:01", mac) == -EINVAL, "non-hex rejected");
 	CHECK(replicast_mac_parse("2:0:a:ff:0:1", mac) == -EINVAL, "unpadded rejected");
+
+	check_equal_and_sockaddr();
 
 	for (i = 0; i < replicast_drop_reason_count(); i++)
 		CHECK(strcmp(replicast_drop_reason_name(i), "unknown") != 0,

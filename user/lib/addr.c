@@ -163,6 +163,38 @@ bool replicast_endpoint_is_multicast(const struct replicast_endpoint *ep)
 	return IN_MULTICAST(ntohl(ep->addr.v4.s_addr));
 }
 
+bool replicast_endpoint_equal(const struct replicast_endpoint *a, const struct replicast_endpoint *b)
+{
+	if (a->family != b->family || a->port != b->port)
+		return false;
+	if (a->family == AF_INET6)
+		return !memcmp(&a->addr.v6, &b->addr.v6, sizeof(a->addr.v6));
+	return a->family != AF_INET || a->addr.v4.s_addr == b->addr.v4.s_addr;
+}
+
+socklen_t replicast_endpoint_sockaddr(const struct replicast_endpoint *ep,
+				      struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (ep->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(ep->port);
+		sin->sin_addr = ep->addr.v4;
+		return sizeof(*sin);
+	}
+	if (ep->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(ep->port);
+		sin6->sin6_addr = ep->addr.v6;
+		return sizeof(*sin6);
+	}
+	return 0;
+}
+
 void rc_endpoint_to_key(const struct replicast_endpoint *ep, struct rc_group_key *key)
 {
 	memset(key, 0, sizeof(*key));

@@ -154,28 +154,19 @@ static int bind_to_ifindex(int fd, unsigned int ifindex)
 static int kernel_source(int family, const union rc_addr *dst, unsigned int oif,
 			 unsigned int route_if, union rc_addr *src)
 {
+	struct replicast_endpoint ep = { .family = family, .port = 9 };
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd, err = 0;
 
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(9);
-		sin->sin_addr.s_addr = dst->v4;
-		sl = sizeof(*sin);
-	} else {
+	memcpy(&ep.addr, dst, family == AF_INET6 ? 16 : 4);
+	sl = replicast_endpoint_sockaddr(&ep, &ss);
+	if (family == AF_INET6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(9);
-		memcpy(&sin6->sin6_addr, dst->v6, sizeof(dst->v6));
 		/* Link-local destinations are meaningless without a scope. */
 		if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) || IN6_IS_ADDR_MC_LINKLOCAL(&sin6->sin6_addr))
 			sin6->sin6_scope_id = oif ? oif : route_if;
-		sl = sizeof(*sin6);
 	}
 
 	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);

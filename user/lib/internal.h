@@ -113,6 +113,17 @@ int rc_cost(__u32 max_groups, __u32 max_subs, __u32 nr_cpus, struct replicast_co
 /* Writers hold the pin-directory lock for the whole change. Re-entrant per
  * handle: a call made while replicast_lock() holds it takes it again at
  * once, and only the outermost rc_unlock() lets it go. */
+/* The handle (handle.c). rc_handle_new() makes one from opts (pin path
+ * chosen, nothing opened); rc_open_lock() opens the pin directory as the
+ * writers' lock, making it when create (made: this call did) and refusing
+ * one not root's alone; rc_open_pins() opens every pinned map and program;
+ * rc_pin_get() one pin. */
+int rc_handle_new(const struct replicast_opts *opts, struct replicast **out);
+int rc_open_lock(struct replicast *rc, int create, bool *made);
+int rc_open_pins(struct replicast *rc);
+int rc_pin_get(const struct replicast *rc, const char *name, int *fd);
+/* Closes *fd when open and marks it closed (-1). */
+void rc_close_fd(int *fd);
 int rc_lock(struct replicast *rc);
 void rc_unlock(struct replicast *rc);
 

@@ -21,7 +21,7 @@ usage: scripts/bench.sh [options]
                        replicast-xdp replicast-xdp2
   --relay-static-mac   give replicast each subscriber's MAC (sub add --mac), skipping its FIB lookup
   --no-syscall-count   skip the syscall-counting runs (the syscalls column then says "not counted")
-  --out DIR            where results go (default build/bench)
+  --out DIR            where results go (default $BUILD/bench, BUILD=build)
   --update-readme      also copy the table and plot into bench/README-bench.md and bench/results/
   --report-only        no measuring: the report again from the last runs.csv
   -h, --help           this text
@@ -29,9 +29,13 @@ EOF
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RCBENCH=$ROOT/build/bench/rcbench
-REPLICAST=${REPLICAST:-$ROOT/build/replicast}
-OUT=$ROOT/build/bench
+# The build folder the top Makefile built into (make passes its $(BUILD):
+# build, or build-san with SAN=1).
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+RCBENCH=$BUILD/bench/rcbench
+REPLICAST=${REPLICAST:-$BUILD/replicast}
+OUT=$BUILD/bench
 QUICK=0
 MAIN_SIZE=1200
 SIZES=""
@@ -95,7 +99,7 @@ t_start=$(date +%s.%N)
 log() { echo "bench: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (network namespaces, XDP, BPF)"
-[ -x "$RCBENCH" ] || die "$RCBENCH missing: run 'make bench' (or make -f bench/bench.mk bench-build)"
+[ -x "$RCBENCH" ] || die "$RCBENCH missing: run 'make bench-build'"
 for tool in ip nsenter; do
 	command -v "$tool" >/dev/null || die "$tool not found (see bench/deps.txt)"
 done

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/utsname.h>
 #include "rcb_report.h"
+#include "rcb_report_cells.h"
 
 #define MAX_RUNS 4096
 #define MAX_CELLS 512
@@ -837,8 +838,8 @@ static int write_outputs(const char *dir, const char *title)
 
 int rcb_report_main(int argc, char **argv)
 {
-	const char *in = NULL, *dir = NULL, *title = NULL, *md = NULL;
-	int opt, check = 0;
+	const char *in = NULL, *dir = NULL, *title = NULL, *md = NULL, *gin = NULL, *lin = NULL;
+	int opt, check = 0, extra_bad = 0;
 	static const struct option opts[] = {
 		{ "in", required_argument, NULL, 'i' },
 		{ "out-dir", required_argument, NULL, 'o' },
@@ -846,6 +847,8 @@ int rcb_report_main(int argc, char **argv)
 		{ "markdown", required_argument, NULL, 'm' },
 		{ "note", required_argument, NULL, 'n' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "groups-in", required_argument, NULL, 'g' },
+		{ "latency-in", required_argument, NULL, 'l' },
 		{ 0 },
 	};
 
@@ -856,6 +859,8 @@ int rcb_report_main(int argc, char **argv)
 		case 't': title = optarg; break;
 		case 'm': md = optarg; break;
 		case 'c': check = 1; break;
+		case 'g': gin = optarg; break;
+		case 'l': lin = optarg; break;
 		case 'n':
 			if (nnotes < 16)
 				notes[nnotes++] = optarg;
@@ -872,6 +877,8 @@ int rcb_report_main(int argc, char **argv)
 	qsort(cells, (size_t)ncells, sizeof(cells[0]), cmp_cell);
 	collect_axes();
 	print_tables(stdout, 0, title);
+	extra_bad |= rcb_report_groups(stdout, 0, gin);
+	extra_bad |= rcb_report_latency(stdout, 0, lin);
 	if (nnotes)
 		fputs("\nNotes:\n", stdout);
 	for (int i = 0; i < nnotes; i++)
@@ -893,11 +900,15 @@ int rcb_report_main(int argc, char **argv)
 		fprintf(f, "Machine: %d cores (%s), kernel %s.%s%s\n", cores, cpu, kernel,
 			title ? " Run: " : "", title ? title : "");
 		print_tables(f, 1, NULL);
+		rcb_report_groups(f, 1, gin);
+		rcb_report_latency(f, 1, lin);
 		if (nnotes)
 			fputs("\nNotes:\n\n", f);
 		for (int i = 0; i < nnotes; i++)
 			fprintf(f, "- %s\n", notes[i]);
 		fclose(f);
 	}
-	return check && check_cells() ? 3 : 0;
+	if (check && extra_bad)
+		fprintf(stderr, "check: a many-groups or latency cell that ran delivered nothing\n");
+	return check && (check_cells() || extra_bad) ? 3 : 0;
 }

@@ -672,6 +672,7 @@ note_args=()
 for n in "${notes[@]}"; do note_args+=(--note "$n"); done
 report_rc=0
 "$RCBENCH" report --in "$RUNS_CSV" --out-dir "$OUT" --title "$title" --markdown "$OUT/results.md" \
+	--groups-in "$GROUPS_CSV" --latency-in "$LAT_CSV" \
 	--check "${note_args[@]}" >"$OUT/report.txt" || report_rc=$?
 cat "$OUT/report.txt"
 if command -v gnuplot >/dev/null; then

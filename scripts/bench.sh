@@ -113,7 +113,9 @@ else
 	: "${LAT_CELLS:=8@10000 64@2000}"
 	: "${LAT_ENGINE_CELLS:=64@100000}"
 	: "${LAT_SECONDS:=2}"
-	GROUP_DELIVERIES=$DELIVERIES
+	# Half a main run's deliveries: 3 layouts x 8 methods x 3 runs must
+	# fit the full run's 25-minute budget.
+	GROUP_DELIVERIES=$((DELIVERIES / 2))
 fi
 if [ -z "$SIZES" ]; then
 	SIZES=$MAIN_SIZE
@@ -668,6 +670,8 @@ if [ "$RELAY_MAC" = 1 ]; then
 else
 	notes+=("replicast-relay subscribers are added with --dev only: the replicator resolves each copy's next hop with a FIB lookup (the default setup).")
 fi
+[ -n "$GROUP_LAYOUTS" ] && notes+=("Many groups (layouts 1x$GROUP_TOTAL $GROUP_LAYOUTS): packet k goes to group k mod G; user-space methods send to the same receivers in the same order (gso: one super-packet of a receiver's next packets), the relay's source round-robin to G group addresses, replicast-afxdp/xdp/xdp2 through libreplicast's sender inside rcbench (bench/rcb_lib_send.c, set up before the window, nothing subtracted); replicast loaded again with --max-subs $GROUP_TOTAL. Raw runs: groups.csv.")
+[ -n "$LAT_CELLS$LAT_ENGINE_CELLS" ] && notes+=("Latency: payload bytes 8-15 carry the sender's CLOCK_MONOTONIC ns at hand-off (big-endian, after the 8-byte sequence number); the receivers' XDP counter passes a sample (seq & mask == 0, at most ~100k/s) to one UDP socket per receiver namespace, read with SO_TIMESTAMPNS (kernel receive time, CLOCK_REALTIME converted to CLOCK_MONOTONIC). Paced senders, ${LAT_SECONDS} s per run; the replicast engines through libreplicast's sender in rcbench (AF_XDP: queue then flush of what is due; XDP engine: queue only, library idle_ms default 200 ms, ~20 ms wake-up after a park, which the first packets of a run see). Raw: latency.csv.")
 note_args=()
 for n in "${notes[@]}"; do note_args+=(--note "$n"); done
 report_rc=0
@@ -690,6 +694,7 @@ if [ "$UPDATE_README" = 1 ]; then
 	readme=$ROOT/bench/README-bench.md
 	mkdir -p "$ROOT/bench/results"
 	cp "$OUT/results.csv" "$OUT/results.json" "$ROOT/bench/results/"
+	for f in "$GROUPS_CSV" "$LAT_CSV"; do [ -s "$f" ] && cp "$f" "$ROOT/bench/results/"; done
 	[ -f "$OUT/plot.png" ] && cp "$OUT/plot.png" "$ROOT/bench/results/plot.png"
 	if grep -q '<!-- bench-results:start -->' "$readme"; then
 		awk -v md="$OUT/results.md" '

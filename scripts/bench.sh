@@ -390,14 +390,14 @@ one_run() { # METHOD C SIZE RUN
 	replicast-relay)
 		args=(--method group --group "$GROUP" --netns "/run/netns/$SRC") ;;
 	replicast-afxdp)
-		args=(--method exec --exec-log "$OUT/afxdp.log" --netns "/run/netns/$HUB" --
+		args=(--method exec --exec-ok-status 1 --exec-log "$OUT/afxdp.log" --netns "/run/netns/$HUB" --
 			"$REPLICAST" --pin-path "$RCPIN" send "$GROUP" --gen "$packets" --size "$size" --json) ;;
 	replicast-xdp | replicast-xdp2)
 		# The engine keeps a core busy per thread while the CLI, on
 		# another, generates the packets: --cpus says so to rcbench.
 		local threads=1
 		[ "$m" = replicast-xdp2 ] && threads=2
-		args=(--cpus 2 --method exec --exec-log "$OUT/xdp.log" --netns "/run/netns/$HUB" --
+		args=(--cpus 2 --method exec --exec-ok-status 1 --exec-log "$OUT/xdp.log" --netns "/run/netns/$HUB" --
 			"$REPLICAST" --pin-path "$RCPIN" send "$GROUP" --engine xdp --threads "$threads"
 			--gen "$packets" --size "$size" --json) ;;
 	*)
@@ -661,7 +661,7 @@ notes=(
 	"Receivers: C <= 64 each have their own namespace and veth; for larger C the receivers share the $NRX veths, $PER addresses per veth at most, and are counted per address by the XDP counter, which counts and drops."
 	"CPU-ns/delivery = whole-machine busy time (user+nice+system+irq+softirq from /proc/stat, ${HZ_NOTE}) over the timed window / deliveries counted at the receivers. Other work on the machine would land in it: each run first waits (up to ${QUIET_WAIT} s) for the machine to be under 10% busy, and a run is 'disturbed' when the machine was over 10% busy just before or after it, or busy for more than one CPU's worth during it (every sender here is one thread whose kernel work runs on its own CPU). ${REDO_NOTE}"
 	"syscalls/pkt/receiver = syscalls entered by the sending process (raw_syscalls:sys_enter BPF counter, filtered by its thread group, armed between 'go' and its exit) / datagrams handed (packets x receivers). Counted in a separate, shorter run per cell, because the tracepoint slows every syscall; the timed runs carry no counter."
-	"loss = datagrams handed to the kernel (x C for the replicast rows) - deliveries counted at the receivers."
+	"loss = datagrams handed to the kernel (x C for the replicast rows) - deliveries counted at the receivers. 'replicast send' exits 1 when the kernel lost copies (redirect_failed): such a run is kept, not failed, and what it lost is in this column."
 	"replicast-afxdp runs 'replicast send GROUP --gen N --size B' in the hub (AF_XDP into the injection veth that 'replicast load' makes, fanned out by replicast on its peer: like the relay, one extra veth hop per packet). Being a separate program, it starts inside the timed window: its start-up, measured by 1-packet runs of the same cell, is subtracted from its time, CPU and syscalls (results.json: startup_subtracted)."
 	"replicast-xdp and replicast-xdp2 run 'replicast send GROUP --engine xdp --threads 1|2 --gen N --size B' in the hub: the CLI writes packets into the engine's shared ring and engine threads inside one BPF_PROG_RUN each send every subscriber's copy straight to its receiver veth (no extra hop). Each engine thread keeps a core busy and the CLI generating packets uses another, so these runs count as disturbed only when the machine was busy before or after them, or beyond two CPUs; start-up is subtracted as for replicast-afxdp."
 )

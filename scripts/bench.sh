@@ -28,6 +28,8 @@ usage: scripts/bench.sh [options]
   --latency-engines "64@100000"  latency cells for the replicast methods alone
                        (quick: "8@20000"; "none": skip)
   --lat-seconds S      sending time of one latency run (default 2; quick 0.3)
+  --group-deliveries N deliveries a many-groups run aims at (default half of --deliveries;
+                       quick 20000)
   --relay-static-mac   give replicast each subscriber's MAC (sub add --mac), skipping its FIB lookup
   --no-syscall-count   skip the syscall-counting runs (the syscalls column then says "not counted")
   --out DIR            where results go (default $BUILD/bench, BUILD=build)
@@ -50,6 +52,7 @@ MAIN_SIZE=1200
 SIZES=""
 RECEIVERS="1 8 64 256 1024 4096"
 GROUP_LAYOUTS=""
+GROUP_DELIVERIES=""
 LAT_CELLS=""
 LAT_ENGINE_CELLS=""
 LAT_SECONDS=""
@@ -79,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--latency) LAT_CELLS=$2; shift ;;
 	--latency-engines) LAT_ENGINE_CELLS=$2; shift ;;
 	--lat-seconds) LAT_SECONDS=$2; shift ;;
+	--group-deliveries) GROUP_DELIVERIES=$2; shift ;;
 	--no-syscall-count) COUNT_SYSCALLS=0 ;;
 	--relay-static-mac) RELAY_MAC=1 ;;
 	--out) OUT=$2; shift ;;
@@ -102,7 +106,7 @@ if [ "$QUICK" = 1 ]; then
 	: "${LAT_CELLS:=8@2000}"
 	: "${LAT_ENGINE_CELLS:=8@20000}"
 	: "${LAT_SECONDS:=0.3}"
-	GROUP_DELIVERIES=20000
+	: "${GROUP_DELIVERIES:=20000}"
 else
 	: "${DELIVERIES:=800000}"
 	: "${MAX_SECONDS:=8}"
@@ -115,7 +119,7 @@ else
 	: "${LAT_SECONDS:=2}"
 	# Half a main run's deliveries: 3 layouts x 8 methods x 3 runs must
 	# fit the full run's 25-minute budget.
-	GROUP_DELIVERIES=$((DELIVERIES / 2))
+	: "${GROUP_DELIVERIES:=$((DELIVERIES / 2))}"
 fi
 if [ -z "$SIZES" ]; then
 	SIZES=$MAIN_SIZE

@@ -158,6 +158,24 @@ out:
 	if (ret)
 		note(res, -ret);
 	res->send_ns = rcb_now_ns() - t0;
+	/* What the sender saw, for bench.log: parks and idle runs explain
+	 * an engine's latency, ring_full and copies_dropped its loss. */
+	{
+		struct replicast_sender_stats st = { .sz = sizeof(st) };
+
+		if (!replicast_sender_stats(s->snd, &st))
+			fprintf(stderr,
+				"rcb_lib_send: %s groups=%zu queued=%llu sent=%llu syscalls=%llu kicks=%llu "
+				"waits=%llu ring_full=%llu errors=%llu copies=%llu copies_dropped=%llu "
+				"idle_runs=%llu engine_calls=%llu engine_parks=%llu\n",
+				c->engine == REPLICAST_ENGINE_XDP ? "xdp" : "afxdp", c->ngroups,
+				(unsigned long long)st.queued, (unsigned long long)st.sent,
+				(unsigned long long)st.syscalls, (unsigned long long)st.kicks,
+				(unsigned long long)st.waits, (unsigned long long)st.ring_full,
+				(unsigned long long)st.errors, (unsigned long long)st.copies,
+				(unsigned long long)st.copies_dropped, (unsigned long long)st.idle_runs,
+				(unsigned long long)st.engine_calls, (unsigned long long)st.engine_parks);
+	}
 }
 
 void rcb_lib_free(struct rcb_lib_sender *s)

@@ -14,6 +14,26 @@ struct rcb_payload_hdr {
 	__be64 seq;	/* packet number within the run, the same for every receiver */
 };
 
+/* The latency cells' payloads (at least 16 bytes) also carry the moment the
+ * sender handed the packet over: CLOCK_MONOTONIC in ns, 8 bytes big-endian,
+ * right after the sequence number. The receivers' sockets read the kernel's
+ * receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME, converted to
+ * CLOCK_MONOTONIC with an offset measured when the run starts). */
+struct rcb_stamped_hdr {
+	__be64 seq;
+	__be64 sent_ns;
+};
+
+/* The receivers' XDP counter's settings (one entry of rcb_rx_cfg): besides
+ * counting, pass to the stack (to the latency sockets) every datagram whose
+ * sequence number has (seq & pass_mask) == 0, while pass is set; drop the
+ * rest as always. */
+struct rcb_rx_cfg {
+	__u32 pass;
+	__u32 pad;
+	__u64 pass_mask;
+};
+
 #define RCB_DEFAULT_PORT 9000
 
 /* Value of the receivers' counter map (per-CPU hash keyed by the IPv4
@@ -31,7 +51,8 @@ enum rcb_rx_misc {
 	RCB_MISC_MAX,
 };
 
-#define RCB_RX_MAX_ADDRS 4096
+/* Receiver addresses counted: up to C = 4096 and room to spare. */
+#define RCB_RX_MAX_ADDRS 8192
 #define RCB_SYSCALL_NR_MAX 512
 
 #endif /* RCB_COMMON_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Receiver-side delivery counter: attached (native XDP) to every receiver
- * veth. Counts each benchmark datagram (UDP to the benchmark's port, with at
+ * veth (in latency runs it also passes sampled datagrams to the sockets). Counts each benchmark datagram (UDP to the benchmark's port, with at
  * least the 8-byte sequence number as payload) per destination address and
  * drops it,
  * so receiving costs the same small amount for every sending method and no
@@ -31,6 +31,15 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } rcb_rx_misc SEC(".maps");
+
+/* Whether to pass sampled datagrams on to the latency sockets (rcbench run
+ * --lat-*): set from user space around a latency run, 0 otherwise. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rcb_rx_cfg);
+} rcb_rx_cfg SEC(".maps");
 
 static __always_inline void count_misc(__u32 idx)
 {
@@ -75,6 +84,16 @@ int rcb_count(struct xdp_md *ctx)
 	}
 	c->packets += 1;
 	c->bytes += data_end - data;
+	{
+		__u32 k0 = 0;
+		struct rcb_rx_cfg *cfg = bpf_map_lookup_elem(&rcb_rx_cfg, &k0);
+
+		/* Counted either way; a sampled one also goes up the stack to
+		 * the receiver's socket, whose receive timestamp is the
+		 * latency cells' measurement. */
+		if (cfg && cfg->pass && !(bpf_be64_to_cpu(hdr->seq) & cfg->pass_mask))
+			return XDP_PASS;
+	}
 	return XDP_DROP;
 pass:
 	count_misc(RCB_MISC_PASSED);

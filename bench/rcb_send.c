@@ -4,6 +4,8 @@
  * written once, only the sequence number changes per packet. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,17 +80,52 @@ uint64_t rcb_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void set_seq(uint8_t *p, uint64_t seq)
+void rcb_set_seq(uint8_t *p, uint64_t seq)
 {
 	for (int i = 7; i >= 0; i--, seq >>= 8)
 		p[i] = (uint8_t)seq;
 }
 
-static void fill_payload(uint8_t *p, size_t size, uint64_t seq)
+void rcb_set_stamp(uint8_t *p, uint64_t ns)
 {
-	set_seq(p, seq);
+	rcb_set_seq(p + offsetof(struct rcb_stamped_hdr, sent_ns), ns);
+}
+
+void rcb_fill_payload(uint8_t *p, size_t size, uint64_t seq)
+{
+	rcb_set_seq(p, seq);
 	for (size_t i = sizeof(struct rcb_payload_hdr); i < size; i++)
 		p[i] = (uint8_t)i;
+}
+
+uint64_t rcb_due(uint64_t t0_ns, uint64_t now_ns, double rate)
+{
+	if (rate <= 0 || now_ns < t0_ns)
+		return rate <= 0 ? UINT64_MAX : 0;
+	return (uint64_t)((double)(now_ns - t0_ns) * rate / 1e9) + 1;
+}
+
+void rcb_pace(uint64_t t0_ns, uint64_t seq, double rate)
+{
+	uint64_t due, now;
+
+	if (rate <= 0)
+		return;
+	due = t0_ns + (uint64_t)((double)seq * 1e9 / rate);
+	now = rcb_now_ns();
+	/* Sleep most of the gap (the timer slack is set to 1 ns by the
+	 * caller's process), then spin the last 20 us: a wake-up comes
+	 * tens of us late, which would show as the sender's own jitter. */
+	if (due > now + 30000) {
+		uint64_t until = due - 20000;
+		struct timespec ts = { .tv_sec = (time_t)(until / 1000000000ull),
+				       .tv_nsec = (long)(until % 1000000000ull) };
+
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+	}
+	while (rcb_now_ns() < due)
+		;
 }
 
 int rcb_sender_prepare(const struct rcb_send_cfg *cfg, struct rcb_sender **out,
@@ -103,6 +140,20 @@ int rcb_sender_prepare(const struct rcb_send_cfg *cfg, struct rcb_sender **out,
 			 sizeof(struct rcb_payload_hdr));
 		return -EINVAL;
 	}
+	if (cfg->ngroups > 1 && cfg->ndests % cfg->ngroups) {
+		snprintf(err, errlen, "%zu destinations do not split into %zu equal groups",
+			 cfg->ndests, cfg->ngroups);
+		return -EINVAL;
+	}
+	if (cfg->stamp && cfg->size < sizeof(struct rcb_stamped_hdr)) {
+		snprintf(err, errlen, "stamped payloads need %zu bytes at least",
+			 sizeof(struct rcb_stamped_hdr));
+		return -EINVAL;
+	}
+	if (cfg->rate > 0 && cfg->method != RCB_M_SENDTO && cfg->method != RCB_M_GSO) {
+		snprintf(err, errlen, "--rate is for sendto and gso only");
+		return -EINVAL;
+	}
 	if (!rcb_method_available(cfg->method)) {
 		snprintf(err, errlen, "method %s not built in", rcb_method_name(cfg->method));
 		return -ENOTSUP;
@@ -111,6 +162,12 @@ int rcb_sender_prepare(const struct rcb_send_cfg *cfg, struct rcb_sender **out,
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
+	if (!s->cfg.ngroups)
+		s->cfg.ngroups = 1;
+	/* Paced runs wake up on time: the default 50 us timer slack would
+	 * show as latency of the sender's own making. */
+	if (cfg->rate > 0)
+		prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	s->fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (s->fd < 0) {
 		ret = -errno;
@@ -147,7 +204,7 @@ int rcb_sender_prepare(const struct rcb_send_cfg *cfg, struct rcb_sender **out,
 		goto fail;
 	}
 	for (unsigned int i = 0; i < slots; i++)
-		fill_payload(s->buf + (size_t)i * cfg->size, cfg->size, 0);
+		rcb_fill_payload(s->buf + (size_t)i * cfg->size, cfg->size, 0);
 	for (unsigned int i = 0; i < RCB_BATCH && slots == RCB_BATCH; i++) {
 		s->iov[i].iov_base = s->buf + (size_t)i * cfg->size;
 		s->iov[i].iov_len = cfg->size;
@@ -226,23 +283,40 @@ static int past_deadline(const struct rcb_sender *s, struct rcb_send_result *res
 	return 1;
 }
 
+/* Group g's destinations: [*first, *first + per). */
+static const struct sockaddr_in *group_dests(const struct rcb_send_cfg *c, uint64_t seq, size_t *per)
+{
+	*per = c->ndests / c->ngroups;
+	return c->dests + (size_t)(seq % c->ngroups) * *per;
+}
+
 static void run_sendto(struct rcb_sender *s, struct rcb_send_result *res)
 {
 	const struct rcb_send_cfg *c = &s->cfg;
 	unsigned int since_check = 0;
+	uint64_t t0 = rcb_now_ns();
 
 	for (uint64_t seq = 0; seq < c->packets; seq++) {
-		set_seq(s->buf, seq);
-		for (size_t i = 0; i < c->ndests; i++) {
+		size_t per;
+		const struct sockaddr_in *d = group_dests(c, seq, &per);
+
+		if (c->rate > 0) {
+			rcb_pace(t0, seq, c->rate);
+			since_check = RCB_CHECK_EVERY - 1;
+		}
+		rcb_set_seq(s->buf, seq);
+		if (c->stamp)
+			rcb_set_stamp(s->buf, rcb_now_ns());
+		for (size_t i = 0; i < per; i++) {
 			ssize_t r = sendto(s->fd, s->buf, c->size, 0,
-					   (const struct sockaddr *)&c->dests[i], sizeof(c->dests[i]));
+					   (const struct sockaddr *)&d[i], sizeof(d[i]));
 
 			res->calls++;
 			if (r < 0)
 				note_error(res, errno, 1);
 			else
 				res->handed++;
-			if (++since_check == RCB_CHECK_EVERY) {
+			if (++since_check >= RCB_CHECK_EVERY) {
 				since_check = 0;
 				if (past_deadline(s, res))
 					return;
@@ -323,9 +397,14 @@ static void run_batched(struct rcb_sender *s, struct rcb_send_result *res)
 	unsigned int n = 0;
 
 	for (uint64_t seq = 0; seq < c->packets; seq++) {
-		for (size_t i = 0; i < c->ndests; i++) {
-			set_seq(s->buf + (size_t)n * c->size, seq);
-			s->msgs[n].msg_hdr.msg_name = (void *)&c->dests[i];
+		size_t per;
+		const struct sockaddr_in *d = group_dests(c, seq, &per);
+
+		for (size_t i = 0; i < per; i++) {
+			rcb_set_seq(s->buf + (size_t)n * c->size, seq);
+			if (c->stamp)
+				rcb_set_stamp(s->buf + (size_t)n * c->size, rcb_now_ns());
+			s->msgs[n].msg_hdr.msg_name = (void *)&d[i];
 			if (++n < RCB_BATCH)
 				continue;
 #ifdef RCB_HAVE_URING
@@ -349,30 +428,85 @@ static void run_batched(struct rcb_sender *s, struct rcb_send_result *res)
 	}
 }
 
+/* One GSO super-packet of k packets to each of a group's receivers.
+ * Returns 0, or 1 when the deadline stopped it. */
+static int gso_to_group(struct rcb_sender *s, const struct sockaddr_in *d, size_t per, uint64_t k,
+			unsigned int *since_check, struct rcb_send_result *res)
+{
+	const struct rcb_send_cfg *c = &s->cfg;
+
+	for (size_t i = 0; i < per; i++) {
+		ssize_t r = sendto(s->fd, s->buf, k * c->size, 0, (const struct sockaddr *)&d[i],
+				   sizeof(d[i]));
+
+		res->calls++;
+		if (r < 0)
+			note_error(res, errno, k);
+		else
+			res->handed += k;
+		if (++*since_check >= 8) {
+			*since_check = 0;
+			if (past_deadline(s, res))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Unpaced: blocks of gso_segs packets per group. With G groups a block is
+ * gso_segs * G packets in a row (round-robin), and each receiver gets its
+ * group's gso_segs of them in one call: the same datagrams in the same
+ * order per receiver as the other methods send. Paced: whatever is due
+ * (one group only), at most gso_segs. */
 static void run_gso(struct rcb_sender *s, struct rcb_send_result *res)
 {
 	const struct rcb_send_cfg *c = &s->cfg;
 	unsigned int since_check = 0;
+	uint64_t t0 = rcb_now_ns();
+	uint64_t block = (uint64_t)s->gso_segs * c->ngroups;
 
-	for (uint64_t base = 0; base < c->packets; base += s->gso_segs) {
-		uint64_t k = c->packets - base < s->gso_segs ? c->packets - base : s->gso_segs;
+	if (c->rate > 0) {
+		size_t per;
+		const struct sockaddr_in *d = group_dests(c, 0, &per);
 
-		for (uint64_t j = 0; j < k; j++)
-			set_seq(s->buf + j * c->size, base + j);
-		for (size_t i = 0; i < c->ndests; i++) {
-			ssize_t r = sendto(s->fd, s->buf, k * c->size, 0,
-					   (const struct sockaddr *)&c->dests[i], sizeof(c->dests[i]));
+		for (uint64_t base = 0; base < c->packets;) {
+			uint64_t due, k, now;
 
-			res->calls++;
-			if (r < 0)
-				note_error(res, errno, k);
-			else
-				res->handed += k;
-			if (++since_check == 8) {
-				since_check = 0;
-				if (past_deadline(s, res))
-					return;
+			rcb_pace(t0, base, c->rate);
+			now = rcb_now_ns();
+			due = rcb_due(t0, now, c->rate);
+			k = (due > c->packets ? c->packets : due) - base;
+			if (k > s->gso_segs)
+				k = s->gso_segs;
+			if (!k)
+				k = 1;
+			for (uint64_t j = 0; j < k; j++) {
+				rcb_set_seq(s->buf + j * c->size, base + j);
+				if (c->stamp)
+					rcb_set_stamp(s->buf + j * c->size, now);
 			}
+			since_check = 7;
+			if (gso_to_group(s, d, per, k, &since_check, res))
+				return;
+			base += k;
+		}
+		return;
+	}
+	for (uint64_t base = 0; base < c->packets; base += block) {
+		for (size_t g = 0; g < c->ngroups; g++) {
+			size_t per;
+			const struct sockaddr_in *d = group_dests(c, base + g, &per);
+			uint64_t k = 0;
+			uint64_t now = c->stamp ? rcb_now_ns() : 0;
+
+			for (uint64_t seq = base + g; seq < base + block && seq < c->packets;
+			     seq += c->ngroups, k++) {
+				rcb_set_seq(s->buf + k * c->size, seq);
+				if (c->stamp)
+					rcb_set_stamp(s->buf + k * c->size, now);
+			}
+			if (k && gso_to_group(s, d, per, k, &since_check, res))
+				return;
 		}
 	}
 }

@@ -13,15 +13,26 @@ usage: scripts/bench.sh [options]
   --quick              C in {1, 64}, one run each, short runs (under a minute)
   --size BYTES         main UDP payload size (default 1200); a 64-byte pass runs too
   --sizes "A B"        exactly these payload sizes instead
-  --receivers "1 8"    the values of C (default 1 8 64 256 1024)
+  --receivers "1 8"    the values of C (default 1 8 64 256 1024 4096)
   --runs N             runs per cell, the median is reported (default 3)
   --deliveries N       deliveries a run aims at (packets per receiver = N / C)
   --max-seconds S      time cap of one run's sending (default 8; quick 2)
   --methods "a b"      subset of: sendto sendmmsg gso io_uring replicast-relay replicast-afxdp
                        replicast-xdp replicast-xdp2
+  --groups "64x16 1024x1"  many-groups cells: GROUPSxSUBSCRIBERS layouts of one total
+                       fan-out T, packets round-robin over the groups, each beside
+                       the one-group cell 1xT run the same way (quick: "4x4 16x1";
+                       "none": skip)
+  --latency "8@10000 64@2000"  latency cells C@PPS for sendto, gso and every replicast
+                       method (quick: "8@2000"; "none": skip)
+  --latency-engines "64@100000"  latency cells for the replicast methods alone
+                       (quick: "8@20000"; "none": skip)
+  --lat-seconds S      sending time of one latency run (default 2; quick 0.3)
+  --group-deliveries N deliveries a many-groups run aims at (default half of --deliveries;
+                       quick 20000)
   --relay-static-mac   give replicast each subscriber's MAC (sub add --mac), skipping its FIB lookup
   --no-syscall-count   skip the syscall-counting runs (the syscalls column then says "not counted")
-  --out DIR            where results go (default build/bench)
+  --out DIR            where results go (default $BUILD/bench, BUILD=build)
   --update-readme      also copy the table and plot into bench/README-bench.md and bench/results/
   --report-only        no measuring: the report again from the last runs.csv
   -h, --help           this text
@@ -29,13 +40,22 @@ EOF
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RCBENCH=$ROOT/build/bench/rcbench
-REPLICAST=${REPLICAST:-$ROOT/build/replicast}
-OUT=$ROOT/build/bench
+# The build folder the top Makefile built into (make passes its $(BUILD):
+# build, or build-san with SAN=1).
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+RCBENCH=$BUILD/bench/rcbench
+REPLICAST=${REPLICAST:-$BUILD/replicast}
+OUT=$BUILD/bench
 QUICK=0
 MAIN_SIZE=1200
 SIZES=""
-RECEIVERS="1 8 64 256 1024"
+RECEIVERS="1 8 64 256 1024 4096"
+GROUP_LAYOUTS=""
+GROUP_DELIVERIES=""
+LAT_CELLS=""
+LAT_ENGINE_CELLS=""
+LAT_SECONDS=""
 RUNS=3
 DELIVERIES=""
 MAX_SECONDS=""
@@ -58,6 +78,11 @@ while [ $# -gt 0 ]; do
 	--deliveries) DELIVERIES=$2; shift ;;
 	--max-seconds) MAX_SECONDS=$2; shift ;;
 	--methods) METHODS=$2; shift ;;
+	--groups) GROUP_LAYOUTS=$2; shift ;;
+	--latency) LAT_CELLS=$2; shift ;;
+	--latency-engines) LAT_ENGINE_CELLS=$2; shift ;;
+	--lat-seconds) LAT_SECONDS=$2; shift ;;
+	--group-deliveries) GROUP_DELIVERIES=$2; shift ;;
 	--no-syscall-count) COUNT_SYSCALLS=0 ;;
 	--relay-static-mac) RELAY_MAC=1 ;;
 	--out) OUT=$2; shift ;;
@@ -77,12 +102,24 @@ if [ "$QUICK" = 1 ]; then
 	BG_SECONDS=0.05
 	QUIET_WAIT=0.3
 	REDO_DISTURBED=0
+	: "${GROUP_LAYOUTS:=4x4 16x1}"
+	: "${LAT_CELLS:=8@2000}"
+	: "${LAT_ENGINE_CELLS:=8@20000}"
+	: "${LAT_SECONDS:=0.3}"
+	: "${GROUP_DELIVERIES:=20000}"
 else
 	: "${DELIVERIES:=800000}"
 	: "${MAX_SECONDS:=8}"
 	BG_SECONDS=0.2
 	QUIET_WAIT=30
 	REDO_DISTURBED=3
+	: "${GROUP_LAYOUTS:=64x16 1024x1}"
+	: "${LAT_CELLS:=8@10000 64@2000}"
+	: "${LAT_ENGINE_CELLS:=64@100000}"
+	: "${LAT_SECONDS:=2}"
+	# Half a main run's deliveries: 3 layouts x 8 methods x 3 runs must
+	# fit the full run's 25-minute budget.
+	: "${GROUP_DELIVERIES:=$((DELIVERIES / 2))}"
 fi
 if [ -z "$SIZES" ]; then
 	SIZES=$MAIN_SIZE
@@ -95,18 +132,34 @@ t_start=$(date +%s.%N)
 log() { echo "bench: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (network namespaces, XDP, BPF)"
-[ -x "$RCBENCH" ] || die "$RCBENCH missing: run 'make bench' (or make -f bench/bench.mk bench-build)"
+[ -x "$RCBENCH" ] || die "$RCBENCH missing: run 'make bench-build'"
 for tool in ip nsenter; do
 	command -v "$tool" >/dev/null || die "$tool not found (see bench/deps.txt)"
 done
 for c in $RECEIVERS; do
-	[[ "$c" =~ ^[0-9]+$ ]] && [ "$c" -ge 1 ] && [ "$c" -le 4032 ] || die "bad receiver count $c (1..4032)"
+	[[ "$c" =~ ^[0-9]+$ ]] && [ "$c" -ge 1 ] && [ "$c" -le 4096 ] || die "bad receiver count $c (1..4096)"
 done
 for s in $SIZES; do
 	[[ "$s" =~ ^[0-9]+$ ]] && [ "$s" -ge 8 ] && [ "$s" -le 1472 ] || die "bad payload size $s (8..1472)"
 done
 for m in $METHODS; do
 	[[ " $ALL_METHODS " == *" $m "* ]] || die "unknown method $m"
+done
+[ "$GROUP_LAYOUTS" = none ] && GROUP_LAYOUTS=""
+[ "$LAT_CELLS" = none ] && LAT_CELLS=""
+[ "$LAT_ENGINE_CELLS" = none ] && LAT_ENGINE_CELLS=""
+# Many-groups layouts share one total fan-out T = GROUPS x SUBSCRIBERS.
+GROUP_TOTAL=0
+for l in $GROUP_LAYOUTS; do
+	[[ "$l" =~ ^([0-9]+)x([0-9]+)$ ]] || die "bad layout $l (GROUPSxSUBSCRIBERS)"
+	t=$((BASH_REMATCH[1] * BASH_REMATCH[2]))
+	[ "$GROUP_TOTAL" = 0 ] || [ "$t" = "$GROUP_TOTAL" ] || die "layouts must have one total fan-out ($l)"
+	[ "$t" -ge 1 ] && [ "$t" -le 4096 ] && [ "${BASH_REMATCH[1]}" -le 2000 ] || die "bad layout $l"
+	GROUP_TOTAL=$t
+done
+for l in $LAT_CELLS $LAT_ENGINE_CELLS; do
+	[[ "$l" =~ ^([0-9]+)@([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 1 ] && [ "${BASH_REMATCH[1]}" -le 4096 ] ||
+		die "bad latency cell $l (C@PPS)"
 done
 
 # One benchmark at a time: two at once would skew each other's CPU figures.
@@ -144,7 +197,8 @@ cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$RXPIN" "$RCPIN" 2>/dev/null
-	rm -f "$OUT"/dests-*.txt "${TMP_FILES[@]}" 2>/dev/null
+	rm -f "$OUT"/dests-*.txt "$OUT"/groups-*.txt "$OUT"/latgroup-*.txt "$OUT"/latns.txt \
+		"$OUT"/lat-row.tmp "${TMP_FILES[@]}" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'log "interrupted"; cleanup; exit 130' INT
@@ -154,7 +208,9 @@ nsx() { local ns=$1; shift; nsenter --net="/run/netns/$ns" -- "$@"; }
 
 # ---- topology ----
 MAXC=0
-for c in $RECEIVERS; do [ "$c" -gt "$MAXC" ] && MAXC=$c; done
+for c in $RECEIVERS $GROUP_TOTAL $(echo "$LAT_CELLS $LAT_ENGINE_CELLS" | sed 's/@[0-9]*//g'); do
+	[ "$c" -gt "$MAXC" ] && MAXC=$c
+done
 NRX=$((MAXC < 64 ? MAXC : 64))             # receiver namespaces, one veth each
 PER=$(((MAXC + NRX - 1) / NRX))              # addresses per receiver veth
 # Receiver i lives in namespace i % NRX with address 198.18.(i % NRX).(2 + i / NRX)
@@ -165,6 +221,8 @@ GROUP_ADDR=198.19.255.1
 RX_PORT=9000
 
 RUNS_CSV=$OUT/runs.csv
+GROUPS_CSV=$OUT/groups.csv   # the many-groups cells' runs (same columns)
+LAT_CSV=$OUT/latency.csv      # the latency cells
 t_setup=$(date +%s.%N)
 t_topo=$t_setup
 t_runs=$t_setup
@@ -209,6 +267,8 @@ nsx "$HUB" sysctl -qw net.ipv4.conf.all.forwarding=1
 	echo "addr add 198.19.0.1/30 dev rcbs0"
 	echo "link set rcbs0 up"
 	echo "route add $GROUP_ADDR/32 via 198.19.0.2"
+	# the latency cells' groups (198.19.8.0/21) and the many-groups cells' (198.19.16.0/20)
+	echo "route add 198.19.0.0/16 via 198.19.0.2"
 	echo "neigh replace 198.19.0.2 lladdr $(mac 255 0 1) dev rcbs0 nud permanent"
 } | ip -n "$SRC" -batch -
 for ((k = 0; k < NRX; k++)); do
@@ -224,7 +284,8 @@ for ((k = 0; k < NRX; k++)); do
 	attach_args+=("/run/netns/${TAG}r$k:rcbr$k")
 done
 "$RCBENCH" rx-attach --pin "$RXPIN" --port "$RX_PORT" "${attach_args[@]}"
-for c in $RECEIVERS; do
+for c in $RECEIVERS $GROUP_TOTAL $(echo "$LAT_CELLS $LAT_ENGINE_CELLS" | sed 's/@[0-9]*//g'); do
+	[ "$c" -gt 0 ] && [ ! -f "$OUT/dests-$c.txt" ] || continue
 	for ((i = 0; i < c; i++)); do echo "$(rx_addr "$i"):$RX_PORT"; done >"$OUT/dests-$c.txt"
 done
 
@@ -254,7 +315,10 @@ if [ -x "$REPLICAST" ]; then
 		AFXDP_STATE=""
 		[ "$RC_LOADED" = 1 ] || AFXDP_STATE="load failed"
 	fi
-	if "$REPLICAST" send --help 2>&1 | grep -q -- "--engine"; then
+	# (The help text is read whole first: grep -q stopping early would make
+	# the pipe fail under pipefail, and the engine rows "not built".)
+	send_help=$("$REPLICAST" send --help 2>&1 || true)
+	if [[ "$send_help" == *--engine* ]]; then
 		XDP_STATE=""
 		[ "$RC_LOADED" = 1 ] || XDP_STATE="load failed"
 	fi
@@ -270,7 +334,8 @@ replicast_subscribe() {
 		GROUP=$GROUP_ADDR:$RX_PORT
 		# Newer replicast denies network sources by default: allow the relay
 		# sender's address (older builds have no --allow-source).
-		if "$REPLICAST" group add --help 2>&1 | grep -q -- --allow-source; then
+		ga_help=$("$REPLICAST" group add --help 2>&1 || true)
+		if [[ "$ga_help" == *--allow-source* ]]; then
 			nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" group add "$GROUP" --allow-source 198.19.0.1 \
 				>>"$OUT/bench.log" 2>&1 || { RC_STATE="group add failed"; AFXDP_STATE=$RC_STATE; XDP_STATE=$RC_STATE; return 0; }
 		else
@@ -278,19 +343,19 @@ replicast_subscribe() {
 				{ RC_STATE="group add failed"; AFXDP_STATE=$RC_STATE; XDP_STATE=$RC_STATE; return 0; }
 		fi
 	fi
-	for ((i = SUBS; i < c; i++)); do
-		local mac_arg=()
-		[ "$RELAY_MAC" = 1 ] && mac_arg=(--mac "$(mac 0 $((i % NRX)) 2)")
-		if ! nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" sub add "$GROUP" "$(rx_addr "$i"):$RX_PORT" \
-			--dev "rcbh$((i % NRX))" "${mac_arg[@]}" >>"$OUT/bench.log" 2>&1; then
+	# One replicast process for every sub add (-batch): C = 4096 would take
+	# minutes as 4096 processes.
+	if ! for ((i = SUBS; i < c; i++)); do
+		echo "sub add $GROUP $(rx_addr "$i"):$RX_PORT --dev rcbh$((i % NRX))$(
+			[ "$RELAY_MAC" = 1 ] && echo " --mac $(mac 0 $((i % NRX)) 2)")"
+	done | nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" -batch - >>"$OUT/bench.log" 2>&1; then
 			log "replicast sub add failed:"
 			tail -n 3 "$OUT/bench.log" >&2
 			RC_STATE="sub add failed"
 			AFXDP_STATE=$RC_STATE
 			XDP_STATE=$RC_STATE
 			return 0
-		fi
-	done
+	fi
 	SUBS=$c
 }
 
@@ -298,7 +363,10 @@ t_topo=$(date +%s.%N)
 log "topology ready in $(secs "$t_setup" "$t_topo") s"
 
 # ---- runs ----
-echo "size,method,receivers,run,status,packets_per_receiver,handed,delivered,elapsed_ns,busy_ns,syscalls,top_syscall,send_errors,rx_min,rx_max,bg_busy_pct,disturbed" >"$RUNS_CSV"
+RUNS_HEADER="size,method,receivers,run,status,packets_per_receiver,handed,delivered,elapsed_ns,busy_ns,syscalls,top_syscall,send_errors,rx_min,rx_max,bg_busy_pct,disturbed,groups"
+echo "$RUNS_HEADER" >"$RUNS_CSV"
+echo "$RUNS_HEADER" >"$GROUPS_CSV"
+echo "size,method,receivers,rate,samples,expected,p50_ns,p99_ns,p999_ns,max_ns,handed,delivered,elapsed_ns" >"$LAT_CSV"
 
 method_state() {
 	case "$1" in
@@ -326,14 +394,14 @@ one_run() { # METHOD C SIZE RUN
 	replicast-relay)
 		args=(--method group --group "$GROUP" --netns "/run/netns/$SRC") ;;
 	replicast-afxdp)
-		args=(--method exec --exec-log "$OUT/afxdp.log" --netns "/run/netns/$HUB" --
+		args=(--method exec --exec-ok-status 1 --exec-log "$OUT/afxdp.log" --netns "/run/netns/$HUB" --
 			"$REPLICAST" --pin-path "$RCPIN" send "$GROUP" --gen "$packets" --size "$size" --json) ;;
 	replicast-xdp | replicast-xdp2)
 		# The engine keeps a core busy per thread while the CLI, on
 		# another, generates the packets: --cpus says so to rcbench.
 		local threads=1
 		[ "$m" = replicast-xdp2 ] && threads=2
-		args=(--cpus 2 --method exec --exec-log "$OUT/xdp.log" --netns "/run/netns/$HUB" --
+		args=(--cpus 2 --method exec --exec-ok-status 1 --exec-log "$OUT/xdp.log" --netns "/run/netns/$HUB" --
 			"$REPLICAST" --pin-path "$RCPIN" send "$GROUP" --engine xdp --threads "$threads"
 			--gen "$packets" --size "$size" --json) ;;
 	*)
@@ -373,6 +441,9 @@ one_run() { # METHOD C SIZE RUN
 for c in $RECEIVERS; do
 	replicast_subscribe "$c"
 	for size in $SIZES; do
+		# Beyond C = 1,024 only the main payload size: the full run's
+		# time budget (25 min) has room for one C = 4,096 cell per method.
+		[ "$c" -gt 1024 ] && [ "$size" != "$MAIN_SIZE" ] && [ "$RECEIVERS_SET" = 0 ] && continue
 		for m in $METHODS; do
 			st=$(method_state "$m")
 			[ -n "$st" ] && echo "$size,$m,$c,0,$st,,,,,,,,,,,," >>"$RUNS_CSV"
@@ -415,6 +486,170 @@ for c in $RECEIVERS; do
 			>>"$OUT/bench.log" 2>&1
 	fi
 done
+# ---- latency cells ----
+# A paced sender stamps every payload (rcb_stamped_hdr: sequence number, then
+# CLOCK_MONOTONIC ns of the hand-off); the XDP counter passes sampled
+# datagrams to one socket per receiver namespace, whose kernel receive
+# timestamps rcbench reads (SO_TIMESTAMPNS). Each cell has its own group of
+# its C receivers; the replicast methods send through libreplicast's sender
+# in rcbench (lib-afxdp, lib-xdp: set up before the timed window).
+# Args per method, shared with the many-groups cells: METHOD GROUP_FILE GROUPS
+engine_args() {
+	case "$1" in
+	replicast-relay) echo "--method group --group-file $2 --netns /run/netns/$SRC" ;;
+	replicast-afxdp) echo "--method lib-afxdp --rc-pin $RCPIN --group-file $2 --netns /run/netns/$HUB" ;;
+	replicast-xdp) echo "--cpus 2 --method lib-xdp --threads 1 --rc-pin $RCPIN --group-file $2 --netns /run/netns/$HUB" ;;
+	replicast-xdp2) echo "--cpus 3 --method lib-xdp --threads 2 --rc-pin $RCPIN --group-file $2 --netns /run/netns/$HUB" ;;
+	*) echo "--method $1 --groups $3 --netns /run/netns/$HUB" ;;
+	esac
+}
+
+# Adds groups and their subscribers through one -batch: lines of
+# "GROUP_ADDR FIRST_RECEIVER COUNT".
+replicast_groups() {
+	local g first n i
+	while read -r g first n; do
+		echo "group add $g:$RX_PORT --allow-source 198.19.0.1"
+		for ((i = first; i < first + n; i++)); do
+			echo "sub add $g:$RX_PORT $(rx_addr "$i"):$RX_PORT --dev rcbh$((i % NRX))"
+		done
+	done | nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" -batch - >>"$OUT/bench.log" 2>&1
+}
+
+lat_run() { # METHOD C RATE INDEX
+	local m=$1 c=$2 rate=$3 li=$4 packets mask=0 k tmp row rc=0 per
+	packets=$(awk -v r="$rate" -v s="$LAT_SECONDS" 'BEGIN { printf "%d", r * s }')
+	# At most ~100k sampled datagrams/s reach the sockets: the reader
+	# shares the 2 CPUs with the sender.
+	per=$((rate * c / 100000))
+	while [ "$mask" -lt "$per" ]; do mask=$((mask * 2 + 1)); done
+	: >"$OUT/latns.txt"
+	for ((k = 0; k < (c < NRX ? c : NRX); k++)); do echo "/run/netns/${TAG}r$k" >>"$OUT/latns.txt"; done
+	tmp=$OUT/lat-row.tmp
+	: >"$tmp"
+	# shellcheck disable=SC2046
+	row=$("$RCBENCH" run --dests "$OUT/dests-$c.txt" --packets "$packets" --size "$MAIN_SIZE" \
+		--rx-pin "$RXPIN" --max-seconds "$(awk -v s="$LAT_SECONDS" 'BEGIN { print 3 * s + 2 }')" \
+		--bg-seconds "$BG_SECONDS" --quiet-wait "$QUIET_WAIT" --label "$MAIN_SIZE,$m,$c,$rate" \
+		--rate "$rate" --stamp --lat-netns "$OUT/latns.txt" --lat-out "$tmp" --lat-mask "$mask" \
+		$(engine_args "$m" "$OUT/latgroup-$li.txt" 1) 2>>"$OUT/bench.log") || rc=$?
+	if [ "$rc" != 0 ] || [ ! -s "$tmp" ]; then
+		log "latency run failed: $m C=$c at $rate/s (see $OUT/bench.log)"
+		tail -n 3 "$OUT/bench.log" >&2
+		echo "$MAIN_SIZE,$m,$c,$rate,failed,,,,,,,," >>"$LAT_CSV"
+		return 0
+	fi
+	echo "$(cat "$tmp"),$(echo "$row" | cut -d, -f7-9)" >>"$LAT_CSV"
+}
+
+lat_phase() {
+	local li=0 cell c rate m set
+	[ -n "$LAT_CELLS$LAT_ENGINE_CELLS" ] || return 0
+	for set in shared engines; do
+		local cells=$LAT_CELLS methods="sendto gso replicast-relay replicast-afxdp replicast-xdp replicast-xdp2"
+		[ "$set" = engines ] && cells=$LAT_ENGINE_CELLS methods="replicast-afxdp replicast-xdp replicast-xdp2"
+		for cell in $cells; do
+			c=${cell%@*} rate=${cell#*@} li=$((li + 1))
+			echo "198.19.8.$li:$RX_PORT" >"$OUT/latgroup-$li.txt"
+			[ "$RC_LOADED" = 1 ] && ! replicast_groups <<<"198.19.8.$li 0 $c" &&
+				log "warning: latency group 198.19.8.$li: group/sub add failed"
+			for m in $methods; do
+				[[ " $METHODS " == *" $m "* ]] || continue
+				st=$(method_state "$m")
+				if [ -n "$st" ]; then
+					echo "$MAIN_SIZE,$m,$c,$rate,$st,,,,,,,," >>"$LAT_CSV"
+					continue
+				fi
+				log "latency C=$c at $rate packets/s: $m"
+				lat_run "$m" "$c" "$rate" "$li"
+			done
+		done
+	done
+}
+
+# ---- many-groups cells ----
+# Packets go round-robin over G groups of S subscribers (GxS), next to the
+# one-group cell 1xT of the same total fan-out run the same way: user-space
+# methods send to the same receivers in the same order (rcbench run
+# --groups), the relay's source sends round-robin to G group addresses, and
+# the other replicast methods hand packets to G groups through
+# libreplicast's sender in rcbench (lib-afxdp, lib-xdp). replicast is loaded
+# again for them with room for every group (max-subs T).
+groups_phase() {
+	local layouts li=0 l G S n j m r
+	[ -n "$GROUP_LAYOUTS" ] || return 0
+	layouts="1x$GROUP_TOTAL $GROUP_LAYOUTS"
+	if [ "$RC_LOADED" = 1 ]; then
+		n=16
+		for l in $layouts; do n=$((n + ${l%x*})); done
+		nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" unload >>"$OUT/bench.log" 2>&1
+		if ! nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" load --dev rcbhs --max-groups "$n" \
+			--max-subs "$((GROUP_TOTAL > 64 ? GROUP_TOTAL : 64))" >>"$OUT/bench.log" 2>&1; then
+			RC_LOADED=0 RC_STATE="load failed" AFXDP_STATE="load failed" XDP_STATE="load failed"
+			log "warning: replicast load for the many-groups cells failed"
+		fi
+	fi
+	for l in $layouts; do
+		G=${l%x*} S=${l#*x}
+		: >"$OUT/groups-$li.txt"
+		for ((j = 0; j < G; j++)); do
+			echo "198.19.$((16 + li * 5 + j / 250)).$((1 + j % 250))" >>"$OUT/groups-$li.txt"
+		done
+		if [ "$RC_LOADED" = 1 ]; then
+			log "many-groups cells: adding $G group(s) of $S"
+			j=0
+			while read -r a; do echo "$a $((j * S)) $S"; j=$((j + 1)); done <"$OUT/groups-$li.txt" |
+				replicast_groups || log "warning: group/sub add for $l failed (see $OUT/bench.log)"
+		fi
+		sed -i "s/\$/:$RX_PORT/" "$OUT/groups-$li.txt"
+		li=$((li + 1))
+	done
+	for m in $METHODS; do
+		st=$(method_state "$m")
+		[ -z "$st" ] || for l in $layouts; do
+			echo "$MAIN_SIZE,$m,$GROUP_TOTAL,g0,$st,,,,,,,,,,,,,${l%x*}" >>"$GROUPS_CSV"
+		done
+	done
+	for ((r = 1; r <= RUNS; r++)); do
+		li=0
+		for l in $layouts; do
+			G=${l%x*} S=${l#*x}
+			for m in $METHODS; do
+				[ -z "$(method_state "$m")" ] || continue
+				log "groups $l run $r/$RUNS: $m"
+				group_run "$m" "$G" "$S" "$li" "$r"
+			done
+			li=$((li + 1))
+		done
+	done
+}
+
+group_run() { # METHOD G S LAYOUT_INDEX RUN
+	local m=$1 G=$2 S=$3 li=$4 r=$5 packets row rc redo=0
+	packets=$(((GROUP_DELIVERIES + S - 1) / S))
+	while :; do
+		rc=0
+		# shellcheck disable=SC2046
+		row=$("$RCBENCH" run --dests "$OUT/dests-$GROUP_TOTAL.txt" --packets "$packets" --size "$MAIN_SIZE" \
+			--rx-pin "$RXPIN" --max-seconds "$MAX_SECONDS" --bg-seconds "$BG_SECONDS" \
+			--quiet-wait "$QUIET_WAIT" --label "$MAIN_SIZE,$m,$GROUP_TOTAL,g$r" \
+			$(engine_args "$m" "$OUT/groups-$li.txt" "$G") 2>>"$OUT/bench.log") || rc=$?
+		[ -n "$row" ] || row="$MAIN_SIZE,$m,$GROUP_TOTAL,g$r,failed,,,,,,,,,,,,,$G"
+		if [ "$rc" = 0 ] && [ "$(echo "$row" | cut -d, -f17)" = 1 ] && [ "$redo" -lt "$REDO_DISTURBED" ]; then
+			redo=$((redo + 1))
+			echo "$row" | awk -F, -v OFS=, '{ $5 = "redone"; print }' >>"$GROUPS_CSV"
+			log "  disturbed by other work on the machine; again"
+			continue
+		fi
+		[ "$rc" = 0 ] || { log "run failed: $m groups ${G}x$S (see $OUT/bench.log)"; tail -n 3 "$OUT/bench.log" >&2; }
+		echo "$row" >>"$GROUPS_CSV"
+		return 0
+	done
+}
+
+lat_phase
+groups_phase
+
 t_runs=$(date +%s.%N)
 fi # REPORT_ONLY
 
@@ -433,7 +668,7 @@ notes=(
 	"Receivers: C <= 64 each have their own namespace and veth; for larger C the receivers share the $NRX veths, $PER addresses per veth at most, and are counted per address by the XDP counter, which counts and drops."
 	"CPU-ns/delivery = whole-machine busy time (user+nice+system+irq+softirq from /proc/stat, ${HZ_NOTE}) over the timed window / deliveries counted at the receivers. Other work on the machine would land in it: each run first waits (up to ${QUIET_WAIT} s) for the machine to be under 10% busy, and a run is 'disturbed' when the machine was over 10% busy just before or after it, or busy for more than one CPU's worth during it (every sender here is one thread whose kernel work runs on its own CPU). ${REDO_NOTE}"
 	"syscalls/pkt/receiver = syscalls entered by the sending process (raw_syscalls:sys_enter BPF counter, filtered by its thread group, armed between 'go' and its exit) / datagrams handed (packets x receivers). Counted in a separate, shorter run per cell, because the tracepoint slows every syscall; the timed runs carry no counter."
-	"loss = datagrams handed to the kernel (x C for the replicast rows) - deliveries counted at the receivers."
+	"loss = datagrams handed to the kernel (x C for the replicast rows) - deliveries counted at the receivers. 'replicast send' exits 1 when the kernel lost copies (redirect_failed): such a run is kept, not failed, and what it lost is in this column."
 	"replicast-afxdp runs 'replicast send GROUP --gen N --size B' in the hub (AF_XDP into the injection veth that 'replicast load' makes, fanned out by replicast on its peer: like the relay, one extra veth hop per packet). Being a separate program, it starts inside the timed window: its start-up, measured by 1-packet runs of the same cell, is subtracted from its time, CPU and syscalls (results.json: startup_subtracted)."
 	"replicast-xdp and replicast-xdp2 run 'replicast send GROUP --engine xdp --threads 1|2 --gen N --size B' in the hub: the CLI writes packets into the engine's shared ring and engine threads inside one BPF_PROG_RUN each send every subscriber's copy straight to its receiver veth (no extra hop). Each engine thread keeps a core busy and the CLI generating packets uses another, so these runs count as disturbed only when the machine was busy before or after them, or beyond two CPUs; start-up is subtracted as for replicast-afxdp."
 )
@@ -442,10 +677,13 @@ if [ "$RELAY_MAC" = 1 ]; then
 else
 	notes+=("replicast-relay subscribers are added with --dev only: the replicator resolves each copy's next hop with a FIB lookup (the default setup).")
 fi
+[ -n "$GROUP_LAYOUTS" ] && notes+=("Many groups (layouts 1x$GROUP_TOTAL $GROUP_LAYOUTS): packet k goes to group k mod G; user-space methods send to the same receivers in the same order (gso: one super-packet of a receiver's next packets), the relay's source round-robin to G group addresses, replicast-afxdp/xdp/xdp2 through libreplicast's sender inside rcbench (bench/rcb_lib_send.c, set up before the window, nothing subtracted); replicast loaded again with --max-subs $GROUP_TOTAL. Raw runs: groups.csv.")
+[ -n "$LAT_CELLS$LAT_ENGINE_CELLS" ] && notes+=("Latency: payload bytes 8-15 carry the sender's CLOCK_MONOTONIC ns at hand-off (big-endian, after the 8-byte sequence number); the receivers' XDP counter passes a sample (seq & mask == 0, at most ~100k/s) to one UDP socket per receiver namespace, read with SO_TIMESTAMPNS (kernel receive time, CLOCK_REALTIME converted to CLOCK_MONOTONIC). Paced senders, ${LAT_SECONDS} s per run; the replicast engines through libreplicast's sender in rcbench (AF_XDP: queue then flush of what is due; XDP engine: queue only, library idle_ms default 200 ms, ~20 ms wake-up after a park, which the first packets of a run see). Raw: latency.csv.")
 note_args=()
 for n in "${notes[@]}"; do note_args+=(--note "$n"); done
 report_rc=0
 "$RCBENCH" report --in "$RUNS_CSV" --out-dir "$OUT" --title "$title" --markdown "$OUT/results.md" \
+	--groups-in "$GROUPS_CSV" --latency-in "$LAT_CSV" \
 	--check "${note_args[@]}" >"$OUT/report.txt" || report_rc=$?
 cat "$OUT/report.txt"
 if command -v gnuplot >/dev/null; then
@@ -463,6 +701,7 @@ if [ "$UPDATE_README" = 1 ]; then
 	readme=$ROOT/bench/README-bench.md
 	mkdir -p "$ROOT/bench/results"
 	cp "$OUT/results.csv" "$OUT/results.json" "$ROOT/bench/results/"
+	for f in "$GROUPS_CSV" "$LAT_CSV"; do [ -s "$f" ] && cp "$f" "$ROOT/bench/results/"; done
 	[ -f "$OUT/plot.png" ] && cp "$OUT/plot.png" "$ROOT/bench/results/plot.png"
 	if grep -q '<!-- bench-results:start -->' "$readme"; then
 		awk -v md="$OUT/results.md" '

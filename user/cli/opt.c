@@ -1,0 +1,810 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The one parser of opt.h: a command's words against its table of options,
+ * for argv, -batch lines and configuration files alike. Every message names
+ * the command, the option and the bad value. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "opt.h"
+
+static void *field(void *out, const struct opt_def *o)
+{
+	return (char *)out + o->offset;
+}
+
+bool opt_valid_ifname(const char *name)
+{
+	const char *c;
+
+	if (!*name || strlen(name) >= IF_NAMESIZE || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (c = name; *c; c++)
+		if (*c == '/' || *c == ':' || isspace((unsigned char)*c))
+			return false;
+	return true;
+}
+
+int opt_compare_prefixes(const void *a, const void *b)
+{
+	const struct replicast_prefix *x = a, *y = b;
+	int c;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	c = memcmp(&x->addr, &y->addr, x->family == AF_INET6 ? 16 : 4);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+int opt_endpoint(const struct opt_cmd *cmd, const char *what, const char *text,
+		 struct replicast_endpoint *ep)
+{
+	if (replicast_endpoint_parse(text, ep))
+		return cli_error(EXIT_USAGE, "%s: %s '%s' is not ADDR:PORT or [IPV6]:PORT "
+				 "(port 1-65535)", cmd->path, what, text);
+	return EXIT_OK;
+}
+
+/* "strict or loose", "text, json or prometheus" */
+static void value_names(const struct opt_value *v, char *buf, size_t len)
+{
+	size_t i, n = 0, at = 0;
+
+	while (v[n].name)
+		n++;
+	buf[0] = '\0';
+	for (i = 0; i < n && at < len; i++)
+		at += snprintf(buf + at, len - at, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+			       v[i].name);
+}
+
+/* An unsigned decimal with nothing after it ("-1" is no number here,
+ * whatever strtoull makes of it). */
+static bool parse_unsigned(const char *text, unsigned long long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)text[0]))
+		return false;
+	errno = 0;
+	*v = strtoull(text, &end, 10);
+	return !errno && !*end;
+}
+
+static int bad_value(const struct opt_cmd *cmd, const struct opt_def *o, const char *value,
+		     const char *why)
+{
+	return cli_error(EXIT_USAGE, "%s: --%s '%s' is not %s", cmd->path, o->name, value, why);
+}
+
+/* One occurrence of option o with value (NULL for a flag). */
+static int set_value(const struct opt_cmd *cmd, const struct opt_def *o, const char *value,
+		     void *out)
+{
+	void *f = field(out, o);
+	unsigned long long v;
+	char why[160];
+	size_t i;
+
+	switch (o->type) {
+	case OPT_FLAG:
+		*(bool *)f = true;
+		return 0;
+	case OPT_U32:
+		if (!parse_unsigned(value, &v) || v < o->min || v > 0xffffffffULL ||
+		    (v > o->max && !o->limit)) {
+			if (o->noun)
+				snprintf(why, sizeof(why), "%s (%llu..%llu)", o->noun, o->min, o->max);
+			else
+				snprintf(why, sizeof(why), "a %s number", o->min ? "positive" : "");
+			return bad_value(cmd, o, value, o->noun || o->min ? why : "a number");
+		}
+		if (v > o->max)
+			return cli_error(EXIT_USAGE, "%s: --%s %llu is over the limit of %llu %s; "
+					 "ask for at most that", cmd->path, o->name, v, o->max,
+					 o->limit);
+		*(unsigned int *)f = (unsigned int)v;
+		return 0;
+	case OPT_U64:
+		if (!parse_unsigned(value, &v)) {
+			snprintf(why, sizeof(why), "a number%s%s%s", o->zero ? " (0: " : "",
+				 o->zero ? o->zero : "", o->zero ? ")" : "");
+			return bad_value(cmd, o, value, why);
+		}
+		*(uint64_t *)f = v;
+		return 0;
+	case OPT_SECONDS: {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(value, &end);
+		if (errno || end == value || *end || !(d >= o->min_s && d <= o->max_s)) {
+			snprintf(why, sizeof(why), "a number of seconds from %g to %g", o->min_s,
+				 o->max_s);
+			return bad_value(cmd, o, value, why);
+		}
+		*(double *)f = d;
+		return 0;
+	}
+	case OPT_ENUM:
+		for (i = 0; o->values[i].name; i++)
+			if (!strcmp(value, o->values[i].name)) {
+				*(int *)f = o->values[i].value;
+				return 0;
+			}
+		value_names(o->values, why, sizeof(why));
+		return bad_value(cmd, o, value, why);
+	case OPT_IFNAME:
+		if (!opt_valid_ifname(value))
+			goto bad_ifname;
+		snprintf(f, IF_NAMESIZE, "%s", value);
+		return 0;
+	case OPT_IFNAMES: {
+		struct opt_names *l = f;
+		char (*grown)[IF_NAMESIZE];
+
+		if (!opt_valid_ifname(value))
+			goto bad_ifname;
+		for (i = 0; i < l->n; i++)
+			if (!strcmp(l->v[i], value))
+				return 0;	/* named twice: once is what was meant */
+		grown = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+		if (!grown)
+			return cli_error(EXIT_FAIL, "%s: out of memory", cmd->path);
+		l->v = grown;
+		snprintf(l->v[l->n++], IF_NAMESIZE, "%s", value);
+		return 0;
+	}
+	case OPT_PREFIXES: {
+		struct opt_prefixes *l = f;
+		struct replicast_prefix p, *grown;
+
+		if (replicast_prefix_parse(value, &p))
+			return bad_value(cmd, o, value, "ADDR/LEN or ADDR (with no host bits set "
+					 "beyond LEN)");
+		/* Sorted, so that two lists compare and print the same whatever
+		 * order they were given in. */
+		if (l->n && bsearch(&p, l->v, l->n, sizeof(p), opt_compare_prefixes))
+			return 0;
+		grown = realloc(l->v, (l->n + 1) * sizeof(*grown));
+		if (!grown)
+			return cli_error(EXIT_FAIL, "%s: out of memory", cmd->path);
+		l->v = grown;
+		l->v[l->n++] = p;
+		qsort(l->v, l->n, sizeof(p), opt_compare_prefixes);
+		return 0;
+	}
+	case OPT_MAC:
+		if (replicast_mac_parse(value, f))
+			return bad_value(cmd, o, value, "aa:bb:cc:dd:ee:ff");
+		return 0;
+	case OPT_STRING:
+		*(const char **)f = value;
+		return 0;
+	}
+	return 0;
+bad_ifname:
+	snprintf(why, sizeof(why), "an interface name (1 to %d characters, no '/', ':' or "
+		 "spaces)", IF_NAMESIZE - 1);
+	return bad_value(cmd, o, value, why);
+}
+
+static bool repeatable(const struct opt_def *o)
+{
+	return o->type == OPT_IFNAMES || o->type == OPT_PREFIXES;
+}
+
+void opt_free(const struct opt_cmd *cmd, void *out)
+{
+	const struct opt_def *o;
+
+	for (o = cmd->opts; o && o->name; o++) {
+		if (o->type == OPT_IFNAMES) {
+			struct opt_names *l = field(out, o);
+
+			free(l->v);
+			l->v = NULL;
+			l->n = 0;
+		} else if (o->type == OPT_PREFIXES) {
+			struct opt_prefixes *l = field(out, o);
+
+			free(l->v);
+			l->v = NULL;
+			l->n = 0;
+		}
+	}
+}
+
+bool opt_given(const struct opt_parsed *p, const char *name)
+{
+	int i;
+
+	for (i = 0; p->cmd->opts && p->cmd->opts[i].name; i++)
+		if (!strcmp(p->cmd->opts[i].name, name))
+			return p->given & 1ULL << i;
+	return false;
+}
+
+static int nargs_of(const struct opt_cmd *cmd)
+{
+	int n = 0;
+
+	while (cmd->args && cmd->args[n].name)
+		n++;
+	return n;
+}
+
+/* One option occurrence, long or short: i is the row. */
+static int take(const struct opt_cmd *cmd, int i, const char *value, void *out,
+		struct opt_parsed *p)
+{
+	const struct opt_def *o = &cmd->opts[i];
+
+	if ((p->given & 1ULL << i) && !repeatable(o))
+		return cli_error(EXIT_USAGE, "%s: --%s given twice", cmd->path, o->name);
+	p->given |= 1ULL << i;
+	if (o->type == OPT_SECONDS && !value) {
+		*(double *)field(out, o) = o->def_s;
+		return 0;
+	}
+	return set_value(cmd, o, value, out);
+}
+
+static int parse_words(const struct opt_cmd *cmd, enum opt_source src, int n, char **words,
+		       struct cli *cli, void *out, struct opt_parsed *p)
+{
+	bool options_end = false;
+	int w, i;
+
+	for (w = 1; w < n; w++) {
+		char *word = words[w];
+		const char *eq, *value = NULL;
+		const struct opt_def *o;
+		size_t len;
+
+		if (options_end || word[0] != '-' || !word[1]) {
+			if (p->nargs == nargs_of(cmd))
+				return cli_error(EXIT_USAGE, "%s: unexpected argument '%s'", cmd->path,
+						 word);
+			p->args[p->nargs++] = word;
+			continue;
+		}
+		if (!strcmp(word, "--")) {
+			options_end = true;
+			continue;
+		}
+		if (word[1] != '-') {
+			/* -X, a cluster of flags -nv, or -oFILE / -o FILE */
+			const char *c;
+
+			for (c = word + 1; *c; c++) {
+				if (*c == 'h' && src == OPT_ARGV) {
+					p->help = true;
+					continue;
+				}
+				for (i = 0; cmd->opts && cmd->opts[i].name; i++)
+					if (cmd->opts[i].short_name == *c)
+						break;
+				if (!cmd->opts || !cmd->opts[i].name)
+					return cli_error(EXIT_USAGE, "%s: unknown option '-%c' (replicast "
+							 "%s --help lists them)", cmd->path, *c,
+							 cmd->path);
+				if (cmd->opts[i].type == OPT_FLAG) {
+					if (take(cmd, i, NULL, out, p))
+						return EXIT_USAGE;
+					continue;
+				}
+				if (c[1])
+					value = c + 1;
+				else if (w + 1 < n)
+					value = words[++w];
+				else
+					return cli_error(EXIT_USAGE, "%s: -%c needs a value", cmd->path,
+							 *c);
+				if (take(cmd, i, value, out, p))
+					return EXIT_USAGE;
+				break;
+			}
+			continue;
+		}
+		eq = strchr(word, '=');
+		len = eq ? (size_t)(eq - word - 2) : strlen(word + 2);
+		if (len == 8 && !strncmp(word + 2, "pin-path", 8)) {
+			if (src == OPT_FILE)
+				return cli_error(EXIT_USAGE, "--pin-path does not belong in a "
+						 "configuration file; give it to the command that "
+						 "reads the file");
+			if (eq)
+				value = eq + 1;
+			else if (w + 1 < n)
+				value = words[++w];
+			else
+				return cli_error(EXIT_USAGE, "%s: --pin-path needs a value", cmd->path);
+			if (cli)
+				cli->pin_path = value;
+			continue;
+		}
+		if (len == 4 && !strncmp(word + 2, "help", 4) && src == OPT_ARGV && !eq) {
+			p->help = true;
+			continue;
+		}
+		for (i = 0; cmd->opts && cmd->opts[i].name; i++)
+			if (strlen(cmd->opts[i].name) == len && !strncmp(cmd->opts[i].name, word + 2, len))
+				break;
+		if (!cmd->opts || !cmd->opts[i].name)
+			return cli_error(EXIT_USAGE, "%s: unknown option '%.*s' (replicast %s --help "
+					 "lists them)", cmd->path, (int)len + 2, word, cmd->path);
+		o = &cmd->opts[i];
+		if (o->type == OPT_FLAG) {
+			if (eq)
+				return cli_error(EXIT_USAGE, "%s: --%s takes no value", cmd->path,
+						 o->name);
+		} else if (eq) {
+			value = eq + 1;
+		} else if (o->flags & OPT_OPTIONAL_ARG) {
+			/* `--watch 2` as getopt's optional arguments are not: the
+			 * next word, when it is no option. */
+			if (w + 1 < n && words[w + 1][0] != '-')
+				value = words[++w];
+		} else if (w + 1 < n) {
+			value = words[++w];
+		} else {
+			return cli_error(EXIT_USAGE, "%s: --%s needs a value", cmd->path, o->name);
+		}
+		if (take(cmd, i, value, out, p))
+			return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+int opt_parse(const struct opt_cmd *cmd, enum opt_source src, int n, char **words,
+	      struct cli *cli, void *out, struct opt_parsed *p)
+{
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->cmd = cmd;
+	ret = parse_words(cmd, src, n, words, cli, out, p);
+	if (!ret && p->help) {
+		opt_print_help(stdout, cmd);
+		return EXIT_OK;
+	}
+	if (!ret && (unsigned int)p->nargs < cmd->min_args) {
+		int i, len = 0;
+		char want[128] = "";
+
+		for (i = p->nargs; cmd->args[i].name && len < (int)sizeof(want); i++)
+			len += snprintf(want + len, sizeof(want) - len, "%s%s", i > p->nargs ?
+					(cmd->args[i + 1].name ? ", " : " and ") : "",
+					cmd->args[i].name);
+		ret = cli_error(EXIT_USAGE, "%s: %s %s missing", cmd->path, want,
+				p->nargs + 1 < nargs_of(cmd) ? "are" : "is");
+	}
+	if (ret)
+		opt_free(cmd, out);
+	return ret;
+}
+
+const struct opt_cmd *opt_find_verb(const struct opt_cmd *cmd, int n, char **words, int *at)
+{
+	int w, v;
+
+	*at = -1;
+	for (w = 1; w < n; w++) {
+		if (!strcmp(words[w], "--pin-path")) {
+			w++;
+			continue;
+		}
+		if (words[w][0] == '-' && words[w][1])
+			continue;
+		*at = w;
+		for (v = 0; cmd->verbs[v]; v++)
+			if (!strcmp(words[w], cmd->verbs[v]->name))
+				return cmd->verbs[v];
+		return NULL;
+	}
+	return NULL;
+}
+
+/* ---- Help --------------------------------------------------------------- */
+
+#define HELP_WIDTH 79
+#define HELP_COLUMN 24
+#define HELP_SUMMARY_COLUMN 30
+
+/* A space wrap() does not break at (between an option and its value). */
+#define NBSP "\x01"
+
+/* " [--max-pps N]", " [--dev IFNAME]..." */
+static int synopsis_opt(char *buf, size_t len, const struct opt_def *o, bool first)
+{
+	const char *sp = first ? "" : " ";
+
+	if (o->type == OPT_FLAG)
+		return snprintf(buf, len, "%s[--%s]", sp, o->name);
+	if (o->flags & OPT_OPTIONAL_ARG)
+		return snprintf(buf, len, "%s[--%s" NBSP "[%s]]", sp, o->name, o->metavar);
+	return snprintf(buf, len, "%s[--%s" NBSP "%s]%s", sp, o->name, o->metavar,
+			repeatable(o) ? "..." : "");
+}
+
+/* Words of text, wrapped at HELP_WIDTH, continuation lines at indent;
+ * returns the column it ends at, no newline printed. */
+static int wrap_at(FILE *f, const char *text, int col, int indent)
+{
+	const char *w = text;
+
+	while (*w) {
+		size_t len = strcspn(w, " ");
+
+		if (col > indent && col + 1 + (int)len > HELP_WIDTH) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		for (size_t i = 0; i < len; i++)
+			fputc(w[i] == NBSP[0] ? ' ' : w[i], f);
+		col += (int)len;
+		w += len;
+		while (*w == ' ')
+			w++;
+	}
+	return col;
+}
+
+static void wrap(FILE *f, const char *text, int col, int indent)
+{
+	wrap_at(f, text, col, indent);
+	fputc('\n', f);
+}
+
+/* What follows the command's words in a usage line: the table's
+ * positional words and options, unless the command spells it itself. */
+static void synopsis(const struct opt_cmd *cmd, char *buf, size_t size)
+{
+	int len = 0, i;
+
+	buf[0] = '\0';
+	if (cmd->synopsis) {
+		snprintf(buf, size, "%s", cmd->synopsis);
+		return;
+	}
+	for (i = 0; cmd->args && cmd->args[i].name && len < (int)size; i++)
+		len += snprintf(buf + len, size - len, (unsigned int)i < cmd->min_args ?
+				"%s%s" : "%s[%s]", len ? " " : "", cmd->args[i].name);
+	for (i = 0; cmd->opts && cmd->opts[i].name && len < (int)size; i++)
+		len += synopsis_opt(buf + len, size - len, &cmd->opts[i], len == 0);
+}
+
+static void usage_line(FILE *f, const struct opt_cmd *cmd, const char *lead)
+{
+	char buf[1024];
+	int col = (int)strlen(lead) + 11 + (int)strlen(cmd->path);
+
+	synopsis(cmd, buf, sizeof(buf));
+	fprintf(f, "%s replicast %s%s", lead, cmd->path, buf[0] ? " " : "");
+	if (buf[0])
+		wrap(f, buf, col + 1, col + 1);
+	else
+		fputc('\n', f);
+}
+
+void opt_print_usage(FILE *f, const struct opt_cmd *cmd)
+{
+	int v;
+
+	if (!cmd->verbs) {
+		usage_line(f, cmd, "Usage:");
+		return;
+	}
+	for (v = 0; cmd->verbs[v]; v++)
+		usage_line(f, cmd->verbs[v], v ? "      " : "Usage:");
+}
+
+/* What the table knows of a value beyond the help text: its range and
+ * default, from the library's constants the rows are written with. */
+static void option_line(FILE *f, const struct opt_def *o)
+{
+	char head[128], text[1024];
+	int col;
+
+	if (o->type == OPT_FLAG)
+		snprintf(head, sizeof(head), "  %s%c%s--%s", o->short_name ? "-" : "",
+			 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "", o->name);
+	else
+		snprintf(head, sizeof(head), "  %s%c%s--%s %s%s%s", o->short_name ? "-" : "",
+			 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "", o->name,
+			 o->flags & OPT_OPTIONAL_ARG ? "[" : "", o->metavar,
+			 o->flags & OPT_OPTIONAL_ARG ? "]" : "");
+	/* "  --x" without a short name: the space placeholder goes. */
+	if (!o->short_name)
+		memmove(head + 2, head + 3, strlen(head + 2));
+	fputs(head, f);
+	col = (int)strlen(head);
+	if (col + 2 > HELP_COLUMN) {
+		fprintf(f, "\n%*s", HELP_COLUMN, "");
+	} else {
+		fprintf(f, "%*s", HELP_COLUMN - col, "");
+	}
+	col = snprintf(text, sizeof(text), "%s", o->help);
+	if (o->type == OPT_U32 && o->def && o->limit)
+		snprintf(text + col, sizeof(text) - col, " (default %llu, at most %llu)", o->def,
+			 o->max);
+	else if (o->type == OPT_U32 && o->def)
+		snprintf(text + col, sizeof(text) - col, " (%llu..%llu, default %llu)", o->min,
+			 o->max, o->def);
+	else if (o->type == OPT_U32 && o->max < 0xffffffffULL)
+		snprintf(text + col, sizeof(text) - col, " (%llu..%llu)", o->min, o->max);
+	else if (o->type == OPT_U64 && o->zero)
+		snprintf(text + col, sizeof(text) - col, " (0: %s)", o->zero);
+	else if (o->type == OPT_SECONDS)
+		snprintf(text + col, sizeof(text) - col, " (default %g, from %g to %g)", o->def_s,
+			 o->min_s, o->max_s);
+	else if (repeatable(o))
+		snprintf(text + col, sizeof(text) - col, " (repeatable)");
+	wrap(f, text, HELP_COLUMN, HELP_COLUMN);
+}
+
+static void options_of(FILE *f, const struct opt_cmd *cmd, const struct opt_def **seen,
+		       int *nseen)
+{
+	const struct opt_def *o;
+	int i;
+
+	for (o = cmd->opts; o && o->name; o++) {
+		/* A row verbs share (group add and set) is explained once. */
+		for (i = 0; i < *nseen; i++)
+			if (!strcmp(seen[i]->name, o->name))
+				break;
+		if (i < *nseen)
+			continue;
+		if (*nseen < 64)
+			seen[(*nseen)++] = o;
+		option_line(f, o);
+	}
+}
+
+void opt_print_help(FILE *f, const struct opt_cmd *cmd)
+{
+	const struct opt_def *seen[64];
+	int v, nseen = 0;
+
+	opt_print_usage(f, cmd);
+	if (cmd->text)
+		fprintf(f, "\n%s", cmd->text);
+	fputc('\n', f);
+	if (cmd->verbs)
+		for (v = 0; cmd->verbs[v]; v++)
+			options_of(f, cmd->verbs[v], seen, &nseen);
+	else
+		options_of(f, cmd, seen, &nseen);
+	fprintf(f, "%-*s", HELP_COLUMN, "  --pin-path DIR");
+	wrap(f, "pin directory (default " REPLICAST_DEFAULT_PIN_PATH ", or "
+	     "/sys/fs/bpf/replicast-netns/NAME in network namespace NAME)", HELP_COLUMN, HELP_COLUMN);
+	fprintf(f, "%-*sthis text\n", HELP_COLUMN, "  -h, --help");
+}
+
+void opt_print_summary(FILE *f, const struct opt_cmd *cmd)
+{
+	char buf[1024];
+	int v, col;
+
+	if (cmd->verbs) {
+		for (v = 0; cmd->verbs[v]; v++)
+			opt_print_summary(f, cmd->verbs[v]);
+		return;
+	}
+	synopsis(cmd, buf, sizeof(buf));
+	fprintf(f, "  %s%s", cmd->path, buf[0] ? " " : "");
+	col = 2 + (int)strlen(cmd->path) + (buf[0] ? 1 : 0);
+	if (buf[0])
+		col = wrap_at(f, buf, col, col);
+	/* At one column for all, beside a short synopsis or below a long one,
+	 * as ip(8)'s help reads. */
+	if (col + 2 > HELP_SUMMARY_COLUMN)
+		fprintf(f, "\n%*s", HELP_SUMMARY_COLUMN, "");
+	else
+		fprintf(f, "%*s", HELP_SUMMARY_COLUMN - col, "");
+	wrap(f, cmd->summary ? cmd->summary : "", HELP_SUMMARY_COLUMN, HELP_SUMMARY_COLUMN);
+}
+
+/* ---- Completion --------------------------------------------------------- */
+
+static void candidate(FILE *f, const char *word, const char *cur)
+{
+	if (!strncmp(word, cur, strlen(cur)))
+		fprintf(f, "%s\n", word);
+}
+
+static void complete_value(FILE *f, enum opt_complete c, const struct opt_value *values,
+			   const char *cur, const char *group)
+{
+	switch (c) {
+	case OPT_C_NONE:	fputs(":none\n", f); return;
+	case OPT_C_FILE:	fputs(":file\n", f); return;
+	case OPT_C_DIR:		fputs(":dir\n", f); return;
+	case OPT_C_IFNAME:	fputs(":ifname\n", f); return;
+	case OPT_C_GROUP:	fputs(":group\n", f); return;
+	case OPT_C_SUB:		fprintf(f, ":sub %s\n", group ? group : ""); return;
+	case OPT_C_SOURCE:	fprintf(f, ":source %s\n", group ? group : ""); return;
+	case OPT_C_VALUES:
+		for (; values && values->name; values++)
+			candidate(f, values->name, cur);
+		return;
+	}
+}
+
+static const struct opt_def *find_long(const struct opt_cmd *cmd, const char *word)
+{
+	const struct opt_def *o;
+
+	for (o = cmd->opts; o && o->name; o++)
+		if (!strcmp(o->name, word + 2))
+			return o;
+	return NULL;
+}
+
+static const struct opt_def *find_short(const struct opt_cmd *cmd, char c)
+{
+	const struct opt_def *o;
+
+	for (o = cmd->opts; o && o->name; o++)
+		if (o->short_name == c)
+			return o;
+	return NULL;
+}
+
+/* Whether the option word takes the next word as its value. */
+static const struct opt_def *takes_next(const struct opt_cmd *cmd, const char *word)
+{
+	const struct opt_def *o;
+
+	if (word[0] != '-' || !word[1] || strchr(word, '='))
+		return NULL;
+	o = word[1] == '-' ? find_long(cmd, word) : find_short(cmd, word[strlen(word) - 1]);
+	if (!o || o->type == OPT_FLAG || (o->flags & OPT_OPTIONAL_ARG))
+		return NULL;
+	return o;
+}
+
+static void complete_in(FILE *f, const struct opt_cmd *cmd, int start, int skip, int n,
+			char **words)
+{
+	const char *cur = words[n - 1], *pos[OPT_MAX_ARGS];
+	const struct opt_def *o;
+	int i, npos = 0;
+
+	for (i = start; i < n - 1; i++) {
+		if (i == skip)
+			continue;
+		if (!strcmp(words[i], "--pin-path")) {
+			if (i == n - 2)
+				return complete_value(f, OPT_C_DIR, NULL, cur, NULL);
+			i++;
+			continue;
+		}
+		o = takes_next(cmd, words[i]);
+		if (o && i == n - 2)
+			return complete_value(f, o->complete, o->values, cur, npos ? pos[0] : NULL);
+		if (o) {
+			i++;
+			continue;
+		}
+		if (words[i][0] == '-' && words[i][1])
+			continue;
+		if (npos < OPT_MAX_ARGS)
+			pos[npos++] = words[i];
+	}
+	if (cur[0] == '-') {
+		char name[64];
+
+		for (o = cmd->opts; o && o->name; o++) {
+			snprintf(name, sizeof(name), "--%s", o->name);
+			candidate(f, name, cur);
+		}
+		candidate(f, "--pin-path", cur);
+		candidate(f, "--help", cur);
+		return;
+	}
+	if (npos < nargs_of(cmd))
+		return complete_value(f, cmd->args[npos].complete, NULL, cur, npos ? pos[0] : NULL);
+	fputs(":none\n", f);
+}
+
+void opt_complete(FILE *f, const struct opt_cmd *const *cmds, const char *const *others, int n,
+		  char **words)
+{
+	static const char *const main_opts[] = {
+		"--pin-path", "--help", "--version", "-batch", "-force", NULL,
+	};
+	const struct opt_cmd *cmd = NULL, *verb;
+	const char *cur = n ? words[n - 1] : "";
+	int w, i, at;
+
+	if (n == 0)
+		return;
+	for (w = 0; w < n - 1; w++) {
+		if (!strcmp(words[w], "--pin-path") || !strcmp(words[w], "-batch") ||
+		    !strcmp(words[w], "--batch") || !strcmp(words[w], "-b")) {
+			if (w == n - 2)
+				return complete_value(f, strcmp(words[w], "--pin-path") ? OPT_C_FILE
+							: OPT_C_DIR, NULL, cur, NULL);
+			w++;
+			continue;
+		}
+		if (words[w][0] != '-')
+			break;
+	}
+	if (w >= n - 1) {
+		for (i = 0; cmds[i]; i++)
+			candidate(f, cmds[i]->name, cur);
+		for (i = 0; others[i]; i++)
+			candidate(f, others[i], cur);
+		for (i = 0; main_opts[i]; i++)
+			candidate(f, main_opts[i], cur);
+		return;
+	}
+	for (i = 0; cmds[i] && !cmd; i++)
+		if (!strcmp(cmds[i]->name, words[w]))
+			cmd = cmds[i];
+	if (!cmd) {
+		for (i = 0; others[i]; i++)
+			if (!strcmp(others[i], words[w])) {
+				fprintf(f, ":other %s\n", others[i]);
+				return;
+			}
+		fputs(":none\n", f);
+		return;
+	}
+	if (!cmd->verbs)
+		return complete_in(f, cmd, w + 1, -1, n, words);
+	/* The verb is the first word that is no option, as opt_find_verb()
+	 * finds it; the word being completed is not one yet. */
+	verb = opt_find_verb(cmd, n - 1 - w, words + w, &at);
+	if (at < 0) {
+		if (n >= 2 && !strcmp(words[n - 2], "--pin-path"))
+			return complete_value(f, OPT_C_DIR, NULL, cur, NULL);
+		if (cur[0] == '-') {
+			candidate(f, "--pin-path", cur);
+			candidate(f, "--help", cur);
+			return;
+		}
+		for (i = 0; cmd->verbs[i]; i++)
+			candidate(f, cmd->verbs[i]->name, cur);
+		return;
+	}
+	if (!verb) {
+		fputs(":none\n", f);
+		return;
+	}
+	complete_in(f, verb, w + 1, w + at, n, words);
+}
+
+static void list_of(FILE *f, const struct opt_cmd *cmd)
+{
+	const struct opt_def *o;
+	int v;
+
+	if (cmd->verbs) {
+		for (v = 0; cmd->verbs[v]; v++)
+			list_of(f, cmd->verbs[v]);
+		return;
+	}
+	for (o = cmd->opts; o && o->name; o++)
+		fprintf(f, "%s --%s\n", cmd->path, o->name);
+}
+
+void opt_list_options(FILE *f, const struct opt_cmd *const *cmds)
+{
+	int i;
+
+	for (i = 0; cmds[i]; i++)
+		list_of(f, cmds[i]);
+}

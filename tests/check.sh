@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # `make check`: the tests that need neither root nor the network, in seconds:
 # the unit tests of pure code (addresses, AF_XDP frames, counter memory and
-# size limits), the library's ABI and version, and one pass of every libFuzzer
+# size limits), the library's ABI and version, the CLI's option tables
+# against its --help, completion and man page, and one pass of every libFuzzer
 # target over its committed corpus (each input run once, ASan and UBSan
 # built in). Prints "N passed, N failed, N skipped" (suites; a suite exiting
 # 77 is skipped) like tests/run.sh, which runs all of these and the
@@ -59,6 +60,7 @@ suite "$b unit: addresses" "$b/tests/test_addr"
 suite "$b unit: AF_XDP frames" "$b/tests/test_frame"
 suite "$b unit: counter memory and size limits" "$b/tests/test_cost"
 suite "$b unit: library ABI and version" tests/unit/test_abi.sh "$b"
+suite "$b unit: one command grammar (help, completion, man)" tests/unit/test_grammar.sh "$b"
 n=0
 for bin in build/fuzz/fuzz_*; do
 	[ -x "$bin" ] || continue

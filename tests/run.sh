@@ -66,6 +66,7 @@ run_build() {
 	[ -x "$b/replicast" ] || { echo "tests/run.sh: $b is not built" >&2; failed=$((failed + 1)); return; }
 	suite "$b unit: addresses" "$b/tests/test_addr"
 	suite "$b unit: library ABI and version" tests/unit/test_abi.sh "$b"
+	suite "$b unit: one command grammar (help, completion, man)" tests/unit/test_grammar.sh "$b"
 	[ "$b" = build ] && suite "$b tools: sender and receiver self-test" env RC_BIN="$b/tests" tests/tools/selftest.sh
 	suite "$b unit: AF_XDP frames" "$b/tests/test_frame"
 	suite "$b unit: counter memory and size limits" "$b/tests/test_cost"

@@ -65,28 +65,33 @@ static const struct opt_arg disallow_args[] = {
 };
 
 const struct opt_cmd opt_cmd_group_add = {
-	.name = "add", .path = "group add", .args = new_group_args, .min_args = 1,
+	.name = "add", .path = "group add", .parent = &opt_cmd_group,
+	.args = new_group_args, .min_args = 1,
 	.opts = group_add_opts,
 	.summary = "start replicating packets sent to GROUP",
 };
 
 const struct opt_cmd opt_cmd_group_del = {
-	.name = "del", .path = "group del", .args = group_args, .min_args = 1,
+	.name = "del", .path = "group del", .parent = &opt_cmd_group,
+	.args = group_args, .min_args = 1,
 	.summary = "stop, and forget its subscribers",
 };
 
 const struct opt_cmd opt_cmd_group_allow = {
-	.name = "allow", .path = "group allow", .args = allow_args, .min_args = 2,
+	.name = "allow", .path = "group allow", .parent = &opt_cmd_group,
+	.args = allow_args, .min_args = 2,
 	.summary = "let sources in PREFIX send to GROUP from the network",
 };
 
 const struct opt_cmd opt_cmd_group_disallow = {
-	.name = "disallow", .path = "group disallow", .args = disallow_args, .min_args = 2,
+	.name = "disallow", .path = "group disallow", .parent = &opt_cmd_group,
+	.args = disallow_args, .min_args = 2,
 	.summary = "stop allowing PREFIX",
 };
 
 const struct opt_cmd opt_cmd_group_set = {
-	.name = "set", .path = "group set", .args = group_args, .min_args = 1,
+	.name = "set", .path = "group set", .parent = &opt_cmd_group,
+	.args = group_args, .min_args = 1,
 	.opts = group_set_opts,
 	.summary = "change GROUP's caps, copies' TTL, reverse path",
 };

@@ -252,12 +252,11 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	bool has_inject;
 	struct replicast_group_info *groups;
 	struct attach_print ap = { .json = false };
+	struct list_args args = {};
+	struct opt_parsed p;
 	struct replicast *rc;
 	size_t n;
 	int ret, err;
-
-	struct list_args args = {};
-	struct opt_parsed p;
 
 	ret = opt_parse(&opt_cmd_list, OPT_ARGV, argc, argv, cli, &args, &p);
 	if (ret || p.help)

@@ -29,13 +29,15 @@ static const struct opt_arg sub_del_args[] = {
 };
 
 const struct opt_cmd opt_cmd_sub_add = {
-	.name = "add", .path = "sub add", .args = sub_add_args, .min_args = 2,
+	.name = "add", .path = "sub add", .parent = &opt_cmd_sub,
+	.args = sub_add_args, .min_args = 2,
 	.opts = sub_add_opts,
 	.summary = "send a copy of GROUP's packets to DEST",
 };
 
 const struct opt_cmd opt_cmd_sub_del = {
-	.name = "del", .path = "sub del", .args = sub_del_args, .min_args = 2,
+	.name = "del", .path = "sub del", .parent = &opt_cmd_sub,
+	.args = sub_del_args, .min_args = 2,
 	.summary = "stop sending to DEST",
 };
 

@@ -255,6 +255,21 @@ static int take(const struct opt_cmd *cmd, int i, const char *value, void *out,
 	return set_value(cmd, o, value, out);
 }
 
+/* The verb beside cmd that has the option named by the len bytes at name,
+ * for "sub del takes no --dev (sub add does)". */
+static const struct opt_cmd *sibling_with(const struct opt_cmd *cmd, const char *name,
+					  size_t len)
+{
+	const struct opt_def *o;
+	int v;
+
+	for (v = 0; cmd->parent && cmd->parent->verbs[v]; v++)
+		for (o = cmd->parent->verbs[v]->opts; o && o->name; o++)
+			if (strlen(o->name) == len && !strncmp(o->name, name, len))
+				return cmd->parent->verbs[v];
+	return NULL;
+}
+
 static int parse_words(const struct opt_cmd *cmd, enum opt_source src, int n, char **words,
 		       struct cli *cli, void *out, struct opt_parsed *p)
 {
@@ -336,6 +351,9 @@ static int parse_words(const struct opt_cmd *cmd, enum opt_source src, int n, ch
 		for (i = 0; cmd->opts && cmd->opts[i].name; i++)
 			if (strlen(cmd->opts[i].name) == len && !strncmp(cmd->opts[i].name, word + 2, len))
 				break;
+		if ((!cmd->opts || !cmd->opts[i].name) && sibling_with(cmd, word + 2, len))
+			return cli_error(EXIT_USAGE, "%s takes no --%.*s (%s does)", cmd->path,
+					 (int)len, word + 2, sibling_with(cmd, word + 2, len)->path);
 		if (!cmd->opts || !cmd->opts[i].name)
 			return cli_error(EXIT_USAGE, "%s: unknown option '%.*s' (replicast %s --help "
 					 "lists them)", cmd->path, (int)len + 2, word, cmd->path);

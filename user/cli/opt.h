@@ -127,6 +127,7 @@ struct opt_cmd {
 	unsigned int min_args;		/* of args given; more than args is an error */
 	const struct opt_def *opts;	/* OPT_END-terminated; may be NULL */
 	const struct opt_cmd *const *verbs;	/* NULL-terminated: a command of verbs */
+	const struct opt_cmd *parent;	/* of a verb: its command (for messages) */
 };
 
 /* Where the words come from: argv (or a -batch line, which is argv too), or
@@ -136,7 +137,8 @@ enum opt_source { OPT_ARGV, OPT_FILE };
 /* The outcome of opt_parse(), besides the values in the struct. */
 struct opt_parsed {
 	const struct opt_cmd *cmd;
-	uint64_t given;			/* bit i: cmd->opts[i] was on the line */
+	uint64_t given;			/* bit i: cmd->opts[i] was on the line (a
+					 * table has at most 64 rows) */
 	char *args[OPT_MAX_ARGS];
 	int nargs;
 	bool help;			/* --help: printed, run nothing */

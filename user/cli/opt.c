@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The one parser of opt.h: a command's words against its table of options,
  * for argv, -batch lines and configuration files alike. Every message names
- * the command, the option and the bad value. */
+ * the command, the option and the bad value. (--help from the same tables:
+ * opt_help.c; completion: opt_complete.c.) */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -194,7 +195,7 @@ bad_ifname:
 	return bad_value(cmd, o, value, why);
 }
 
-static bool repeatable(const struct opt_def *o)
+bool opt_repeatable(const struct opt_def *o)
 {
 	return o->type == OPT_IFNAMES || o->type == OPT_PREFIXES;
 }
@@ -230,7 +231,7 @@ bool opt_given(const struct opt_parsed *p, const char *name)
 	return false;
 }
 
-static int nargs_of(const struct opt_cmd *cmd)
+int opt_nargs(const struct opt_cmd *cmd)
 {
 	int n = 0;
 
@@ -245,7 +246,7 @@ static int take(const struct opt_cmd *cmd, int i, const char *value, void *out,
 {
 	const struct opt_def *o = &cmd->opts[i];
 
-	if ((p->given & 1ULL << i) && !repeatable(o))
+	if ((p->given & 1ULL << i) && !opt_repeatable(o))
 		return cli_error(EXIT_USAGE, "%s: --%s given twice", cmd->path, o->name);
 	p->given |= 1ULL << i;
 	if (o->type == OPT_SECONDS && !value) {
@@ -283,7 +284,7 @@ static int parse_words(const struct opt_cmd *cmd, enum opt_source src, int n, ch
 		size_t len;
 
 		if (options_end || word[0] != '-' || !word[1]) {
-			if (p->nargs == nargs_of(cmd))
+			if (p->nargs == opt_nargs(cmd))
 				return cli_error(EXIT_USAGE, "%s: unexpected argument '%s'", cmd->path,
 						 word);
 			p->args[p->nargs++] = word;
@@ -401,7 +402,7 @@ int opt_parse(const struct opt_cmd *cmd, enum opt_source src, int n, char **word
 					(cmd->args[i + 1].name ? ", " : " and ") : "",
 					cmd->args[i].name);
 		ret = cli_error(EXIT_USAGE, "%s: %s %s missing", cmd->path, want,
-				p->nargs + 1 < nargs_of(cmd) ? "are" : "is");
+				p->nargs + 1 < opt_nargs(cmd) ? "are" : "is");
 	}
 	if (ret)
 		opt_free(cmd, out);
@@ -427,402 +428,4 @@ const struct opt_cmd *opt_find_verb(const struct opt_cmd *cmd, int n, char **wor
 		return NULL;
 	}
 	return NULL;
-}
-
-/* ---- Help --------------------------------------------------------------- */
-
-#define HELP_WIDTH 79
-#define HELP_COLUMN 24
-#define HELP_SUMMARY_COLUMN 30
-
-/* A space wrap() does not break at (between an option and its value). */
-#define NBSP "\x01"
-
-/* " [--max-pps N]", " [--dev IFNAME]..." */
-static int synopsis_opt(char *buf, size_t len, const struct opt_def *o, bool first)
-{
-	const char *sp = first ? "" : " ";
-
-	if (o->type == OPT_FLAG)
-		return snprintf(buf, len, "%s[--%s]", sp, o->name);
-	if (o->flags & OPT_OPTIONAL_ARG)
-		return snprintf(buf, len, "%s[--%s" NBSP "[%s]]", sp, o->name, o->metavar);
-	return snprintf(buf, len, "%s[--%s" NBSP "%s]%s", sp, o->name, o->metavar,
-			repeatable(o) ? "..." : "");
-}
-
-/* Words of text, wrapped at HELP_WIDTH, continuation lines at indent;
- * returns the column it ends at, no newline printed. */
-static int wrap_at(FILE *f, const char *text, int col, int indent)
-{
-	const char *w = text;
-
-	while (*w) {
-		size_t len = strcspn(w, " ");
-
-		if (col > indent && col + 1 + (int)len > HELP_WIDTH) {
-			fprintf(f, "\n%*s", indent, "");
-			col = indent;
-		} else if (col > indent) {
-			fputc(' ', f);
-			col++;
-		}
-		for (size_t i = 0; i < len; i++)
-			fputc(w[i] == NBSP[0] ? ' ' : w[i], f);
-		col += (int)len;
-		w += len;
-		while (*w == ' ')
-			w++;
-	}
-	return col;
-}
-
-static void wrap(FILE *f, const char *text, int col, int indent)
-{
-	wrap_at(f, text, col, indent);
-	fputc('\n', f);
-}
-
-/* What follows the command's words in a usage line: the table's
- * positional words and options, unless the command spells it itself. */
-static void synopsis(const struct opt_cmd *cmd, char *buf, size_t size)
-{
-	int len = 0, i;
-
-	buf[0] = '\0';
-	if (cmd->synopsis) {
-		snprintf(buf, size, "%s", cmd->synopsis);
-		return;
-	}
-	for (i = 0; cmd->args && cmd->args[i].name && len < (int)size; i++)
-		len += snprintf(buf + len, size - len, (unsigned int)i < cmd->min_args ?
-				"%s%s" : "%s[%s]", len ? " " : "", cmd->args[i].name);
-	for (i = 0; cmd->opts && cmd->opts[i].name && len < (int)size; i++)
-		len += synopsis_opt(buf + len, size - len, &cmd->opts[i], len == 0);
-}
-
-static void usage_line(FILE *f, const struct opt_cmd *cmd, const char *lead)
-{
-	char buf[1024];
-	int col = (int)strlen(lead) + 11 + (int)strlen(cmd->path);
-
-	synopsis(cmd, buf, sizeof(buf));
-	fprintf(f, "%s replicast %s%s", lead, cmd->path, buf[0] ? " " : "");
-	if (buf[0])
-		wrap(f, buf, col + 1, col + 1);
-	else
-		fputc('\n', f);
-}
-
-void opt_print_usage(FILE *f, const struct opt_cmd *cmd)
-{
-	int v;
-
-	if (!cmd->verbs) {
-		usage_line(f, cmd, "Usage:");
-		return;
-	}
-	for (v = 0; cmd->verbs[v]; v++)
-		usage_line(f, cmd->verbs[v], v ? "      " : "Usage:");
-}
-
-/* What the table knows of a value beyond the help text: its range and
- * default, from the library's constants the rows are written with. */
-static void option_line(FILE *f, const struct opt_def *o)
-{
-	char head[128], text[1024];
-	int col;
-
-	if (o->type == OPT_FLAG)
-		snprintf(head, sizeof(head), "  %s%c%s--%s", o->short_name ? "-" : "",
-			 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "", o->name);
-	else
-		snprintf(head, sizeof(head), "  %s%c%s--%s %s%s%s", o->short_name ? "-" : "",
-			 o->short_name ? o->short_name : ' ', o->short_name ? ", " : "", o->name,
-			 o->flags & OPT_OPTIONAL_ARG ? "[" : "", o->metavar,
-			 o->flags & OPT_OPTIONAL_ARG ? "]" : "");
-	/* "  --x" without a short name: the space placeholder goes. */
-	if (!o->short_name)
-		memmove(head + 2, head + 3, strlen(head + 2));
-	fputs(head, f);
-	col = (int)strlen(head);
-	if (col + 2 > HELP_COLUMN) {
-		fprintf(f, "\n%*s", HELP_COLUMN, "");
-	} else {
-		fprintf(f, "%*s", HELP_COLUMN - col, "");
-	}
-	col = snprintf(text, sizeof(text), "%s", o->help);
-	if (o->type == OPT_U32 && o->def && o->limit)
-		snprintf(text + col, sizeof(text) - col, " (default %llu, at most %llu)", o->def,
-			 o->max);
-	else if (o->type == OPT_U32 && o->def)
-		snprintf(text + col, sizeof(text) - col, " (%llu..%llu, default %llu)", o->min,
-			 o->max, o->def);
-	else if (o->type == OPT_U32 && o->max < 0xffffffffULL)
-		snprintf(text + col, sizeof(text) - col, " (%llu..%llu)", o->min, o->max);
-	else if (o->type == OPT_U64 && o->zero)
-		snprintf(text + col, sizeof(text) - col, " (0: %s)", o->zero);
-	else if (o->type == OPT_SECONDS)
-		snprintf(text + col, sizeof(text) - col, " (default %g, from %g to %g)", o->def_s,
-			 o->min_s, o->max_s);
-	else if (repeatable(o))
-		snprintf(text + col, sizeof(text) - col, " (repeatable)");
-	wrap(f, text, HELP_COLUMN, HELP_COLUMN);
-}
-
-static void options_of(FILE *f, const struct opt_cmd *cmd, const struct opt_def **seen,
-		       int *nseen)
-{
-	const struct opt_def *o;
-	int i;
-
-	for (o = cmd->opts; o && o->name; o++) {
-		/* A row verbs share (group add and set) is explained once. */
-		for (i = 0; i < *nseen; i++)
-			if (!strcmp(seen[i]->name, o->name))
-				break;
-		if (i < *nseen)
-			continue;
-		if (*nseen < 64)
-			seen[(*nseen)++] = o;
-		option_line(f, o);
-	}
-}
-
-void opt_print_help(FILE *f, const struct opt_cmd *cmd)
-{
-	const struct opt_def *seen[64];
-	int v, nseen = 0;
-
-	opt_print_usage(f, cmd);
-	if (cmd->text)
-		fprintf(f, "\n%s", cmd->text);
-	fputc('\n', f);
-	if (cmd->verbs)
-		for (v = 0; cmd->verbs[v]; v++)
-			options_of(f, cmd->verbs[v], seen, &nseen);
-	else
-		options_of(f, cmd, seen, &nseen);
-	fprintf(f, "%-*s", HELP_COLUMN, "  --pin-path DIR");
-	wrap(f, "pin directory (default " REPLICAST_DEFAULT_PIN_PATH ", or "
-	     "/sys/fs/bpf/replicast-netns/NAME in network namespace NAME)", HELP_COLUMN, HELP_COLUMN);
-	fprintf(f, "%-*sthis text\n", HELP_COLUMN, "  -h, --help");
-}
-
-void opt_print_summary(FILE *f, const struct opt_cmd *cmd)
-{
-	char buf[1024];
-	int v, col;
-
-	if (cmd->verbs) {
-		for (v = 0; cmd->verbs[v]; v++)
-			opt_print_summary(f, cmd->verbs[v]);
-		return;
-	}
-	synopsis(cmd, buf, sizeof(buf));
-	fprintf(f, "  %s%s", cmd->path, buf[0] ? " " : "");
-	col = 2 + (int)strlen(cmd->path) + (buf[0] ? 1 : 0);
-	if (buf[0])
-		col = wrap_at(f, buf, col, col);
-	/* At one column for all, beside a short synopsis or below a long one,
-	 * as ip(8)'s help reads. */
-	if (col + 2 > HELP_SUMMARY_COLUMN)
-		fprintf(f, "\n%*s", HELP_SUMMARY_COLUMN, "");
-	else
-		fprintf(f, "%*s", HELP_SUMMARY_COLUMN - col, "");
-	wrap(f, cmd->summary ? cmd->summary : "", HELP_SUMMARY_COLUMN, HELP_SUMMARY_COLUMN);
-}
-
-/* ---- Completion --------------------------------------------------------- */
-
-static void candidate(FILE *f, const char *word, const char *cur)
-{
-	if (!strncmp(word, cur, strlen(cur)))
-		fprintf(f, "%s\n", word);
-}
-
-static void complete_value(FILE *f, enum opt_complete c, const struct opt_value *values,
-			   const char *cur, const char *group)
-{
-	switch (c) {
-	case OPT_C_NONE:	fputs(":none\n", f); return;
-	case OPT_C_FILE:	fputs(":file\n", f); return;
-	case OPT_C_DIR:		fputs(":dir\n", f); return;
-	case OPT_C_IFNAME:	fputs(":ifname\n", f); return;
-	case OPT_C_GROUP:	fputs(":group\n", f); return;
-	case OPT_C_SUB:		fprintf(f, ":sub %s\n", group ? group : ""); return;
-	case OPT_C_SOURCE:	fprintf(f, ":source %s\n", group ? group : ""); return;
-	case OPT_C_VALUES:
-		for (; values && values->name; values++)
-			candidate(f, values->name, cur);
-		return;
-	}
-}
-
-static const struct opt_def *find_long(const struct opt_cmd *cmd, const char *word)
-{
-	const struct opt_def *o;
-
-	for (o = cmd->opts; o && o->name; o++)
-		if (!strcmp(o->name, word + 2))
-			return o;
-	return NULL;
-}
-
-static const struct opt_def *find_short(const struct opt_cmd *cmd, char c)
-{
-	const struct opt_def *o;
-
-	for (o = cmd->opts; o && o->name; o++)
-		if (o->short_name == c)
-			return o;
-	return NULL;
-}
-
-/* Whether the option word takes the next word as its value. */
-static const struct opt_def *takes_next(const struct opt_cmd *cmd, const char *word)
-{
-	const struct opt_def *o;
-
-	if (word[0] != '-' || !word[1] || strchr(word, '='))
-		return NULL;
-	o = word[1] == '-' ? find_long(cmd, word) : find_short(cmd, word[strlen(word) - 1]);
-	if (!o || o->type == OPT_FLAG || (o->flags & OPT_OPTIONAL_ARG))
-		return NULL;
-	return o;
-}
-
-static void complete_in(FILE *f, const struct opt_cmd *cmd, int start, int skip, int n,
-			char **words)
-{
-	const char *cur = words[n - 1], *pos[OPT_MAX_ARGS];
-	const struct opt_def *o;
-	int i, npos = 0;
-
-	for (i = start; i < n - 1; i++) {
-		if (i == skip)
-			continue;
-		if (!strcmp(words[i], "--pin-path")) {
-			if (i == n - 2)
-				return complete_value(f, OPT_C_DIR, NULL, cur, NULL);
-			i++;
-			continue;
-		}
-		o = takes_next(cmd, words[i]);
-		if (o && i == n - 2)
-			return complete_value(f, o->complete, o->values, cur, npos ? pos[0] : NULL);
-		if (o) {
-			i++;
-			continue;
-		}
-		if (words[i][0] == '-' && words[i][1])
-			continue;
-		if (npos < OPT_MAX_ARGS)
-			pos[npos++] = words[i];
-	}
-	if (cur[0] == '-') {
-		char name[64];
-
-		for (o = cmd->opts; o && o->name; o++) {
-			snprintf(name, sizeof(name), "--%s", o->name);
-			candidate(f, name, cur);
-		}
-		candidate(f, "--pin-path", cur);
-		candidate(f, "--help", cur);
-		return;
-	}
-	if (npos < nargs_of(cmd))
-		return complete_value(f, cmd->args[npos].complete, NULL, cur, npos ? pos[0] : NULL);
-	fputs(":none\n", f);
-}
-
-void opt_complete(FILE *f, const struct opt_cmd *const *cmds, const char *const *others, int n,
-		  char **words)
-{
-	static const char *const main_opts[] = {
-		"--pin-path", "--help", "--version", "-batch", "-force", NULL,
-	};
-	const struct opt_cmd *cmd = NULL, *verb;
-	const char *cur = n ? words[n - 1] : "";
-	int w, i, at;
-
-	if (n == 0)
-		return;
-	for (w = 0; w < n - 1; w++) {
-		if (!strcmp(words[w], "--pin-path") || !strcmp(words[w], "-batch") ||
-		    !strcmp(words[w], "--batch") || !strcmp(words[w], "-b")) {
-			if (w == n - 2)
-				return complete_value(f, strcmp(words[w], "--pin-path") ? OPT_C_FILE
-							: OPT_C_DIR, NULL, cur, NULL);
-			w++;
-			continue;
-		}
-		if (words[w][0] != '-')
-			break;
-	}
-	if (w >= n - 1) {
-		for (i = 0; cmds[i]; i++)
-			candidate(f, cmds[i]->name, cur);
-		for (i = 0; others[i]; i++)
-			candidate(f, others[i], cur);
-		for (i = 0; main_opts[i]; i++)
-			candidate(f, main_opts[i], cur);
-		return;
-	}
-	for (i = 0; cmds[i] && !cmd; i++)
-		if (!strcmp(cmds[i]->name, words[w]))
-			cmd = cmds[i];
-	if (!cmd) {
-		for (i = 0; others[i]; i++)
-			if (!strcmp(others[i], words[w])) {
-				fprintf(f, ":other %s\n", others[i]);
-				return;
-			}
-		fputs(":none\n", f);
-		return;
-	}
-	if (!cmd->verbs)
-		return complete_in(f, cmd, w + 1, -1, n, words);
-	/* The verb is the first word that is no option, as opt_find_verb()
-	 * finds it; the word being completed is not one yet. */
-	verb = opt_find_verb(cmd, n - 1 - w, words + w, &at);
-	if (at < 0) {
-		if (n >= 2 && !strcmp(words[n - 2], "--pin-path"))
-			return complete_value(f, OPT_C_DIR, NULL, cur, NULL);
-		if (cur[0] == '-') {
-			candidate(f, "--pin-path", cur);
-			candidate(f, "--help", cur);
-			return;
-		}
-		for (i = 0; cmd->verbs[i]; i++)
-			candidate(f, cmd->verbs[i]->name, cur);
-		return;
-	}
-	if (!verb) {
-		fputs(":none\n", f);
-		return;
-	}
-	complete_in(f, verb, w + 1, w + at, n, words);
-}
-
-static void list_of(FILE *f, const struct opt_cmd *cmd)
-{
-	const struct opt_def *o;
-	int v;
-
-	if (cmd->verbs) {
-		for (v = 0; cmd->verbs[v]; v++)
-			list_of(f, cmd->verbs[v]);
-		return;
-	}
-	for (o = cmd->opts; o && o->name; o++)
-		fprintf(f, "%s --%s\n", cmd->path, o->name);
-}
-
-void opt_list_options(FILE *f, const struct opt_cmd *const *cmds)
-{
-	int i;
-
-	for (i = 0; cmds[i]; i++)
-		list_of(f, cmds[i]);
 }

@@ -151,6 +151,10 @@ struct opt_parsed {
  * from a file); --help prints cmd's help on stdout and sets p->help. */
 int opt_parse(const struct opt_cmd *cmd, enum opt_source src, int n, char **words,
 	      struct cli *cli, void *out, struct opt_parsed *p);
+/* Whether the option may be given more than once (the list types). */
+bool opt_repeatable(const struct opt_def *o);
+/* The number of positional words cmd takes. */
+int opt_nargs(const struct opt_cmd *cmd);
 /* Frees the lists opt_parse() filled in out. */
 void opt_free(const struct opt_cmd *cmd, void *out);
 bool opt_given(const struct opt_parsed *p, const char *name);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # `make check`: the tests that need neither root nor the network, in seconds:
 # the unit tests of pure code (addresses, AF_XDP frames, counter memory and
-# size limits), the library's ABI and version, and one pass of every libFuzzer
+# size limits), the library's ABI and version, the CLI's option tables
+# against its --help, completion and man page, and one pass of every libFuzzer
 # target over its committed corpus (each input run once, ASan and UBSan
 # built in). Prints "N passed, N failed, N skipped" (suites; a suite exiting
 # 77 is skipped) like tests/run.sh, which runs all of these and the

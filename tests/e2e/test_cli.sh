@@ -37,6 +37,8 @@ expect 2 "name at least one --dev" "load without --dev" $RC load
 expect 2 "both be IPv4 or both IPv6" "mixed families" $RC sub add 10.77.100.1:5000 [fd77:1::2]:6000
 expect 2 "unknown verb 'push'" "unknown verb" $RC group push 10.77.100.1:5000
 expect 2 "--mac 'zz' is not" "bad MAC" $RC sub add 10.77.100.1:5000 10.77.1.2:6000 --mac zz
+expect 2 "sub del takes no --keep-source \\(sub add does\\)" "an option of the other verb" \
+	$RC sub del 10.77.100.1:5000 10.77.1.2:6000 --keep-source
 
 expect 1 "not loaded: nothing is pinned at $TOPO_PIN" "before load" $RC list
 expect 1 "no such interface 'rcnope0'" "unknown interface" $RC load --dev rcnope0

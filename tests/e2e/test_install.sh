@@ -84,10 +84,11 @@ rc_assert_match "libreplicast.so.1 => $D/usr/local/lib/libreplicast.so.1" \
 out=$(LD_LIBRARY_PATH="$D/usr/local/lib" "$T/list_groups" /sys/fs/bpf/rc-none$RC_ID 2>&1)
 rc_assert_eq "list_groups: not found" "$out" "it runs, and the library answers (nothing is loaded there)"
 
-# Bash completion, from the installed file.
+# Bash completion, from the installed file; it asks the installed program
+# (replicast --complete), found on PATH as an operator's shell finds it.
 comp() {
-	bash -c '. "$1"; COMP_LINE=$2; COMP_POINT=${#2}; _replicast; echo "${COMPREPLY[*]}"' _ \
-		"$D/usr/local/share/bash-completion/completions/replicast" "$1"
+	PATH="$D/usr/local/sbin:$PATH" bash -c '. "$1"; COMP_LINE=$2; COMP_POINT=${#2}; _replicast
+		echo "${COMPREPLY[*]}"' _ "$D/usr/local/share/bash-completion/completions/replicast" "$1"
 }
 rc_assert_eq "sub stats save send" "$(comp "replicast s")" "completion: commands"
 rc_assert_eq "text json prometheus" "$(comp "replicast stats --format ")" "completion: --format values"

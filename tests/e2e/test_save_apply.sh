@@ -196,9 +196,9 @@ bad "sub add $G4 [fd77:1::2]:6100" "bad.conf:5: sub add: GROUP and DEST must bot
 bad "group add $G4" "bad.conf:5: group 10.77.100.1:5000 is added already on line 4" "a group twice"
 bad "frob" "bad.conf:5: unknown command 'frob'" "unknown command"
 bad "group add 10.77.100.9:5000 --allow-source fd77::/64" \
-	"bad.conf:5: group add: --allow-source 'fd77::/64': not the group's address family" "a prefix of the other family"
+	"bad.conf:5: group add: --allow-source 'fd77::/64' and group 10.77.100.9:5000 are not the same address family" "a prefix of the other family"
 bad "group add 10.77.100.9:5000 --max-pps 5 --max-pps 6" "bad.conf:5: group add: --max-pps given twice" "an option twice"
-bad "group add 10.77.100.9:5000 --max-pps fast" "bad.conf:5: group add: --max-pps 'fast': not a number" "a cap that is no number"
+bad "group add 10.77.100.9:5000 --max-pps fast" "bad.conf:5: group add: --max-pps 'fast' is not a number" "a cap that is no number"
 bad "sub add $G4 '10.77.1.2:6100" "bad.conf:5: a quote is not closed" "open quote"
 sed -e 's/--max-subs 16/--max-subs 32/' "$T/edited.conf" >"$T/bad.conf"
 expect_fail "bad.conf:3: load: --max-subs 32, but 16 are loaded; sizes are fixed" "a size that differs" \

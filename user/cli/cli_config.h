@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include "replicast.h"
 
-/* Words on one line: a load line with every --dev of MAX_DEVS fits. */
+/* Words on one line (a load line of 500 devices fits). */
 #define CONF_MAX_WORDS 512
 
 /* Splits line in place into words: blanks separate, '...' and "..." quote,
@@ -42,7 +42,6 @@ struct conf_sub {
  * group_options[] in cli_config.c. A setting the line does not give has
  * its default value, so "the file says nothing" means "the default". */
 struct conf_group_opts {
-	unsigned int given;		/* bit i: group_options[i] was on the line */
 	struct replicast_prefix *sources;	/* --allow-source, sorted */
 	size_t nsources;
 	uint64_t max_pps;		/* --max-pps; 0: no cap */
@@ -68,6 +67,7 @@ struct conf {
 	unsigned int max_subs;		/* 0: not given */
 	enum conf_inject inject;
 	char inject_dev[IF_NAMESIZE];
+	bool upgrade;			/* --upgrade: replace the program (never saved) */
 	struct conf_group *groups;
 	size_t ngroups, cap;
 };
@@ -94,6 +94,9 @@ struct conf_sub *conf_find_sub(const struct conf_group *g, const struct replicas
 bool conf_same_endpoint(const struct replicast_endpoint *a, const struct replicast_endpoint *b);
 
 /* Group options (see group_options[] in cli_config.c). */
+int conf_group_opts_read(const struct replicast_group_info *g, struct conf_group_opts *o);
+void conf_group_opts_print(FILE *f, const struct conf_group_opts *o);
+void conf_group_opts_free(struct conf_group_opts *o);
 bool conf_group_opts_differ(const struct conf_group_opts *want, const struct conf_group_opts *have);
 /* Makes the running group's options `want`; have: what runs now. Returns 0
  * or a negative errno, with *what naming the option that failed. */

@@ -13,21 +13,33 @@
 #include <unistd.h>
 #include "cli.h"
 #include "cli_config.h"
+#include "opt.h"
 
 /* ---- save --------------------------------------------------------------- */
 
-static const char save_usage[] =
-	"Usage: replicast save [--output FILE]\n"
-	"\n"
-	"Prints the running configuration as replicast commands, one per line: a load\n"
-	"line (devices, sizes, injection pair), then each group with its options and\n"
-	"its subscribers with theirs. A subscriber is always saved with --dev, the\n"
-	"device its copies leave by now. 'replicast apply FILE' makes the running state\n"
-	"equal to the file again; 'replicast -batch FILE' replays it into an empty one.\n"
-	"\n"
-	"  -o, --output FILE   write FILE whole or not at all (a temporary file renamed\n"
-	"                      over it), e.g. /etc/replicast/replicast.conf, which\n"
-	"                      replicast.service applies at boot\n";
+struct save_args {
+	const char *output;
+};
+
+static const struct opt_def save_opts[] = {
+	OPT_STRING_ROW(struct save_args, "output", 'o', output, "FILE", OPT_C_FILE,
+		       "write FILE whole or not at all (a temporary file renamed over it), "
+		       "e.g. /etc/replicast/replicast.conf, which replicast.service applies at "
+		       "boot"),
+	OPT_END,
+};
+
+const struct opt_cmd opt_cmd_save = {
+	.name = "save",
+	.path = "save",
+	.summary = "the running configuration, as replicast commands",
+	.text = "Prints the running configuration as replicast commands, one per line: a load\n"
+		"line (devices, sizes, injection pair), then each group with its options and\n"
+		"its subscribers with theirs. A subscriber is always saved with --dev, the\n"
+		"device its copies leave by now. 'replicast apply FILE' makes the running state\n"
+		"equal to the file again; 'replicast -batch FILE' replays it into an empty one.\n",
+	.opts = save_opts,
+};
 
 /* Writes through a temporary file in FILE's directory and renames it over
  * FILE, so a failed save leaves the old file, never half a new one. */
@@ -72,28 +84,15 @@ static int save_to(const char *path, const struct conf *conf, const char *pin_pa
 
 int cmd_save(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "output", required_argument, NULL, 'o' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *output = NULL;
+	struct save_args args = {};
+	struct opt_parsed p;
 	struct replicast *rc;
 	struct conf conf;
-	int c, ret, err;
+	int ret, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", options, NULL)) != -1) {
-		if (c == 'o') {
-			output = optarg;
-			continue;
-		}
-		ret = cli_common_option(cli, c, save_usage);
-		if (ret)
-			return ret < 0 ? EXIT_USAGE : ret;
-	}
-	if (optind < argc)
-		return cli_error(EXIT_USAGE, "save: unexpected argument '%s'", argv[optind]);
+	ret = opt_parse(&opt_cmd_save, OPT_ARGV, argc, argv, cli, &args, &p);
+	if (ret || p.help)
+		return ret;
 	ret = cli_open(cli, &rc);
 	if (ret)
 		return ret;
@@ -102,8 +101,8 @@ int cmd_save(struct cli *cli, int argc, char **argv)
 		replicast_close(rc);
 		return cli_lib_error(err, "save");
 	}
-	if (output) {
-		ret = save_to(output, &conf, replicast_pin_path(rc));
+	if (args.output) {
+		ret = save_to(args.output, &conf, replicast_pin_path(rc));
 	} else {
 		conf_print(stdout, &conf, replicast_pin_path(rc));
 		if (fflush(stdout))
@@ -116,21 +115,42 @@ int cmd_save(struct cli *cli, int argc, char **argv)
 
 /* ---- apply -------------------------------------------------------------- */
 
-static const char apply_usage[] =
-	"Usage: replicast apply FILE|- [--dry-run] [--verbose]\n"
-	"\n"
-	"Makes the running configuration equal to FILE ('-': standard input), a file of\n"
-	"load, group add and sub add lines as 'replicast save' writes them ('#' starts a\n"
-	"comment). It adds what is missing, changes what differs and removes what FILE\n"
-	"leaves out, group by group; a group's subscribers switch as a whole, so every\n"
-	"packet goes to the old set or the new one. Groups and subscribers already as\n"
-	"FILE says are not touched and keep their counters. Nothing is loaded when FILE\n"
-	"has no load line: then devices, sizes and the injection pair stay as they are.\n"
-	"Every line is checked first (syntax, interfaces, sizes, routes): a bad one is\n"
-	"named and nothing changes.\n"
-	"\n"
-	"  -n, --dry-run   print the changes (+ add, - remove, ~ change), make none\n"
-	"  -v, --verbose   print the changes while making them\n";
+struct apply_args {
+	bool dry_run;
+	bool verbose;
+};
+
+static const struct opt_def apply_opts[] = {
+	OPT_FLAG_ROW(struct apply_args, "dry-run", 'n', dry_run,
+		     "print the changes (+ add, - remove, ~ change), make none"),
+	OPT_FLAG_ROW(struct apply_args, "verbose", 'v', verbose,
+		     "print the changes while making them"),
+	OPT_END,
+};
+
+static const struct opt_arg apply_args[] = {
+	{ "FILE|-", OPT_C_FILE },
+	{ NULL, 0 },
+};
+
+const struct opt_cmd opt_cmd_apply = {
+	.name = "apply",
+	.path = "apply",
+	.summary = "make the running configuration what FILE says",
+	.text = "Makes the running configuration equal to FILE ('-': standard input), a file of\n"
+		"load, group add and sub add lines as 'replicast save' writes them ('#' starts a\n"
+		"comment). It adds what is missing, changes what differs and removes what FILE\n"
+		"leaves out, group by group; a group's subscribers switch as a whole, so every\n"
+		"packet goes to the old set or the new one. Groups and subscribers already as\n"
+		"FILE says are not touched and keep their counters. Nothing is loaded when FILE\n"
+		"has no load line: then devices, sizes and the injection pair stay as they are.\n"
+		"Every line is checked first (syntax, interfaces, sizes, routes): a bad one is\n"
+		"named and nothing changes. A load line with --upgrade replaces the program\n"
+		"as 'replicast load --upgrade' does.\n",
+	.synopsis = "FILE|- [--dry-run] [--verbose]",
+	.args = apply_args,
+	.opts = apply_opts,
+};
 
 struct applier {
 	const char *file;
@@ -361,6 +381,7 @@ static int do_load(struct applier *a)
 	};
 	int err;
 
+	/* A first load is this version's program whatever --upgrade says. */
 	err = replicast_load(&opts, &a->rc);
 	if (err == -EACCES)
 		return cli_unsafe_dir(a->cli, "apply");
@@ -370,6 +391,31 @@ static int do_load(struct applier *a)
 	 * found nothing: from here the state is ours alone, so read it anew
 	 * and check the file against it. */
 	a->loaded = true;
+	err = lock_and_read(a);
+	return err ? err : check(a);
+}
+
+/* load --upgrade on a loaded relay: this version's program replaces the
+ * pinned one, as `replicast load --upgrade` does. replicast_load() takes
+ * the writers' lock on a handle of its own, so ours is let go meanwhile;
+ * then the state is read anew and the file checked against it, as after a
+ * first load. */
+static int do_upgrade(struct applier *a)
+{
+	struct replicast_opts opts = {
+		.sz = sizeof(opts),
+		.pin_path = a->cli->pin_path,
+		.log = cli_log,
+		.replace_program = true,
+	};
+	struct replicast *rc;
+	int err;
+
+	replicast_unlock(a->rc);
+	err = replicast_load(&opts, &rc);
+	replicast_close(rc);
+	if (err)
+		return at_line(a, a->want->load_line, "load --upgrade: %s", replicast_strerror(err));
 	err = lock_and_read(a);
 	return err ? err : check(a);
 }
@@ -539,6 +585,10 @@ static int reconcile(struct applier *a)
 		a->changes++;
 		if (a->doit && (ret = do_load(a)))
 			return ret;
+	} else if (a->want->upgrade) {
+		change(a, '~', "upgrade the program (load --upgrade)");
+		if (a->doit && (ret = do_upgrade(a)))
+			return ret;
 	}
 	ret = sync_devices(a, true);
 	if (ret)
@@ -564,39 +614,26 @@ static int reconcile(struct applier *a)
 
 int cmd_apply(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "verbose", no_argument, NULL, 'v' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct replicast_opts opts = { .sz = sizeof(opts), .pin_path = cli->pin_path,
 				       .log = cli_log };
 	struct applier a = { .cli = cli };
-	bool dry_run = false, verbose = false;
+	struct apply_args args = {};
+	struct opt_parsed p;
+	bool dry_run, verbose;
 	struct conf want;
 	FILE *f;
-	int c, ret, err;
+	int ret, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hnv", options, NULL)) != -1) {
-		if (c == 'n') {
-			dry_run = true;
-			continue;
-		}
-		if (c == 'v') {
-			verbose = true;
-			continue;
-		}
-		ret = cli_common_option(cli, c, apply_usage);
-		if (ret)
-			return ret < 0 ? EXIT_USAGE : ret;
-	}
-	if (argc - optind != 1) {
-		fputs(apply_usage, stderr);
+	ret = opt_parse(&opt_cmd_apply, OPT_ARGV, argc, argv, cli, &args, &p);
+	if (ret || p.help)
+		return ret;
+	dry_run = args.dry_run;
+	verbose = args.verbose;
+	if (p.nargs != 1) {
+		opt_print_usage(stderr, &opt_cmd_apply);
 		return cli_error(EXIT_USAGE, "apply: expected one FILE (or - for standard input)");
 	}
-	a.file = argv[optind];
+	a.file = p.args[0];
 	if (cli_require_root())
 		return EXIT_FAIL;
 	f = strcmp(a.file, "-") ? fopen(a.file, "r") : stdin;

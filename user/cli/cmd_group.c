@@ -4,60 +4,212 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "cli_lines.h"
 
-#define MAX_ALLOW 64
+static const struct opt_value rpath_values[] = {
+	{ "strict", RPATH_STRICT },
+	{ "loose", RPATH_LOOSE },
+	{ NULL, 0 },
+};
 
-static const char group_usage[] =
-	"Usage: replicast group add GROUP [--allow-source PREFIX]... [--max-pps N] [--max-bps N]\n"
-	"                              [--ttl N] [--reverse-path strict|loose]\n"
-	"       replicast group del GROUP\n"
-	"       replicast group allow GROUP PREFIX\n"
-	"       replicast group disallow GROUP PREFIX\n"
-	"       replicast group set GROUP [--max-pps N] [--max-bps N] [--ttl N]\n"
-	"                              [--reverse-path strict|loose]\n"
-	"\n"
-	"GROUP is the ADDR:PORT (IPv6: [ADDR]:PORT) that senders address. Packets to it\n"
-	"that arrive on an attached device are copied to the group's subscribers and\n"
-	"not delivered locally. 'del' also forgets the group's subscribers.\n"
-	"\n"
-	"A multicast GROUP is joined (IGMPv3/MLDv2) on every attached device, held by\n"
-	"the kernel; the last group on that address leaves it ('replicast list' shows\n"
-	"where the host is a member).\n"
-	"\n"
-	"Sources are denied by default: a packet from the network is fanned out only if\n"
-	"its source address is in one of the group's allowed prefixes (ADDR/LEN, or ADDR\n"
-	"for one host). Packets from local senders ('replicast send', the library) are\n"
-	"always allowed.\n"
-	"\n"
-	"  --allow-source PREFIX  allow a source prefix (repeatable)\n"
-	"  --max-pps N            take at most N packets per second for fan-out (0: no cap)\n"
-	"  --max-bps N            take at most N bits per second for fan-out (0: no cap)\n"
-	"                         (caps count datagrams: a GSO/GRO super-packet is several)\n"
-	"  --ttl N                multicast groups: TTL / hop limit of the copies, 1..255\n"
-	"                         (default 64). Copies of unicast groups leave with one less\n"
-	"                         than they came with, and none is made at 1.\n"
-	"  --reverse-path MODE    strict (default): a packet from an allowed source must arrive\n"
-	"                         on the device the route back to its prefix leaves by, as\n"
-	"                         'group allow' found it; loose: on any attached device\n";
+/* The settings `group add` and `group set` share. */
+#define GROUP_SETTINGS							\
+	OPT_U64_ROW(struct group_line, "max-pps", max_pps, "N", "no cap",	\
+		    "take at most N packets per second for fan-out"),		\
+	OPT_U64_ROW(struct group_line, "max-bps", max_bps, "N", "no cap",	\
+		    "take at most N bits per second for fan-out (caps count "	\
+		    "datagrams: a GSO/GRO super-packet is several)"),		\
+	OPT_U32_ROW(struct group_line, "ttl", ttl, "N", 1, 255,		\
+		    "multicast groups: TTL / hop limit of the copies. Copies "	\
+		    "of unicast groups leave with one less than they came "	\
+		    "with, and none is made at 1.", .def = REPLICAST_DEFAULT_TTL, \
+		    .noun = "a TTL"),						\
+	OPT_ENUM_ROW(struct group_line, "reverse-path", reverse_path, "MODE",	\
+		     rpath_values, "strict (default): a packet from an allowed "	\
+		     "source must arrive on the device the route back to its "	\
+		     "prefix leaves by, as 'group allow' found it; loose: on any " \
+		     "attached device")
 
-/* A u64 option that may be 0 ("no cap"). */
-static int parse_limit(const char *text, const char *what, uint64_t *out)
+static const struct opt_def group_add_opts[] = {
+	OPT_PREFIXES_ROW(struct group_line, "allow-source", allow, "PREFIX",
+			 "allow a source prefix"),
+	GROUP_SETTINGS,
+	OPT_END,
+};
+
+static const struct opt_def group_set_opts[] = {
+	GROUP_SETTINGS,
+	OPT_END,
+};
+
+static const struct opt_arg group_args[] = {
+	{ "GROUP", OPT_C_GROUP },
+	{ NULL, 0 },
+};
+
+static const struct opt_arg new_group_args[] = {
+	{ "GROUP", OPT_C_NONE },
+	{ NULL, 0 },
+};
+
+static const struct opt_arg allow_args[] = {
+	{ "GROUP", OPT_C_GROUP },
+	{ "PREFIX", OPT_C_NONE },
+	{ NULL, 0 },
+};
+
+static const struct opt_arg disallow_args[] = {
+	{ "GROUP", OPT_C_GROUP },
+	{ "PREFIX", OPT_C_SOURCE },
+	{ NULL, 0 },
+};
+
+const struct opt_cmd opt_cmd_group_add = {
+	.name = "add", .path = "group add", .parent = &opt_cmd_group,
+	.args = new_group_args, .min_args = 1,
+	.opts = group_add_opts,
+	.summary = "start replicating packets sent to GROUP",
+};
+
+const struct opt_cmd opt_cmd_group_del = {
+	.name = "del", .path = "group del", .parent = &opt_cmd_group,
+	.args = group_args, .min_args = 1,
+	.summary = "stop, and forget its subscribers",
+};
+
+const struct opt_cmd opt_cmd_group_allow = {
+	.name = "allow", .path = "group allow", .parent = &opt_cmd_group,
+	.args = allow_args, .min_args = 2,
+	.summary = "let sources in PREFIX send to GROUP from the network",
+};
+
+const struct opt_cmd opt_cmd_group_disallow = {
+	.name = "disallow", .path = "group disallow", .parent = &opt_cmd_group,
+	.args = disallow_args, .min_args = 2,
+	.summary = "stop allowing PREFIX",
+};
+
+const struct opt_cmd opt_cmd_group_set = {
+	.name = "set", .path = "group set", .parent = &opt_cmd_group,
+	.args = group_args, .min_args = 1,
+	.opts = group_set_opts,
+	.summary = "change GROUP's caps, copies' TTL, reverse path",
+};
+
+static const struct opt_cmd *const group_verbs[] = {
+	&opt_cmd_group_add, &opt_cmd_group_del, &opt_cmd_group_allow, &opt_cmd_group_disallow,
+	&opt_cmd_group_set, NULL,
+};
+
+const struct opt_cmd opt_cmd_group = {
+	.name = "group",
+	.path = "group",
+	.verbs = group_verbs,
+	.text = "GROUP is the ADDR:PORT (IPv6: [ADDR]:PORT) that senders address. Packets to it\n"
+		"that arrive on an attached device are copied to the group's subscribers and\n"
+		"not delivered locally. 'del' also forgets the group's subscribers.\n"
+		"\n"
+		"A multicast GROUP is joined (IGMPv3/MLDv2) on every attached device, held by\n"
+		"the kernel; the last group on that address leaves it ('replicast list' shows\n"
+		"where the host is a member).\n"
+		"\n"
+		"Sources are denied by default: a packet from the network is fanned out only if\n"
+		"its source address is in one of the group's allowed prefixes (ADDR/LEN, or ADDR\n"
+		"for one host). Packets from local senders ('replicast send', the library) are\n"
+		"always allowed.\n",
+};
+
+static int ttl_error(int err, const char *verb, const char *name)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-')
-		return cli_error(EXIT_USAGE, "%s '%s' is not a number (0: no cap)", what, text);
-	return EXIT_OK;
+	if (err == -EINVAL)
+		return cli_error(EXIT_USAGE, "group %s: --ttl is for multicast groups; copies of "
+				 "unicast group %s keep the TTL they came with, less one", verb, name);
+	return cli_lib_error(err, "group set --ttl");
 }
 
-static int parse_prefix(const char *text, struct replicast_prefix *p)
+void group_line_free(struct group_line *g)
 {
-	if (replicast_prefix_parse(text, p))
-		return cli_error(EXIT_USAGE, "PREFIX '%s' is not ADDR/LEN or ADDR (with no host "
-				 "bits set beyond LEN)", text);
+	if (g->verb)
+		opt_free(g->verb, g);
+}
+
+int group_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
+		     struct group_line *g, bool *help)
+{
+	struct opt_parsed p;
+	size_t i;
+	int at, ret;
+
+	*help = false;
+	g->verb = opt_find_verb(&opt_cmd_group, n, words, &at);
+	if (!g->verb) {
+		/* group --help, with no verb */
+		for (i = 1; at < 0 && i < (size_t)n; i++)
+			if (src == OPT_ARGV && (!strcmp(words[i], "--help") || !strcmp(words[i], "-h"))) {
+				opt_print_help(stdout, &opt_cmd_group);
+				*help = true;
+				return EXIT_OK;
+			}
+		if (at < 0) {
+			if (src == OPT_ARGV)
+				opt_print_usage(stderr, &opt_cmd_group);
+			return cli_error(EXIT_USAGE, "group: expected a verb (add, del, allow, "
+					 "disallow, set) and GROUP");
+		}
+		return cli_error(EXIT_USAGE, "group: unknown verb '%s' (add, del, allow, "
+				 "disallow, set)", words[at]);
+	}
+	/* The verb's own words, without it: options may come before it. */
+	{
+		char *rest[n];
+		int k = 0, w;
+
+		for (w = 0; w < n; w++)
+			if (w != at)
+				rest[k++] = words[w];
+		ret = opt_parse(g->verb, src, k, rest, cli, g, &p);
+	}
+	*help = p.help;
+	if (ret || p.help)
+		return ret;
+	g->has_pps = opt_given(&p, "max-pps");
+	g->has_bps = opt_given(&p, "max-bps");
+	if (g->verb == &opt_cmd_group_set && !g->has_pps && !g->has_bps && !g->ttl &&
+	    !g->reverse_path) {
+		ret = cli_error(EXIT_USAGE, "group set: give --max-pps, --max-bps, --ttl and/or "
+				"--reverse-path");
+		goto fail;
+	}
+	ret = opt_endpoint(g->verb, "GROUP", p.args[0], &g->group);
+	if (ret)
+		goto fail;
+	replicast_endpoint_format(&g->group, g->name, sizeof(g->name));
+	if (p.nargs > 1) {
+		g->prefix_text = p.args[1];
+		if (replicast_prefix_parse(p.args[1], &g->prefix)) {
+			ret = cli_error(EXIT_USAGE, "%s: PREFIX '%s' is not ADDR/LEN or ADDR (with no "
+					"host bits set beyond LEN)", g->verb->path, p.args[1]);
+			goto fail;
+		}
+	}
+	if (g->ttl && !replicast_endpoint_is_multicast(&g->group)) {
+		ret = ttl_error(-EINVAL, g->verb->name, g->name);
+		goto fail;
+	}
+	for (i = 0; i < g->allow.n; i++) {
+		char text[REPLICAST_PREFIX_STRLEN];
+
+		if (g->allow.v[i].family == g->group.family)
+			continue;
+		ret = cli_error(EXIT_USAGE, "%s: --allow-source '%s' and group %s are not the same "
+				"address family", g->verb->path,
+				replicast_prefix_format(&g->allow.v[i], text, sizeof(text)), g->name);
+		goto fail;
+	}
 	return EXIT_OK;
+fail:
+	group_line_free(g);
+	return ret;
 }
 
 /* Explains an allow/disallow error for this group and prefix. */
@@ -110,196 +262,95 @@ static int keep_unset_limit(struct replicast *rc, const struct replicast_endpoin
 	return err;
 }
 
-/* --ttl N: 1..255. */
-static int parse_ttl(const char *text, int *out)
+static int group_add(struct replicast *rc, const struct group_line *g)
 {
-	char *end;
-	long v;
+	size_t i;
+	int err;
 
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || end == text || *end || v < 1 || v > 255)
-		return cli_error(EXIT_USAGE, "--ttl '%s' is not a TTL (1..255)", text);
-	*out = (int)v;
-	return EXIT_OK;
-}
-
-/* --reverse-path strict|loose: 1 strict, 2 loose (0: not given). */
-static int parse_reverse_path(const char *text, int *out)
-{
-	if (!strcmp(text, "strict"))
-		*out = 1;
-	else if (!strcmp(text, "loose"))
-		*out = 2;
-	else
-		return cli_error(EXIT_USAGE, "--reverse-path '%s' is not strict or loose", text);
-	return EXIT_OK;
-}
-
-static int ttl_error(int err, const char *verb, const char *name)
-{
-	if (err == -EINVAL)
-		return cli_error(EXIT_USAGE, "group %s: --ttl is for multicast groups; copies of "
-				 "unicast group %s keep the TTL they came with, less one", verb, name);
-	return cli_lib_error(err, "group set --ttl");
-}
-
-static int group_add(struct replicast *rc, const struct replicast_endpoint *group,
-		     const char *name, char **allow, int nallow, uint64_t pps, uint64_t bps,
-		     int limits, int ttl, int rpath)
-{
-	struct replicast_prefix p;
-	int err, i;
-
-	err = replicast_group_add(rc, group);
+	err = replicast_group_add(rc, &g->group);
 	if (err == -EEXIST)
-		return cli_error(EXIT_FAIL, "group %s already exists", name);
+		return cli_error(EXIT_FAIL, "group %s already exists", g->name);
 	if (err == -ENOSPC)
 		return cli_error(EXIT_FAIL, "group table is full: %u groups (the --max-groups of "
 				 "the first load)", replicast_max_groups(rc));
 	if (err)
 		return cli_lib_error(err, "group add");
-	err = limits ? replicast_group_set_limits(rc, group, pps, bps) : 0;
-	if (!err && ttl && (err = replicast_group_set_ttl(rc, group, (uint8_t)ttl))) {
-		replicast_group_del(rc, group);
-		return ttl_error(err, "add", name);
+	err = g->has_pps || g->has_bps ? replicast_group_set_limits(rc, &g->group, g->max_pps,
+								     g->max_bps) : 0;
+	if (!err && g->ttl && (err = replicast_group_set_ttl(rc, &g->group, (uint8_t)g->ttl))) {
+		replicast_group_del(rc, &g->group);
+		return ttl_error(err, "add", g->name);
 	}
-	if (!err && rpath == 2)
-		err = replicast_group_set_reverse_path(rc, group, true);
-	for (i = 0; !err && i < nallow; i++) {
-		replicast_prefix_parse(allow[i], &p);
-		err = replicast_group_allow(rc, group, &p);
-		if (err == -EEXIST)
-			err = 0;	/* listed twice on one line: once is what was meant */
-	}
+	if (!err && g->reverse_path == RPATH_LOOSE)
+		err = replicast_group_set_reverse_path(rc, &g->group, true);
+	for (i = 0; !err && i < g->allow.n; i++)
+		err = replicast_group_allow(rc, &g->group, &g->allow.v[i]);
 	if (err) {
+		char text[REPLICAST_PREFIX_STRLEN] = "";
+
 		/* All or nothing: a group without its settings is not what was asked. */
-		replicast_group_del(rc, group);
-		return source_error(err, "add", name, i ? allow[i - 1] : "", rc);
+		replicast_group_del(rc, &g->group);
+		if (i)
+			replicast_prefix_format(&g->allow.v[i - 1], text, sizeof(text));
+		return source_error(err, "add", g->name, text, rc);
 	}
+	return EXIT_OK;
+}
+
+static int group_set(struct replicast *rc, const struct group_line *g)
+{
+	uint64_t pps = g->max_pps, bps = g->max_bps;
+	int given = (g->has_pps ? LIMIT_PPS : 0) | (g->has_bps ? LIMIT_BPS : 0), err;
+
+	err = given ? keep_unset_limit(rc, &g->group, given, &pps, &bps) : 0;
+	if (!err && given)
+		err = replicast_group_set_limits(rc, &g->group, pps, bps);
+	if (err == -ENOENT)
+		return cli_error(EXIT_FAIL, "group %s does not exist", g->name);
+	if (err)
+		return cli_lib_error(err, "group set");
+	if (g->ttl && (err = replicast_group_set_ttl(rc, &g->group, (uint8_t)g->ttl)))
+		return err == -ENOENT ? cli_error(EXIT_FAIL, "group %s does not exist", g->name)
+				      : ttl_error(err, "set", g->name);
+	if (g->reverse_path &&
+	    (err = replicast_group_set_reverse_path(rc, &g->group, g->reverse_path == RPATH_LOOSE)))
+		return err == -ENOENT ? cli_error(EXIT_FAIL, "group %s does not exist", g->name)
+				      : cli_lib_error(err, "group set --reverse-path");
 	return EXIT_OK;
 }
 
 int cmd_group(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "allow-source", required_argument, NULL, 'a' },
-		{ "max-pps", required_argument, NULL, 'p' },
-		{ "max-bps", required_argument, NULL, 'b' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "reverse-path", required_argument, NULL, 'r' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	char name[REPLICAST_ENDPOINT_STRLEN], *allow[MAX_ALLOW];
-	struct replicast_endpoint group;
-	struct replicast_prefix prefix;
-	uint64_t pps = 0, bps = 0;
-	int c, ret, err, nallow = 0, limits = 0, nargs, ttl = 0, rpath = 0;
+	struct group_line g = {};
 	struct replicast *rc;
-	const char *verb;
+	bool help;
+	int ret, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			if (nallow == MAX_ALLOW)
-				return cli_error(EXIT_USAGE, "at most %d --allow-source per line; "
-						 "add more with 'group allow'", MAX_ALLOW);
-			if (parse_prefix(optarg, &prefix))
-				return EXIT_USAGE;
-			allow[nallow++] = optarg;
-			break;
-		case 'p':
-			if (parse_limit(optarg, "--max-pps", &pps))
-				return EXIT_USAGE;
-			limits |= LIMIT_PPS;
-			break;
-		case 'b':
-			if (parse_limit(optarg, "--max-bps", &bps))
-				return EXIT_USAGE;
-			limits |= LIMIT_BPS;
-			break;
-		case 't':
-			if (parse_ttl(optarg, &ttl))
-				return EXIT_USAGE;
-			break;
-		case 'r':
-			if (parse_reverse_path(optarg, &rpath))
-				return EXIT_USAGE;
-			break;
-		default:
-			ret = cli_common_option(cli, c, group_usage);
-			if (ret)
-				return ret < 0 ? EXIT_USAGE : ret;
-		}
-	}
-	if (argc - optind < 2) {
-		fputs(group_usage, stderr);
-		return cli_error(EXIT_USAGE, "group: expected a verb (add, del, allow, disallow, "
-				 "set) and GROUP");
-	}
-	verb = argv[optind];
-	nargs = !strcmp(verb, "allow") || !strcmp(verb, "disallow") ? 3 : 2;
-	if (strcmp(verb, "add") && strcmp(verb, "del") && strcmp(verb, "allow") &&
-	    strcmp(verb, "disallow") && strcmp(verb, "set"))
-		return cli_error(EXIT_USAGE, "group: unknown verb '%s' (add, del, allow, "
-				 "disallow, set)", verb);
-	if (argc - optind != nargs)
-		return cli_error(EXIT_USAGE, "group %s: expected GROUP%s", verb,
-				 nargs == 3 ? " and PREFIX" : "");
-	if ((nallow && strcmp(verb, "add")) ||
-	    ((limits || ttl || rpath) && strcmp(verb, "add") && strcmp(verb, "set")))
-		return cli_error(EXIT_USAGE, "group %s takes no --allow-source%s", verb,
-				 strcmp(verb, "set") ? ", --max-pps, --max-bps, --ttl or --reverse-path"
-						     : "");
-	if (!strcmp(verb, "set") && !limits && !ttl && !rpath)
-		return cli_error(EXIT_USAGE, "group set: give --max-pps, --max-bps, --ttl and/or "
-				 "--reverse-path");
-	if (cli_parse_endpoint(argv[optind + 1], "GROUP", &group))
-		return EXIT_USAGE;
-	if (nargs == 3 && parse_prefix(argv[optind + 2], &prefix))
-		return EXIT_USAGE;
-	replicast_endpoint_format(&group, name, sizeof(name));
-	if (ttl && !replicast_endpoint_is_multicast(&group))
-		return ttl_error(-EINVAL, verb, name);
-	for (c = 0; c < nallow; c++) {
-		replicast_prefix_parse(allow[c], &prefix);
-		if (prefix.family != group.family)
-			return cli_error(EXIT_USAGE, "%s and group %s are not the same address family",
-					 allow[c], name);
-	}
-	ret = cli_open(cli, &rc);
-	if (ret)
+	ret = group_line_parse(OPT_ARGV, argc, argv, cli, &g, &help);
+	if (ret || help)
 		return ret;
-	if (!strcmp(verb, "add")) {
-		ret = group_add(rc, &group, name, allow, nallow, pps, bps, limits, ttl, rpath);
-	} else if (!strcmp(verb, "del")) {
-		err = replicast_group_del(rc, &group);
+	ret = cli_open(cli, &rc);
+	if (ret) {
+		group_line_free(&g);
+		return ret;
+	}
+	if (g.verb == &opt_cmd_group_add) {
+		ret = group_add(rc, &g);
+	} else if (g.verb == &opt_cmd_group_del) {
+		err = replicast_group_del(rc, &g.group);
 		if (err == -ENOENT)
-			ret = cli_error(EXIT_FAIL, "group %s does not exist", name);
+			ret = cli_error(EXIT_FAIL, "group %s does not exist", g.name);
 		else if (err)
 			ret = cli_lib_error(err, "group del");
-	} else if (!strcmp(verb, "set")) {
-		err = limits ? keep_unset_limit(rc, &group, limits, &pps, &bps) : 0;
-		if (!err && limits)
-			err = replicast_group_set_limits(rc, &group, pps, bps);
-		if (err == -ENOENT)
-			ret = cli_error(EXIT_FAIL, "group %s does not exist", name);
-		else if (err)
-			ret = cli_lib_error(err, "group set");
-		else if (ttl && (err = replicast_group_set_ttl(rc, &group, (uint8_t)ttl)))
-			ret = err == -ENOENT ? cli_error(EXIT_FAIL, "group %s does not exist", name)
-					     : ttl_error(err, "set", name);
-		else if (rpath && (err = replicast_group_set_reverse_path(rc, &group, rpath == 2)))
-			ret = err == -ENOENT ? cli_error(EXIT_FAIL, "group %s does not exist", name)
-					     : cli_lib_error(err, "group set --reverse-path");
+	} else if (g.verb == &opt_cmd_group_set) {
+		ret = group_set(rc, &g);
 	} else {
-		err = !strcmp(verb, "allow") ? replicast_group_allow(rc, &group, &prefix)
-					     : replicast_group_disallow(rc, &group, &prefix);
+		err = g.verb == &opt_cmd_group_allow ? replicast_group_allow(rc, &g.group, &g.prefix)
+						     : replicast_group_disallow(rc, &g.group, &g.prefix);
 		if (err)
-			ret = source_error(err, verb, name, argv[optind + 2], rc);
+			ret = source_error(err, g.verb->name, g.name, g.prefix_text, rc);
 	}
 	replicast_close(rc);
+	group_line_free(&g);
 	return ret;
 }

@@ -7,33 +7,63 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "cli_lines.h"
 
-#define MAX_DEVS 64
+static const struct opt_def load_opts[] = {
+	OPT_IFNAMES_ROW(struct load_line, "dev", devs, "IFNAME",
+			"device to attach to; may be left out when --inject-dev is given "
+			"(a host that only sends)"),
+	OPT_U32_ROW(struct load_line, "max-groups", max_groups, "N", 1, REPLICAST_MAX_GROUPS_LIMIT,
+		    "group capacity, fixed at first load", .def = REPLICAST_DEFAULT_MAX_GROUPS,
+		    .limit = "groups"),
+	OPT_U32_ROW(struct load_line, "max-subs", max_subs, "N", 1, REPLICAST_MAX_SUBS_LIMIT,
+		    "subscribers per group, fixed at first load", .def = REPLICAST_DEFAULT_MAX_SUBS,
+		    .limit = "subscribers per group"),
+	OPT_FLAG_ROW(struct load_line, "upgrade", 0, upgrade,
+		     "load this version's program even if one is pinned: groups, subscribers "
+		     "and counters stay, every device switches over in one step (a running "
+		     "stream loses and doubles nothing)"),
+	OPT_IFNAME_ROW(struct load_line, "inject-dev", inject_dev, "NAME",
+		       "name of the injection pair (default " REPLICAST_DEFAULT_INJECT_DEV ")"),
+	OPT_FLAG_ROW(struct load_line, "no-inject", 0, no_inject,
+		     "no injection pair: packets come in through --dev only"),
+	OPT_END,
+};
 
-static const char load_usage[] =
-	"Usage: replicast load --dev IFNAME [--dev IFNAME ...] [--max-groups N] [--max-subs N]\n"
-	"                      [--inject-dev NAME | --no-inject] [--pin-path DIR]\n"
-	"\n"
-	"Loads the replicator (or reuses the one pinned at DIR) and attaches it to the\n"
-	"clsact ingress of each IFNAME: packets arriving there for a group are fanned out.\n"
-	"It also creates the injection veth pair NAME and NAME" REPLICAST_INJECT_PEER_SUFFIX
-	", the way in for\n"
-	"'replicast send' and the library's sender (AF_XDP), with the replicator on the\n"
-	"ingress of NAME" REPLICAST_INJECT_PEER_SUFFIX ". Running it again is safe; new --dev names are attached too.\n"
-	"\n"
-	"  --dev IFNAME      device to attach to (repeatable; may be left out when\n"
-	"                    --inject-dev is given: a host that only sends)\n"
-	"  --max-groups N    group capacity, fixed at first load (default 1024, at most\n"
-	"                    1048576)\n"
-	"  --max-subs N      subscribers per group, fixed at first load (default 4096,\n"
-	"                    at most 1048576)\n"
-	"  --upgrade         load this version's program even if one is pinned: groups,\n"
-	"                    subscribers and counters stay, every device switches over\n"
-	"                    in one step (a running stream loses and doubles nothing)\n"
-	"  --inject-dev NAME name of the injection pair (default " REPLICAST_DEFAULT_INJECT_DEV ")\n"
-	"  --no-inject       no injection pair: packets come in through --dev only\n"
-	"  --pin-path DIR    pin directory (default " REPLICAST_DEFAULT_PIN_PATH ", or\n"
-	"                    /sys/fs/bpf/replicast-netns/NAME in network namespace NAME)\n";
+const struct opt_cmd opt_cmd_load = {
+	.name = "load",
+	.path = "load",
+	.summary = "load the replicator and attach it to devices",
+	.text = "Loads the replicator (or reuses the one pinned at DIR) and attaches it to the\n"
+		"clsact ingress of each IFNAME: packets arriving there for a group are fanned out.\n"
+		"It also creates the injection veth pair NAME and NAME" REPLICAST_INJECT_PEER_SUFFIX
+		", the way in for\n"
+		"'replicast send' and the library's sender (AF_XDP), with the replicator on the\n"
+		"ingress of NAME" REPLICAST_INJECT_PEER_SUFFIX ". Running it again is safe; new "
+		"--dev names are attached too.\n",
+	.opts = load_opts,
+};
+
+int load_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
+		    struct load_line *l, bool *help)
+{
+	struct opt_parsed p;
+	int ret = opt_parse(&opt_cmd_load, src, n, words, cli, l, &p);
+
+	*help = p.help;
+	if (ret || p.help)
+		return ret;
+	if (l->no_inject && l->inject_dev[0]) {
+		load_line_free(l);
+		return cli_error(EXIT_USAGE, "load: --inject-dev and --no-inject contradict");
+	}
+	return EXIT_OK;
+}
+
+void load_line_free(struct load_line *l)
+{
+	opt_free(&opt_cmd_load, l);
+}
 
 /* Bytes as a person reads them. */
 static const char *human_bytes(uint64_t n, char *buf, size_t len)
@@ -108,75 +138,28 @@ static bool loads_fresh(const struct replicast_opts *load_opts)
 	return err == -ENOENT;
 }
 
-int cmd_load(struct cli *cli, int argc, char **argv)
+/* The load a parsed line asks for. */
+static int load_run(struct cli *cli, const struct load_line *l)
 {
-	static const struct option options[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "max-groups", required_argument, NULL, 'g' },
-		{ "upgrade", no_argument, NULL, 'u' },
-		{ "max-subs", required_argument, NULL, 's' },
-		{ "inject-dev", required_argument, NULL, 'i' },
-		{ "no-inject", no_argument, NULL, 'n' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
+	struct replicast_opts opts = {
+		.sz = sizeof(opts),
+		.log = cli_log,
+		.max_groups = l->max_groups,
+		.max_subs = l->max_subs,
+		.replace_program = l->upgrade,
 	};
-	struct replicast_opts opts = { .sz = sizeof(opts), .log = cli_log };
+	const char *inject_dev = l->inject_dev[0] ? l->inject_dev : NULL;
 	char verifier_log[4096] = "";
-	const char *devs[MAX_DEVS];
-	const char *inject_dev = NULL;
-	bool inject = true, fresh;
 	struct replicast *rc;
-	int ndevs = 0, c, i, err, ret;
+	bool fresh;
+	size_t i;
+	int err, ret;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (ndevs == MAX_DEVS)
-				return cli_error(EXIT_USAGE, "load: at most %d --dev", MAX_DEVS);
-			devs[ndevs++] = optarg;
-			break;
-		case 'u':
-			opts.replace_program = true;
-			break;
-		case 'g':
-			if (cli_parse_u32(optarg, "--max-groups", &opts.max_groups))
-				return EXIT_USAGE;
-			break;
-		case 's':
-			if (cli_parse_u32(optarg, "--max-subs", &opts.max_subs))
-				return EXIT_USAGE;
-			break;
-		case 'i':
-			inject_dev = optarg;
-			break;
-		case 'n':
-			inject = false;
-			break;
-		default:
-			ret = cli_common_option(cli, c, load_usage);
-			if (ret)
-				return ret < 0 ? EXIT_USAGE : ret;
-		}
-	}
-	if (optind < argc)
-		return cli_error(EXIT_USAGE, "load: unexpected argument '%s'", argv[optind]);
-	if (!inject && inject_dev)
-		return cli_error(EXIT_USAGE, "load: --inject-dev and --no-inject contradict");
-	if (ndevs == 0 && !inject_dev) {
-		fputs(load_usage, stderr);
+	if (l->devs.n == 0 && !inject_dev) {
+		opt_print_usage(stderr, &opt_cmd_load);
 		return cli_error(EXIT_USAGE, "load: name at least one --dev IFNAME "
 				 "(or --inject-dev NAME to load for senders only)");
 	}
-	/* Refused before anything is made, naming the limit (the library
-	 * would say only "Argument list too long"). */
-	if (opts.max_groups > REPLICAST_MAX_GROUPS_LIMIT)
-		return cli_error(EXIT_USAGE, "load: --max-groups %u is over the limit of %u groups; "
-				 "ask for at most that", opts.max_groups, REPLICAST_MAX_GROUPS_LIMIT);
-	if (opts.max_subs > REPLICAST_MAX_SUBS_LIMIT)
-		return cli_error(EXIT_USAGE, "load: --max-subs %u is over the limit of %u subscribers "
-				 "per group; ask for at most that", opts.max_subs,
-				 REPLICAST_MAX_SUBS_LIMIT);
 	if (replicast_cost(opts.max_groups, opts.max_subs, NULL) == -EOVERFLOW) {
 		struct replicast_cost c = { .sz = sizeof(c) };
 
@@ -189,8 +172,8 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	/* Check every device first, so a typo (or a tunnel) loads and
 	 * attaches nothing. */
-	for (i = 0; i < ndevs; i++) {
-		if (cli_check_dev("load", devs[i]))
+	for (i = 0; i < l->devs.n; i++) {
+		if (cli_check_dev("load", l->devs.v[i]))
 			return EXIT_FAIL;
 	}
 
@@ -228,15 +211,15 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 		return cli_lib_error(err, "load: taking the writers' lock");
 	}
 	ret = EXIT_OK;
-	for (i = 0; i < ndevs; i++) {
-		err = replicast_attach(rc, devs[i]);
+	for (i = 0; i < l->devs.n; i++) {
+		err = replicast_attach(rc, l->devs.v[i]);
 		if (err) {
-			ret = cli_error(EXIT_FAIL, "load: attaching to %s: %s", devs[i],
+			ret = cli_error(EXIT_FAIL, "load: attaching to %s: %s", l->devs.v[i],
 					replicast_strerror(err));
 			break;
 		}
 	}
-	if (ret == EXIT_OK && inject)
+	if (ret == EXIT_OK && !l->no_inject)
 		ret = add_inject(rc, inject_dev);
 	/* Said once, when the sizes are fixed; a later load reuses them. */
 	if (ret == EXIT_OK && fresh)
@@ -250,29 +233,37 @@ int cmd_load(struct cli *cli, int argc, char **argv)
 	return ret;
 }
 
-static const char unload_usage[] =
-	"Usage: replicast unload [--pin-path DIR]\n"
-	"\n"
-	"Detaches the replicator from every device and removes every pin under DIR,\n"
-	"groups and subscribers included.\n";
+int cmd_load(struct cli *cli, int argc, char **argv)
+{
+	struct load_line l = {};
+	bool help;
+	int ret;
+
+	ret = load_line_parse(OPT_ARGV, argc, argv, cli, &l, &help);
+	if (ret || help)
+		return ret;
+	ret = load_run(cli, &l);
+	load_line_free(&l);
+	return ret;
+}
+
+const struct opt_cmd opt_cmd_unload = {
+	.name = "unload",
+	.path = "unload",
+	.summary = "detach everywhere and remove every pin",
+	.text = "Detaches the replicator from every device and removes every pin under DIR,\n"
+		"groups and subscribers included.\n",
+};
 
 int cmd_unload(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
+	struct opt_parsed p;
 	struct replicast *rc;
-	int c, ret, err;
+	int ret, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		ret = cli_common_option(cli, c, unload_usage);
-		if (ret)
-			return ret < 0 ? EXIT_USAGE : ret;
-	}
-	if (optind < argc)
-		return cli_error(EXIT_USAGE, "unload: unexpected argument '%s'", argv[optind]);
+	ret = opt_parse(&opt_cmd_unload, OPT_ARGV, argc, argv, cli, NULL, &p);
+	if (ret || p.help)
+		return ret;
 	ret = cli_open(cli, &rc);
 	if (ret)
 		return ret;

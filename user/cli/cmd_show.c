@@ -8,13 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "opt.h"
 
-static const char list_usage[] =
-	"Usage: replicast list [--json]\n"
-	"\n"
-	"Shows the devices the replicator is attached to, every group and its\n"
-	"subscribers with how their copies leave (device, source, next-hop MAC), and\n"
-	"for multicast groups the devices this host is a member of the group on.\n";
+struct list_args {
+	bool json;
+};
+
+static const struct opt_def list_opts[] = {
+	OPT_FLAG_ROW(struct list_args, "json", 'j', json, "print as JSON"),
+	OPT_END,
+};
+
+const struct opt_cmd opt_cmd_list = {
+	.name = "list",
+	.path = "list",
+	.summary = "groups, subscribers and devices",
+	.text = "Shows the devices the replicator is attached to, every group and its\n"
+		"subscribers with how their copies leave (device, source, next-hop MAC), and\n"
+		"for multicast groups the devices this host is a member of the group on.\n",
+	.opts = list_opts,
+};
 
 static const char *ifname_of(unsigned int ifindex, char *buf)
 {
@@ -233,43 +246,23 @@ void print_groups(const struct replicast_group_info *groups, size_t n, bool json
 	}
 }
 
-static int parse_show_args(struct cli *cli, int argc, char **argv, const char *usage)
-{
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	int c, ret;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hj", options, NULL)) != -1) {
-		if (c == 'j') {
-			cli->json = true;
-			continue;
-		}
-		ret = cli_common_option(cli, c, usage);
-		if (ret)
-			return ret < 0 ? EXIT_USAGE : ret;
-	}
-	if (optind < argc)
-		return cli_error(EXIT_USAGE, "%s: unexpected argument '%s'", argv[0], argv[optind]);
-	return EXIT_OK;
-}
-
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
 	char inject[IF_NAMESIZE] = "";
 	bool has_inject;
 	struct replicast_group_info *groups;
 	struct attach_print ap = { .json = false };
+	struct list_args args = {};
+	struct opt_parsed p;
 	struct replicast *rc;
 	size_t n;
 	int ret, err;
 
-	ret = parse_show_args(cli, argc, argv, list_usage);
-	if (!ret)
-		ret = cli_open(cli, &rc);
+	ret = opt_parse(&opt_cmd_list, OPT_ARGV, argc, argv, cli, &args, &p);
+	if (ret || p.help)
+		return ret;
+	cli->json = args.json;
+	ret = cli_open(cli, &rc);
 	if (ret)
 		return ret;
 	err = replicast_groups_read(rc, &groups, &n);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "opt.h"
 
 /* --watch refreshes at most this often and at least this rarely (seconds):
  * faster would measure mostly the read itself, slower is not "live". */
@@ -20,23 +21,47 @@
 #define WATCH_MAX_INTERVAL 3600.0
 #define WATCH_DEFAULT_INTERVAL 1.0
 
-static const char stats_usage[] =
-	"Usage: replicast stats [--json | --format text|json|prometheus]\n"
-	"       replicast stats --watch [SECONDS] [--count N]\n"
-	"\n"
-	"Shows packets and bytes per group (received for fan-out, copies sent), per\n"
-	"subscriber (copies sent, copies dropped) and packets not replicated, by reason.\n"
-	"\n"
-	"  --json                 the same as --format json\n"
-	"  --format prometheus    the Prometheus text format, for node_exporter's textfile\n"
-	"                         collector: write to a temporary file and rename it into\n"
-	"                         the collector's directory, so it never reads half a file\n"
-	"  --watch [SECONDS]      live rates per group and per subscriber, refreshed every\n"
-	"                         SECONDS (default 1, at least 0.1); in place on a terminal,\n"
-	"                         one block per refresh otherwise. Ctrl-C stops it.\n"
-	"  --count N              with --watch: stop after N refreshes\n";
-
 enum stats_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_PROMETHEUS };
+
+struct stats_args {
+	bool json;
+	int format;			/* enum stats_format */
+	double watch;			/* seconds between refreshes */
+	unsigned int count;		/* 0: until stopped */
+};
+
+static const struct opt_value format_values[] = {
+	{ "text", FORMAT_TEXT },
+	{ "json", FORMAT_JSON },
+	{ "prometheus", FORMAT_PROMETHEUS },
+	{ NULL, 0 },
+};
+
+static const struct opt_def stats_opts[] = {
+	OPT_FLAG_ROW(struct stats_args, "json", 'j', json, "the same as --format json"),
+	OPT_ENUM_ROW(struct stats_args, "format", format, "FORMAT", format_values,
+		     "text (default), json, or prometheus: the Prometheus text format, for "
+		     "node_exporter's textfile collector (write to a temporary file and rename "
+		     "it into the collector's directory, so it never reads half a file)"),
+	{ .name = "watch", .type = OPT_SECONDS, .offset = offsetof(struct stats_args, watch),
+	  .metavar = "SECONDS", .min_s = WATCH_MIN_INTERVAL, .max_s = WATCH_MAX_INTERVAL,
+	  .def_s = WATCH_DEFAULT_INTERVAL, .flags = OPT_OPTIONAL_ARG,
+	  .help = "live rates per group and per subscriber, refreshed every SECONDS; in "
+		  "place on a terminal, one block per refresh otherwise. Ctrl-C stops it." },
+	OPT_U32_ROW(struct stats_args, "count", count, "N", 1, 0xffffffffU,
+		    "with --watch: stop after N refreshes"),
+	OPT_END,
+};
+
+const struct opt_cmd opt_cmd_stats = {
+	.name = "stats",
+	.path = "stats",
+	.synopsis = "[--json | --format FORMAT | --watch [SECONDS] [--count N]]",
+	.summary = "packet and byte counters, drops by reason",
+	.text = "Shows packets and bytes per group (received for fan-out, copies sent), per\n"
+		"subscriber (copies sent, copies dropped) and packets not replicated, by reason.\n",
+	.opts = stats_opts,
+};
 
 /* One reading of every counter, and when it was taken. */
 struct sample {
@@ -486,90 +511,34 @@ static int watch(struct replicast *rc, double interval, unsigned int count)
 	return ret;
 }
 
-static int parse_interval(const char *text, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(text, &end);
-	if (errno || end == text || *end || !(v >= WATCH_MIN_INTERVAL && v <= WATCH_MAX_INTERVAL))
-		return cli_error(EXIT_USAGE, "--watch '%s' is not a number of seconds from %.1f to "
-				 "%.0f", text, WATCH_MIN_INTERVAL, WATCH_MAX_INTERVAL);
-	*out = v;
-	return EXIT_OK;
-}
-
 int cmd_stats(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "watch", optional_argument, NULL, 'w' },
-		{ "count", required_argument, NULL, 'c' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	enum stats_format format = FORMAT_TEXT;
-	double interval = WATCH_DEFAULT_INTERVAL;
-	bool watching = false, formatted = false;
-	unsigned int count = 0;
+	struct stats_args args = {};
+	struct opt_parsed p;
+	enum stats_format format;
+	bool watching;
 	struct replicast *rc;
 	struct sample s;
-	int c, ret, err;
+	int ret, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hj", options, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			format = FORMAT_JSON;
-			formatted = true;
-			break;
-		case 'f':
-			if (!strcmp(optarg, "text"))
-				format = FORMAT_TEXT;
-			else if (!strcmp(optarg, "json"))
-				format = FORMAT_JSON;
-			else if (!strcmp(optarg, "prometheus"))
-				format = FORMAT_PROMETHEUS;
-			else
-				return cli_error(EXIT_USAGE, "stats: unknown --format '%s' (text, json, "
-						 "prometheus)", optarg);
-			formatted = true;
-			break;
-		case 'w':
-			watching = true;
-			if (optarg && parse_interval(optarg, &interval))
-				return EXIT_USAGE;
-			break;
-		case 'c':
-			if (cli_parse_u32(optarg, "--count", &count))
-				return EXIT_USAGE;
-			break;
-		default:
-			ret = cli_common_option(cli, c, stats_usage);
-			if (ret)
-				return ret < 0 ? EXIT_USAGE : ret;
-		}
-	}
-	/* `--watch 2`: getopt leaves an optional argument's separate word. */
-	if (watching && optind < argc && argv[optind][0] != '-') {
-		if (parse_interval(argv[optind], &interval))
-			return EXIT_USAGE;
-		optind++;
-	}
-	if (optind < argc)
-		return cli_error(EXIT_USAGE, "stats: unexpected argument '%s'", argv[optind]);
-	if (watching && formatted)
+	ret = opt_parse(&opt_cmd_stats, OPT_ARGV, argc, argv, cli, &args, &p);
+	if (ret || p.help)
+		return ret;
+	watching = opt_given(&p, "watch");
+	format = args.json ? FORMAT_JSON : (enum stats_format)args.format;
+	if (watching && (args.json || opt_given(&p, "format")))
 		return cli_error(EXIT_USAGE, "stats: --watch shows rates as text; it takes no --json "
 				 "or --format");
-	if (count && !watching)
+	if (args.json && opt_given(&p, "format") && format != (enum stats_format)args.format)
+		return cli_error(EXIT_USAGE, "stats: --json and --format %s contradict",
+				 format_values[args.format].name);
+	if (args.count && !watching)
 		return cli_error(EXIT_USAGE, "stats: --count goes with --watch");
 	ret = cli_open(cli, &rc);
 	if (ret)
 		return ret;
 	if (watching) {
-		ret = watch(rc, interval, count);
+		ret = watch(rc, args.watch, args.count);
 		replicast_close(rc);
 		return ret;
 	}

@@ -4,85 +4,129 @@
 #include <net/if.h>
 #include <string.h>
 #include "cli.h"
+#include "cli_lines.h"
 
-static const char sub_usage[] =
-	"Usage: replicast sub add GROUP DEST [--dev IFNAME] [--mac MAC] [--keep-source]\n"
-	"       replicast sub del GROUP DEST\n"
-	"\n"
-	"Adds DEST (ADDR:PORT, IPv6 as [ADDR]:PORT) to GROUP's subscribers, or removes it.\n"
-	"Copies leave from the device the kernel routes DEST through, with that device's\n"
-	"address as source and the next hop's MAC from the neighbour table, which 'add'\n"
-	"resolves before it returns, so DEST gets every packet from the first.\n"
-	"\n"
-	"  --dev IFNAME     send through IFNAME (the route must allow it)\n"
-	"  --mac MAC        next hop's MAC (aa:bb:cc:dd:ee:ff); skips the neighbour table\n"
-	"  --keep-source    copies keep the original sender's source address\n";
+static const struct opt_def sub_add_opts[] = {
+	OPT_IFNAME_ROW(struct sub_line, "dev", dev, "IFNAME",
+		       "send through IFNAME (the route must allow it)"),
+	OPT_MAC_ROW(struct sub_line, "mac", mac, "MAC",
+		    "next hop's MAC (aa:bb:cc:dd:ee:ff); skips the neighbour table"),
+	OPT_FLAG_ROW(struct sub_line, "keep-source", 0, keep_source,
+		     "copies keep the original sender's source address"),
+	OPT_END,
+};
+
+static const struct opt_arg sub_add_args[] = {
+	{ "GROUP", OPT_C_GROUP },
+	{ "DEST", OPT_C_NONE },
+	{ NULL, 0 },
+};
+
+static const struct opt_arg sub_del_args[] = {
+	{ "GROUP", OPT_C_GROUP },
+	{ "DEST", OPT_C_SUB },
+	{ NULL, 0 },
+};
+
+const struct opt_cmd opt_cmd_sub_add = {
+	.name = "add", .path = "sub add", .parent = &opt_cmd_sub,
+	.args = sub_add_args, .min_args = 2,
+	.opts = sub_add_opts,
+	.summary = "send a copy of GROUP's packets to DEST",
+};
+
+const struct opt_cmd opt_cmd_sub_del = {
+	.name = "del", .path = "sub del", .parent = &opt_cmd_sub,
+	.args = sub_del_args, .min_args = 2,
+	.summary = "stop sending to DEST",
+};
+
+static const struct opt_cmd *const sub_verbs[] = { &opt_cmd_sub_add, &opt_cmd_sub_del, NULL };
+
+const struct opt_cmd opt_cmd_sub = {
+	.name = "sub",
+	.path = "sub",
+	.verbs = sub_verbs,
+	.text = "Adds DEST (ADDR:PORT, IPv6 as [ADDR]:PORT) to GROUP's subscribers, or removes it.\n"
+		"Copies leave from the device the kernel routes DEST through, with that device's\n"
+		"address as source and the next hop's MAC from the neighbour table, which 'add'\n"
+		"resolves before it returns, so DEST gets every packet from the first.\n",
+};
+
+int sub_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
+		   struct sub_line *s, bool *help)
+{
+	struct opt_parsed p;
+	int at, i, ret;
+
+	*help = false;
+	s->verb = opt_find_verb(&opt_cmd_sub, n, words, &at);
+	if (!s->verb) {
+		for (i = 1; at < 0 && i < n; i++)
+			if (src == OPT_ARGV && (!strcmp(words[i], "--help") || !strcmp(words[i], "-h"))) {
+				opt_print_help(stdout, &opt_cmd_sub);
+				*help = true;
+				return EXIT_OK;
+			}
+		if (at < 0) {
+			if (src == OPT_ARGV)
+				opt_print_usage(stderr, &opt_cmd_sub);
+			return cli_error(EXIT_USAGE, "sub: expected a verb (add, del), GROUP and DEST");
+		}
+		return cli_error(EXIT_USAGE, "sub: unknown verb '%s' (add, del)", words[at]);
+	}
+	{
+		char *rest[n];
+		int k = 0, w;
+
+		for (w = 0; w < n; w++)
+			if (w != at)
+				rest[k++] = words[w];
+		ret = opt_parse(s->verb, src, k, rest, cli, s, &p);
+	}
+	*help = p.help;
+	if (ret || p.help)
+		return ret;
+	s->has_mac = opt_given(&p, "mac");
+	if (opt_endpoint(s->verb, "GROUP", p.args[0], &s->group) ||
+	    opt_endpoint(s->verb, "DEST", p.args[1], &s->dest))
+		return EXIT_USAGE;
+	if (s->group.family != s->dest.family)
+		return cli_error(EXIT_USAGE, "%s: GROUP and DEST must both be IPv4 or both IPv6",
+				 s->verb->path);
+	if (s->verb == &opt_cmd_sub_add && replicast_endpoint_is_multicast(&s->dest))
+		return cli_error(EXIT_USAGE, "sub add: DEST %s is a multicast address; subscribers "
+				 "are unicast receivers (a copy never becomes multicast again)",
+				 p.args[1]);
+	return EXIT_OK;
+}
 
 int cmd_sub(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "dev", required_argument, NULL, 'd' },
-		{ "mac", required_argument, NULL, 'm' },
-		{ "keep-source", no_argument, NULL, 'k' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct replicast_sub_opts opts = { .sz = sizeof(opts) };
 	char gname[REPLICAST_ENDPOINT_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
-	struct replicast_endpoint group, dest;
+	struct sub_line s = {};
 	struct replicast *rc;
-	uint8_t mac[6];
-	const char *verb;
-	int c, ret, err;
+	bool help, add;
+	int ret, err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			opts.ifname = optarg;
-			break;
-		case 'm':
-			if (replicast_mac_parse(optarg, mac))
-				return cli_error(EXIT_USAGE, "--mac '%s' is not aa:bb:cc:dd:ee:ff", optarg);
-			opts.mac = mac;
-			break;
-		case 'k':
-			opts.keep_source = true;
-			break;
-		default:
-			ret = cli_common_option(cli, c, sub_usage);
-			if (ret)
-				return ret < 0 ? EXIT_USAGE : ret;
-		}
-	}
-	if (argc - optind != 3) {
-		fputs(sub_usage, stderr);
-		return cli_error(EXIT_USAGE, "sub: expected a verb (add, del), GROUP and DEST");
-	}
-	verb = argv[optind];
-	if (strcmp(verb, "add") && strcmp(verb, "del"))
-		return cli_error(EXIT_USAGE, "sub: unknown verb '%s' (add, del)", verb);
-	if (cli_parse_endpoint(argv[optind + 1], "GROUP", &group) ||
-	    cli_parse_endpoint(argv[optind + 2], "DEST", &dest))
-		return EXIT_USAGE;
-	if (!strcmp(verb, "del") && (opts.ifname || opts.mac || opts.keep_source))
-		return cli_error(EXIT_USAGE, "sub del takes no --dev, --mac or --keep-source");
-	if (group.family != dest.family)
-		return cli_error(EXIT_USAGE, "sub: GROUP and DEST must both be IPv4 or both IPv6");
-	if (!strcmp(verb, "add") && replicast_endpoint_is_multicast(&dest))
-		return cli_error(EXIT_USAGE, "sub add: DEST %s is a multicast address; subscribers "
-				 "are unicast receivers (a copy never becomes multicast again)",
-				 argv[optind + 2]);
+	ret = sub_line_parse(OPT_ARGV, argc, argv, cli, &s, &help);
+	if (ret || help)
+		return ret;
+	add = s.verb == &opt_cmd_sub_add;
+	opts.ifname = s.dev[0] ? s.dev : NULL;
+	opts.mac = s.has_mac ? s.mac : NULL;
+	opts.keep_source = s.keep_source;
 	if (opts.ifname && !if_nametoindex(opts.ifname))
 		return cli_error(EXIT_FAIL, "sub add: no such interface '%s'", opts.ifname);
-	replicast_endpoint_format(&group, gname, sizeof(gname));
-	replicast_endpoint_format(&dest, dname, sizeof(dname));
+	replicast_endpoint_format(&s.group, gname, sizeof(gname));
+	replicast_endpoint_format(&s.dest, dname, sizeof(dname));
 	ret = cli_open(cli, &rc);
 	if (ret)
 		return ret;
 
-	err = !strcmp(verb, "add") ? replicast_sub_add(rc, &group, &dest, &opts)
-				   : replicast_sub_del(rc, &group, &dest);
+	err = add ? replicast_sub_add(rc, &s.group, &s.dest, &opts)
+		  : replicast_sub_del(rc, &s.group, &s.dest);
 	if (!err)
 		ret = EXIT_OK;
 	else if (err == -ESRCH)
@@ -99,7 +143,7 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 		ret = cli_error(EXIT_FAIL, "no route to %s%s%s", dname,
 				opts.ifname ? " through " : "", opts.ifname ? opts.ifname : "");
 	else
-		ret = cli_lib_error(err, !strcmp(verb, "add") ? "sub add" : "sub del");
+		ret = cli_lib_error(err, add ? "sub add" : "sub del");
 	replicast_close(rc);
 	return ret;
 }

@@ -8,41 +8,29 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "opt.h"
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"Usage: replicast [--pin-path DIR] COMMAND [ARGS]\n"
 	"       replicast [--pin-path DIR] [-force] -batch FILE|-\n"
 	"       replicast --version | -V\n"
 	"\n"
 	"Fan UDP packets out to many unicast receivers inside the kernel.\n"
 	"\n"
-	"Commands:\n"
-	"  load --dev IFNAME [--dev IFNAME ...] [--max-groups N] [--max-subs N]\n"
-	"                              load the replicator and attach it to devices\n"
-	"  unload                      detach everywhere and remove every pin\n"
-	"  group add GROUP [--allow-source PREFIX]... [--max-pps N] [--max-bps N] [--ttl N]\n"
-	"                  [--reverse-path strict|loose]\n"
-	"                              start replicating packets sent to GROUP\n"
-	"  group del GROUP             stop, and forget its subscribers\n"
-	"  group allow|disallow GROUP PREFIX\n"
-	"                              change who may send to GROUP from the network\n"
-	"  group set GROUP [--max-pps N] [--max-bps N] [--ttl N] [--reverse-path MODE]\n"
-	"                              change GROUP's caps, copies' TTL, reverse path\n"
-	"  sub add GROUP DEST [--dev IFNAME] [--mac MAC] [--keep-source]\n"
-	"                              send a copy of GROUP's packets to DEST\n"
-	"  sub del GROUP DEST          stop sending to DEST\n"
-	"  list [--json]               groups, subscribers and devices\n"
-	"  stats [--json | --format prometheus | --watch [SECONDS]]\n"
-	"                              packet and byte counters, drops by reason\n"
-	"  save [--output FILE]        the running configuration, as replicast commands\n"
-	"  apply FILE|- [--dry-run]    make the running configuration what FILE says\n"
+	"Commands:\n";
+
+/* The commands whose options are not in a table yet (getopt in their own
+ * files): their lines are written here. */
+static const char usage_others[] =
 	"  send GROUP --gen COUNT | --udp-listen ADDR:PORT | --pcap FILE\n"
 	"       [--engine afxdp|xdp]   hand packets over in batches (AF_XDP, or the\n"
 	"                              XDP engine's shared ring)\n"
 	"  agent --etcd URL --prefix PREFIX\n"
 	"                              keep the configuration equal to etcd's PREFIXconfig\n"
 	"  fleet status --etcd URL --prefix ROOT [--json]\n"
-	"                              every relay's agent status under ROOT\n"
+	"                              every relay's agent status under ROOT\n";
+
+static const char usage_tail[] =
 	"\n"
 	"GROUP and DEST are ADDR:PORT, IPv6 as [ADDR]:PORT.\n"
 	"--pin-path DIR (anywhere on the line, or $REPLICAST_PIN_PATH) selects the\n"
@@ -52,6 +40,8 @@ static const char usage_text[] =
 	"without the word replicast, '#' starting a comment; it stops at the first\n"
 	"that fails unless -force comes first.\n"
 	"'replicast COMMAND --help' explains one command. Must run as root.\n";
+
+static void print_usage(FILE *f);
 
 char cli_where[CLI_WHERE_LEN];
 
@@ -304,6 +294,54 @@ static const struct command {
 	{ "fleet", cmd_fleet },
 };
 
+/* The commands whose options are a table (opt.h), for --help and the
+ * completion; the others (send, agent, fleet) still parse with getopt. */
+static const struct opt_cmd *const grammars[] = {
+	&opt_cmd_load, &opt_cmd_unload, &opt_cmd_group, &opt_cmd_sub, &opt_cmd_list,
+	&opt_cmd_stats, &opt_cmd_save, &opt_cmd_apply, NULL,
+};
+
+static const struct opt_cmd *grammar_of(const char *name)
+{
+	size_t i;
+
+	for (i = 0; grammars[i]; i++)
+		if (!strcmp(grammars[i]->name, name))
+			return grammars[i];
+	return NULL;
+}
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void print_usage(FILE *f)
+{
+	size_t i;
+
+	fputs(usage_head, f);
+	for (i = 0; grammars[i]; i++)
+		opt_print_summary(f, grammars[i]);
+	fputs(usage_others, f);
+	fputs(usage_tail, f);
+}
+
+/* The hidden modes behind completion/replicast and the grammar tests:
+ * `--complete WORD...` and `--options` (opt.h). */
+static int hidden_mode(int argc, char **argv)
+{
+	const char *others[NCOMMANDS + 1];
+	size_t i, no = 0;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!grammar_of(commands[i].name))
+			others[no++] = commands[i].name;
+	others[no] = NULL;
+	if (!strcmp(argv[1], "--options"))
+		opt_list_options(stdout, grammars);
+	else if (argc > 2)
+		opt_complete(stdout, grammars, others, argc - 2, argv + 2);
+	return EXIT_OK;
+}
+
 int cli_run(struct cli *cli, int argc, char **argv)
 {
 	static char *reset_argv[] = { "replicast", NULL };
@@ -314,12 +352,12 @@ int cli_run(struct cli *cli, int argc, char **argv)
 	 * before it (under -batch): optind = 0 and one call do. */
 	optind = 0;
 	getopt(1, reset_argv, "");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (i = 0; i < NCOMMANDS; i++) {
 		if (!strcmp(argv[0], commands[i].name))
 			return commands[i].fn(cli, argc, argv);
 	}
 	if (!cli_where[0])
-		fputs(usage_text, stderr);
+		print_usage(stderr);
 	return cli_error(EXIT_USAGE, "unknown command '%s'", argv[0]);
 }
 
@@ -330,11 +368,13 @@ int main(int argc, char **argv)
 	bool force = false;
 
 	cli_libbpf_setup();
+	if (argc > 1 && (!strcmp(argv[1], "--complete") || !strcmp(argv[1], "--options")))
+		return hidden_mode(argc, argv);
 	/* Options before the command: --pin-path, -batch, -force, --help and
 	 * --version. */
 	while (argc > 1 && argv[1][0] == '-') {
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-			fputs(usage_text, stdout);
+			print_usage(stdout);
 			return EXIT_OK;
 		}
 		/* The CLI's own version, then the library's it runs on. */
@@ -367,7 +407,7 @@ int main(int argc, char **argv)
 			argc--;
 			continue;
 		}
-		fputs(usage_text, stderr);
+		print_usage(stderr);
 		return cli_error(EXIT_USAGE, "unknown option '%s'", argv[1]);
 	}
 	if (batch) {
@@ -379,7 +419,7 @@ int main(int argc, char **argv)
 	if (force)
 		return cli_error(EXIT_USAGE, "-force goes with -batch FILE");
 	if (argc < 2) {
-		fputs(usage_text, stderr);
+		print_usage(stderr);
 		return EXIT_USAGE;
 	}
 	return cli_run(&cli, argc - 1, argv + 1);

@@ -38,6 +38,11 @@ static __u32 reverse_path_device(struct replicast *rc, const struct replicast_pr
 	int err;
 
 	memcpy(&dst, &prefix->addr, prefix->family == AF_INET6 ? 16 : 4);
+	/* Ask for the prefix's first host, not its network address: on an
+	 * IPv6 host that forwards, PREFIX:: is the subnet-router anycast
+	 * address (addrconf_join_anycast), routed to lo. */
+	if (prefix->len < (prefix->family == AF_INET6 ? 128 : 32))
+		((__u8 *)&dst)[(prefix->family == AF_INET6 ? 16 : 4) - 1] |= 1;
 	err = rc_route_get(prefix->family, &dst, 0, &route);
 	if (!err)
 		return route.ifindex;

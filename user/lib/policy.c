@@ -82,6 +82,10 @@ static int change_source(struct replicast *rc, const struct replicast_endpoint *
 	} else if (bpf_map_delete_elem(rc->group_sources_fd, &key)) {
 		err = errno == ENOENT ? -ESRCH : -errno;
 	}
+	/* The allow list decides whether the address is joined any-source or
+	 * source-specific (join.c): the autojoin address follows it. */
+	if (!err)
+		rc_join_attached(rc, group);
 out:
 	rc_unlock(rc);
 	return err;

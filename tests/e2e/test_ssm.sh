@@ -40,6 +40,8 @@ S2_DEV=$(rc_name Sa2)
 S2_PORT=$(rc_name Sp2)
 RELAY_DEV=$(rc_name Sri)	# the relay's bridge-facing device
 RELAY_PORT=$(rc_name Spr)
+RELAY_DEV2=$(rc_name Srj)	# a second relay device, attached later, unbridged
+RELAY_DEV2_PEER=$(rc_name Spj)
 for ns in "$NS_S1" "$NS_S2" "$BRNS" "$TOPO_RELAY"; do rc_ns_add "$ns" || exit 1; done
 # Timers before the querier (centiseconds): the bridge forwards by its
 # table only once its querier counts as present (br_multicast_querier_exists),
@@ -56,11 +58,13 @@ QUERIER_WAIT_NS=$((1000 * 1000 * 1000 + 500 * 1000 * 1000))	# 1 s response inter
 rc_veth "$S1_DEV" "$NS_S1" "$S1_PORT" "$BRNS" || exit 1
 rc_veth "$S2_DEV" "$NS_S2" "$S2_PORT" "$BRNS" || exit 1
 rc_veth "$RELAY_DEV" "$TOPO_RELAY" "$RELAY_PORT" "$BRNS" || exit 1
+rc_veth "$RELAY_DEV2" "$TOPO_RELAY" "$RELAY_DEV2_PEER" "$BRNS" || exit 1
 for p in "$S1_PORT" "$S2_PORT" "$RELAY_PORT"; do rc_in "$BRNS" ip link set "$p" master "$BR"; done
 rc_in "$BRNS" bridge link set dev "$RELAY_PORT" mcast_flood off
 rc_addr "$NS_S1" "$S1_DEV" $S1/24
 rc_addr "$NS_S2" "$S2_DEV" $S2/24
 rc_addr "$TOPO_RELAY" "$RELAY_DEV" 10.79.0.254/24
+rc_addr "$TOPO_RELAY" "$RELAY_DEV2" 10.79.9.1/24
 rc_addr "$NS_S1" "$S1_DEV" $S1_6/64
 rc_addr "$NS_S2" "$S2_DEV" $S2_6/64
 rc_addr "$TOPO_RELAY" "$RELAY_DEV" fd79::fe/64
@@ -85,12 +89,12 @@ done
 RC="rc_in $TOPO_RELAY $RC_ROOT/$BUILD/replicast --pin-path $TOPO_PIN"
 trap 'topo_unload; rc_cleanup' EXIT
 
-# sources_in GROUP: the INCLUDE sources the relay's device holds for GROUP
-# (/proc/net/mcfilter, hex of the host-order value; mcfilter6, 32 hex
-# digits), as addresses, sorted.
+# sources_in GROUP [DEV]: the INCLUDE sources that the relay's device (default
+# RELAY_DEV) holds for GROUP (/proc/net/mcfilter, hex of the host-order
+# value; mcfilter6, 32 hex digits), as addresses, sorted.
 sources_in() {
 	local idx
-	idx=$(rc_in "$TOPO_RELAY" ip -j link show dev "$RELAY_DEV" | jq '.[0].ifindex')
+	idx=$(rc_in "$TOPO_RELAY" ip -j link show dev "${2:-$RELAY_DEV}" | jq '.[0].ifindex')
 	case "$1" in
 	*:*) rc_in "$TOPO_RELAY" cat /proc/net/mcfilter6 | python3 -c '
 import ipaddress, sys
@@ -187,8 +191,11 @@ group_json() {
 
 rc_assert_ok "load --dev $RELAY_DEV" $RC load --dev "$RELAY_DEV"
 
-# Without a holder: no membership at all, and list says why.
-rc_assert_ok "group add $G4:5000 --allow-source $S1" $RC group add $G4:5000 --allow-source $S1
+# Without a holder: no membership at all, and the add and list say why.
+out=$($RC group add $G4:5000 --allow-source $S1 2>&1)
+rc_assert_eq 0 $? "group add $G4:5000 --allow-source $S1"
+rc_assert_match "warning: $G4 is joined source-specific \(1 host source\), only while a process holds the memberships \(replicast serve\); none runs" \
+	"$out" "the add warns that no holder runs"
 rc_assert_eq "" "$(rc_in "$TOPO_RELAY" ip addr show to $G4/32)" \
 	"a group that allows one host makes no autojoin address (it would report EXCLUDE {})"
 # /proc/net/igmp prints 239.2.3.4 as the hex of its host-order value.
@@ -305,8 +312,21 @@ else
 	rc_assert_eq "$COUNT 0" "$(topo_stat ".groups[] | select(.group==\"[$G6]:5000\") | \"\(.received.packets) \(.source_denied)\"")" \
 		"[$G6]:5000 took S1's $COUNT and had none of S2's to refuse"
 fi
-hold_kill TERM
-rc_assert_eq "" "$(sources_in $G6)$(sources_in 232.1.2.3)" "the holder stopped (SIGTERM): it left everything"
-rc_assert_eq "" "$(grep -v "^rc_ssm_hold: \(joined\|left\)" "$RC_TMP/hold.err")" "the holder logged only joins and leaves"
+
+# A device attached later is joined by the holder; detached, left; unload
+# leaves everything while the holder runs on.
+rc_assert_ok "load --dev $RELAY_DEV2" $RC load --dev "$RELAY_DEV2"
+rc_assert_ok "the holder joins ($S1_6, $G6) on $RELAY_DEV2" wait_for "$S1_6" sources_in $G6 "$RELAY_DEV2"
+rc_assert_eq "" "$(rc_in "$TOPO_RELAY" ip addr show dev "$RELAY_DEV2" | grep -E "$G6|232\.1\.2\.3")" \
+	"and the attach made no autojoin address there"
+rc_assert_ok "save" $RC save -o "$RC_TMP/saved.conf"
+sed "s/ --dev $RELAY_DEV2//" "$RC_TMP/saved.conf" >"$RC_TMP/one-dev.conf"
+rc_assert_ok "apply without --dev $RELAY_DEV2 (detaches it)" $RC apply "$RC_TMP/one-dev.conf"
+rc_assert_ok "the holder leaves $G6 on the detached $RELAY_DEV2" wait_for "" sources_in $G6 "$RELAY_DEV2"
+rc_assert_eq "$S1_6" "$(sources_in $G6)" "and keeps it on $RELAY_DEV"
 rc_assert_ok "unload" $RC unload
+rc_assert_ok "unloaded: the holder leaves everything" wait_for "" \
+	eval 'echo $(sources_in $G6) $(sources_in 232.1.2.3)'
+hold_kill TERM
+rc_assert_eq "" "$(grep -v "^rc_ssm_hold: \(joined\|left\)" "$RC_TMP/hold.err")" "the holder logged only joins and leaves"
 rc_summary

@@ -470,13 +470,13 @@ int rc_attached_devices(struct replicast *rc, unsigned int **out, size_t *n)
  * address is joined source-specific. */
 int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *group)
 {
-	char name[REPLICAST_ENDPOINT_STRLEN];
+	char name[INET6_ADDRSTRLEN];
 	const struct rc_join_plan *plan;
 	struct membership_list have;
 	struct rc_join_plan *plans;
 	__u32 key, *prev = NULL;
 	size_t nplans;
-	bool ssm;
+	bool ssm, held;
 	int err, ret;
 
 	if (!replicast_endpoint_is_multicast(group))
@@ -489,11 +489,16 @@ int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *grou
 	}
 	plan = plan_find(plans, nplans, group);
 	ssm = plan && plan->source_specific;
+	/* Said as a warning while no holder runs: the host is then a member
+	 * of the address nowhere, which a snooping switch makes a lost stream. */
+	held = ssm && replicast_ssm_holder(rc) == 1;
 	if (ssm)
-		rc_log(rc, REPLICAST_LOG_INFO, "%s is joined source-specific (%zu host source%s), "
-		       "by a process that holds the memberships (replicast serve); none is held "
-		       "without one", replicast_endpoint_format(&plan->addr, name, sizeof(name)),
-		       plan->nsources, plan->nsources == 1 ? "" : "s");
+		rc_log(rc, held ? REPLICAST_LOG_INFO : REPLICAST_LOG_WARN,
+		       "%s is joined source-specific (%zu host source%s), only while a process "
+		       "holds the memberships (replicast serve)%s",
+		       inet_ntop(plan->addr.family, &plan->addr.addr, name, sizeof(name)), plan->nsources,
+		       plan->nsources == 1 ? "" : "s",
+		       held ? "" : "; none runs, so the host is a member of it on no device");
 	rc_join_plans_free(plans, nplans);
 	err = read_memberships(group->family, &have);
 	if (err) {

@@ -276,6 +276,30 @@ rc_assert_match "source-specific: no single-host source allowed" \
 rc_assert_ok "group allow 232.1.2.3:5000 $S1" $RC group allow 232.1.2.3:5000 $S1
 rc_assert_ok "the holder joins ($S1, 232.1.2.3)" wait_for "$S1" sources_in 232.1.2.3
 
+# More than one socket's worth: an IPv4 socket takes 20 groups
+# (net.ipv4.igmp_max_memberships) and 10 sources a group (igmp_max_msf).
+MANY=25
+for ((i = 1; i <= MANY; i++)); do
+	$RC group add 239.3.0.$i:5000 --allow-source $S1 2>/dev/null || rc_not_ok "group add 239.3.0.$i:5000"
+done
+for ((i = 11; i <= 22; i++)); do
+	$RC group allow 239.3.0.1:5000 10.79.0.$i || rc_not_ok "group allow 239.3.0.1:5000 10.79.0.$i"
+done
+# held_many: the INCLUDE sources RELAY_DEV holds in 239.3.0.0/24 (its hex,
+# host order, starts 0xef0300).
+held_many() {
+	local idx
+	idx=$(rc_in "$TOPO_RELAY" ip -j link show dev "$RELAY_DEV" | jq '.[0].ifindex')
+	rc_in "$TOPO_RELAY" cat /proc/net/mcfilter |
+		awk -v idx="$idx" '$1 == idx && $3 ~ /^0xef0300/ && $5 != 0' | wc -l
+}
+rc_assert_ok "the holder holds all $((MANY + 12)) memberships of $MANY groups, 13 sources in one" \
+	wait_for $((MANY + 12)) held_many
+rc_assert_eq "$(echo $S1 10.79.0.{11..22} | xargs -n1 | sort | xargs)" "$(sources_in 239.3.0.1)" \
+	"239.3.0.1 includes its 13 sources"
+for ((i = 1; i <= MANY; i++)); do $RC group del 239.3.0.$i:5000 || rc_not_ok "group del 239.3.0.$i:5000"; done
+rc_assert_ok "the groups deleted: the holder leaves them all" wait_for 0 held_many
+
 hold_kill TERM
 rc_assert_eq "" "$(sources_in 232.1.2.3)" "the holder stopped (SIGTERM): it left 232.1.2.3"
 

@@ -359,6 +359,29 @@ static int plan_add_source(struct rc_join_plan *plan, const struct replicast_pre
 	return 0;
 }
 
+static int compare_source_group(const void *a, const void *b)
+{
+	const struct rc_source_key *x = a, *y = b;
+
+	return x->group_id < y->group_id ? -1 : x->group_id > y->group_id;
+}
+
+/* The first of keys[] (sorted by group id) of group id, or n. */
+static size_t first_source_of(const struct rc_source_key *keys, size_t n, __u32 id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (keys[mid].group_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* One plan per multicast address in `groups`, from the allow lists. A group
  * that allows no source contributes nothing (it takes nothing from the
  * network); one that allows a prefix wider than a host needs every source
@@ -378,6 +401,10 @@ int rc_join_plans_read(struct replicast *rc, struct rc_join_plan **out, size_t *
 	err = rc_read_sources(rc, &keys, &nkeys);
 	if (err)
 		return err;
+	/* Sorted by group, so that each group finds its entries at once: a
+	 * holder reads all of this every second. */
+	if (nkeys)
+		qsort(keys, nkeys, sizeof(*keys), compare_source_group);
 	while (!bpf_map_get_next_key(rc->groups_fd, prev, &key)) {
 		struct replicast_endpoint g;
 
@@ -404,11 +431,10 @@ int rc_join_plans_read(struct replicast *rc, struct rc_join_plan **out, size_t *
 			n++;
 		}
 		plan = &plans[i];
-		for (k = 0; k < nkeys; k++) {
+		for (k = first_source_of(keys, nkeys, grp.id); k < nkeys && keys[k].group_id == grp.id;
+		     k++) {
 			struct replicast_prefix p;
 
-			if (keys[k].group_id != grp.id)
-				continue;
 			rc_key_to_prefix(&keys[k], &p);
 			if (!rc_prefix_is_host(&p))
 				wide[i] = true;

@@ -36,7 +36,6 @@ struct ssm_membership {
 	__u8 source[16];
 	int fd;			/* the socket holding it; -1: not held */
 	int err;		/* the last join's error, so a failure is logged once */
-	bool wanted;		/* scratch of one sync */
 };
 
 struct ssm_sockets {
@@ -48,7 +47,7 @@ struct replicast_ssm {
 	struct replicast *rc;
 	int mark_fd;		/* the abstract unix socket that says a holder runs */
 	struct ssm_sockets socks[2];	/* [0] IPv4, [1] IPv6 */
-	struct ssm_membership *m;
+	struct ssm_membership *m;	/* sorted by compare_m() */
 	size_t n;
 };
 
@@ -202,26 +201,29 @@ static int ssm_join(struct replicast_ssm *ssm, struct ssm_membership *m)
 	return err;
 }
 
-static struct ssm_membership *find_m(struct replicast_ssm *ssm, int family, unsigned int ifindex,
-				     const void *group, const void *source)
+/* Memberships are kept sorted by what they are (family, device, group,
+ * source), so a sync merges the wanted list into the held one in one walk:
+ * a relay with a thousand groups on a few devices, synced every second,
+ * costs a sort, not a search per membership. */
+static int compare_m(const void *a, const void *b)
 {
-	size_t i;
+	const struct ssm_membership *x = a, *y = b;
+	int c;
 
-	for (i = 0; i < ssm->n; i++) {
-		struct ssm_membership *m = &ssm->m[i];
-
-		if (m->family == family && m->ifindex == ifindex &&
-		    !memcmp(m->group, group, alen(family)) && !memcmp(m->source, source, alen(family)))
-			return m;
-	}
-	return NULL;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	c = memcmp(x->group, y->group, sizeof(x->group));
+	return c ? c : memcmp(x->source, y->source, sizeof(x->source));
 }
 
-/* Marks (or adds, not yet held) what the plans want on the devices. */
-static int want_all(struct replicast_ssm *ssm, const struct rc_join_plan *plans, size_t nplans,
-		    const unsigned int *devs, size_t ndevs)
+/* What the plans want on the devices, sorted, each once. */
+static int wanted_list(const struct rc_join_plan *plans, size_t nplans, const unsigned int *devs,
+		       size_t ndevs, struct ssm_membership **out, size_t *nout)
 {
-	size_t p, d, s;
+	struct ssm_membership *want = NULL, *grown;
+	size_t n = 0, cap = 0, p, d, s, i, kept;
 
 	for (p = 0; p < nplans; p++) {
 		const struct rc_join_plan *plan = &plans[p];
@@ -230,38 +232,61 @@ static int want_all(struct replicast_ssm *ssm, const struct rc_join_plan *plans,
 			continue;
 		for (d = 0; d < ndevs; d++) {
 			for (s = 0; s < plan->nsources; s++) {
-				struct ssm_membership *m, *grown;
+				struct ssm_membership *m;
 
-				m = find_m(ssm, plan->addr.family, devs[d], &plan->addr.addr,
-					   &plan->sources[s].addr);
-				if (m) {
-					m->wanted = true;
-					continue;
+				if (n == cap) {
+					cap = cap ? 2 * cap : 64;
+					grown = realloc(want, cap * sizeof(*want));
+					if (!grown) {
+						free(want);
+						return -ENOMEM;
+					}
+					want = grown;
 				}
-				grown = realloc(ssm->m, (ssm->n + 1) * sizeof(*grown));
-				if (!grown)
-					return -ENOMEM;
-				ssm->m = grown;
-				m = &ssm->m[ssm->n++];
-				memset(m, 0, sizeof(*m));
+				m = &want[n++];
+				memset(m, 0, sizeof(*m));	/* unused address bytes compare equal */
 				m->family = plan->addr.family;
 				m->ifindex = devs[d];
 				memcpy(m->group, &plan->addr.addr, alen(m->family));
 				memcpy(m->source, &plan->sources[s].addr, alen(m->family));
 				m->fd = -1;
-				m->wanted = true;
 			}
 		}
 	}
+	if (n)
+		qsort(want, n, sizeof(*want), compare_m);
+	for (i = kept = 0; i < n; i++)
+		if (!kept || compare_m(&want[kept - 1], &want[i]))
+			want[kept++] = want[i];
+	*out = want;
+	*nout = kept;
 	return 0;
+}
+
+static void ssm_leave(struct replicast_ssm *ssm, const struct ssm_membership *m)
+{
+	char pair[2 * INET6_ADDRSTRLEN + IF_NAMESIZE + 32];
+	int err;
+
+	if (m->fd < 0)
+		return;
+	format_pair(m, pair, sizeof(pair));
+	/* A device deleted since took the membership with it: ENODEV or
+	 * EADDRNOTAVAIL, and it is gone either way. */
+	err = sockopt(m, m->fd, MCAST_LEAVE_SOURCE_GROUP);
+	if (err && err != -ENODEV && err != -EADDRNOTAVAIL)
+		rc_log(ssm->rc, REPLICAST_LOG_WARN, "leaving %s: %s", pair, replicast_strerror(err));
+	else
+		rc_log(ssm->rc, REPLICAST_LOG_INFO, "left %s", pair);
 }
 
 int replicast_ssm_sync(struct replicast_ssm *ssm)
 {
-	struct rc_join_plan *plans = NULL;
-	unsigned int *devs = NULL;
-	size_t nplans = 0, ndevs = 0, i, kept;
 	char pair[2 * INET6_ADDRSTRLEN + IF_NAMESIZE + 32];
+	struct rc_join_plan *plans = NULL;
+	struct ssm_membership *want = NULL;
+	unsigned int *devs = NULL;
+	size_t nplans = 0, ndevs = 0, nwant = 0, h, w;
 	int err, ret = 0;
 
 	if (!ssm)
@@ -271,10 +296,8 @@ int replicast_ssm_sync(struct replicast_ssm *ssm)
 	err = rc_join_plans_read(ssm->rc, &plans, &nplans);
 	if (!err)
 		err = rc_attached_devices(ssm->rc, &devs, &ndevs);
-	for (i = 0; i < ssm->n; i++)
-		ssm->m[i].wanted = false;
 	if (!err)
-		err = want_all(ssm, plans, nplans, devs, ndevs);
+		err = wanted_list(plans, nplans, devs, ndevs, &want, &nwant);
 	rc_join_plans_free(plans, nplans);
 	free(devs);
 	if (err) {
@@ -283,30 +306,26 @@ int replicast_ssm_sync(struct replicast_ssm *ssm)
 		       "groups: %s", replicast_strerror(err));
 		return err;
 	}
-	/* Leave what is no longer wanted first: the kernel leaves the group
-	 * on a socket with its last INCLUDE source (ip_mc_source). */
-	for (i = kept = 0; i < ssm->n; i++) {
-		struct ssm_membership *m = &ssm->m[i];
+	/* Merge: a held one that is still wanted stays as it is (its socket,
+	 * its last error); one no longer wanted is left first, since the
+	 * kernel leaves the group on a socket with its last INCLUDE source
+	 * (ip_mc_source) and a join may then reuse the room. */
+	for (h = w = 0; h < ssm->n || w < nwant;) {
+		int c = h == ssm->n ? 1 : w == nwant ? -1 : compare_m(&ssm->m[h], &want[w]);
 
-		if (m->wanted) {
-			ssm->m[kept++] = *m;
-			continue;
+		if (c < 0) {
+			ssm_leave(ssm, &ssm->m[h++]);
+		} else if (c == 0) {
+			want[w++] = ssm->m[h++];
+		} else {
+			w++;
 		}
-		if (m->fd < 0)
-			continue;
-		format_pair(m, pair, sizeof(pair));
-		/* A device deleted since took the membership with it: ENODEV
-		 * or EADDRNOTAVAIL, and it is gone either way. */
-		err = sockopt(m, m->fd, MCAST_LEAVE_SOURCE_GROUP);
-		if (err && err != -ENODEV && err != -EADDRNOTAVAIL)
-			rc_log(ssm->rc, REPLICAST_LOG_WARN, "leaving %s: %s", pair,
-			       replicast_strerror(err));
-		else
-			rc_log(ssm->rc, REPLICAST_LOG_INFO, "left %s", pair);
 	}
-	ssm->n = kept;
-	for (i = 0; i < ssm->n; i++) {
-		struct ssm_membership *m = &ssm->m[i];
+	free(ssm->m);
+	ssm->m = want;
+	ssm->n = nwant;
+	for (w = 0; w < ssm->n; w++) {
+		struct ssm_membership *m = &ssm->m[w];
 
 		if (m->fd >= 0)
 			continue;

@@ -219,6 +219,8 @@ rc_assert_match "^  joined on: $RELAY_DEV \(source-specific\)\$" \
 	"$($RC list | grep -A4 "group $G4:5000" | grep "joined on")" "list: joined on $RELAY_DEV (source-specific)"
 rc_assert_eq "{\"joined\":\"$RELAY_DEV\",\"source_specific\":true,\"ssm_holder\":true}" "$(group_json $G4:5000)" \
 	"list --json: joined on $RELAY_DEV, holder running"
+rc_assert_eq true "$(rc_in "$TOPO_RELAY" "$RC_ROOT/$BUILD/replicast" --pin-path "$TOPO_PIN/" list --json |
+	jq --arg g $G4:5000 '.groups[] | select(.group == $g) | .ssm_holder')" "the same pin path spelt $TOPO_PIN/ sees the holder"
 rc_assert_fail "a second holder of the same relay is refused" rc_in "$TOPO_RELAY" "$HOLD" --pin-path "$TOPO_PIN" --seconds 1
 
 # S1's stream reaches every subscriber; S2's, sent at the same time, never

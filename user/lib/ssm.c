@@ -57,15 +57,18 @@ static size_t alen(int family)
 }
 
 /* "\0replicast-ssm:<64-bit FNV-1a of the pin path>": short enough for
- * sun_path whatever the path's length. */
+ * sun_path whatever the path's length. The path is made canonical first, so
+ * that "/sys/fs/bpf/x/" and "/sys/fs/bpf/x" name one relay. */
 static socklen_t mark_addr(const struct replicast *rc, struct sockaddr_un *sun)
 {
 	__u64 h = 0xcbf29ce484222325ULL;
+	char *canonical = realpath(rc->pin_path, NULL);
 	const char *p;
 	int len;
 
-	for (p = rc->pin_path; *p; p++)
+	for (p = canonical ? canonical : rc->pin_path; *p; p++)
 		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	free(canonical);
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
 	len = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "replicast-ssm:%016llx",

@@ -385,8 +385,10 @@ static size_t first_source_of(const struct rc_source_key *keys, size_t n, __u32 
 /* One plan per multicast address in `groups`, from the allow lists. A group
  * that allows no source contributes nothing (it takes nothing from the
  * network); one that allows a prefix wider than a host needs every source
- * of it, which only an any-source membership asks for. */
-int rc_join_plans_read(struct replicast *rc, struct rc_join_plan **out, size_t *nout)
+ * of it, which only an any-source membership asks for. only: that address's
+ * plan alone (NULL: all). */
+static int read_plans(struct replicast *rc, const struct replicast_endpoint *only,
+		      struct rc_join_plan **out, size_t *nout)
 {
 	struct rc_join_plan *plans = NULL, *plan, *grown;
 	struct rc_group_key key, *prev = NULL;
@@ -411,7 +413,7 @@ int rc_join_plans_read(struct replicast *rc, struct rc_join_plan **out, size_t *
 		prev = &key;
 		rc_key_to_endpoint(&key, &g);
 		g.port = 0;
-		if (!replicast_endpoint_is_multicast(&g) ||
+		if (!replicast_endpoint_is_multicast(&g) || (only && !same_addr(&g, only)) ||
 		    bpf_map_lookup_elem(rc->groups_fd, &key, &grp))
 			continue;
 		for (i = 0; i < n && !same_addr(&plans[i].addr, &g); i++)
@@ -455,6 +457,11 @@ nomem:
 	free(wide);
 	rc_join_plans_free(plans, n);
 	return -ENOMEM;
+}
+
+int rc_join_plans_read(struct replicast *rc, struct rc_join_plan **out, size_t *nout)
+{
+	return read_plans(rc, NULL, out, nout);
 }
 
 static const struct rc_join_plan *plan_find(const struct rc_join_plan *plans, size_t n,
@@ -507,7 +514,8 @@ int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *grou
 
 	if (!replicast_endpoint_is_multicast(group))
 		return 0;
-	err = rc_join_plans_read(rc, &plans, &nplans);
+	/* Only this address's groups: an apply calls this for each group. */
+	err = read_plans(rc, group, &plans, &nplans);
 	if (err) {
 		rc_log(rc, REPLICAST_LOG_WARN, "reading the groups' allow lists: %s",
 		       replicast_strerror(err));

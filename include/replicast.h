@@ -211,11 +211,50 @@ int replicast_foreach_attachment(struct replicast *rc,
  * attached device (and a later replicast_attach() joins every multicast
  * group there is): an IFA_F_MCAUTOJOIN interface address, held by the kernel
  * without a process. A failed join is logged (REPLICAST_LOG_WARN) and does
- * not fail the call. */
+ * not fail the call. An address joined source-specific (below) gets no
+ * autojoin address. */
 int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *group);
 /* Removes the group and all its subscribers; the last group on a multicast
  * address leaves it (so do replicast_detach() and replicast_unload()). */
 int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *group);
+
+/* ---- Source-specific memberships -------------------------------------------
+ *
+ * A multicast address is joined source-specific when it is in an SSM range
+ * (232.0.0.0/8, ff3x::/32) or when the groups on it allow host sources only
+ * (/32, /128; a group that allows no source does not count, one that allows
+ * a wider prefix makes the address any-source): the host asks for INCLUDE
+ * {those sources} (IGMPv3 / MLDv2) on every attached device, so that SSM
+ * routers and snooping switches forward those sources' streams and no other.
+ * Group add, del, allow and disallow move the address between the two ways;
+ * such an address has no autojoin address, since an any-source membership on
+ * the device would make the host's report EXCLUDE {} and defeat the filter.
+ *
+ * The kernel holds a source-specific membership only while the socket that
+ * made it is open, so a long-running process holds them: it opens a holder
+ * and calls replicast_ssm_sync() periodically (`replicast serve` does, once a
+ * second). While no holder runs, the host is a member of no such address
+ * (replicast_groups_read() says joined on no device). One holder per relay
+ * (pin path) and network namespace; it is used by one thread at a time, with
+ * the handle it was opened from, which stays open until replicast_ssm_close().
+ * After replicast_unload() and a new load, open a new handle and holder. */
+struct replicast_ssm;
+
+/* Opens a holder that holds nothing yet; -EBUSY when another process (or
+ * handle) holds this relay's memberships. */
+int replicast_ssm_open(struct replicast *rc, struct replicast_ssm **out);
+/* Makes this holder's memberships, now, one (source, group) INCLUDE
+ * membership for each host source of each source-specific address on each
+ * attached device: joins what is missing, leaves what is no longer wanted
+ * (a group deleted, a source disallowed, a device detached). Returns 0 when
+ * all are held, else the first join's error; each failure is logged once,
+ * when it begins, and tried again at the next sync. Takes no lock. */
+int replicast_ssm_sync(struct replicast_ssm *ssm);
+/* Leaves every membership of the holder (closing its sockets); NULL is fine. */
+void replicast_ssm_close(struct replicast_ssm *ssm);
+/* 1 when a holder is open for this relay in this network namespace, 0 when
+ * none is, or a negative errno. */
+int replicast_ssm_holder(struct replicast *rc);
 
 struct replicast_sub_opts {
 	size_t sz;			/* sizeof(struct replicast_sub_opts) */
@@ -325,10 +364,15 @@ struct replicast_group_info {
 	struct replicast_prefix *sources;	/* the allow list */
 	size_t nsubs;
 	struct replicast_sub_info *subs;
-	/* Multicast groups: the devices whose address list holds the group's
-	 * address as a kernel-held membership (IGMP/MLD; see README). */
+	/* Multicast groups: the devices where the kernel holds a membership of
+	 * the group's address (IGMP/MLD; see README): an autojoin address, or
+	 * when source_specific, an INCLUDE membership of every host source of
+	 * the address (/proc/net/mcfilter), which only a running holder keeps
+	 * (replicast_ssm_open(); none: no device). */
 	size_t njoined;
 	unsigned int *joined_ifindex;
+	bool source_specific;		/* joined source-specific, not any-source */
+	bool ssm_holder;		/* source_specific: a holder runs (replicast_ssm_holder()) */
 	uint8_t ttl;			/* multicast groups: the copies' TTL; 0: unicast group */
 	bool reverse_path_loose;	/* sources may arrive on any attached device */
 };

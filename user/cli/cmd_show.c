@@ -155,6 +155,20 @@ static void print_joined_json(const struct replicast_group_info *g)
 		printf(",\"ifindex\":%u}", g->joined_ifindex[i]);
 	}
 	putchar(']');
+	printf(",\"source_specific\":%s", g->source_specific ? "true" : "false");
+	if (g->source_specific)
+		printf(",\"ssm_holder\":%s", g->ssm_holder ? "true" : "false");
+}
+
+/* Whether the group allows a single host as a source (/32, /128). */
+static bool allows_host(const struct replicast_group_info *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nsources; i++)
+		if (g->sources[i].len == (g->sources[i].family == AF_INET ? 32 : 128))
+			return true;
+	return false;
 }
 
 static void print_joined_text(const struct replicast_group_info *g)
@@ -167,7 +181,19 @@ static void print_joined_text(const struct replicast_group_info *g)
 	printf("  joined on:");
 	for (i = 0; i < g->njoined; i++)
 		printf(" %s", ifname_of(g->joined_ifindex[i], dev));
-	printf("%s\n", g->njoined ? "" : " no device");
+	printf("%s", g->njoined ? "" : " no device");
+	/* A source-specific membership lasts as long as the process that
+	 * holds it (README, "Source-specific memberships"). */
+	if (!g->source_specific)
+		putchar('\n');
+	else if (g->njoined)
+		printf(" (source-specific)\n");
+	else if (!allows_host(g))
+		printf(" (source-specific: no single-host source allowed)\n");
+	else if (g->ssm_holder)
+		printf(" (source-specific: not held yet by the running holder)\n");
+	else
+		printf(" (source-specific: not held, run replicast serve)\n");
 }
 
 static void print_policy_text(const struct replicast_group_info *g)

@@ -197,9 +197,12 @@ int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *g
 	bpf_map_delete_elem(rc->group_subs_fd, &grp.id);
 	bpf_map_delete_elem(rc->sub_stats_fd, &grp.id);
 	rc_purge_sources(rc, grp.id);
-	/* Groups on the same address with other ports share its membership. */
+	/* Groups on the same address with other ports share its membership;
+	 * the ones left may have it joined another way (join.c). */
 	if (group_addr_ref(rc, group, -1) == 0)
 		rc_leave_attached(rc, group);
+	else
+		rc_join_attached(rc, group);
 	if (!rc_subs_pin_path(rc, group, pin, sizeof(pin)))
 		unlink(pin);
 out:

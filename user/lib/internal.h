@@ -154,9 +154,30 @@ int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *grou
 int rc_leave_attached(struct replicast *rc, const struct replicast_endpoint *group);
 int rc_join_groups_on(struct replicast *rc, unsigned int ifindex);
 int rc_leave_groups_on(struct replicast *rc, unsigned int ifindex);
-/* Fills each multicast group's joined_ifindex list from the kernel's
- * addresses. */
+/* Fills each multicast group's joined_ifindex list and source_specific flag
+ * from what the kernel holds: autojoin addresses, or for source-specific
+ * groups the source filters of /proc/net/mcfilter and mcfilter6. */
 int rc_read_memberships(struct replicast *rc, struct replicast_group_info *list, size_t n);
+
+/* How the host joins one multicast address, every group on it taken
+ * together (join.c): source-specific, for its host sources, when the
+ * address is in an SSM range or the groups on it allow host sources only;
+ * else any-source, through an autojoin address. */
+struct rc_join_plan {
+	struct replicast_endpoint addr;		/* port 0 */
+	bool source_specific;
+	size_t nsources;
+	struct replicast_prefix *sources;	/* host sources (/32, /128), each once */
+};
+/* Every multicast address that groups are on; free with rc_join_plans_free(). */
+int rc_join_plans_read(struct replicast *rc, struct rc_join_plan **plans, size_t *n);
+void rc_join_plans_free(struct rc_join_plan *plans, size_t n);
+/* 232.0.0.0/8 and ff3x::/32 (RFC 4607). */
+bool rc_ssm_range(const struct replicast_endpoint *addr);
+/* A prefix of a single host: /32, /128. */
+bool rc_prefix_is_host(const struct replicast_prefix *p);
+/* The attached devices that exist (a deleted one is skipped); free *out. */
+int rc_attached_devices(struct replicast *rc, unsigned int **out, size_t *n);
 
 /* Detaches from every recorded device (caller holds the lock). */
 int rc_detach_all(struct replicast *rc);

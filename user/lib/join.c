@@ -11,9 +11,15 @@
  * for traffic leaving a device), no prefix route, no DAD, and the local route
  * the kernel adds for it is deleted, or every packet this host sends to the
  * group would loop back through lo instead of leaving. IFA_PROTO marks the
- * address as replicast's: one that an operator made stays when we leave. */
+ * address as replicast's: one that an operator made stays when we leave.
+ *
+ * An autojoin membership is any-source (EXCLUDE {}). Addresses joined
+ * source-specific (rc_join_plans_read) get no autojoin address: on the same
+ * device it would turn the host's report into EXCLUDE {} and defeat the
+ * source filter; a holder process joins them instead (ssm.c). */
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -307,29 +313,227 @@ static bool device_exists(unsigned int ifindex)
 }
 
 /* 232.0.0.0/8 and ff3x::/32 are source-specific (RFC 4607): routers there
- * forward on INCLUDE joins only, and an any-source join is all the kernel
- * holds without a process. */
-static bool source_specific(const struct replicast_endpoint *group)
+ * forward on INCLUDE joins only, and hosts send no any-source join there
+ * (RFC 4604, section 2.2.1). */
+bool rc_ssm_range(const struct replicast_endpoint *addr)
 {
-	if (group->family == AF_INET)
-		return (ntohl(group->addr.v4.s_addr) >> 24) == 232;
-	return group->addr.v6.s6_addr[0] == 0xff && (group->addr.v6.s6_addr[1] >> 4) == 3;
+	if (addr->family == AF_INET)
+		return (ntohl(addr->addr.v4.s_addr) >> 24) == 232;
+	return addr->addr.v6.s6_addr[0] == 0xff && (addr->addr.v6.s6_addr[1] >> 4) == 3;
 }
 
+bool rc_prefix_is_host(const struct replicast_prefix *p)
+{
+	return p->len == (p->family == AF_INET ? 32 : 128);
+}
+
+static bool same_addr(const struct replicast_endpoint *a, const struct replicast_endpoint *b)
+{
+	return a->family == b->family && !memcmp(&a->addr, &b->addr, addr_len(a->family));
+}
+
+void rc_join_plans_free(struct rc_join_plan *plans, size_t n)
+{
+	size_t i;
+
+	if (!plans)
+		return;
+	for (i = 0; i < n; i++)
+		free(plans[i].sources);
+	free(plans);
+}
+
+static int plan_add_source(struct rc_join_plan *plan, const struct replicast_prefix *p)
+{
+	struct replicast_prefix *grown;
+	size_t i;
+
+	for (i = 0; i < plan->nsources; i++)
+		if (!memcmp(&plan->sources[i].addr, &p->addr, addr_len(p->family)))
+			return 0;	/* two groups on the address allow the same host */
+	grown = realloc(plan->sources, (plan->nsources + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	plan->sources = grown;
+	plan->sources[plan->nsources++] = *p;
+	return 0;
+}
+
+static int compare_source_group(const void *a, const void *b)
+{
+	const struct rc_source_key *x = a, *y = b;
+
+	return x->group_id < y->group_id ? -1 : x->group_id > y->group_id;
+}
+
+/* The first of keys[] (sorted by group id) of group id, or n. */
+static size_t first_source_of(const struct rc_source_key *keys, size_t n, __u32 id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (keys[mid].group_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* One plan per multicast address in `groups`, from the allow lists. A group
+ * that allows no source contributes nothing (it takes nothing from the
+ * network); one that allows a prefix wider than a host needs every source
+ * of it, which only an any-source membership asks for. only: that address's
+ * plan alone (NULL: all). */
+static int read_plans(struct replicast *rc, const struct replicast_endpoint *only,
+		      struct rc_join_plan **out, size_t *nout)
+{
+	struct rc_join_plan *plans = NULL, *plan, *grown;
+	struct rc_group_key key, *prev = NULL;
+	struct rc_source_key *keys = NULL;
+	size_t n = 0, nkeys = 0, i, k;
+	bool *wide = NULL, *grown_wide;
+	struct rc_group grp;
+	int err;
+
+	*out = NULL;
+	*nout = 0;
+	err = rc_read_sources(rc, &keys, &nkeys);
+	if (err)
+		return err;
+	/* Sorted by group, so that each group finds its entries at once: a
+	 * holder reads all of this every second. */
+	if (nkeys)
+		qsort(keys, nkeys, sizeof(*keys), compare_source_group);
+	while (!bpf_map_get_next_key(rc->groups_fd, prev, &key)) {
+		struct replicast_endpoint g;
+
+		prev = &key;
+		rc_key_to_endpoint(&key, &g);
+		g.port = 0;
+		if (!replicast_endpoint_is_multicast(&g) || (only && !same_addr(&g, only)) ||
+		    bpf_map_lookup_elem(rc->groups_fd, &key, &grp))
+			continue;
+		for (i = 0; i < n && !same_addr(&plans[i].addr, &g); i++)
+			;
+		if (i == n) {
+			grown = realloc(plans, (n + 1) * sizeof(*plans));
+			if (!grown)
+				goto nomem;
+			plans = grown;
+			grown_wide = realloc(wide, (n + 1) * sizeof(*wide));
+			if (!grown_wide)
+				goto nomem;
+			wide = grown_wide;
+			memset(&plans[n], 0, sizeof(plans[n]));
+			plans[n].addr = g;
+			wide[n] = false;
+			n++;
+		}
+		plan = &plans[i];
+		for (k = first_source_of(keys, nkeys, grp.id); k < nkeys && keys[k].group_id == grp.id;
+		     k++) {
+			struct replicast_prefix p;
+
+			rc_key_to_prefix(&keys[k], &p);
+			if (!rc_prefix_is_host(&p))
+				wide[i] = true;
+			else if (plan_add_source(plan, &p))
+				goto nomem;
+		}
+	}
+	for (i = 0; i < n; i++)
+		plans[i].source_specific = rc_ssm_range(&plans[i].addr) ||
+					   (plans[i].nsources && !wide[i]);
+	free(keys);
+	free(wide);
+	*out = plans;
+	*nout = n;
+	return 0;
+nomem:
+	free(keys);
+	free(wide);
+	rc_join_plans_free(plans, n);
+	return -ENOMEM;
+}
+
+int rc_join_plans_read(struct replicast *rc, struct rc_join_plan **out, size_t *nout)
+{
+	return read_plans(rc, NULL, out, nout);
+}
+
+static const struct rc_join_plan *plan_find(const struct rc_join_plan *plans, size_t n,
+					    const struct replicast_endpoint *addr)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (same_addr(&plans[i].addr, addr))
+			return &plans[i];
+	return NULL;
+}
+
+int rc_attached_devices(struct replicast *rc, unsigned int **out, size_t *n)
+{
+	unsigned int *list = NULL, *grown;
+	__u32 key, *prev = NULL;
+	size_t count = 0;
+
+	while (!bpf_map_get_next_key(rc->attachments_fd, prev, &key)) {
+		prev = &key;
+		if (!device_exists(key))
+			continue;	/* deleted since attach; unload forgets it */
+		grown = realloc(list, (count + 1) * sizeof(*grown));
+		if (!grown) {
+			free(list);
+			return -ENOMEM;
+		}
+		list = grown;
+		list[count++] = key;
+	}
+	*out = list;
+	*n = count;
+	return 0;
+}
+
+/* Makes the any-source membership of group's address on every attached
+ * device what its plan says: an autojoin address, or none of ours when the
+ * address is joined source-specific. */
 int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *group)
 {
-	char name[REPLICAST_ENDPOINT_STRLEN];
+	char name[INET6_ADDRSTRLEN];
+	const struct rc_join_plan *plan;
 	struct membership_list have;
+	struct rc_join_plan *plans;
 	__u32 key, *prev = NULL;
+	size_t nplans;
+	bool ssm, held;
 	int err, ret;
 
 	if (!replicast_endpoint_is_multicast(group))
 		return 0;
-	if (source_specific(group))
-		rc_log(rc, REPLICAST_LOG_WARN, "%s is a source-specific group; the relay joins it "
-		       "for any source, which routers in the SSM range may ignore (see README, "
-		       "\"Joining multicast groups\")",
-		       replicast_endpoint_format(group, name, sizeof(name)));
+	/* Only this address's groups: an apply calls this for each group. */
+	err = read_plans(rc, group, &plans, &nplans);
+	if (err) {
+		rc_log(rc, REPLICAST_LOG_WARN, "reading the groups' allow lists: %s",
+		       replicast_strerror(err));
+		return err;
+	}
+	plan = plan_find(plans, nplans, group);
+	ssm = plan && plan->source_specific;
+	/* Said as a warning while no holder runs: the host is then a member
+	 * of the address nowhere, which a snooping switch makes a lost stream. */
+	held = ssm && replicast_ssm_holder(rc) == 1;
+	if (ssm)
+		rc_log(rc, held ? REPLICAST_LOG_INFO : REPLICAST_LOG_WARN,
+		       "%s is joined source-specific (%zu host source%s), only while a process "
+		       "holds the memberships (replicast serve)%s",
+		       inet_ntop(plan->addr.family, &plan->addr.addr, name, sizeof(name)), plan->nsources,
+		       plan->nsources == 1 ? "" : "s",
+		       held ? "" : "; none runs, so the host is a member of it on no device");
+	rc_join_plans_free(plans, nplans);
 	err = read_memberships(group->family, &have);
 	if (err) {
 		rc_log(rc, REPLICAST_LOG_WARN, "reading the host's addresses: %s",
@@ -340,7 +544,7 @@ int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *grou
 		prev = &key;
 		if (!device_exists(key))
 			continue;	/* deleted since attach; unload forgets it */
-		ret = join_one(rc, &have, group, key);
+		ret = ssm ? leave_one(rc, &have, group, key) : join_one(rc, &have, group, key);
 		err = err ?: ret;
 	}
 	free(have.m);
@@ -388,10 +592,21 @@ static int foreach_group_addr(struct replicast *rc,
 	return err;
 }
 
+struct join_ctx {
+	struct membership_list have;
+	struct rc_join_plan *plans;
+	size_t nplans;
+};
+
 static int join_cb(struct replicast *rc, const struct replicast_endpoint *g,
 		   unsigned int ifindex, void *ctx)
 {
-	return join_one(rc, ctx, g, ifindex);
+	struct join_ctx *j = ctx;
+	const struct rc_join_plan *plan = plan_find(j->plans, j->nplans, g);
+
+	if (plan && plan->source_specific)
+		return leave_one(rc, &j->have, g, ifindex);	/* the holder joins it */
+	return join_one(rc, &j->have, g, ifindex);
 }
 
 static int leave_cb(struct replicast *rc, const struct replicast_endpoint *g,
@@ -402,16 +617,22 @@ static int leave_cb(struct replicast *rc, const struct replicast_endpoint *g,
 
 int rc_join_groups_on(struct replicast *rc, unsigned int ifindex)
 {
-	struct membership_list have;
-	int err = read_memberships(AF_UNSPEC, &have);
+	struct join_ctx j;
+	int err = read_memberships(AF_UNSPEC, &j.have);
 
 	if (err) {
 		rc_log(rc, REPLICAST_LOG_WARN, "reading the host's addresses: %s",
 		       replicast_strerror(err));
 		return err;
 	}
-	err = foreach_group_addr(rc, join_cb, ifindex, &have);
-	free(have.m);
+	err = rc_join_plans_read(rc, &j.plans, &j.nplans);
+	if (err) {
+		free(j.have.m);
+		return err;
+	}
+	err = foreach_group_addr(rc, join_cb, ifindex, &j);
+	rc_join_plans_free(j.plans, j.nplans);
+	free(j.have.m);
 	return err;
 }
 
@@ -430,37 +651,193 @@ int rc_leave_groups_on(struct replicast *rc, unsigned int ifindex)
 	return err;
 }
 
-int rc_read_memberships(struct replicast *rc, struct replicast_group_info *groups, size_t n)
+/* One INCLUDE source of a device's group, as /proc/net/mcfilter(6) lists
+ * it: some socket on this host asks for (source, group) there. */
+struct source_filter {
+	int family;
+	unsigned int ifindex;
+	__u8 group[16];
+	__u8 source[16];
+};
+
+struct filter_list {
+	struct source_filter *f;
+	size_t n;
+};
+
+static int hex_bytes(const char *hex, __u8 *out, size_t len)
 {
-	struct membership_list list;
-	size_t g, i;
+	size_t i;
+
+	if (strlen(hex) != 2 * len)
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned int b;
+
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -1;
+		out[i] = (__u8)b;
+	}
+	return 0;
+}
+
+static int filter_push(struct filter_list *list, const struct source_filter *f)
+{
+	struct source_filter *grown = realloc(list->f, (list->n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	list->f = grown;
+	list->f[list->n++] = *f;
+	return 0;
+}
+
+/* The INCLUDE sources of every device, both families, of the calling
+ * thread's namespace (thread-self: the library works in the thread's). The
+ * files print (igmp_mcf_seq_show, igmp6_mcf_seq_show) the ifindex first, the
+ * device's name cut to 6 characters, IPv4 addresses as the hex of their
+ * host-order value and IPv6 ones as 32 hex digits in network order, then
+ * how many sockets include and exclude the source. */
+static int read_source_filters(struct filter_list *list)
+{
+	static const char *const files[2] = { "/proc/thread-self/net/mcfilter",
+					      "/proc/thread-self/net/mcfilter6" };
+	char line[256], g[64], src[64];
+	unsigned long inc, exc;
+	int f, err = 0;
+
+	list->f = NULL;
+	list->n = 0;
+	for (f = 0; f < 2 && !err; f++) {
+		FILE *fp = fopen(files[f], "re");
+
+		if (!fp)
+			continue;	/* no IPv6 (or no IPv4 multicast): nothing held */
+		while (!err && fgets(line, sizeof(line), fp)) {
+			struct source_filter sf = { .family = f ? AF_INET6 : AF_INET };
+			unsigned int a, b;
+
+			if (sscanf(line, "%u %*s %63s %63s %lu %lu", &sf.ifindex, g, src, &inc,
+				   &exc) != 5 || !inc)
+				continue;	/* the header, or excluded only */
+			if (!f) {
+				if (sscanf(g, "0x%x", &a) != 1 || sscanf(src, "0x%x", &b) != 1)
+					continue;
+				a = htonl(a);
+				b = htonl(b);
+				memcpy(sf.group, &a, 4);
+				memcpy(sf.source, &b, 4);
+			} else if (hex_bytes(g, sf.group, 16) || hex_bytes(src, sf.source, 16)) {
+				continue;
+			}
+			err = filter_push(list, &sf);
+		}
+		fclose(fp);
+	}
+	if (err) {
+		free(list->f);
+		list->f = NULL;
+		list->n = 0;
+	}
+	return err;
+}
+
+static bool filter_has(const struct filter_list *list, unsigned int ifindex,
+		       const struct replicast_endpoint *g, const struct replicast_prefix *src)
+{
+	size_t i, len = addr_len(g->family);
+
+	for (i = 0; i < list->n; i++) {
+		const struct source_filter *f = &list->f[i];
+
+		if (f->family == g->family && f->ifindex == ifindex &&
+		    !memcmp(f->group, &g->addr, len) && !memcmp(f->source, &src->addr, len))
+			return true;
+	}
+	return false;
+}
+
+static int add_joined(struct replicast_group_info *g, unsigned int ifindex)
+{
+	unsigned int *grown;
+	size_t i;
+
+	for (i = 0; i < g->njoined; i++)
+		if (g->joined_ifindex[i] == ifindex)
+			return 0;
+	grown = realloc(g->joined_ifindex, (g->njoined + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	g->joined_ifindex = grown;
+	g->joined_ifindex[g->njoined++] = ifindex;
+	return 0;
+}
+
+/* A source-specific group is joined on the devices where the kernel holds
+ * every host source of its address (its plan) as an INCLUDE source. */
+static int read_ssm_joined(const struct rc_join_plan *plan, const struct filter_list *filters,
+			   struct replicast_group_info *g)
+{
+	size_t i, s;
 	int err;
 
-	(void)rc;
-	err = read_memberships(AF_UNSPEC, &list);
+	if (!plan->nsources)
+		return 0;
+	for (i = 0; i < filters->n; i++) {
+		const struct source_filter *f = &filters->f[i];
+
+		if (f->family != plan->addr.family ||
+		    memcmp(f->group, &plan->addr.addr, addr_len(f->family)))
+			continue;
+		for (s = 0; s < plan->nsources; s++)
+			if (!filter_has(filters, f->ifindex, &plan->addr, &plan->sources[s]))
+				break;
+		if (s < plan->nsources)
+			continue;
+		err = add_joined(g, f->ifindex);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int rc_read_memberships(struct replicast *rc, struct replicast_group_info *groups, size_t n)
+{
+	struct filter_list filters = {};
+	struct membership_list list;
+	struct rc_join_plan *plans;
+	size_t g, i, nplans;
+	int err, holder;
+
+	err = rc_join_plans_read(rc, &plans, &nplans);
 	if (err)
 		return err;
-	for (g = 0; g < n; g++) {
+	holder = replicast_ssm_holder(rc);
+	err = read_memberships(AF_UNSPEC, &list);
+	if (!err)
+		err = read_source_filters(&filters);
+	for (g = 0; !err && g < n; g++) {
 		const struct replicast_endpoint *ep = &groups[g].group;
+		const struct rc_join_plan *plan;
 
 		if (!replicast_endpoint_is_multicast(ep))
 			continue;
-		for (i = 0; i < list.n; i++) {
-			unsigned int *grown;
-
+		plan = plan_find(plans, nplans, ep);
+		if (plan && plan->source_specific) {
+			groups[g].source_specific = true;
+			groups[g].ssm_holder = holder > 0;
+			err = read_ssm_joined(plan, &filters, &groups[g]);
+			continue;
+		}
+		for (i = 0; !err && i < list.n; i++) {
 			if (list.m[i].family != ep->family ||
 			    memcmp(list.m[i].addr, &ep->addr, addr_len(ep->family)))
 				continue;
-			grown = realloc(groups[g].joined_ifindex,
-					(groups[g].njoined + 1) * sizeof(*grown));
-			if (!grown) {
-				free(list.m);
-				return -ENOMEM;
-			}
-			groups[g].joined_ifindex = grown;
-			groups[g].joined_ifindex[groups[g].njoined++] = list.m[i].ifindex;
+			err = add_joined(&groups[g], list.m[i].ifindex);
 		}
 	}
+	free(filters.f);
 	free(list.m);
-	return 0;
+	rc_join_plans_free(plans, nplans);
+	return err;
 }

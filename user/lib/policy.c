@@ -38,6 +38,11 @@ static __u32 reverse_path_device(struct replicast *rc, const struct replicast_pr
 	int err;
 
 	memcpy(&dst, &prefix->addr, prefix->family == AF_INET6 ? 16 : 4);
+	/* Ask for the prefix's first host, not its network address: on an
+	 * IPv6 host that forwards, PREFIX:: is the subnet-router anycast
+	 * address (addrconf_join_anycast), routed to lo. */
+	if (prefix->len < (prefix->family == AF_INET6 ? 128 : 32))
+		((__u8 *)&dst)[(prefix->family == AF_INET6 ? 16 : 4) - 1] |= 1;
 	err = rc_route_get(prefix->family, &dst, 0, &route);
 	if (!err)
 		return route.ifindex;
@@ -77,6 +82,10 @@ static int change_source(struct replicast *rc, const struct replicast_endpoint *
 	} else if (bpf_map_delete_elem(rc->group_sources_fd, &key)) {
 		err = errno == ENOENT ? -ESRCH : -errno;
 	}
+	/* The allow list decides whether the address is joined any-source or
+	 * source-specific (join.c): the autojoin address follows it. */
+	if (!err)
+		rc_join_attached(rc, group);
 out:
 	rc_unlock(rc);
 	return err;

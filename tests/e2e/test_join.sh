@@ -237,7 +237,7 @@ rc_assert_eq "$RELAY_DEV" "$(joined4 239.1.2.4)" "a membership the operator adde
 rc_in "$TOPO_RELAY" ip addr del 239.1.2.4/32 dev "$RELAY_DEV"
 # The same address without autojoin is no membership: the add says so.
 rc_in "$TOPO_RELAY" ip addr add 239.1.2.5/32 dev "$RELAY_DEV"
-out=$($RC group add 239.1.2.5:5000 2>&1)
+out=$($RC group add 239.1.2.5:5000 --allow-source 10.78.0.0/24 2>&1)
 rc_assert_eq 0 $? "group add 239.1.2.5:5000 succeeds"
 rc_assert_match "warning: not joining 239\.1\.2\.5 on $RELAY_DEV: the device has that address without autojoin" \
 	"$out" "and warns that an address without autojoin is in the way"
@@ -248,11 +248,14 @@ rc_in "$TOPO_RELAY" ip addr del 239.1.2.5/32 dev "$RELAY_DEV"
 
 # A device attached later joins the groups there are.
 rc_assert_ok "group add $G4:5000" $RC group add $G4:5000 --allow-source 10.78.0.0/24
+# Sources are denied by default: a group that allows none yet takes no
+# packet, so the host joins it nowhere until its allow list has an entry.
 rc_assert_ok "group add [$G6]:5000" $RC group add "[$G6]:5000"
-rc_assert_eq "$RELAY_DEV" "$(joined6 $G6)" "/proc/net/igmp6 lists $G6 on $RELAY_DEV only"
+rc_assert_eq "" "$(joined6 $G6)" "a group that allows no source yet is joined nowhere"
+rc_assert_ok "group allow [$G6]:5000 fd78::/64" $RC group allow "[$G6]:5000" fd78::/64
+rc_assert_eq "$RELAY_DEV" "$(joined6 $G6)" "/proc/net/igmp6 lists $G6 on $RELAY_DEV only, once a prefix is allowed"
 # MLD: the bridge learns the relay's port and the stream comes through.
 rc_assert_ok "the bridge's group table lists $RELAY_PORT for $G6" wait_mdb "$RELAY_PORT" "$G6"
-rc_assert_ok "group allow [$G6]:5000 fd78::/64" $RC group allow "[$G6]:5000" fd78::/64
 for ((i = 1; i <= N; i++)); do
 	rc_assert_ok "sub add [fd78:$i::2]:6001" $RC sub add "[$G6]:5000" "[fd78:$i::2]:6001"
 	topo_sink $i "[fd78:$i::2]:6001" $COUNT --from fd78:$i::1 --capture "${TOPO_RX_DEV[i]}"

@@ -166,6 +166,12 @@ int rc_read_memberships(struct replicast *rc, struct replicast_group_info *list,
 struct rc_join_plan {
 	struct replicast_endpoint addr;		/* port 0 */
 	bool source_specific;
+	/* Some group on it allows a prefix wider than a host: the kernel holds
+	 * an any-source membership. Neither this nor source_specific: nothing
+	 * is allowed from anywhere yet (sources are denied by default), so the
+	 * host joins nothing, and no join precedes the allow list's first
+	 * entry. */
+	bool any_source;
 	size_t nsources;
 	struct replicast_prefix *sources;	/* host sources (/32, /128), each once */
 };

@@ -444,9 +444,11 @@ static int read_plans(struct replicast *rc, const struct replicast_endpoint *onl
 				goto nomem;
 		}
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		plans[i].source_specific = rc_ssm_range(&plans[i].addr) ||
 					   (plans[i].nsources && !wide[i]);
+		plans[i].any_source = !plans[i].source_specific && wide[i];
+	}
 	free(keys);
 	free(wide);
 	*out = plans;
@@ -509,7 +511,7 @@ int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *grou
 	struct rc_join_plan *plans;
 	__u32 key, *prev = NULL;
 	size_t nplans;
-	bool ssm, held;
+	bool ssm, any, held;
 	int err, ret;
 
 	if (!replicast_endpoint_is_multicast(group))
@@ -523,6 +525,7 @@ int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *grou
 	}
 	plan = plan_find(plans, nplans, group);
 	ssm = plan && plan->source_specific;
+	any = plan && plan->any_source;
 	/* Said as a warning while no holder runs: the host is then a member
 	 * of the address nowhere, which a snooping switch makes a lost stream. */
 	held = ssm && replicast_ssm_holder(rc) == 1;
@@ -544,7 +547,7 @@ int rc_join_attached(struct replicast *rc, const struct replicast_endpoint *grou
 		prev = &key;
 		if (!device_exists(key))
 			continue;	/* deleted since attach; unload forgets it */
-		ret = ssm ? leave_one(rc, &have, group, key) : join_one(rc, &have, group, key);
+		ret = any ? join_one(rc, &have, group, key) : leave_one(rc, &have, group, key);
 		err = err ?: ret;
 	}
 	free(have.m);
@@ -604,8 +607,10 @@ static int join_cb(struct replicast *rc, const struct replicast_endpoint *g,
 	struct join_ctx *j = ctx;
 	const struct rc_join_plan *plan = plan_find(j->plans, j->nplans, g);
 
-	if (plan && plan->source_specific)
-		return leave_one(rc, &j->have, g, ifindex);	/* the holder joins it */
+	/* Source-specific ones are the holder's to join; with nothing allowed
+	 * yet there is nothing to join for. */
+	if (!plan || !plan->any_source)
+		return leave_one(rc, &j->have, g, ifindex);
 	return join_one(rc, &j->have, g, ifindex);
 }
 

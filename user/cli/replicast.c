@@ -39,6 +39,7 @@ static const char usage_text[] =
 	"  send GROUP --gen COUNT | --udp-listen ADDR:PORT | --pcap FILE\n"
 	"       [--engine afxdp|xdp]   hand packets over in batches (AF_XDP, or the\n"
 	"                              XDP engine's shared ring)\n"
+	"  serve [--threads N]         fan out streams from the network through the XDP engine\n"
 	"  agent --etcd URL --prefix PREFIX\n"
 	"                              keep the configuration equal to etcd's PREFIXconfig\n"
 	"  fleet status --etcd URL --prefix ROOT [--json]\n"
@@ -283,6 +284,7 @@ void json_string(FILE *f, const char *s)
 
 /* cmd_send.c */
 int cmd_send(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);	/* cmd_serve.c */
 /* cmd_agent.c, cmd_fleet.c: replicast over etcd */
 int cmd_agent(struct cli *cli, int argc, char **argv);
 int cmd_fleet(struct cli *cli, int argc, char **argv);
@@ -300,6 +302,7 @@ static const struct command {
 	{ "save", cmd_save },
 	{ "apply", cmd_apply },
 	{ "send", cmd_send },
+	{ "serve", cmd_serve },
 	{ "agent", cmd_agent },
 	{ "fleet", cmd_fleet },
 };

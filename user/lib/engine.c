@@ -115,6 +115,14 @@ struct rc_engine {
 	struct bad_dev bad[MAX_DEVS];
 	__u32 nbad;
 
+	/* The relay (opts.relay): the ring's producers are relay_ingress on
+	 * the attached devices, whose line this is; thread 0 sleeps on the
+	 * wake-up ring buffer when it parks, the others on wake_seq. */
+	bool relay;
+	struct rc_relay_ctl *rctl;
+	size_t rctl_len;
+	struct ring_buffer *wake_rb;
+
 	atomic_ullong syscalls, entries, parks, wakes;
 	__u64 queued, waits, ring_full;
 	struct engine_thread threads[RC_ENGINE_MAX_THREADS];
@@ -408,10 +416,81 @@ static int thread_error(const struct rc_engine *e)
 	return 0;
 }
 
+/* The ring position of the next packet: the application's count, or for
+ * the relay the producers' (relay_ingress reserves positions there). */
+static __u64 engine_produced(const struct rc_engine *e)
+{
+	if (e->relay)
+		return __atomic_load_n(&e->rctl->produced, __ATOMIC_ACQUIRE);
+	return atomic_load(&e->produced);
+}
+
 /* Whether thread t has nothing left to do. */
 static bool thread_idle(const struct rc_engine *e, __u32 t)
 {
-	return thread_consumed(e, t) == atomic_load(&e->produced);
+	return thread_consumed(e, t) == engine_produced(e);
+}
+
+static bool ring_empty(const struct rc_engine *e)
+{
+	__u32 t;
+
+	for (t = 0; t < e->nthreads; t++)
+		if (!thread_idle(e, t))
+			return false;
+	return true;
+}
+
+static void wake_threads(struct rc_engine *e);
+
+static int relay_woken(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return 0;
+}
+
+/* The relay's thread 0 parks: it says PARKED, after which relay_ingress
+ * passes packets to the TC path and wakes it through the ring buffer;
+ * then it looks at the ring once more (a producer may have reserved a
+ * position before it saw PARKED: that producer then wakes it too), and
+ * sleeps in epoll until woken. Back, it says SERVING and wakes the other
+ * threads. The first packets after a sleep are fanned out by TC while the
+ * engine wakes (tens of microseconds), so a parked relay adds no latency. */
+static void relay_park(struct engine_thread *th)
+{
+	struct rc_engine *e = th->e;
+	__u32 state = RC_RELAY_SERVING;
+
+	atomic_store(&th->parked, 1);
+	if (!__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_PARKED, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		goto out;	/* stopping */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&e->park_req) && !atomic_load(&e->stop) && ring_empty(e)) {
+		atomic_fetch_add(&e->parks, 1);
+		while (!atomic_load(&e->stop) &&
+		       __atomic_load_n(&e->rctl->state, __ATOMIC_ACQUIRE) == RC_RELAY_PARKED) {
+			atomic_fetch_add(&e->syscalls, 1);
+			/* A second at most: the state is read again (a
+			 * stop that came meanwhile shows there). */
+			if (ring_buffer__poll(e->wake_rb, 1000) < 0 && errno != EINTR)
+				usleep(1000);
+		}
+		ring_buffer__consume(e->wake_rb);
+	}
+	state = RC_RELAY_PARKED;
+	if (!__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_SERVING, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		state = RC_RELAY_WOKEN;
+		__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_SERVING, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+out:
+	atomic_store(&e->park_req, 0);
+	wake_threads(e);
+	atomic_store(&th->parked, 0);
 }
 
 static void park(struct engine_thread *th)
@@ -466,7 +545,10 @@ static void *engine_thread(void *arg)
 		goto out;
 	while (!atomic_load(&e->stop)) {
 		if (atomic_load(&e->park_req) && thread_idle(e, th->index)) {
-			park(th);
+			if (e->relay && th->index == 0)
+				relay_park(th);
+			else
+				park(th);
 			continue;
 		}
 		atomic_fetch_add(&e->entries, 1);
@@ -526,7 +608,7 @@ static void *supervisor(void *arg)
 	sigfillset(&set);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	while (!atomic_load(&e->stop)) {
-		unsigned long long produced = atomic_load(&e->produced);
+		unsigned long long produced = engine_produced(e);
 		bool empty = true;
 		__u64 now;
 
@@ -653,7 +735,7 @@ int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 
 int rc_engine_flush(struct rc_engine *e)
 {
-	int err = wait_consumed(e, atomic_load(&e->produced), -ETIMEDOUT, true);
+	int err = wait_consumed(e, engine_produced(e), -ETIMEDOUT, true);
 
 	return err ? err : thread_error(e);
 }
@@ -788,6 +870,9 @@ static int load(struct rc_engine *e, struct replicast *rc)
 	skel->rodata->max_subs = e->max_subs;
 	skel->rodata->engine_tgid = (__u32)getpid();
 	skel->rodata->batch_size = e->batch;
+	skel->rodata->relay = e->relay;
+	/* The way in from the network is the relay's alone. */
+	bpf_program__set_autoload(skel->progs.relay_ingress, e->relay);
 	bpf_map__set_max_entries(skel->maps.ring, e->slots);
 	bpf_map__set_max_entries(skel->maps.windows, nwindows);
 	bpf_map__set_max_entries(skel->maps.versions, nversions);
@@ -836,6 +921,7 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 	e->idle_ms = o->idle_ms < 0 ? 0 : o->idle_ms ? (unsigned int)o->idle_ms : DEFAULT_IDLE_MS;
 	e->timeout_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	e->peer_gro = o->peer_gro;
+	e->relay = o->relay;
 	e->max_subs = rc->cfg.max_subs;
 	e->prog_fd = e->devs_fd = e->groups_fd = e->group_subs_fd = e->cursors_fd = -1;
 	err = -EINVAL;
@@ -884,6 +970,23 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 		goto fail;
 	}
 	e->ctl = p;
+	if (e->relay) {
+		e->rctl_len = sizeof(struct rc_relay_ctl);
+		p = map_shared(e->rctl_len, bpf_map__fd(e->skel->maps.relay_ctl));
+		if (p == MAP_FAILED) {
+			err = -errno;
+			goto fail;
+		}
+		e->rctl = p;
+		e->wake_rb = ring_buffer__new(bpf_map__fd(e->skel->maps.relay_wake), relay_woken,
+					      NULL, NULL);
+		if (!e->wake_rb) {
+			err = -errno;
+			goto fail;
+		}
+		/* Nothing reaches the ring before relay.c attaches relay_ingress. */
+		__atomic_store_n(&e->rctl->state, RC_RELAY_SERVING, __ATOMIC_RELEASE);
+	}
 
 	for (t = 0; t < e->nthreads; t++) {
 		struct engine_thread *th = &e->threads[t];
@@ -971,7 +1074,44 @@ void rc_engine_close(struct rc_engine *e)
 		munmap(e->ring, e->ring_len);
 	if (e->ctl)
 		munmap(e->ctl, e->ctl_len);
+	if (e->rctl)
+		munmap(e->rctl, e->rctl_len);
+	ring_buffer__free(e->wake_rb);
 	xdp_engine_bpf__destroy(e->skel);
 	free(e->frame);
 	free(e);
+}
+
+/* ---- the relay's hooks (relay.c) ---- */
+
+struct bpf_object *rc_engine_object(struct rc_engine *e)
+{
+	return e->skel->obj;
+}
+
+/* relay_ingress passes everything from now on; a thread asleep is woken to
+ * drain what was queued before. */
+void rc_engine_relay_stop_input(struct rc_engine *e)
+{
+	__atomic_store_n(&e->rctl->state, RC_RELAY_STOPPED, __ATOMIC_SEQ_CST);
+	atomic_store(&e->park_req, 0);
+	wake_threads(e);
+	signal_threads(e, false);
+}
+
+bool rc_engine_relay_parked(const struct rc_engine *e)
+{
+	__u32 state = __atomic_load_n(&e->rctl->state, __ATOMIC_ACQUIRE);
+
+	return state == RC_RELAY_PARKED || state == RC_RELAY_WOKEN;
+}
+
+__u64 rc_engine_produced(const struct rc_engine *e)
+{
+	return engine_produced(e);
+}
+
+void rc_engine_poll_devs(struct rc_engine *e)
+{
+	add_missing_devs(e);
 }

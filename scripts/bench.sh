@@ -330,9 +330,14 @@ one_run() { # METHOD C SIZE RUN
 		# CPU while packets flow, so --cpus 2). Started before the first
 		# relay run and left running: 10 ms after a run it sleeps and uses
 		# no CPU, and nothing of the other methods passes rcbhs. Stopped at
-		# the bench's exit (cleanup). A build without serve: TC alone.
-		if [ -z "${SERVE_PID:-}" ] && "$REPLICAST" serve --help >/dev/null 2>&1; then
-			nsx "$HUB" "$REPLICAST" --pin-path "$RCPIN" serve --idle-ms 10 >"$OUT/serve.log" 2>&1 &
+		# the bench's exit (cleanup). A build without serve, or
+		# RC_BENCH_SERVE=0: TC alone.
+		# (nsenter itself, not nsx: a function in the background is a
+		# subshell, and its PID would not be serve's.)
+		if [ -z "${SERVE_PID:-}" ] && [ "${RC_BENCH_SERVE:-1}" = 1 ] &&
+		   "$REPLICAST" serve --help >/dev/null 2>&1; then
+			nsenter --net="/run/netns/$HUB" -- "$REPLICAST" --pin-path "$RCPIN" serve --idle-ms 10 \
+				--stats-every 1 >"$OUT/serve.log" 2>&1 &
 			SERVE_PID=$!
 			sleep 1
 			grep -q relaying "$OUT/serve.log" || { log "warning: replicast serve did not start:"; cat "$OUT/serve.log" >&2; }

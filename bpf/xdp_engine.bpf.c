@@ -1076,12 +1076,18 @@ struct {
 /* bpf_csum_diff() sums at most this many bytes per call (its scratch). */
 #define CSUM_CHUNK 512
 
-static __always_inline int relay_pass(__u32 why)
+static __always_inline void relay_count(__u32 what)
 {
-	__u64 *n = bpf_map_lookup_elem(&relay_stats, &why);
+	__u64 *n = bpf_map_lookup_elem(&relay_stats, &what);
 
 	if (n)
 		*n += 1;
+}
+
+/* A group packet left to the TC replicator, and why. */
+static __always_inline int relay_pass(__u32 why)
+{
+	relay_count(why);
 	return XDP_PASS;
 }
 
@@ -1250,7 +1256,7 @@ int relay_ingress(struct xdp_md *ctx)
 	}
 	/* Zeros after the payload up to 4 bytes, for the sum below: the word
 	 * first, then the payload over its first bytes. */
-	if (len < RC_ENGINE_PAYLOAD_MAX - 4)
+	if ((len & ~3U) + 4 <= RC_ENGINE_PAYLOAD_MAX)
 		*(__u32 *)(slot->payload + (len & ~3U)) = 0;
 	if (len && (len > RC_ENGINE_PAYLOAD_MAX ||
 		    bpf_xdp_load_bytes(ctx, pkt.l4_off + sizeof(struct udphdr), slot->payload, len)))
@@ -1281,7 +1287,7 @@ int relay_ingress(struct xdp_md *ctx)
 	 * sees the other. */
 	if (load_acquire(&rc->state) != RC_RELAY_SERVING)
 		relay_wake_engine(rc);
-	relay_pass(RC_RELAY_TAKEN);
+	relay_count(RC_RELAY_TAKEN);
 	return XDP_DROP;	/* taken: the engine sends its copies */
 }
 

@@ -44,8 +44,12 @@ serve_start() {
 }
 # serve_stop: SIGTERM, and its exit status.
 serve_stop() {
+	local rc
 	kill -TERM "$SERVE"
 	rc_wait_pid "$SERVE" 10
+	rc=$?
+	echo "# serve's counters: $(grep '^taken' "$SERVE_OUT" | tail -1)"
+	return $rc
 }
 # serve_stat KEY: from serve's last counters line.
 serve_stat() {
@@ -162,7 +166,47 @@ rc_assert_eq 0 $? "serve exits 0"
 rc_assert_eq 500 "$(serve_stat taken)" "the engine took the 500 multicast packets, not the refused ones"
 rc_assert_eq 60 "$(serve_stat passed_policy)" "the 60 refused packets were left to TC"
 
-# 5. kill -9 mid-stream: the stream goes on through TC; what is lost is at
+# 5. Checksums the engine makes from the payload: a source whose veth
+# leaves them to the device (CHECKSUM_PARTIAL: the field holds only the
+# pseudo-header's sum) and one that sends none (IPv4, 0); and a wrong one
+# stays wrong in every copy, as on the TC path. Two engine threads.
+serve_start --idle-ms never --threads 2
+rc_in "$TOPO_SRC" ethtool -K "$(rc_name so)" tx on >/dev/null
+relay 4 $G4 2000
+relay 6 $G6 2000
+rc_in "$TOPO_SRC" ethtool -K "$(rc_name so)" tx off >/dev/null
+relay 4 $G4 500 --udp-csum zero
+for ((i = 1; i <= N; i++)); do
+	topo_sink $i 10.77.$i.2:6000 0 --timeout-ms 1500 --capture "${TOPO_RX_DEV[i]}"
+done
+rc_assert_ok "50 packets with a wrong UDP checksum" \
+	rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" --to $G4 --count 50 --size 700 --udp-csum bad --bind 10.77.0.1:4000
+for ((i = 1; i <= N; i++)); do
+	topo_sink_wait $i 6000 >/dev/null
+	rc_assert_eq 50 "$(rc_kv "$RC_TMP/sink-$i-6000" bad_udp_csum)" \
+		"receiver $i: the 50 copies carry a wrong checksum too (the socket got none)"
+done
+serve_stop
+rc_assert_eq 0 $? "serve with two threads exits 0"
+rc_assert_eq 4550 "$(serve_stat taken)" "two engine threads took all 4550"
+rc_assert_eq $((4550 * N)) "$(serve_stat copies)" "and sent all $((4550 * N)) copies"
+
+# 6. Asleep: after --idle-ms without packets the engine sleeps; the first
+# packets of the next burst go through TC while it wakes, the rest through
+# the engine, every one delivered once, in order.
+serve_start --idle-ms 50
+sleep 0.5
+relay 4 $G4 3000 --rate 100000
+sleep 0.3
+relay 4 $G4 3000 --rate 100000
+serve_stop
+asleep=$(serve_stat passed_asleep)
+taken=$(serve_stat taken)
+rc_assert_eq 6000 $((asleep + taken)) "every packet of both bursts: the engine's ($taken) or TC's while it woke ($asleep)"
+rc_assert_ge 2 "$(serve_stat parks)" "the engine slept before each burst"
+rc_assert_ge 5000 "$taken" "the engine took most of them"
+
+# 7. kill -9 mid-stream: the stream goes on through TC; what is lost is at
 # most what the ring held (4096 slots; here at 20k packets/s, far fewer).
 # Then serve again takes over.
 COUNT=20000

@@ -103,6 +103,9 @@ rc_assert_eq relay_ingress "$(rc_in "$TOPO_RELAY" ip -j link show dev "$TOPO_REL
 	jq -r '.[0].xdp.prog.name // .[0].xdp.progs[0].name // empty' 2>/dev/null || echo ?)" 	"relay_ingress is on the attached device's XDP hook"
 relay 4 $G4 3000
 relay 6 $G6 3000
+out=$($RC serve 2>&1)
+rc_assert_eq 1 $? "a second serve on the same relay is refused"
+rc_assert_match "no attached device could take the relay engine" "$out" "... saying why"
 serve_stop
 rc_assert_eq 0 $? "serve exits 0 on SIGTERM"
 rc_assert_eq 6000 "$(serve_stat taken)" "the engine took all 6000 packets (relay_ingress)"

@@ -246,11 +246,11 @@ size_t rc_engine_max_payload(const struct rc_engine *e, int family);
 /* Fills the engine's part of st (st->sz is the caller's). */
 void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *st);
 void rc_engine_close(struct rc_engine *e);
-/* The relay's hooks into its engine (relay.c): the object (relay_ingress
- * and the relay maps); stop taking packets (relay_ingress passes all to
- * TC, sleeping threads wake to drain); whether the threads sleep; the
- * producers' position; devices to add to the device map, as queue() does
- * for a sender. */
+/* The relay's hooks into its engine (relay_engine.c, for relay.c): the
+ * object (relay_ingress and the relay maps); stop taking packets
+ * (relay_ingress passes all to TC, sleeping threads wake to drain);
+ * whether the threads sleep; the producers' position; devices to add to
+ * the device map, as queue() does for a sender. */
 struct bpf_object *rc_engine_object(struct rc_engine *e);
 void rc_engine_relay_stop_input(struct rc_engine *e);
 bool rc_engine_relay_parked(const struct rc_engine *e);

@@ -574,8 +574,9 @@ struct replicast_relay_stats {
  * serves. */
 int replicast_relay_start(struct replicast *rc, const struct replicast_relay_opts *opts,
 			  struct replicast_relay **out);
-/* Periodic work, about every 100 ms: follows devices attached or detached
- * since, and puts new egress devices in the engine's device map. */
+/* Periodic work, to call about every 100 ms: puts new egress devices in
+ * the engine's device map, and once a second follows devices attached or
+ * detached since. */
 int replicast_relay_poll(struct replicast_relay *r);
 /* Fills st up to st->sz bytes. */
 int replicast_relay_stats(const struct replicast_relay *r, struct replicast_relay_stats *st);

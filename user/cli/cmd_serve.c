@@ -25,8 +25,8 @@ static const char serve_usage[] =
 	"egress devices, which XDP frames need. --stats-every prints the relay's\n"
 	"counters to stdout every SECONDS.\n";
 
-/* The loop's tick: the relay's own periodic work (devices attached since,
- * new egress devices) runs on every one. */
+/* The loop's tick: the relay's own periodic work (new egress devices;
+ * devices attached since, once a second) runs on every one. */
 #define TICK_MS 100
 #define TICKS_PER_SECOND (1000 / TICK_MS)
 

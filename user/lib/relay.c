@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -21,6 +22,9 @@
  * program runs to its end under RCU); it is done long before this, in
  * microseconds. Only then is the ring's last position final. */
 #define DETACH_SETTLE_US 10000
+/* How often poll() looks at the attachments again: a netlink request per
+ * device, and a warning for each that went away, so not on every call. */
+#define FOLLOW_EVERY_NS 1000000000ULL
 
 struct ingress {
 	unsigned int ifindex;
@@ -35,7 +39,16 @@ struct replicast_relay {
 	int devs_fd, stats_fd;
 	struct ingress in[MAX_INGRESS];
 	unsigned int nin;
+	__u64 next_follow_ns;		/* CLOCK_MONOTONIC */
 };
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
 
 static int find_ingress(const struct replicast_relay *r, unsigned int ifindex)
 {
@@ -196,6 +209,9 @@ int replicast_relay_poll(struct replicast_relay *r)
 	if (!r)
 		return -EINVAL;
 	rc_engine_poll_devs(r->e);
+	if (mono_ns() < r->next_follow_ns)
+		return 0;
+	r->next_follow_ns = mono_ns() + FOLLOW_EVERY_NS;
 	return follow_attachments(r);
 }
 

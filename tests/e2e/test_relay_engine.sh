@@ -4,9 +4,14 @@
 # the XDP engine while `replicast serve` runs (relay_ingress takes it, the TC
 # clone path does not see it), byte-exact to every receiver, counted in the
 # same pinned counters; IPv4 and IPv6; the TTL rule on a multicast group
-# from a TTL-1 source; an allow-list denial counted by the TC path; serve
-# killed mid-stream: the stream goes on through TC, losing at most what the
-# ring held; serve started again takes over; SIGTERM stops it cleanly.
+# from a TTL-1 source; an allow-list denial counted by the TC path; copies'
+# checksums from packets with a full one, only the pseudo-header's or none,
+# and a wrong one kept wrong; two engine threads; the engine asleep between
+# bursts (TC carries the first packets while it wakes); a second serve
+# refused; serve killed mid-stream: the stream goes on through TC, losing at
+# most what the ring held; serve started again takes over; SIGTERM stops it
+# cleanly. The engine's counters (serve's last line) and the group's (stats)
+# both count every copy, so none came from the TC clone path.
 set -u
 . "$(dirname "$0")/../lib.sh"
 rc_name() { echo "rcR${1}${RC_ID}"; }	# this suite's names: rcR...
@@ -25,7 +30,6 @@ for ((i = 1; i <= N; i++)); do
 	rc_in "${TOPO_RX[i]}" ethtool -K "${TOPO_RX_DEV[i]}" gro on >/dev/null
 done
 rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN"
-TC_ID=$(bpftool -j prog show pinned "$TOPO_PIN/replicate_prog" | jq -r .id)
 
 # serve_start [ARGS]: replicast serve in the relay namespace, in the
 # background; waits until it says it relays.

@@ -22,8 +22,8 @@ static const char serve_usage[] =
 	"again within microseconds. If serve stops or is killed, the TC path relays\n"
 	"everything again; a kill loses what the ring held (at most --ring-slots\n"
 	"packets, default 4096). --peer-gro switches GRO on at the peers of veth\n"
-	"egress devices, which XDP frames need. --stats-every prints the relay's\n"
-	"counters to stdout every SECONDS.\n";
+	"egress devices, which XDP frames need. The relay's counters go to stdout\n"
+	"at exit, and every SECONDS with --stats-every.\n";
 
 /* The loop's tick: the relay's own periodic work (new egress devices;
  * devices attached since, once a second) runs on every one. */

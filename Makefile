@@ -105,7 +105,8 @@ INSTALLED    := $(SBINDIR)/replicast $(LIBDIR)/libreplicast.a \
                 $(LIBDIR)/libreplicast.so $(INCLUDEDIR)/replicast.h \
                 $(PKGCONFIGDIR)/libreplicast.pc $(MANDIR)/man8/replicast.8 \
                 $(MANDIR)/man3/libreplicast.3 $(BASHCOMPDIR)/replicast \
-                $(UNITDIR)/replicast.service $(UNITDIR)/replicast-agent.service
+                $(UNITDIR)/replicast.service $(UNITDIR)/replicast-agent.service \
+                $(UNITDIR)/replicast-serve.service
 
 .PHONY: all test test-only check demo deps clean install uninstall deb
 .SECONDARY:
@@ -264,9 +265,10 @@ $(BUILD)/%.service: systemd/%.service Makefile | $(BUILD)
 INSTALL_CLI  ?= $(CLI)
 
 install: $(INSTALL_CLI) $(LIBA) $(LIBSO)
-	$(Q)rm -f $(BUILD)/libreplicast.pc $(BUILD)/replicast.service $(BUILD)/replicast-agent.service
+	$(Q)rm -f $(BUILD)/libreplicast.pc $(BUILD)/replicast.service $(BUILD)/replicast-agent.service \
+		$(BUILD)/replicast-serve.service
 	$(Q)$(MAKE) --no-print-directory $(BUILD)/libreplicast.pc $(BUILD)/replicast.service \
-		$(BUILD)/replicast-agent.service
+		$(BUILD)/replicast-agent.service $(BUILD)/replicast-serve.service
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man3 \
@@ -284,6 +286,8 @@ install: $(INSTALL_CLI) $(LIBA) $(LIBSO)
 	$(Q)$(INSTALL) -m 0644 $(BUILD)/replicast.service $(DESTDIR)$(UNITDIR)/replicast.service
 	$(Q)$(INSTALL) -m 0644 $(BUILD)/replicast-agent.service \
 		$(DESTDIR)$(UNITDIR)/replicast-agent.service
+	$(Q)$(INSTALL) -m 0644 $(BUILD)/replicast-serve.service \
+		$(DESTDIR)$(UNITDIR)/replicast-serve.service
 	$(Q)$(if $(DESTDIR),,ldconfig 2>/dev/null || true)
 
 # Removes what install made and nothing else: a saved replicast.conf stays,

@@ -251,7 +251,8 @@ struct rc_engine_slot {
 	__u16 sport;		/* UDP source port, host byte order */
 	__u32 csum;		/* one's complement sum of the payload, folded to 16 bits */
 	__u16 ip_id;		/* IPv4 identification, host byte order */
-	__u16 pad;
+	__u8 ttl;		/* relay: TTL / hop limit as received; 0: a local sender's */
+	__u8 pad;
 	struct rc_group_key group;	/* where the packet is sent */
 	union rc_addr source;	/* source address, for --keep-source subscribers */
 	__u8 pad2[RC_ENGINE_SLOT_HDR - 52];
@@ -315,6 +316,52 @@ struct rc_engine_version {
 	__u32 gid;
 	__u32 valid;
 	__u32 count[RC_ENGINE_MAX_THREADS];	/* entries for each thread */
+};
+
+/* ---- The relay engine (relay_ingress in xdp_engine.bpf.c, user/lib/relay.c) --
+ * The same engine, with its ring written by an XDP program on the attached
+ * devices instead of an application: packets that arrive from the network
+ * are fanned out by engine threads (`replicast serve`). Like the engine's
+ * other maps, none of these is pinned: they live as long as the process. */
+
+/* Who fills the ring now. SERVING: relay_ingress takes group packets. PARKED:
+ * the engine threads sleep; relay_ingress passes packets to the TC path and
+ * wakes them (WOKEN, one wake-up per sleep). STOPPED: passes, never wakes. */
+enum rc_relay_state {
+	RC_RELAY_STOPPED = 0,
+	RC_RELAY_SERVING = 1,
+	RC_RELAY_PARKED = 2,
+	RC_RELAY_WOKEN = 3,
+};
+
+/* The producers' line (mmapable array `relay_ctl`): CPUs that receive
+ * reserve ring positions here with a compare-and-swap; user space reads it
+ * to tell an empty ring. */
+struct rc_relay_ctl {
+	__u64 produced;		/* ring positions reserved: the next one */
+	__u8 pad[56];		/* state on a line of its own: read on every packet,
+				 * written only when the engine parks or wakes */
+	__u32 state;		/* enum rc_relay_state */
+	__u32 pad2;
+};
+
+/* An ingress device relay_ingress serves (hash `relay_devs`, by ifindex). */
+struct rc_relay_dev {
+	__u8 mac[6];		/* the device's own: frames for another host pass */
+	__u8 local;		/* the injection device: the operator's own senders */
+	__u8 pad;
+};
+
+/* Why relay_ingress left a group packet to the TC path (per-CPU array
+ * `relay_stats`): TC then fans it out, or drops and counts it, as it
+ * always did. */
+enum rc_relay_counter {
+	RC_RELAY_TAKEN = 0,	/* put in the ring for the engine */
+	RC_RELAY_RING_FULL,	/* no room in the ring (or producers raced too long) */
+	RC_RELAY_PARKED_PASS,	/* the engine was parked or stopping */
+	RC_RELAY_POLICY,	/* source, reverse path, TTL or frame not for us: TC counts why */
+	RC_RELAY_UNSUPPORTED,	/* malformed, too long for a slot, or not a single buffer */
+	RC_RELAY_COUNTERS,
 };
 
 #define RC_LAYOUT_VERSION 5

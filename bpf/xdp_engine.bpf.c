@@ -45,6 +45,10 @@ const volatile __u32 version_mask = 0;	/* snapshot versions - 1, likewise */
 const volatile __u32 max_subs = DEFAULT_MAX_SUBS;	/* slots per group (config) */
 const volatile __u32 engine_tgid = 0;	/* the process whose threads run us */
 const volatile __u32 batch_size = 64;	/* program runs per live-frames batch */
+/* 1: the ring is the relay's, written by relay_ingress from packets that
+ * arrived (TTL as received, allow list already checked); 0: an
+ * application's. */
+const volatile __u32 relay = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -356,6 +360,10 @@ static int window_step(__u32 j, void *data)
 	if (!s || load_acquire(&s->seq) != (__u32)(wc->pos + j + 2) ||
 	    !same_key(&s->group, &wc->first->group) || !same_addr(&s->source, &wc->first->source))
 		return 1;
+	/* One TTL per window: on a unicast group it follows what each packet
+	 * came with. */
+	if (relay && s->ttl != wc->first->ttl)
+		return 1;
 	wc->w++;
 	return 0;
 }
@@ -555,9 +563,17 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 	win->gid = grp->id;
 	/* A local sender's packet starts as if it had just been sent with
 	 * Linux's default TTL; the rule is the replicator's. */
-	win->ttl = copy_ttl(&first->group, grp, RC_SENDER_TTL);
+	win->ttl = copy_ttl(&first->group, grp, relay && first->ttl ? first->ttl : RC_SENDER_TTL);
+	if (!win->ttl) {
+		/* relay_ingress took only packets with TTL to spare; the
+		 * group cannot have changed that, but a copy with TTL 0 never
+		 * leaves. */
+		count_drops(DROP_TTL_EXCEEDED, wc.w);
+		goto out;
+	}
 	/* Local senders' packets need no allow list (they are the operator's
-	 * own, as on the injection device), but the group's cap holds. */
+	 * own, as on the injection device), and the relay's were checked by
+	 * relay_ingress; the group's cap holds for both, here, once. */
 	wc.grp = grp;
 	wc.gid = grp->id;
 	bpf_loop(wc.w, admit_step, &wc, 0);
@@ -1003,6 +1019,276 @@ int engine_redirect_err(struct bpf_raw_tracepoint_args *ctx)
 	l->tail--;
 	refuse_copy(cur, &l->e[l->tail & (LEDGER_LEN - 1)]);
 	return 0;
+}
+
+/* ---- the relay's way in: XDP on the attached devices ----
+ * relay_ingress runs on every frame that arrives on a device `replicast
+ * serve` attached it to. It takes a group packet only when it is sure the
+ * TC replicator would fan it out (parsed, a group's, for this host, from an
+ * allowed source on the right device, TTL to spare) and puts it into the
+ * ring; everything else, and everything it cannot take now (the engine
+ * parked, the ring full), goes on as XDP_PASS to the TC replicator, which
+ * fans it out or drops and counts it exactly as without the engine. So no
+ * drop reason is counted here, and nothing is counted twice: the rate cap
+ * and the group's rx counters are applied once, by whichever path sends.
+ *
+ * Several CPUs' softirqs may receive at once (multi-queue NICs, several
+ * devices): they reserve ring positions with a compare-and-swap on one
+ * counter, so the engine still reads one ring in order and its windows and
+ * snapshots stay as they are. A per-CPU ring would spare that shared line,
+ * but the engine would have to merge the rings and would lose the
+ * in-order windows; at the rates one ring serves here (a few million
+ * packets a second into the engine at most) the line is not the limit. */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rc_relay_ctl);
+} relay_ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);	/* as many as `attachments` */
+	__type(key, __u32);
+	__type(value, struct rc_relay_dev);
+} relay_devs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RC_RELAY_COUNTERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} relay_stats SEC(".maps");
+
+/* Wakes parked engine threads: a record here with BPF_RB_FORCE_WAKEUP
+ * wakes whoever waits in epoll on the map (the kernel's irq_work), which a
+ * program cannot do with a futex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} relay_wake SEC(".maps");
+
+/* CAS attempts for a ring position: producers race only when several CPUs
+ * receive group packets at the same instant. */
+#define RESERVE_TRIES 8
+/* bpf_csum_diff() sums at most this many bytes per call (its scratch). */
+#define CSUM_CHUNK 512
+
+static __always_inline void relay_count(__u32 what)
+{
+	__u64 *n = bpf_map_lookup_elem(&relay_stats, &what);
+
+	if (n)
+		*n += 1;
+}
+
+/* A group packet left to the TC replicator, and why. */
+static __always_inline int relay_pass(__u32 why)
+{
+	relay_count(why);
+	return XDP_PASS;
+}
+
+/* Tells the parked engine that packets wait (once per sleep). */
+static __always_inline void relay_wake_engine(struct rc_relay_ctl *rc)
+{
+	__u32 one = 1;
+
+	if (__sync_val_compare_and_swap(&rc->state, RC_RELAY_PARKED, RC_RELAY_WOKEN) ==
+	    RC_RELAY_PARKED)
+		bpf_ringbuf_output(&relay_wake, &one, sizeof(one), BPF_RB_FORCE_WAKEUP);
+}
+
+/* The frame is for this host: its own MAC, or a multicast MAC for a
+ * multicast group (the TC replicator's frame_not_for_us(), which reads the
+ * skb's pkt_type; XDP runs before the stack sets it). */
+static __always_inline int frame_for_us(const struct ethhdr *eth, const struct rc_relay_dev *dev,
+					const struct packet *pkt)
+{
+	const __u16 *a = (const __u16 *)eth->h_dest, *b = (const __u16 *)dev->mac;
+
+	if (eth->h_dest[0] & 1)
+		return key_is_multicast(&pkt->key) &&
+		       !(a[0] == 0xffff && a[1] == 0xffff && a[2] == 0xffff);
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
+}
+
+/* The lowest ring position every engine thread has passed. */
+static __always_inline __u64 ring_consumed(void)
+{
+	__u64 low = ~0ULL;
+	__u32 i, n = threads_n();
+
+	for_each_thread(i, 0) {
+		struct rc_engine_ctl *c;
+		__u32 key = i;
+		__u64 v;
+
+		if (i >= n)
+			break;
+		c = bpf_map_lookup_elem(&ctl, &key);
+		if (!c)
+			return 0;
+		v = load_acquire(&c->consumed);
+		if (v < low)
+			low = v;
+	}
+	return low;
+}
+
+/* The pseudo-header and UDP header words a copy's checksum covers besides
+ * the payload, as udp_csum_for() adds them. */
+static __always_inline __u64 udp_header_sum(const struct packet *pkt, __be16 sport)
+{
+	__be16 udp_len = bpf_htons(pkt->udp_len);
+	__u64 sum = 0;
+
+	sum = csum_add_addr(sum, &pkt->saddr, pkt->key.family);
+	sum = csum_add_addr(sum, &pkt->key.addr, pkt->key.family);
+	return sum + bpf_htons(IPPROTO_UDP) + udp_len + sport + bpf_htons(pkt->key.port) + udp_len;
+}
+
+static __always_inline __u16 fold16(__u64 sum)
+{
+	return (__u16)~csum_fold(sum);
+}
+
+/* One's complement sum of the slot's payload, padded with zeros to 4 bytes. */
+static __always_inline __u64 payload_sum(struct rc_engine_slot *slot, __u32 len)
+{
+	__u32 padded = (len + 3) & ~3U, i;
+	__u64 sum = 0;
+
+	for (i = 0; i < RC_ENGINE_PAYLOAD_MAX / CSUM_CHUNK + 1; i++) {
+		__u32 off = i * CSUM_CHUNK, n;
+		__s64 r;
+
+		if (off >= padded)
+			break;
+		n = padded - off;
+		if (n > CSUM_CHUNK)
+			n = CSUM_CHUNK;
+		if (off + n > RC_ENGINE_PAYLOAD_MAX)
+			break;
+		r = bpf_csum_diff(NULL, 0, (__be32 *)(slot->payload + off), n, 0);
+		if (r < 0)
+			break;
+		sum += (__u32)r;
+	}
+	return sum;
+}
+
+SEC("xdp")
+int relay_ingress(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	__u32 ifindex = ctx->ingress_ifindex, zero = 0, len, i;
+	struct rc_engine_slot *slot;
+	struct rc_relay_dev *dev;
+	struct rc_relay_ctl *rc;
+	struct packet pkt = {};
+	struct rc_group *grp;
+	struct udphdr *udph;
+	__be16 check, sport;
+	__u64 pos = 0, used;
+	int reserved = 0;
+
+	if (parse_packet(data, data_end, (__u32)(data_end - data), &pkt) != PARSE_OK)
+		return XDP_PASS;	/* the TC replicator counts what it must */
+	grp = bpf_map_lookup_elem(&groups, &pkt.key);
+	if (!grp)
+		return XDP_PASS;	/* not ours: untouched */
+	dev = bpf_map_lookup_elem(&relay_devs, &ifindex);
+	rc = bpf_map_lookup_elem(&relay_ctl, &zero);
+	if (!dev || !rc)
+		return relay_pass(RC_RELAY_UNSUPPORTED);
+	/* The checks the TC replicator makes before any copy, in its order;
+	 * a refusal is its to count. */
+	if (!dev->local && (!frame_for_us(data, dev, &pkt) ||
+			    source_refused(grp->id, grp, &pkt, ifindex)))
+		return relay_pass(RC_RELAY_POLICY);
+	if (!copy_ttl(&pkt.key, grp, pkt.ttl))
+		return relay_pass(RC_RELAY_POLICY);
+	len = pkt.udp_len - sizeof(struct udphdr);
+	if (len > RC_ENGINE_PAYLOAD_MAX)
+		return relay_pass(RC_RELAY_UNSUPPORTED);
+	udph = data + pkt.l4_off;
+	if ((void *)(udph + 1) > data_end)
+		return relay_pass(RC_RELAY_UNSUPPORTED);
+	check = udph->check;
+	sport = udph->source;
+
+	if (load_acquire(&rc->state) != RC_RELAY_SERVING) {
+		relay_wake_engine(rc);
+		return relay_pass(RC_RELAY_PARKED_PASS);
+	}
+	for (i = 0; i < RESERVE_TRIES; i++) {
+		pos = *(volatile __u64 *)&rc->produced;
+		used = pos - ring_consumed();
+		if (used > ring_mask)
+			break;		/* full: every slot holds a packet not yet sent */
+		if (__sync_val_compare_and_swap(&rc->produced, pos, pos + 1) == pos) {
+			reserved = 1;
+			break;
+		}
+	}
+	if (!reserved)
+		return relay_pass(RC_RELAY_RING_FULL);
+
+	/* The position is ours and must be published, whatever comes: the
+	 * engine reads the ring in order and would wait for it forever. */
+	slot = slot_at(pos);
+	if (!slot)
+		return XDP_DROP;	/* cannot happen: pos is masked into the ring */
+	slot->len = (__u16)len;
+	slot->sport = bpf_ntohs(sport);
+	slot->ttl = pkt.ttl;
+	slot->group = pkt.key;
+	slot->source = pkt.saddr;
+	slot->ip_id = 0;
+	if (pkt.key.family == RC_AF_INET) {
+		struct iphdr *iph = data + ETH_HLEN;
+
+		if ((void *)(iph + 1) <= data_end)
+			slot->ip_id = bpf_ntohs(iph->id);
+	}
+	/* Zeros after the payload up to 4 bytes, for the sum below: the word
+	 * first, then the payload over its first bytes. */
+	if ((len & ~3U) + 4 <= RC_ENGINE_PAYLOAD_MAX)
+		*(__u32 *)(slot->payload + (len & ~3U)) = 0;
+	if (len && (len > RC_ENGINE_PAYLOAD_MAX ||
+		    bpf_xdp_load_bytes(ctx, pkt.l4_off + sizeof(struct udphdr), slot->payload, len)))
+		len = 0;	/* cannot happen: parse_packet checked the lengths */
+	/* The payload's sum, which each copy's checksum starts from. A full
+	 * checksum (from a NIC) gives it in O(1), and a wrong one stays wrong
+	 * in every copy, as on the TC path, where checksums are updated, never
+	 * made anew. A packet from a local socket through a veth carries only
+	 * the pseudo-header's sum (CHECKSUM_PARTIAL: the field is what the
+	 * device would have started from), and an IPv4 one may carry none:
+	 * then the payload is summed. */
+	{
+		__u64 hdrs = udp_header_sum(&pkt, sport), base;
+		__u16 partial;
+
+		base = csum_add_addr(0, &pkt.saddr, pkt.key.family);
+		base = csum_add_addr(base, &pkt.key.addr, pkt.key.family);
+		partial = fold16(base + bpf_htons(IPPROTO_UDP) + bpf_htons(pkt.udp_len));
+		if (check == 0 || check == partial)
+			slot->csum = fold16(payload_sum(slot, len));
+		else
+			slot->csum = fold16((__u64)(__u16)~check + (__u16)~fold16(hdrs));
+	}
+	store_release(&slot->seq, (__u32)(pos + 1));
+	/* The engine may have parked after this CPU read SERVING: it looks at
+	 * the ring once more after it says PARKED, and this looks at the state
+	 * once more after the reservation (a full barrier), so one of the two
+	 * sees the other. */
+	if (load_acquire(&rc->state) != RC_RELAY_SERVING)
+		relay_wake_engine(rc);
+	relay_count(RC_RELAY_TAKEN);
+	return XDP_DROP;	/* taken: the engine sends its copies */
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -561,6 +561,80 @@ enum replicast_sender_engine {
 	REPLICAST_ENGINE_XDP = 1,
 };
 
+/* ---- The relay engine: streams from the network at engine speed ----------
+ *
+ * replicast_relay_start() runs the XDP engine for packets that arrive on
+ * the attached devices (what `replicast serve` does): an XDP program on
+ * each attached device puts every group packet the replicator would fan
+ * out into the engine's ring, and engine threads, each inside one long
+ * BPF_PROG_RUN, send its copies, with the replicator's subscribers,
+ * allow lists, TTL rule, rate caps and counters. The TC replicator stays
+ * attached and is the fallback: packets the XDP program does not take
+ * (anything but a well-formed group packet it is sure of, the ring full,
+ * the engine asleep) pass to it and are fanned out (or dropped and
+ * counted) there as without the engine.
+ *
+ * - The XDP programs' links belong to the process: when it ends, however
+ *   it ends, they go with it and TC relays everything again. What a kill
+ *   loses is what was in the ring and not yet sent: at most ring_slots
+ *   packets, in practice the last few microseconds' worth.
+ * - Cores: each engine thread keeps one busy while packets flow. After
+ *   idle_ms with an empty ring they sleep (epoll on a BPF ring buffer,
+ *   no CPU); the XDP program then passes packets to TC, which fans them
+ *   out at once, and wakes the engine, which takes over within tens of
+ *   microseconds. So sleeping costs no latency, only TC's CPU for the
+ *   first packets.
+ * - Threads block every signal but SIGRTMIN + 6 (see the sender engines).
+ * - The handle rc must stay open until replicast_relay_stop(). */
+struct replicast_relay;
+
+struct replicast_relay_opts {
+	size_t sz;			/* sizeof(struct replicast_relay_opts) */
+	uint32_t threads;		/* engine threads, 1..16; 0: 1 */
+	uint32_t ring_slots;		/* a power of two in REPLICAST_ENGINE_MIN_RING..MAX_RING; 0: 4096 */
+	int idle_ms;			/* sleep after this long with nothing to do; 0: 200; < 0: never */
+	/* Switch GRO on at the peers of veth egress devices, which XDP frames
+	 * need (see prepare() of the sender engines). */
+	bool peer_gro;
+};
+
+struct replicast_relay_stats {
+	size_t sz;			/* sizeof(struct replicast_relay_stats) */
+	uint64_t taken;			/* group packets put into the engine's ring */
+	/* Group packets left to the TC path: the ring was full; the engine
+	 * slept or stopped; a check TC makes and counts (source, reverse
+	 * path, TTL, frame for another host); too long for a ring slot. */
+	uint64_t passed_ring_full;
+	uint64_t passed_asleep;
+	uint64_t passed_policy;
+	uint64_t passed_unsupported;
+	uint64_t sent;			/* packets every thread is done with */
+	uint64_t copies;		/* frames handed to devices, all subscribers */
+	uint64_t copies_dropped;	/* copies not sent, also counted by drop reason */
+	uint64_t engine_calls;		/* BPF_PROG_RUN calls entered, all threads */
+	uint64_t engine_parks;		/* times the engine went to sleep */
+	uint32_t engine_threads;
+	uint32_t devices;		/* devices the XDP program is attached to */
+	uint32_t asleep;		/* 1 while the engine sleeps */
+};
+
+/* Attaches to every device the replicator is attached to. A device it
+ * cannot take (another XDP program is there: a second relay engine, say)
+ * is named in the log and left to TC; stats' devices says how many it
+ * serves. */
+int replicast_relay_start(struct replicast *rc, const struct replicast_relay_opts *opts,
+			  struct replicast_relay **out);
+/* Periodic work, to call about every 100 ms: puts new egress devices in
+ * the engine's device map, and once a second follows devices attached or
+ * detached since. */
+int replicast_relay_poll(struct replicast_relay *r);
+/* Fills st up to st->sz bytes. */
+int replicast_relay_stats(const struct replicast_relay *r, struct replicast_relay_stats *st);
+/* Detaches the XDP programs first (TC takes every packet from then on),
+ * sends what the ring holds, stops the threads and frees r. Returns 0, or
+ * -ETIMEDOUT when the ring did not drain. Accepts NULL. */
+int replicast_relay_stop(struct replicast_relay *r);
+
 #ifdef __cplusplus
 }
 #endif

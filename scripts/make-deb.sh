@@ -56,7 +56,8 @@ take() {
 	done
 }
 take replicast usr/sbin/replicast lib/systemd/system/replicast.service \
-	lib/systemd/system/replicast-agent.service usr/share/bash-completion/completions/replicast \
+	lib/systemd/system/replicast-agent.service lib/systemd/system/replicast-serve.service \
+	usr/share/bash-completion/completions/replicast \
 	usr/share/man/man8/replicast.8.gz
 # Only replicast's configuration directory is ours in /etc, and it starts
 # empty: the file in it is the operator's (replicast save -o).

@@ -87,6 +87,7 @@ expect_files() {
 expect_files "$CLI_DEB" <<EOF
 etc/replicast/
 lib/systemd/system/replicast-agent.service
+lib/systemd/system/replicast-serve.service
 lib/systemd/system/replicast.service
 usr/sbin/replicast
 usr/share/bash-completion/completions/replicast

@@ -26,6 +26,7 @@ usr/local/lib/libreplicast.so.$VERSION
 usr/local/lib/libreplicast.so.1 -> libreplicast.so.$VERSION
 usr/local/lib/pkgconfig/libreplicast.pc
 usr/local/lib/systemd/system/replicast-agent.service
+usr/local/lib/systemd/system/replicast-serve.service
 usr/local/lib/systemd/system/replicast.service
 usr/local/sbin/replicast
 usr/local/share/bash-completion/completions/replicast

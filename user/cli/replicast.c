@@ -25,6 +25,7 @@ static const char usage_others[] =
 	"  send GROUP --gen COUNT | --udp-listen ADDR:PORT | --pcap FILE\n"
 	"       [--engine afxdp|xdp]   hand packets over in batches (AF_XDP, or the\n"
 	"                              XDP engine's shared ring)\n"
+	"  serve [--threads N]         fan out streams from the network through the XDP engine\n"
 	"  agent --etcd URL --prefix PREFIX\n"
 	"                              keep the configuration equal to etcd's PREFIXconfig\n"
 	"  fleet status --etcd URL --prefix ROOT [--json]\n"
@@ -45,6 +46,7 @@ static void print_usage(FILE *f);
 
 /* cmd_send.c */
 int cmd_send(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);	/* cmd_serve.c */
 /* cmd_agent.c, cmd_fleet.c: replicast over etcd */
 int cmd_agent(struct cli *cli, int argc, char **argv);
 int cmd_fleet(struct cli *cli, int argc, char **argv);
@@ -62,6 +64,7 @@ static const struct command {
 	{ "save", cmd_save },
 	{ "apply", cmd_apply },
 	{ "send", cmd_send },
+	{ "serve", cmd_serve },
 	{ "agent", cmd_agent },
 	{ "fleet", cmd_fleet },
 };

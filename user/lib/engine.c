@@ -20,7 +20,7 @@
 #include <linux/futex.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "internal.h"
+#include "engine_private.h"
 #include "xdp_engine.skel.h"
 
 #define DEFAULT_RING_SLOTS	4096
@@ -49,92 +49,26 @@ _Static_assert(REPLICAST_ENGINE_MAX_THREADS == RC_ENGINE_MAX_THREADS, "one threa
 /* How long close() waits for a thread before it says so in the log; it
  * then goes on waiting (see stop_threads()). */
 #define STOP_WARN_NS		5000000000ULL
-#define MAX_DEVS		256		/* the device map's size */
 /* queue() looks for devices the program found missing from the device map
  * every this many packets (a read of the lines the program publishes). */
 #define MISSING_CHECK_EVERY	64
-/* A device that failed its check is checked again after this long (a
- * netlink request, and for a veth a thread entering its peer's namespace):
- * a device that comes back gets copies again within it. */
-#define DEV_RETRY_NS		250000000ULL
 
-/* A device the engine cannot send to, for now. */
-struct bad_dev {
-	__u32 ifindex;
-	int err;			/* what its last check said */
-	__u64 retry_ns;			/* its next check, CLOCK_MONOTONIC */
-};
-
-struct engine_thread {
-	struct rc_engine *e;
-	pthread_t th;
-	bool started;
-	atomic_int done;
-	atomic_int parked;
-	int err;			/* what ended it, when not a stop */
-	unsigned int index;
-};
-
-struct rc_engine {
-	struct xdp_engine_bpf *skel;
-	struct bpf_link *links[2];
-	int prog_fd, devs_fd, groups_fd, group_subs_fd, cursors_fd;
-	struct rc_engine_slot *ring;
-	size_t ring_len;
-	struct rc_engine_ctl *ctl;
-	size_t ctl_len;
-	__u32 slots, nthreads, max_subs, batch;
-	unsigned int idle_ms, timeout_ms;
-	bool peer_gro;
-	replicast_log_fn log;
-	void *log_ctx;
-	void *frame;
-
-	/* The application's side; one thread at a time (see the header). */
-	atomic_ullong produced;		/* ring position of the next packet */
-	__u64 consumed;			/* lowest thread progress, as last read */
-	__u64 ns_per_packet;		/* the engine's pace, as last seen while waiting */
-	__u16 ip_id;
-
-	/* Engine threads leave their call after idle_ms without packets and
-	 * sleep on wake_seq until the next queue(). */
-	atomic_int park_req;
-	atomic_uint wake_seq;
-	atomic_int stop;
-	atomic_uint sup_word;
-	pthread_t sup;
-	bool sup_started;
-
-	__u32 devs[MAX_DEVS];
-	__u32 ndevs;
-	unsigned int min_mtu;
-	/* Devices that failed the check or did not fit in the device map:
-	 * their copies are dropped (and counted) by the kernel, each is
-	 * checked again DEV_RETRY_NS after its last check while copies go to
-	 * it, and it goes into the map once it passes. */
-	struct bad_dev bad[MAX_DEVS];
-	__u32 nbad;
-
-	atomic_ullong syscalls, entries, parks, wakes;
-	__u64 queued, waits, ring_full;
-	struct engine_thread threads[RC_ENGINE_MAX_THREADS];
-};
 
 /* Fault injection for tests/unit/test_engine.c; what is not set is the
  * real thing. */
 struct rc_engine_faults rc_engine_faults;
 
-static void *map_shared(size_t len, int fd)
+void *rc_engine_map_shared(size_t len, int fd)
 {
 	if (rc_engine_faults.mmap)
 		return rc_engine_faults.mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 }
 
-static void elog(const struct rc_engine *e, enum replicast_log_level level, const char *fmt, ...)
+void rc_engine_log(const struct rc_engine *e, enum replicast_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void elog(const struct rc_engine *e, enum replicast_log_level level, const char *fmt, ...)
+void rc_engine_log(const struct rc_engine *e, enum replicast_log_level level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -147,10 +81,10 @@ static void elog(const struct rc_engine *e, enum replicast_log_level level, cons
 	e->log(level, msg, e->log_ctx);
 }
 
-/* elog() when `on`: a device checked again says why it fails only once. */
-#define say(e, on, ...) do { if (on) elog(e, __VA_ARGS__); } while (0)
+/* rc_engine_log() when `on`: a device checked again says why it fails only once. */
+#define say(e, on, ...) do { if (on) rc_engine_log(e, __VA_ARGS__); } while (0)
 
-static __u64 now_ns(void)
+__u64 rc_engine_now_ns(void)
 {
 	struct timespec ts;
 
@@ -254,148 +188,6 @@ static __u64 read_settled(const struct rc_engine *e)
 	return low;
 }
 
-/* ---- devices: the device map ---- */
-
-static int check_device(struct rc_engine *e, __u32 ifindex, bool log)
-{
-	return rc_xdp_dev_check(ifindex, e->peer_gro, log ? e->log : NULL, e->log_ctx);
-}
-
-static bool have_dev(const struct rc_engine *e, __u32 ifindex)
-{
-	__u32 i;
-
-	for (i = 0; i < e->ndevs; i++)
-		if (e->devs[i] == ifindex)
-			return true;
-	return false;
-}
-
-static int find_bad(const struct rc_engine *e, __u32 ifindex)
-{
-	__u32 i;
-
-	for (i = 0; i < e->nbad; i++)
-		if (e->bad[i].ifindex == ifindex)
-			return (int)i;
-	return -1;
-}
-
-/* Records that the device failed with err; checked again after
- * DEV_RETRY_NS. A full table gives up the entry due soonest. */
-static void note_bad(struct rc_engine *e, __u32 ifindex, int err)
-{
-	int i = find_bad(e, ifindex);
-	__u32 j;
-
-	if (i < 0 && e->nbad < MAX_DEVS) {
-		i = (int)e->nbad++;
-	} else if (i < 0) {
-		for (i = 0, j = 1; j < e->nbad; j++)
-			if (e->bad[j].retry_ns < e->bad[i].retry_ns)
-				i = (int)j;
-	}
-	e->bad[i].ifindex = ifindex;
-	e->bad[i].err = err;
-	e->bad[i].retry_ns = now_ns() + DEV_RETRY_NS;
-}
-
-static void forget_bad(struct rc_engine *e, int i)
-{
-	e->bad[i] = e->bad[--e->nbad];
-}
-
-/* Checks the device and puts it in the device map. */
-static int add_dev(struct rc_engine *e, __u32 ifindex, bool log)
-{
-	struct bpf_devmap_val val = { .ifindex = ifindex, .bpf_prog.fd = -1 };
-	int mtu;
-
-	if (have_dev(e, ifindex))
-		return 0;
-	if (e->ndevs >= MAX_DEVS) {
-		say(e, log, REPLICAST_LOG_WARN, "egress device %u: the engine's device map is full "
-		    "(%u devices); its copies go out without it (bpf_redirect), unchecked",
-		    ifindex, MAX_DEVS);
-		return -ENOSPC;
-	}
-	mtu = check_device(e, ifindex, log);
-	if (mtu < 0)
-		return mtu;
-	if (bpf_map_update_elem(e->devs_fd, &ifindex, &val, BPF_ANY))
-		return -errno;
-	e->devs[e->ndevs++] = ifindex;
-	if (!e->min_mtu || (unsigned int)mtu < e->min_mtu)
-		e->min_mtu = (unsigned int)mtu;
-	return 0;
-}
-
-/* add_dev() for a device copies go to now. A device that failed before is
- * checked again only once its retry time came, and named in the log only
- * when what is wrong with it changed; one that passes is said to be back.
- * Returns what its check said (now or last time). */
-static int try_dev(struct rc_engine *e, __u32 ifindex, bool now)
-{
-	int i = find_bad(e, ifindex), err;
-
-	if (i >= 0 && !now && now_ns() < e->bad[i].retry_ns)
-		return e->bad[i].err;
-	err = add_dev(e, ifindex, i < 0);
-	if (err && i >= 0 && err != e->bad[i].err)
-		err = add_dev(e, ifindex, true);	/* again, to say the new reason */
-	if (err) {
-		note_bad(e, ifindex, err);
-		return err;
-	}
-	if (i >= 0) {
-		elog(e, REPLICAST_LOG_INFO, "egress device %u passes its check again; its copies "
-		     "go out", ifindex);
-		forget_bad(e, i);
-	}
-	return 0;
-}
-
-/* Forgets a device the kernel took out of the device map (it was deleted:
- * dev_map_hash_remove_netdev), so that it is checked again if it is seen. */
-static void drop_gone_dev(struct rc_engine *e, __u32 ifindex)
-{
-	struct bpf_devmap_val val;
-	__u32 i;
-
-	if (!bpf_map_lookup_elem(e->devs_fd, &ifindex, &val) || errno != ENOENT)
-		return;
-	for (i = 0; i < e->ndevs; i++)
-		if (e->devs[i] == ifindex)
-			e->devs[i] = e->devs[--e->ndevs];
-}
-
-/* Devices the program found missing from the map (subscribers added on a
- * new device while the stream flows, a device deleted), which it sends to
- * without the map until they are added. A device that fails the check
- * costs its own copies only: the kernel refuses them, and the engine
- * counts them as dropped (redirect_failed); it is checked again every
- * DEV_RETRY_NS while copies go to it. */
-static void add_missing_devs(struct rc_engine *e)
-{
-	__u32 t, ifindex, seen;
-
-	for (t = 0; t < e->nthreads; t++) {
-		ifindex = __atomic_load_n(&e->ctl[t].missing_ifindex, __ATOMIC_RELAXED);
-		if (!ifindex)
-			continue;
-		/* Taken: the program writes it again while copies go there.
-		 * A failed exchange means it already named another one, which
-		 * stays for the next look. */
-		seen = ifindex;
-		__atomic_compare_exchange_n(&e->ctl[t].missing_ifindex, &seen, 0, false,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-		if (have_dev(e, ifindex))
-			drop_gone_dev(e, ifindex);
-		if (!have_dev(e, ifindex))
-			try_dev(e, ifindex, false);
-	}
-}
-
 /* ---- engine threads ---- */
 
 static int thread_error(const struct rc_engine *e)
@@ -408,10 +200,29 @@ static int thread_error(const struct rc_engine *e)
 	return 0;
 }
 
+/* The ring position of the next packet: the application's count, or for
+ * the relay the producers' (relay_ingress reserves positions there). */
+__u64 rc_engine_produced(const struct rc_engine *e)
+{
+	if (e->relay)
+		return __atomic_load_n(&e->rctl->produced, __ATOMIC_ACQUIRE);
+	return atomic_load(&e->produced);
+}
+
 /* Whether thread t has nothing left to do. */
 static bool thread_idle(const struct rc_engine *e, __u32 t)
 {
-	return thread_consumed(e, t) == atomic_load(&e->produced);
+	return thread_consumed(e, t) == rc_engine_produced(e);
+}
+
+bool rc_engine_ring_empty(const struct rc_engine *e)
+{
+	__u32 t;
+
+	for (t = 0; t < e->nthreads; t++)
+		if (!thread_idle(e, t))
+			return false;
+	return true;
 }
 
 static void park(struct engine_thread *th)
@@ -466,7 +277,10 @@ static void *engine_thread(void *arg)
 		goto out;
 	while (!atomic_load(&e->stop)) {
 		if (atomic_load(&e->park_req) && thread_idle(e, th->index)) {
-			park(th);
+			if (e->relay && th->index == 0)
+				rc_engine_relay_park(th);
+			else
+				park(th);
 			continue;
 		}
 		atomic_fetch_add(&e->entries, 1);
@@ -480,16 +294,16 @@ out:
 	if (rc_engine_faults.stop_stall_ms) {
 		/* A thread that does not stop for that long (a test); the
 		 * stop's signals cut single sleeps short. */
-		__u64 until = now_ns() + rc_engine_faults.stop_stall_ms * 1000000ULL;
+		__u64 until = rc_engine_now_ns() + rc_engine_faults.stop_stall_ms * 1000000ULL;
 
-		while (now_ns() < until)
+		while (rc_engine_now_ns() < until)
 			usleep(1000);
 	}
 	atomic_store(&th->done, 1);
 	return NULL;
 }
 
-static void signal_threads(struct rc_engine *e, bool parking)
+void rc_engine_signal_threads(struct rc_engine *e, bool parking)
 {
 	__u32 t;
 
@@ -503,7 +317,7 @@ static void signal_threads(struct rc_engine *e, bool parking)
 	}
 }
 
-static void wake_threads(struct rc_engine *e)
+void rc_engine_wake_threads(struct rc_engine *e)
 {
 	atomic_fetch_add(&e->wake_seq, 1);
 	atomic_fetch_add(&e->wakes, 1);
@@ -526,13 +340,13 @@ static void *supervisor(void *arg)
 	sigfillset(&set);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	while (!atomic_load(&e->stop)) {
-		unsigned long long produced = atomic_load(&e->produced);
+		unsigned long long produced = rc_engine_produced(e);
 		bool empty = true;
 		__u64 now;
 
 		atomic_fetch_add(&e->syscalls, 1);
 		futex(&e->sup_word, FUTEX_WAIT_PRIVATE, 0, &ts);
-		now = now_ns();
+		now = rc_engine_now_ns();
 		for (t = 0; t < e->nthreads; t++)
 			empty = empty && thread_idle(e, t);
 		if (!empty || produced != seen) {
@@ -545,7 +359,7 @@ static void *supervisor(void *arg)
 		if (!atomic_load(&e->park_req))
 			atomic_store(&e->park_req, 1);
 		if (now - last_signal >= RESIGNAL_NS) {
-			signal_threads(e, true);
+			rc_engine_signal_threads(e, true);
 			last_signal = now;
 		}
 	}
@@ -563,7 +377,7 @@ static void *supervisor(void *arg)
  */
 static int wait_consumed(struct rc_engine *e, __u64 target, int timeout, bool settled)
 {
-	__u64 start = now_ns(), deadline = start + (__u64)e->timeout_ms * 1000000ULL;
+	__u64 start = rc_engine_now_ns(), deadline = start + (__u64)e->timeout_ms * 1000000ULL;
 	__u64 sleep_ns = SLEEP_MIN_NS, c0 = read_consumed(e), t0 = start, before = c0, now, left;
 	int err;
 
@@ -573,8 +387,8 @@ static int wait_consumed(struct rc_engine *e, __u64 target, int timeout, bool se
 		err = thread_error(e);
 		if (err)
 			return err;
-		add_missing_devs(e);
-		now = now_ns();
+		rc_engine_add_missing_devs(e);
+		now = rc_engine_now_ns();
 		if (e->consumed != before) {
 			before = e->consumed;
 			deadline = now + (__u64)e->timeout_ms * 1000000ULL;
@@ -619,7 +433,7 @@ int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 		return -EMSGSIZE;
 	/* Now and then: devices the program sent to without the map. */
 	if (!(e->queued % MISSING_CHECK_EVERY))
-		add_missing_devs(e);
+		rc_engine_add_missing_devs(e);
 	if (pos - e->consumed >= e->slots) {
 		err = wait_room(e, pos);
 		if (err)
@@ -646,14 +460,14 @@ int rc_engine_queue(struct rc_engine *e, const struct replicast_endpoint *group,
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(&e->park_req, memory_order_relaxed)) {
 		atomic_store(&e->park_req, 0);
-		wake_threads(e);
+		rc_engine_wake_threads(e);
 	}
 	return 0;
 }
 
 int rc_engine_flush(struct rc_engine *e)
 {
-	int err = wait_consumed(e, atomic_load(&e->produced), -ETIMEDOUT, true);
+	int err = wait_consumed(e, rc_engine_produced(e), -ETIMEDOUT, true);
 
 	return err ? err : thread_error(e);
 }
@@ -671,7 +485,7 @@ size_t rc_engine_max_payload(const struct rc_engine *e, int family)
 /* Puts every device the group's subscribers leave by into the device map,
  * checking each can take XDP frames, now. Returns an error about the group;
  * *dev_err is the first device's that failed (each is then a bad device,
- * see add_missing_devs()). */
+ * see rc_engine_add_missing_devs()). */
 int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *group, int *dev_err)
 {
 	struct rc_subscriber sub;
@@ -697,7 +511,7 @@ int rc_engine_prepare(struct rc_engine *e, const struct replicast_endpoint *grou
 		if (sub.state == SUB_EMPTY)
 			break;
 		if (sub.state == SUB_ON && sub.ifindex) {
-			int derr = try_dev(e, sub.ifindex, true);
+			int derr = rc_engine_try_dev(e, sub.ifindex, true);
 
 			if (derr && !*dev_err)
 				*dev_err = derr;
@@ -788,6 +602,9 @@ static int load(struct rc_engine *e, struct replicast *rc)
 	skel->rodata->max_subs = e->max_subs;
 	skel->rodata->engine_tgid = (__u32)getpid();
 	skel->rodata->batch_size = e->batch;
+	skel->rodata->relay = e->relay;
+	/* The way in from the network is the relay's alone. */
+	bpf_program__set_autoload(skel->progs.relay_ingress, e->relay);
 	bpf_map__set_max_entries(skel->maps.ring, e->slots);
 	bpf_map__set_max_entries(skel->maps.windows, nwindows);
 	bpf_map__set_max_entries(skel->maps.versions, nversions);
@@ -807,7 +624,7 @@ static int load(struct rc_engine *e, struct replicast *rc)
 		/* The verifier's last lines say why. */
 		const char *tail = strlen(log) > 400 ? log + strlen(log) - 400 : log;
 
-		elog(e, REPLICAST_LOG_WARN, "loading the XDP engine failed: %s; verifier: ...%s",
+		rc_engine_log(e, REPLICAST_LOG_WARN, "loading the XDP engine failed: %s; verifier: ...%s",
 		     replicast_strerror(err), tail);
 	}
 	free(log);
@@ -835,6 +652,7 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 	e->idle_ms = o->idle_ms < 0 ? 0 : o->idle_ms ? (unsigned int)o->idle_ms : DEFAULT_IDLE_MS;
 	e->timeout_ms = o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	e->peer_gro = o->peer_gro;
+	e->relay = o->relay;
 	e->max_subs = rc->cfg.max_subs;
 	e->prog_fd = e->devs_fd = e->groups_fd = e->group_subs_fd = e->cursors_fd = -1;
 	err = -EINVAL;
@@ -869,18 +687,23 @@ int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct 
 	 * test for NULL, never for MAP_FAILED. */
 	e->ring_len = (size_t)e->slots * sizeof(struct rc_engine_slot);
 	e->ctl_len = RC_ENGINE_MAX_THREADS * sizeof(struct rc_engine_ctl);
-	p = map_shared(e->ring_len, bpf_map__fd(e->skel->maps.ring));
+	p = rc_engine_map_shared(e->ring_len, bpf_map__fd(e->skel->maps.ring));
 	if (p == MAP_FAILED) {
 		err = -errno;
 		goto fail;
 	}
 	e->ring = p;
-	p = map_shared(e->ctl_len, bpf_map__fd(e->skel->maps.ctl));
+	p = rc_engine_map_shared(e->ctl_len, bpf_map__fd(e->skel->maps.ctl));
 	if (p == MAP_FAILED) {
 		err = -errno;
 		goto fail;
 	}
 	e->ctl = p;
+	if (e->relay) {
+		err = rc_engine_relay_open(e);
+		if (err)
+			goto fail;
+	}
 
 	for (t = 0; t < e->nthreads; t++) {
 		struct engine_thread *th = &e->threads[t];
@@ -913,38 +736,38 @@ fail:
  * to it; that is logged once, and the wait goes on. */
 static void stop_threads(struct rc_engine *e)
 {
-	__u64 start = now_ns(), last = 0, now;
+	__u64 start = rc_engine_now_ns(), last = 0, now;
 	bool running, warned = false;
 	__u32 t;
 
 	atomic_store(&e->stop, 1);
 	atomic_fetch_add(&e->sup_word, 1);
 	futex(&e->sup_word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
-	wake_threads(e);
+	rc_engine_wake_threads(e);
 	for (;;) {
 		running = false;
 		for (t = 0; t < e->nthreads; t++)
 			running = running || (e->threads[t].started && !atomic_load(&e->threads[t].done));
 		if (!running)
 			break;
-		now = now_ns();
+		now = rc_engine_now_ns();
 		if (!warned && now - start > STOP_WARN_NS) {
 			for (t = 0; t < e->nthreads; t++)
 				if (e->threads[t].started && !atomic_load(&e->threads[t].done))
-					elog(e, REPLICAST_LOG_WARN, "engine thread %u has not stopped after "
+					rc_engine_log(e, REPLICAST_LOG_WARN, "engine thread %u has not stopped after "
 					     "%llu s; close waits for it, as freeing what it uses would "
 					     "let it write to freed memory", t, STOP_WARN_NS / 1000000000ULL);
 			warned = true;
 		}
 		if (now - last >= RESIGNAL_NS) {
-			signal_threads(e, false);
+			rc_engine_signal_threads(e, false);
 			last = now;
 		}
 		usleep(1000);
 	}
 	if (warned)
-		elog(e, REPLICAST_LOG_INFO, "the engine threads stopped after %llu ms",
-		     (unsigned long long)((now_ns() - start) / 1000000ULL));
+		rc_engine_log(e, REPLICAST_LOG_INFO, "the engine threads stopped after %llu ms",
+		     (unsigned long long)((rc_engine_now_ns() - start) / 1000000ULL));
 	for (t = 0; t < e->nthreads; t++)
 		if (e->threads[t].started)
 			pthread_join(e->threads[t].th, NULL);
@@ -968,6 +791,7 @@ void rc_engine_close(struct rc_engine *e)
 		munmap(e->ring, e->ring_len);
 	if (e->ctl)
 		munmap(e->ctl, e->ctl_len);
+	rc_engine_relay_close(e);
 	xdp_engine_bpf__destroy(e->skel);
 	free(e->frame);
 	free(e);

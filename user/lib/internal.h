@@ -279,6 +279,7 @@ struct rc_engine_opts {
 	int idle_ms;			/* 0: 200; < 0: never leave the call */
 	unsigned int timeout_ms;	/* 0: 1000 */
 	bool peer_gro;
+	bool relay;			/* the ring is fed by relay_ingress (relay.c) */
 };
 
 int rc_engine_open(struct replicast *rc, const struct rc_engine_opts *o, struct rc_engine **out);
@@ -291,6 +292,16 @@ size_t rc_engine_max_payload(const struct rc_engine *e, int family);
 /* Fills the engine's part of st (st->sz is the caller's). */
 void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *st);
 void rc_engine_close(struct rc_engine *e);
+/* The relay's hooks into its engine (relay_engine.c, for relay.c): the
+ * object (relay_ingress and the relay maps); stop taking packets
+ * (relay_ingress passes all to TC, sleeping threads wake to drain);
+ * whether the threads sleep; the producers' position; devices to add to
+ * the device map, as queue() does for a sender. */
+struct bpf_object *rc_engine_object(struct rc_engine *e);
+void rc_engine_relay_stop_input(struct rc_engine *e);
+bool rc_engine_relay_parked(const struct rc_engine *e);
+__u64 rc_engine_produced(const struct rc_engine *e);
+void rc_engine_poll_devs(struct rc_engine *e);
 /* Whether the device can take XDP frames from the engine (engine_dev.c):
  * its MTU, or a negative errno with the reason said to `log` (NULL: quiet).
  * A veth needs NAPI at its peer; enable_gro switches the peer's GRO on. */

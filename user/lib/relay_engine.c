@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The relay's side of the XDP engine (opts.relay): the ring's producers are
+ * relay_ingress on the attached devices, so parked threads are woken by the
+ * kernel through a ring buffer, not by queue(); and the hooks relay.c uses.
+ * The threads, the ring and the device map are engine.c's. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <bpf/libbpf.h>
+#include "engine_private.h"
+#include "xdp_engine.skel.h"
+
+/* A record in relay_wake: its arrival is the news, it carries nothing. */
+static int relay_woken(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return 0;
+}
+
+/* The relay's thread 0 parks: it says PARKED, after which relay_ingress
+ * passes packets to the TC path and wakes it through the ring buffer;
+ * then it looks at the ring once more (a producer may have reserved a
+ * position before it saw PARKED: that producer then wakes it too), and
+ * sleeps in epoll until woken. Back, it says SERVING and wakes the other
+ * threads. The first packets after a sleep are fanned out by TC while the
+ * engine wakes (tens of microseconds), so a parked relay adds no latency. */
+void rc_engine_relay_park(struct engine_thread *th)
+{
+	struct rc_engine *e = th->e;
+	__u32 state = RC_RELAY_SERVING;
+
+	atomic_store(&th->parked, 1);
+	if (!__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_PARKED, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		goto out;	/* stopping */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&e->park_req) && !atomic_load(&e->stop) && rc_engine_ring_empty(e)) {
+		atomic_fetch_add(&e->parks, 1);
+		while (!atomic_load(&e->stop) &&
+		       __atomic_load_n(&e->rctl->state, __ATOMIC_ACQUIRE) == RC_RELAY_PARKED) {
+			atomic_fetch_add(&e->syscalls, 1);
+			/* A second at most: the state is read again (a
+			 * stop that came meanwhile shows there). */
+			if (ring_buffer__poll(e->wake_rb, 1000) < 0 && errno != EINTR)
+				usleep(1000);
+		}
+		ring_buffer__consume(e->wake_rb);
+	}
+	state = RC_RELAY_PARKED;
+	if (!__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_SERVING, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		state = RC_RELAY_WOKEN;
+		__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_SERVING, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+out:
+	atomic_store(&e->park_req, 0);
+	rc_engine_wake_threads(e);
+	atomic_store(&th->parked, 0);
+}
+
+struct bpf_object *rc_engine_object(struct rc_engine *e)
+{
+	return e->skel->obj;
+}
+
+/* relay_ingress passes everything from now on; a thread asleep is woken to
+ * drain what was queued before. */
+void rc_engine_relay_stop_input(struct rc_engine *e)
+{
+	__atomic_store_n(&e->rctl->state, RC_RELAY_STOPPED, __ATOMIC_SEQ_CST);
+	atomic_store(&e->park_req, 0);
+	rc_engine_wake_threads(e);
+	rc_engine_signal_threads(e, false);
+}
+
+bool rc_engine_relay_parked(const struct rc_engine *e)
+{
+	__u32 state = __atomic_load_n(&e->rctl->state, __ATOMIC_ACQUIRE);
+
+	return state == RC_RELAY_PARKED || state == RC_RELAY_WOKEN;
+}
+
+void rc_engine_poll_devs(struct rc_engine *e)
+{
+	rc_engine_add_missing_devs(e);
+}
+
+/* The producers' line and the wake-up ring buffer, at open. */
+int rc_engine_relay_open(struct rc_engine *e)
+{
+	void *p;
+
+	e->rctl_len = sizeof(struct rc_relay_ctl);
+	p = rc_engine_map_shared(e->rctl_len, bpf_map__fd(e->skel->maps.relay_ctl));
+	if (p == MAP_FAILED)
+		return -errno;
+	e->rctl = p;
+	e->wake_rb = ring_buffer__new(bpf_map__fd(e->skel->maps.relay_wake), relay_woken, NULL, NULL);
+	if (!e->wake_rb)
+		return -errno;
+	/* Nothing reaches the ring before relay.c attaches relay_ingress. */
+	__atomic_store_n(&e->rctl->state, RC_RELAY_SERVING, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void rc_engine_relay_close(struct rc_engine *e)
+{
+	if (e->rctl)
+		munmap(e->rctl, e->rctl_len);
+	ring_buffer__free(e->wake_rb);
+}

@@ -841,18 +841,29 @@ static int cmd_run(int argc, char **argv)
 		}
 		waitpid(pid, &status, 0);
 	}
-	/* Let the last copies reach the counters: stop once a few readings in a
-	 * row agree, at most 200 ms later. Idle time adds nothing to busy time. */
+	/* Let the last copies reach the counters: stop once readings agree for
+	 * 20 ms, at most 2 s later. A sender that hands packets to an engine
+	 * (the relay's 'replicast serve', the XDP engine's ring) is done before
+	 * its copies are: the window then ends at the last reading that still
+	 * grew, not at the sender's exit, or the deliveries after it would be
+	 * counted as made in no time. Idle time adds nothing to busy time. */
 	{
-		uint64_t last = UINT64_MAX;
+		uint64_t last = UINT64_MAX, first = UINT64_MAX;
 		int stable = 0;
 
-		for (int i = 0; i < 100 && stable < 3; i++) {
+		for (int i = 0; i < 1000 && stable < 10; i++) {
 			rx_read(rx_fd, &after);
-			if (rx_total(&after) == last)
+			if (first == UINT64_MAX)
+				first = rx_total(&after);
+			if (rx_total(&after) == last) {
 				stable++;
-			else
+			} else {
 				stable = 0;
+				/* Still growing after the sender ended: the window
+				 * reaches this far. */
+				if (last != UINT64_MAX && rx_total(&after) != first)
+					t1 = rcb_now_ns();
+			}
 			last = rx_total(&after);
 			if (lat) {
 				struct pollfd p[256];

@@ -3,7 +3,9 @@
 # receivers, each in its own network namespace. The source sends 300 numbered
 # packets once, to a multicast group, from a plain UDP socket with its default
 # multicast TTL of 1; the relay does not route (forwarding off); each
-# receiver's UDP socket gets its own unicast copy.
+# receiver's UDP socket gets its own unicast copy. `replicast serve` runs on
+# the relay: the XDP engine fans the stream out, and it holds the relay's
+# source-specific membership of the group (its allow list names one host).
 # Run as root after `make` (or use `make demo`); everything is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,9 @@ for ((i = 1; i <= N; i++)); do NAMESPACES+=("rcdemo-rx$i"); done
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root" >&2; exit 1; }
 [ -x "$BUILD/replicast" ] || { echo "demo: run 'make' first" >&2; exit 1; }
 
+SERVE_PID=
 cleanup() {
+	[ -n "$SERVE_PID" ] && kill -TERM "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null
 	[ -d "$PIN" ] && inns rcdemo-relay "$BUILD/replicast" --pin-path "$PIN" unload 2>/dev/null
 	rm -rf "$PIN" "$TMP"
 	for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
@@ -54,12 +58,22 @@ for ((i = 1; i <= N; i++)); do
 done
 
 RC="inns rcdemo-relay $BUILD/replicast --pin-path $PIN"
-echo "== replicast load --dev rcdemo-in; group add $GROUP --allow-source 10.77.0.1; $N subscribers"
+echo "== replicast load --dev rcdemo-in; serve; group add $GROUP --allow-source 10.77.0.1; $N subscribers"
 $RC load --dev rcdemo-in
+echo "== replicast serve (the relay engine; Ctrl-C or SIGTERM stops it)"
+# nsenter itself, not inns: a function in the background is a subshell,
+# and $! would be its PID, not serve's.
+nsenter --net=/run/netns/rcdemo-relay -- "$BUILD/replicast" --pin-path "$PIN" serve --peer-gro \
+	2>"$TMP/serve.err" >"$TMP/serve.out" &
+SERVE_PID=$!
+t=0
+while ! grep -q "^serve: relaying" "$TMP/serve.err" && [ $((t += 1)) -le 100 ]; do sleep 0.05; done
+sed -n 's/^serve: //p' "$TMP/serve.err"
 $RC group add $GROUP --allow-source 10.77.0.1	# sources are denied by default
 for ((i = 1; i <= N; i++)); do
 	$RC sub add $GROUP "10.77.$i.2:6000"
 done
+sleep 1.2	# serve takes up what changed once a second (the membership, new devices)
 $RC list
 
 echo "== receivers listen; the source sends $COUNT packets of $SIZE bytes to $GROUP, TTL 1, once each"
@@ -88,4 +102,9 @@ for ((i = 1; i <= N; i++)); do
 done
 echo "== replicast stats"
 $RC stats
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID" || status=1
+SERVE_PID=
+echo "== replicast serve's counters (taken by the engine, copies it sent)"
+cat "$TMP/serve.out"
 exit $status

@@ -250,4 +250,25 @@ serve_stop
 rc_assert_eq 0 $? "the second serve exits 0"
 taken=$(serve_stat taken)
 rc_assert_ge 1000 "$taken" "the second serve took over the rest of the stream ($taken packets)"
+
+# A subscriber added while serve runs, on a device the engine has not sent
+# by yet, whose peer has no NAPI (GRO off): serve takes up the device within
+# a second (its check switches the peer's GRO on, --peer-gro), so the
+# subscriber's copies are not lost to a device nobody checked.
+NEWDEV=$(rc_name nd) NEWPEER=$(rc_name np)
+rc_veth "$NEWDEV" "$TOPO_RELAY" "$NEWPEER" "${TOPO_RX[1]}"
+rc_addr "$TOPO_RELAY" "$NEWDEV" 10.77.50.1/24
+rc_addr "${TOPO_RX[1]}" "$NEWPEER" 10.77.50.2/24
+rc_in "${TOPO_RX[1]}" ethtool -K "$NEWPEER" gro off >/dev/null
+serve_start --idle-ms never
+rc_assert_ok "sub add 10.77.50.2:6100 while serve runs" $RC sub add $G4 10.77.50.2:6100
+sleep 1.5
+topo_sink 1 10.77.50.2:6100 2000 --size 700 --from 10.77.50.1:4000
+rc_assert_ok "send 2000 packets to $G4" \
+	rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" --to $G4 --count 2000 --size 700 --rate 20000 --bind 10.77.0.1:4000
+topo_sink_wait 1 6100
+rc_assert_eq 0 $? "the subscriber added while serve ran got all 2000, exact"
+rc_assert_eq on "$(rc_in "${TOPO_RX[1]}" ethtool -k "$NEWPEER" | sed -n 's/^generic-receive-offload: \([a-z]*\).*/\1/p')" \
+	"serve's check switched GRO on at the new device's peer"
+serve_stop
 rc_summary

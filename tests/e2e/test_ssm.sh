@@ -254,6 +254,18 @@ rc_assert_ok "the bridge drops ($S1, $G4) for $RELAY_PORT" wait_for "" mdb_sourc
 rc_assert_match "not held, run replicast serve" "$($RC list | grep -A4 "group $G4:5000" | grep "joined on")" \
 	"list: not held again"
 
+# The holder a relay runs: replicast serve (the relay engine's service).
+: >"$RC_TMP/serve.err"
+rc_bg "$TOPO_RELAY" "$RC_ROOT/$BUILD/replicast" --pin-path "$TOPO_PIN" serve 2>>"$RC_TMP/serve.err" >/dev/null
+SERVE_PID=$RC_BG_PID
+rc_assert_ok "replicast serve holds ($S1, $G4) on $RELAY_DEV" wait_for "$S1" sources_in $G4
+rc_assert_match "source-specific\)" "$($RC list | grep -A4 "group $G4:5000" | grep "joined on")" \
+	"list: held, while serve runs"
+kill -TERM "$SERVE_PID" 2>/dev/null
+rc_wait_pid "$SERVE_PID" 10
+rc_assert_eq 0 $? "serve exits 0 on SIGTERM ($(tr '\n' ' ' <"$RC_TMP/serve.err"))"
+rc_assert_eq "" "$(sources_in $G4)" "serve stopped: the membership is left"
+
 # A wider prefix makes the address any-source (autojoin), and back.
 rc_assert_ok "hold again" hold_start
 rc_assert_ok "group allow $G4:5000 10.79.0.0/24" $RC group allow $G4:5000 10.79.0.0/24

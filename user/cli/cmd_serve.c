@@ -10,20 +10,44 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "opt.h"
 
-static const char serve_usage[] =
-	"Usage: replicast serve [--threads N] [--ring-slots N] [--idle-ms MS|never]\n"
-	"                       [--peer-gro] [--stats-every SECONDS]\n"
-	"Fans out the streams that arrive on the attached devices through the XDP\n"
-	"engine instead of the TC clone path, until SIGTERM or SIGINT. Each engine\n"
-	"thread (--threads, 1..16, default 1) keeps a core busy while packets flow;\n"
-	"after --idle-ms (default 200) without any, the threads sleep and use no CPU,\n"
-	"the TC path fans out the first packets that come, and the engine takes over\n"
-	"again within microseconds. If serve stops or is killed, the TC path relays\n"
-	"everything again; a kill loses what the ring held (at most --ring-slots\n"
-	"packets, default 4096). --peer-gro switches GRO on at the peers of veth\n"
-	"egress devices, which XDP frames need. The relay's counters go to stdout\n"
-	"at exit, and every SECONDS with --stats-every.\n";
+struct serve_args {
+	unsigned int threads, ring_slots, stats_every;
+	const char *idle_ms;
+	bool peer_gro;
+};
+
+static const struct opt_def serve_opts[] = {
+	OPT_U32_ROW(struct serve_args, "threads", threads, "N", 1, REPLICAST_ENGINE_MAX_THREADS,
+		    "engine threads (default 1); each keeps a core busy while packets flow"),
+	OPT_U32_ROW(struct serve_args, "ring-slots", ring_slots, "N", REPLICAST_ENGINE_MIN_RING,
+		    REPLICAST_ENGINE_MAX_RING, "ring slots, a power of two (default 4096): "
+		    "what a kill may lose at most"),
+	OPT_STRING_ROW(struct serve_args, "idle-ms", 0, idle_ms, "MS|never", OPT_C_NONE,
+		       "sleep after MS without packets (default 200), or never"),
+	OPT_FLAG_ROW(struct serve_args, "peer-gro", 0, peer_gro,
+		     "switch GRO on at the peers of veth egress devices (XDP frames need it)"),
+	OPT_U32_ROW(struct serve_args, "stats-every", stats_every, "SECONDS", 1, 86400,
+		    "print the relay's counters every SECONDS (and always at exit)"),
+	OPT_END,
+};
+
+const struct opt_cmd opt_cmd_serve = {
+	.name = "serve",
+	.path = "serve",
+	.summary = "fan relayed streams out through the XDP engine; hold source-specific joins",
+	.text = "Fans out the streams that arrive on the attached devices through the XDP\n"
+		"engine instead of the TC clone path, until SIGTERM or SIGINT, and holds the\n"
+		"source-specific memberships of the multicast groups that allow single hosts\n"
+		"only (the kernel holds only any-source ones without a process). After\n"
+		"--idle-ms without packets the engine threads sleep and use no CPU; the TC\n"
+		"path fans out the first packets that come, and the engine takes over again\n"
+		"within microseconds. If serve stops or is killed, the TC path relays\n"
+		"everything again (a kill loses what the ring held, at most --ring-slots\n"
+		"packets) and the source-specific memberships are left.\n",
+	.opts = serve_opts,
+};
 
 /* The loop's tick: the relay's own periodic work (new egress devices;
  * devices attached since, once a second) runs on every one. */
@@ -48,74 +72,37 @@ static void print_stats(struct replicast_relay *r)
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "threads", required_argument, NULL, 't' },
-		{ "ring-slots", required_argument, NULL, 'r' },
-		{ "idle-ms", required_argument, NULL, 'i' },
-		{ "peer-gro", no_argument, NULL, 'g' },
-		{ "stats-every", required_argument, NULL, 's' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct replicast_relay_opts o = { .sz = sizeof(o) };
 	struct replicast_relay_stats st = { .sz = sizeof(st) };
 	struct timespec tick = { .tv_sec = 0, .tv_nsec = TICK_MS * 1000000L };
-	unsigned int v, stats_every = 0, ticks = 0;
+	struct serve_args args = {};
+	struct replicast_ssm *ssm = NULL;
+	unsigned int v, ticks = 0;
 	struct replicast_relay *r;
+	struct opt_parsed p;
 	struct replicast *rc;
 	sigset_t stop;
-	int c, ret, err, sig;
+	int ret, err, sig;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			ret = cli_parse_u32(optarg, "--threads", &v);
-			if (ret)
-				return ret;
-			if (v < 1 || v > REPLICAST_ENGINE_MAX_THREADS)
-				return cli_error(EXIT_USAGE, "serve: --threads takes 1 to %d, not %u",
-						 REPLICAST_ENGINE_MAX_THREADS, v);
-			o.threads = v;
-			break;
-		case 'r':
-			ret = cli_parse_u32(optarg, "--ring-slots", &v);
-			if (ret)
-				return ret;
-			if (v < REPLICAST_ENGINE_MIN_RING || v > REPLICAST_ENGINE_MAX_RING || (v & (v - 1)))
-				return cli_error(EXIT_USAGE, "serve: --ring-slots takes a power of two "
-						 "from %d to %u, not %u", REPLICAST_ENGINE_MIN_RING,
-						 REPLICAST_ENGINE_MAX_RING, v);
-			o.ring_slots = v;
-			break;
-		case 'i':
-			if (!strcmp(optarg, "never")) {
-				o.idle_ms = -1;
-				break;
-			}
-			ret = cli_parse_u32(optarg, "--idle-ms", &v);
-			if (ret)
-				return ret;
-			if (!v)
-				return cli_error(EXIT_USAGE, "serve: --idle-ms takes MS > 0 or 'never'");
-			o.idle_ms = (int)(v > 1000000 ? 1000000 : v);
-			break;
-		case 'g':
-			o.peer_gro = true;
-			break;
-		case 's':
-			ret = cli_parse_u32(optarg, "--stats-every", &stats_every);
-			if (ret)
-				return ret;
-			break;
-		default:
-			ret = cli_common_option(cli, c, serve_usage);
-			if (ret)
-				return ret < 0 ? EXIT_USAGE : ret;
-		}
+	ret = opt_parse(&opt_cmd_serve, OPT_ARGV, argc, argv, cli, &args, &p);
+	if (ret || p.help)
+		return ret;
+	o.threads = args.threads;
+	if (args.ring_slots & (args.ring_slots - 1))
+		return cli_error(EXIT_USAGE, "serve: --ring-slots '%u' is not a power of two",
+				 args.ring_slots);
+	o.ring_slots = args.ring_slots;
+	if (args.idle_ms && !strcmp(args.idle_ms, "never")) {
+		o.idle_ms = -1;
+	} else if (args.idle_ms) {
+		ret = cli_parse_u32(args.idle_ms, "--idle-ms", &v);
+		if (ret)
+			return ret;
+		if (!v)
+			return cli_error(EXIT_USAGE, "serve: --idle-ms takes MS > 0 or 'never'");
+		o.idle_ms = (int)(v > 1000000 ? 1000000 : v);
 	}
-	if (optind < argc)
-		return cli_error(EXIT_USAGE, "serve: unexpected argument '%s'", argv[optind]);
+	o.peer_gro = args.peer_gro;
 
 	/* Taken by sigtimedwait() below, never by a handler: blocked before
 	 * any thread exists, so the engine's threads block them too. */
@@ -141,6 +128,17 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	fprintf(stderr, "serve: relaying %u device%s through the engine, %u thread%s\n",
 		st.devices, st.devices == 1 ? "" : "s", st.engine_threads,
 		st.engine_threads == 1 ? "" : "s");
+	/* Source-specific memberships need a process to hold their sockets:
+	 * this one, made current once a second. Another holder (a second
+	 * relay process) keeps them; the engine runs either way. */
+	err = replicast_ssm_open(rc, &ssm);
+	if (err) {
+		fprintf(stderr, "serve: not holding source-specific memberships: %s\n",
+			err == -EBUSY ? "another process holds them" : replicast_strerror(err));
+		ssm = NULL;
+	} else {
+		replicast_ssm_sync(ssm);
+	}
 
 	for (;;) {
 		sig = sigtimedwait(&stop, NULL, &tick);
@@ -151,14 +149,18 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 			fprintf(stderr, "serve: following the attachments: %s\n", replicast_strerror(err));
 		if (++ticks % TICKS_PER_SECOND)
 			continue;
-		/* Once a second: periodic work that is not the relay's own goes
-		 * here (memberships to hold, for one). */
-		if (stats_every && !((ticks / TICKS_PER_SECOND) % stats_every))
+		/* Once a second: the memberships follow the groups' allow lists
+		 * and the attached devices (a sync that changes nothing makes no
+		 * system call but its reads). */
+		if (ssm)
+			replicast_ssm_sync(ssm);
+		if (args.stats_every && !((ticks / TICKS_PER_SECOND) % args.stats_every))
 			print_stats(r);
 	}
 
 	/* The last counters, for whoever reads the service's output. */
 	print_stats(r);
+	replicast_ssm_close(ssm);
 	err = replicast_relay_stop(r);
 	replicast_close(rc);
 	if (err)

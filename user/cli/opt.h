@@ -182,7 +182,7 @@ int opt_endpoint(const struct opt_cmd *cmd, const char *what, const char *text,
 
 /* The commands whose grammar is a table, for --help and completion. */
 extern const struct opt_cmd opt_cmd_load, opt_cmd_unload, opt_cmd_group, opt_cmd_sub,
-	opt_cmd_list, opt_cmd_stats, opt_cmd_save, opt_cmd_apply;
+	opt_cmd_list, opt_cmd_stats, opt_cmd_save, opt_cmd_apply, opt_cmd_serve;
 extern const struct opt_cmd opt_cmd_group_add, opt_cmd_group_del, opt_cmd_group_allow,
 	opt_cmd_group_disallow, opt_cmd_group_set, opt_cmd_sub_add, opt_cmd_sub_del;
 

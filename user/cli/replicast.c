@@ -25,7 +25,6 @@ static const char usage_others[] =
 	"  send GROUP --gen COUNT | --udp-listen ADDR:PORT | --pcap FILE\n"
 	"       [--engine afxdp|xdp]   hand packets over in batches (AF_XDP, or the\n"
 	"                              XDP engine's shared ring)\n"
-	"  serve [--threads N]         fan out streams from the network through the XDP engine\n"
 	"  agent --etcd URL --prefix PREFIX\n"
 	"                              keep the configuration equal to etcd's PREFIXconfig\n"
 	"  fleet status --etcd URL --prefix ROOT [--json]\n"
@@ -73,7 +72,7 @@ static const struct command {
  * completion; the others (send, agent, fleet) still parse with getopt. */
 static const struct opt_cmd *const grammars[] = {
 	&opt_cmd_load, &opt_cmd_unload, &opt_cmd_group, &opt_cmd_sub, &opt_cmd_list,
-	&opt_cmd_stats, &opt_cmd_save, &opt_cmd_apply, NULL,
+	&opt_cmd_stats, &opt_cmd_save, &opt_cmd_apply, &opt_cmd_serve, NULL,
 };
 
 static const struct opt_cmd *grammar_of(const char *name)

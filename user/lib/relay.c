@@ -212,6 +212,10 @@ int replicast_relay_poll(struct replicast_relay *r)
 	if (mono_ns() < r->next_follow_ns)
 		return 0;
 	r->next_follow_ns = mono_ns() + FOLLOW_EVERY_NS;
+	/* The devices of subscribers added since, before their first copies:
+	 * found only when copies go there, a device whose peer still lacks
+	 * NAPI (GRO off until --peer-gro's check) would lose them meanwhile. */
+	prepare_groups(r);
 	return follow_attachments(r);
 }
 

@@ -283,18 +283,12 @@ void conf_free(struct conf *conf)
 
 /* ---- Lookups ------------------------------------------------------------ */
 
-bool conf_same_endpoint(const struct replicast_endpoint *a, const struct replicast_endpoint *b)
-{
-	return a->family == b->family && a->port == b->port &&
-	       !memcmp(&a->addr, &b->addr, a->family == AF_INET6 ? 16 : 4);
-}
-
 struct conf_group *conf_find_group(const struct conf *conf, const struct replicast_endpoint *ep)
 {
 	size_t i;
 
 	for (i = 0; i < conf->ngroups; i++)
-		if (conf_same_endpoint(&conf->groups[i].group, ep))
+		if (replicast_endpoint_equal(&conf->groups[i].group, ep))
 			return &conf->groups[i];
 	return NULL;
 }
@@ -304,7 +298,7 @@ struct conf_sub *conf_find_sub(const struct conf_group *g, const struct replicas
 	size_t i;
 
 	for (i = 0; i < g->nsubs; i++)
-		if (conf_same_endpoint(&g->subs[i].dest, dest))
+		if (replicast_endpoint_equal(&g->subs[i].dest, dest))
 			return &g->subs[i];
 	return NULL;
 }

@@ -91,7 +91,6 @@ void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *
 
 struct conf_group *conf_find_group(const struct conf *conf, const struct replicast_endpoint *ep);
 struct conf_sub *conf_find_sub(const struct conf_group *g, const struct replicast_endpoint *dest);
-bool conf_same_endpoint(const struct replicast_endpoint *a, const struct replicast_endpoint *b);
 
 /* Group options (see group_options[] in cli_config.c). */
 int conf_group_opts_read(const struct replicast_group_info *g, struct conf_group_opts *o);

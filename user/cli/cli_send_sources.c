@@ -172,26 +172,11 @@ int send_run_gen(struct run *r)
 
 int send_listen_socket(const struct replicast_endpoint *ep, unsigned int rcvbuf)
 {
-	struct sockaddr_storage ss = {};
+	struct sockaddr_storage ss;
 	struct timeval tv = { .tv_usec = LISTEN_TICK_MS * 1000 };
 	int fd, buf = rcvbuf ? (int)rcvbuf : GATEWAY_RCVBUF, one = 1;
-	socklen_t sl;
+	socklen_t sl = replicast_endpoint_sockaddr(ep, &ss);
 
-	if (ep->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr = ep->addr.v4;
-		sin->sin_port = htons(ep->port);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = ep->addr.v6;
-		sin6->sin6_port = htons(ep->port);
-		sl = sizeof(*sin6);
-	}
 	fd = socket(ep->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

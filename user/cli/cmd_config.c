@@ -242,25 +242,10 @@ static bool subs_differ(const struct conf_group *want, const struct conf_group *
  * without a route is named before anything changes. */
 static int check_route(const struct conf_sub *s)
 {
-	struct sockaddr_storage ss = {};
-	socklen_t len;
+	struct sockaddr_storage ss;
+	socklen_t len = replicast_endpoint_sockaddr(&s->dest, &ss);
 	int fd, err = 0;
 
-	if (s->dest.family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = s->dest.addr.v6;
-		sin6->sin6_port = htons(s->dest.port);
-		len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr = s->dest.addr.v4;
-		sin->sin_port = htons(s->dest.port);
-		len = sizeof(*sin);
-	}
 	fd = socket(s->dest.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;	/* cannot ask: the library will, when it adds */

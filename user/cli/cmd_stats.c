@@ -261,19 +261,13 @@ static double seconds_between(const struct timespec *a, const struct timespec *b
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-static bool same_endpoint(const struct replicast_endpoint *a, const struct replicast_endpoint *b)
-{
-	return a->family == b->family && a->port == b->port &&
-	       !memcmp(&a->addr, &b->addr, a->family == AF_INET6 ? 16 : 4);
-}
-
 static const struct replicast_group_info *find_group(const struct sample *s,
 						     const struct replicast_endpoint *ep)
 {
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (same_endpoint(&s->groups[i].group, ep))
+		if (replicast_endpoint_equal(&s->groups[i].group, ep))
 			return &s->groups[i];
 	return NULL;
 }
@@ -287,10 +281,10 @@ static const struct replicast_sub_info *find_sub(const struct replicast_group_in
 	if (!g)
 		return NULL;
 	for (i = 0; i < g->nsubs; i++)
-		if (g->subs[i].slot == sub->slot && same_endpoint(&g->subs[i].dest, &sub->dest))
+		if (g->subs[i].slot == sub->slot && replicast_endpoint_equal(&g->subs[i].dest, &sub->dest))
 			return &g->subs[i];
 	for (i = 0; i < g->nsubs; i++)
-		if (same_endpoint(&g->subs[i].dest, &sub->dest))
+		if (replicast_endpoint_equal(&g->subs[i].dest, &sub->dest))
 			return &g->subs[i];
 	return NULL;
 }

@@ -84,14 +84,6 @@ void rc_engine_log(const struct rc_engine *e, enum replicast_log_level level, co
 /* rc_engine_log() when `on`: a device checked again says why it fails only once. */
 #define say(e, on, ...) do { if (on) rc_engine_log(e, __VA_ARGS__); } while (0)
 
-__u64 rc_engine_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* vDSO: no system call */
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 static void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -294,9 +286,9 @@ out:
 	if (rc_engine_faults.stop_stall_ms) {
 		/* A thread that does not stop for that long (a test); the
 		 * stop's signals cut single sleeps short. */
-		__u64 until = rc_engine_now_ns() + rc_engine_faults.stop_stall_ms * 1000000ULL;
+		__u64 until = rc_now_ns() + rc_engine_faults.stop_stall_ms * 1000000ULL;
 
-		while (rc_engine_now_ns() < until)
+		while (rc_now_ns() < until)
 			usleep(1000);
 	}
 	atomic_store(&th->done, 1);
@@ -346,7 +338,7 @@ static void *supervisor(void *arg)
 
 		atomic_fetch_add(&e->syscalls, 1);
 		futex(&e->sup_word, FUTEX_WAIT_PRIVATE, 0, &ts);
-		now = rc_engine_now_ns();
+		now = rc_now_ns();
 		for (t = 0; t < e->nthreads; t++)
 			empty = empty && thread_idle(e, t);
 		if (!empty || produced != seen) {
@@ -377,7 +369,7 @@ static void *supervisor(void *arg)
  */
 static int wait_consumed(struct rc_engine *e, __u64 target, int timeout, bool settled)
 {
-	__u64 start = rc_engine_now_ns(), deadline = start + (__u64)e->timeout_ms * 1000000ULL;
+	__u64 start = rc_now_ns(), deadline = start + (__u64)e->timeout_ms * 1000000ULL;
 	__u64 sleep_ns = SLEEP_MIN_NS, c0 = read_consumed(e), t0 = start, before = c0, now, left;
 	int err;
 
@@ -388,7 +380,7 @@ static int wait_consumed(struct rc_engine *e, __u64 target, int timeout, bool se
 		if (err)
 			return err;
 		rc_engine_add_missing_devs(e);
-		now = rc_engine_now_ns();
+		now = rc_now_ns();
 		if (e->consumed != before) {
 			before = e->consumed;
 			deadline = now + (__u64)e->timeout_ms * 1000000ULL;
@@ -736,7 +728,7 @@ fail:
  * to it; that is logged once, and the wait goes on. */
 static void stop_threads(struct rc_engine *e)
 {
-	__u64 start = rc_engine_now_ns(), last = 0, now;
+	__u64 start = rc_now_ns(), last = 0, now;
 	bool running, warned = false;
 	__u32 t;
 
@@ -750,7 +742,7 @@ static void stop_threads(struct rc_engine *e)
 			running = running || (e->threads[t].started && !atomic_load(&e->threads[t].done));
 		if (!running)
 			break;
-		now = rc_engine_now_ns();
+		now = rc_now_ns();
 		if (!warned && now - start > STOP_WARN_NS) {
 			for (t = 0; t < e->nthreads; t++)
 				if (e->threads[t].started && !atomic_load(&e->threads[t].done))
@@ -767,7 +759,7 @@ static void stop_threads(struct rc_engine *e)
 	}
 	if (warned)
 		rc_engine_log(e, REPLICAST_LOG_INFO, "the engine threads stopped after %llu ms",
-		     (unsigned long long)((rc_engine_now_ns() - start) / 1000000ULL));
+		     (unsigned long long)((rc_now_ns() - start) / 1000000ULL));
 	for (t = 0; t < e->nthreads; t++)
 		if (e->threads[t].started)
 			pthread_join(e->threads[t].th, NULL);

@@ -49,7 +49,7 @@ static void note_bad(struct rc_engine *e, __u32 ifindex, int err)
 	}
 	e->bad[i].ifindex = ifindex;
 	e->bad[i].err = err;
-	e->bad[i].retry_ns = rc_engine_now_ns() + DEV_RETRY_NS;
+	e->bad[i].retry_ns = rc_now_ns() + DEV_RETRY_NS;
 }
 
 static void forget_bad(struct rc_engine *e, int i)
@@ -90,7 +90,7 @@ int rc_engine_try_dev(struct rc_engine *e, __u32 ifindex, bool now)
 {
 	int i = find_bad(e, ifindex), err;
 
-	if (i >= 0 && !now && rc_engine_now_ns() < e->bad[i].retry_ns)
+	if (i >= 0 && !now && rc_now_ns() < e->bad[i].retry_ns)
 		return e->bad[i].err;
 	err = add_dev(e, ifindex, i < 0);
 	if (err && i >= 0 && err != e->bad[i].err)

@@ -91,7 +91,6 @@ void rc_engine_log(const struct rc_engine *e, enum replicast_log_level level, co
 	__attribute__((format(printf, 3, 4)));
 /* rc_engine_log() when `on`: a device checked again says why it fails only once. */
 #define say(e, on, ...) do { if (on) rc_engine_log(e, __VA_ARGS__); } while (0)
-__u64 rc_engine_now_ns(void);		/* CLOCK_MONOTONIC, no system call (vDSO) */
 bool rc_engine_ring_empty(const struct rc_engine *e);
 void rc_engine_wake_threads(struct rc_engine *e);
 void rc_engine_signal_threads(struct rc_engine *e, bool parking);

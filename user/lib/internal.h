@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <time.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <bpf/libbpf.h>
@@ -92,6 +93,16 @@ struct replicast {
  * process-wide print function to the application. An fd, or -errno. */
 struct btf;
 int rc_btf_load(const struct btf *btf);
+
+/* CLOCK_MONOTONIC in ns: the one clock of the library's deadlines, waits
+ * and paces (through the vDSO: no system call). */
+static inline __u64 rc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
 
 /* Options structs start with their size (the libbpf *_opts pattern). A
  * field is there when the caller's struct holds it; a caller built against

@@ -42,14 +42,6 @@ struct replicast_relay {
 	__u64 next_follow_ns;		/* CLOCK_MONOTONIC */
 };
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 static int find_ingress(const struct replicast_relay *r, unsigned int ifindex)
 {
 	unsigned int i;
@@ -209,9 +201,9 @@ int replicast_relay_poll(struct replicast_relay *r)
 	if (!r)
 		return -EINVAL;
 	rc_engine_poll_devs(r->e);
-	if (mono_ns() < r->next_follow_ns)
+	if (rc_now_ns() < r->next_follow_ns)
 		return 0;
-	r->next_follow_ns = mono_ns() + FOLLOW_EVERY_NS;
+	r->next_follow_ns = rc_now_ns() + FOLLOW_EVERY_NS;
 	/* The devices of subscribers added since, before their first copies:
 	 * found only when copies go there, a device whose peer still lacks
 	 * NAPI (GRO off until --peer-gro's check) would lose them meanwhile. */

@@ -63,10 +63,7 @@ static int addr_len(int family)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(rc_now_ns() / 1000000ULL);
 }
 
 static void sleep_ms(int64_t ms)

@@ -5,7 +5,7 @@
 # copies wait on), 1,024 and 4,096 through the XDP engine (the default past
 # it). Receivers as scripts/bench.sh has them: a few namespaces, many
 # addresses each, one socket per subscriber (rc_fansink). Every socket gets
-# exactly N packets, byte-exact; the replicator counts N packets taken and
+# each of the N packets once, byte-exact; the replicator counts N packets taken and
 # N x C copies sent, none dropped; and the accounting identity (sent +
 # dropped = packets x subscribers) holds where copies are lost on purpose
 # (--engine afxdp at 1,024, past what the backlog holds).
@@ -75,6 +75,10 @@ sinks_ok() {
 	for ((k = 0; k < NRX; k++)); do
 		rc_wait_pid "${SINKS[k]}" 60 || { bad=1; echo "# namespace $k: $(cat "$RC_TMP/r-$port-$k")"; }
 	done
+	# Not asserted: copies of one stream can be delivered from both CPUs'
+	# backlogs when the sender moves between CPUs (see the README).
+	echo "# port $port: $(cat "$RC_TMP"/r-"$port"-* | grep -o 'reordered=[0-9]*' |
+		awk -F= '{ n += $2 } END { print n + 0 }') copies arrived after a later packet's"
 	return $bad
 }
 
@@ -91,9 +95,9 @@ part() {
 	rc_assert_eq 0 $? "C=$c: send --gen $n exits 0 ($(tail -1 "$RC_TMP/stderr"))"
 	rc_assert_match "$word" "$(cat "$RC_TMP/stderr")" "C=$c: it went $word"
 	if sinks_ok "$port"; then
-		rc_ok "C=$c: all $c sockets got exactly $n packets, byte-exact"
+		rc_ok "C=$c: all $c sockets got each of the $n packets once, byte-exact"
 	else
-		rc_not_ok "C=$c: all $c sockets got exactly $n packets, byte-exact"
+		rc_not_ok "C=$c: all $c sockets got each of the $n packets once, byte-exact"
 	fi
 	j=$(group_json "$g")
 	rc_assert_eq "$n $((n * c))" "$(jq -r '"\(.received.packets) \(.sent.packets)"' <<<"$j")" \

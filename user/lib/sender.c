@@ -66,7 +66,7 @@ struct sender_group {
 	struct replicast_endpoint ep;
 	bool used;
 	bool prepared;			/* XDP engine: its devices are checked */
-	__u32 fanout;			/* subscribers on, as last read; at least 1 */
+	__u32 fanout;			/* subscribers on, as last read; 0: not read yet */
 	struct replicast_endpoint src;	/* source address and port of its packets */
 	struct rc_frame_template t;
 };
@@ -303,7 +303,6 @@ static int group_get(struct replicast_sender *s, const struct replicast_endpoint
 		g->ep = *ep;
 		g->used = true;
 		g->src = src;
-		g->fanout = s->engine ? 1 : read_fanout(s, ep);
 		rc_frame_template_init(&g->t, s->dst_mac, s->src_mac, &src, ep);
 		s->groups_used++;
 	}
@@ -340,7 +339,7 @@ int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_
 	if (!err && s->engine)
 		err = engine_prepare(s, g, true);
 	else if (!err)
-		g->fanout = read_fanout(s, group);	/* the set may have grown since */
+		g->fanout = read_fanout(s, group);	/* again: the set may have grown */
 	return err;
 }
 
@@ -535,6 +534,8 @@ int replicast_sender_queue(struct replicast_sender *s, const struct replicast_en
 	}
 	if (len > replicast_sender_max_payload(s, group->family))
 		return -EMSGSIZE;
+	if (!g->fanout)
+		g->fanout = read_fanout(s, group);
 	if (s->pending >= s->batch_size) {
 		err = replicast_sender_flush(s);
 		if (err)

@@ -109,7 +109,7 @@ part() {
 	PART_OUT=$out
 }
 
-part 500 3000 "through $(rc_name Ainj)"
+part 500 2000 "through $(rc_name Ainj)"
 rc_assert_eq 1 "$(jq .max_per_kick <<<"$PART_OUT")" \
 	"C=500: one frame per kick (a kick carries at most 768 copies)"
 part 1024 1000 "through the XDP engine"

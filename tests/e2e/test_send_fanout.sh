@@ -123,10 +123,21 @@ out=$($RC send $G --gen $n --size 64 --engine afxdp 2>&1)
 rc_assert_eq 1 $? "C=1024 --engine afxdp: exit 1, copies were lost"
 rc_assert_match "copies \($n packets x 1024 subscribers\) were lost in the kernel \(redirect_failed" \
 	"$out" "and the summary says how many and why"
+rc_assert_match "warning: group $G: 1024 subscribers are more copies of one packet than the CPU backlog" \
+	"$out" "the library warned before sending"
 j=$(group_json $G)
 sent=$(jq .sent.packets <<<"$j")
 dropped=$(jq '[.subscribers[].dropped] | add' <<<"$j")
 rc_assert_eq $((n * 1024)) $((sent + dropped)) \
 	"C=1024 --engine afxdp: sent $sent + dropped $dropped = $n x 1024"
+
+# A device the engine cannot send to: the default does not fall back to
+# losing copies in silence, it says what to do.
+rc_in "$(rc_name Ar3)" ethtool -K "$(rc_name Av3)" gro off >/dev/null
+out=$($RC send $G --gen 10 --size 64 2>&1)
+rc_assert_eq 1 $? "C=1024, a receiver veth without NAPI: send fails"
+rc_assert_match "cannot take XDP frames.*--engine afxdp sends anyway" "$out" \
+	"naming --peer-gro and --engine afxdp"
+rc_assert_eq "$sent" "$(group_json $G | jq .sent.packets)" "and sent nothing"
 
 rc_summary

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,6 +68,7 @@ struct sender_group {
 	bool used;
 	bool prepared;			/* XDP engine: its devices are checked */
 	__u32 fanout;			/* subscribers on, as last read; 0: not read yet */
+	bool warned;			/* told the log its fan-out is past the backlog */
 	struct replicast_endpoint src;	/* source address and port of its packets */
 	struct rc_frame_template t;
 };
@@ -105,6 +107,9 @@ struct replicast_sender {
 	int groups_fd;
 	int group_subs_fd;
 	__u32 max_subs;
+	__u32 backlog;			/* net.core.netdev_max_backlog, as read at open */
+	replicast_log_fn log;		/* the handle's, copied: it may close first */
+	void *log_ctx;
 	__u32 *copies;			/* fan-out of the frame in each TX ring slot */
 	__u32 tx_next;			/* ring index of the first pending frame */
 };
@@ -274,6 +279,38 @@ static __u32 read_fanout(struct replicast_sender *s, const struct replicast_endp
 	return on ? on : 1;
 }
 
+/* Past half the backlog, one packet's copies may not all find room on it,
+ * whatever the kicks (see KICK_COPIES): said once per group, as the copies
+ * will be lost and counted (redirect_failed) rather than refused here. */
+static void warn_fanout(struct replicast_sender *s, struct sender_group *g)
+{
+	char name[REPLICAST_ENDPOINT_STRLEN], msg[384];
+
+	if (g->warned || !s->log || g->fanout <= s->backlog / 2)
+		return;
+	g->warned = true;
+	replicast_endpoint_format(&g->ep, name, sizeof(name));
+	snprintf(msg, sizeof(msg), "group %s: %u subscribers are more copies of one packet than "
+		 "the CPU backlog (net.core.netdev_max_backlog %u) is sure to hold; AF_XDP will "
+		 "lose some of them (redirect_failed); the XDP engine delivers them all", name,
+		 g->fanout, s->backlog);
+	s->log(REPLICAST_LOG_WARN, msg, s->log_ctx);
+}
+
+/* Only the first network namespace shows the sysctl; 1,000 is its default. */
+static __u32 read_backlog(void)
+{
+	unsigned int v = 0;
+	FILE *f = fopen("/proc/sys/net/core/netdev_max_backlog", "re");
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v ? v : 1000;
+}
+
 static int group_get(struct replicast_sender *s, const struct replicast_endpoint *ep,
 		     struct sender_group **out)
 {
@@ -338,8 +375,10 @@ int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_
 	err = group_get(s, group, &g);
 	if (!err && s->engine)
 		err = engine_prepare(s, g, true);
-	else if (!err)
+	else if (!err) {
 		g->fanout = read_fanout(s, group);	/* again: the set may have grown */
+		warn_fanout(s, g);
+	}
 	return err;
 }
 
@@ -534,8 +573,10 @@ int replicast_sender_queue(struct replicast_sender *s, const struct replicast_en
 	}
 	if (len > replicast_sender_max_payload(s, group->family))
 		return -EMSGSIZE;
-	if (!g->fanout)
+	if (!g->fanout) {
 		g->fanout = read_fanout(s, group);
+		warn_fanout(s, g);
+	}
 	if (s->pending >= s->batch_size) {
 		err = replicast_sender_flush(s);
 		if (err)
@@ -742,6 +783,7 @@ int replicast_sender_open(struct replicast *rc, const struct replicast_sender_op
 			goto fail;
 		ifname = name;
 	}
+	s->backlog = read_backlog();
 	err = device_facts(s, ifname);
 	if (err)
 		goto fail;
@@ -766,6 +808,8 @@ int replicast_sender_open(struct replicast *rc, const struct replicast_sender_op
 		s->groups_fd = fcntl(rc->groups_fd, F_DUPFD_CLOEXEC, 0);
 		s->group_subs_fd = fcntl(rc->group_subs_fd, F_DUPFD_CLOEXEC, 0);
 		s->max_subs = rc->cfg.max_subs;
+		s->log = rc->log;
+		s->log_ctx = rc->log_ctx;
 		if (s->groups_fd < 0 || s->group_subs_fd < 0) {
 			err = -errno;
 			goto fail;

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # san: yes
-# `replicast send` at large fan-outs loses no copy: 500 subscribers through
-# AF_XDP (the default up to there: kicks small enough for the backlog the
-# copies wait on), 1,024 and 4,096 through the XDP engine (the default past
-# it). Receivers as scripts/bench.sh has them: a few namespaces, many
-# addresses each, one socket per subscriber (rc_fansink). Every socket gets
-# each of the N packets once, byte-exact; the replicator counts N packets taken and
-# N x C copies sent, none dropped; and the accounting identity (sent +
-# dropped = packets x subscribers) holds where copies are lost on purpose
-# (--engine afxdp at 1,024, past what the backlog holds).
+# `replicast send` at large fan-outs loses no copy: 128 and 500 subscribers
+# through AF_XDP (the default up to there: kicks small enough for the
+# backlog the copies wait on), 1,024 and 4,096 through the XDP engine (the
+# default past it). Receivers as scripts/bench.sh has them: a few
+# namespaces, many addresses each, one socket per subscriber (rc_fansink).
+# Every socket gets each of the N packets once, byte-exact; the replicator
+# counts N packets taken and N x C copies sent, none dropped; and the
+# accounting identity (sent + dropped = packets x subscribers) holds where
+# copies are lost on purpose (--engine afxdp at 1,024, past what the
+# backlog holds), with a warning first.
 set -u
 . "$(dirname "$0")/../lib.sh"
 rc_require_root
@@ -45,14 +46,14 @@ sleep 0.2	# the process substitutions finish their batches
 rc_assert_ok "load" $RC load --inject-dev "$(rc_name Ainj)" --max-subs 4096
 # One group per part, on the first C receivers, each on a port of its own.
 {
-	for c in 500 1024 4096; do
+	for c in 128 500 1024 4096; do
 		echo "group add 10.99.0.1:$((5000 + c))"
 		for ((i = 0; i < c; i++)); do echo "sub add 10.99.0.1:$((5000 + c)) $(rx_addr $i):$((7000 + c))"; done
 	done
 	echo "group add 10.99.0.2:6024"
 	for ((i = 0; i < 1024; i++)); do echo "sub add 10.99.0.2:6024 $(rx_addr $i):8024"; done
 } >"$RC_TMP/config"
-rc_assert_ok "4 groups of 500 to 4,096 subscribers" $RC apply "$RC_TMP/config"
+rc_assert_ok "5 groups of 128 to 4,096 subscribers" $RC apply "$RC_TMP/config"
 
 # sinks C PORT N: one rc_fansink per namespace for the first C receivers.
 sinks() {
@@ -109,6 +110,9 @@ part() {
 	PART_OUT=$out
 }
 
+part 128 3000 "through $(rc_name Ainj)"
+rc_assert_eq 6 "$(jq .max_per_kick <<<"$PART_OUT")" \
+	"C=128: six frames per kick (768 copies, a kick's budget)"
 part 500 2000 "through $(rc_name Ainj)"
 rc_assert_eq 1 "$(jq .max_per_kick <<<"$PART_OUT")" \
 	"C=500: one frame per kick (a kick carries at most 768 copies)"

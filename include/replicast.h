@@ -413,8 +413,9 @@ int replicast_sender_open(struct replicast *rc, const struct replicast_sender_op
 /* Works out a group's headers now rather than at its first queue(), so the
  * first packet costs no extra system calls (3 or 4 when no source was given:
  * a connected UDP socket asks the kernel for the source address), and reads
- * its fan-out again (a few calls: its subscribers, 256 a call), which sizes
- * the kicks; call it again after the set grew a lot. Optional. */
+ * its fan-out again (a few calls: its subscribers, 256 a call; needs the
+ * sender opened with a handle), which sizes the kicks; call it again after
+ * the set grew a lot. Optional. */
 int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_endpoint *group);
 /* Builds one frame carrying payload to group and puts it on the transmit
  * ring. When batch_size frames already wait, hands them over first (as

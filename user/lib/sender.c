@@ -803,7 +803,9 @@ int replicast_sender_open(struct replicast *rc, const struct replicast_sender_op
 	err = -ENOMEM;
 	if (!s->groups || !s->free_frames || !s->copies)
 		goto fail;
-	/* Copies of the maps' fds: the handle may be closed before the sender. */
+	/* Copies of the maps' fds: the handle may be closed before the sender.
+	 * Without them every packet counts as one copy, as before fan-outs
+	 * were read: the sender still works, its kicks are just not sized. */
 	if (rc) {
 		s->groups_fd = fcntl(rc->groups_fd, F_DUPFD_CLOEXEC, 0);
 		s->group_subs_fd = fcntl(rc->group_subs_fd, F_DUPFD_CLOEXEC, 0);
@@ -811,8 +813,11 @@ int replicast_sender_open(struct replicast *rc, const struct replicast_sender_op
 		s->log = rc->log;
 		s->log_ctx = rc->log_ctx;
 		if (s->groups_fd < 0 || s->group_subs_fd < 0) {
-			err = -errno;
-			goto fail;
+			if (s->groups_fd >= 0)
+				close(s->groups_fd);
+			if (s->group_subs_fd >= 0)
+				close(s->group_subs_fd);
+			s->groups_fd = s->group_subs_fd = -1;
 		}
 	}
 

@@ -427,8 +427,8 @@ int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_
 int replicast_sender_queue(struct replicast_sender *s, const struct replicast_endpoint *group,
 			   const void *payload, size_t len);
 /* Hands every queued frame to the kernel, kicking it as often as it needs
- * (sendto(), at most kick_budget frames and, by the groups' fan-outs, 768
- * copies each; a kick that filled that waits for its frames back before the
+ * (sendto(), at most kick_budget frames and, by the groups' fan-outs, 3/4
+ * of net.core.netdev_max_backlog in copies each; a kick that filled that waits for its frames back before the
  * next: see the README, "Kicks sized by the fan-out"), then waits until the kernel
  * has given every frame back, so all of them are free again. 0, -ETIMEDOUT
  * after opts.timeout_ms without progress (frames stay queued: flush again),

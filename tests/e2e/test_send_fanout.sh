@@ -111,11 +111,11 @@ part() {
 }
 
 part 128 3000 "through $(rc_name Ainj)"
-rc_assert_eq 6 "$(jq .max_per_kick <<<"$PART_OUT")" \
-	"C=128: six frames per kick (768 copies, a kick's budget)"
+rc_assert_eq 5 "$(jq .max_per_kick <<<"$PART_OUT")" \
+	"C=128: five frames per kick (640 copies: a kick's budget is 750)"
 part 500 2000 "through $(rc_name Ainj)"
 rc_assert_eq 1 "$(jq .max_per_kick <<<"$PART_OUT")" \
-	"C=500: one frame per kick (a kick carries at most 768 copies)"
+	"C=500: one frame per kick (a kick carries at most 750 copies)"
 part 1024 1000 "through the XDP engine"
 part 4096 300 "through the XDP engine"
 

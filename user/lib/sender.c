@@ -58,10 +58,10 @@
  * default) and drops the rest as redirect_failed. Measured here with real
  * receiving sockets, default batch of 256: 16 frames x 256 subscribers per
  * kick lost 26 % of the copies, 4 x 256 and 2 x 512 none, and 1 x 900 none
- * alone but 0.3 % while other tests ran. So a kick carries at most this
- * many copies (most of the backlog left for other traffic, and for copies
- * still queued), and always at least one frame. */
-#define KICK_COPIES		768
+ * alone but 0.3 % while other tests ran. So a kick carries at most three
+ * quarters of the backlog in copies (750 by default; the rest for other
+ * traffic, and for copies still queued), and always at least one frame. */
+#define KICK_COPIES(s)		((s)->backlog * 3 / 4)
 
 struct sender_group {
 	struct replicast_endpoint ep;
@@ -280,7 +280,7 @@ static __u32 read_fanout(struct replicast_sender *s, const struct replicast_endp
 }
 
 /* Past half the backlog, one packet's copies may not all find room on it,
- * whatever the kicks (see KICK_COPIES): said once per group, as the copies
+ * whatever the kicks (see KICK_COPIES()): said once per group, as the copies
  * will be lost and counted (redirect_failed) rather than refused here. */
 static void warn_fanout(struct replicast_sender *s, struct sender_group *g)
 {
@@ -456,7 +456,7 @@ static __u32 in_kernel(const struct replicast_sender *s)
 }
 
 /* Makes the next pending frames visible to the kernel: as many as carry at
- * most KICK_COPIES copies between them, and at least one. Returns how many
+ * most KICK_COPIES() copies between them, and at least one. Returns how many
  * copies they carry. */
 static __u32 submit_chunk(struct replicast_sender *s)
 {
@@ -464,7 +464,7 @@ static __u32 submit_chunk(struct replicast_sender *s)
 
 	while (n < s->pending) {
 		c = s->copies[(s->tx_next + n) & mask];
-		if (n && copies + c > KICK_COPIES)
+		if (n && copies + c > KICK_COPIES(s))
 			break;
 		copies += c;
 		n++;
@@ -513,7 +513,7 @@ int replicast_sender_flush(struct replicast_sender *s)
 		if (!s->in_ring) {
 			/* A chunk that filled its copy budget: the next waits for
 			 * the kernel to finish it (small groups never wait). */
-			if (copies >= KICK_COPIES / 2) {
+			if (copies >= KICK_COPIES(s) / 2) {
 				err = wait_chunk_done(s, timeout);
 				if (err)
 					return err;

@@ -462,7 +462,10 @@ int replicast_sender_open(struct replicast *rc, const struct replicast_sender_op
 			  struct replicast_sender **out);
 /* Works out a group's headers now rather than at its first queue(), so the
  * first packet costs no extra system calls (3 or 4 when no source was given:
- * a connected UDP socket asks the kernel for the source address). Optional. */
+ * a connected UDP socket asks the kernel for the source address), and reads
+ * its fan-out again (a few calls: its subscribers, 256 a call; needs the
+ * sender opened with a handle), which sizes the kicks; call it again after
+ * the set grew a lot. Optional. */
 int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_endpoint *group);
 /* Builds one frame carrying payload to group and puts it on the transmit
  * ring. When batch_size frames already wait, hands them over first (as
@@ -474,7 +477,9 @@ int replicast_sender_prepare(struct replicast_sender *s, const struct replicast_
 int replicast_sender_queue(struct replicast_sender *s, const struct replicast_endpoint *group,
 			   const void *payload, size_t len);
 /* Hands every queued frame to the kernel, kicking it as often as it needs
- * (sendto(), at most kick_budget frames each), then waits until the kernel
+ * (sendto(), at most kick_budget frames and, by the groups' fan-outs, 3/4
+ * of net.core.netdev_max_backlog in copies each; a kick that filled that waits for its frames back before the
+ * next: see the README, "Kicks sized by the fan-out"), then waits until the kernel
  * has given every frame back, so all of them are free again. 0, -ETIMEDOUT
  * after opts.timeout_ms without progress (frames stay queued: flush again),
  * or the kernel's error (-ENETDOWN when the device is down). */

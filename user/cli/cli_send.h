@@ -39,6 +39,7 @@ struct send_opts {
 	struct replicast_endpoint source;
 	bool have_source;
 	bool xdp;			/* --engine xdp */
+	bool engine_chosen;		/* --engine given; else large groups take xdp */
 	struct replicast_sender_opts sopts;
 };
 

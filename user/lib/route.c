@@ -148,8 +148,8 @@ static int bind_to_ifindex(int fd, unsigned int ifindex)
 
 /* Source selection as the kernel does it for a real socket, for replies that
  * carry no RTA_PREFSRC. Connecting a UDP socket sends nothing. */
-static int kernel_source(int family, const union rc_addr *dst, unsigned int oif,
-			 unsigned int route_if, union rc_addr *src)
+int rc_route_source(int family, const union rc_addr *dst, unsigned int oif,
+		    unsigned int route_if, union rc_addr *src)
 {
 	struct replicast_endpoint ep = { .family = family, .port = 9 };
 	struct sockaddr_storage ss;
@@ -244,7 +244,7 @@ int rc_route_get(int family, const union rc_addr *dst, unsigned int oif, struct 
 		memcpy(&out->prefsrc, RTA_DATA(tb[RTA_PREFSRC]), alen);
 		have_src = true;
 	}
-	return have_src ? 0 : kernel_source(family, dst, oif, out->ifindex, &out->prefsrc);
+	return have_src ? 0 : rc_route_source(family, dst, oif, out->ifindex, &out->prefsrc);
 }
 
 struct neigh {

@@ -32,6 +32,13 @@ struct rc_route {
  * -EADDRNOTAVAIL when the route exists but no source address can be chosen. */
 int rc_route_get(int family, const union rc_addr *dst, unsigned int oif, struct rc_route *out);
 
+/* The source address the kernel picks for a UDP socket connected to dst
+ * (bound to oif when oif != 0; route_if scopes a link-local dst): what a
+ * route without RTA_PREFSRC leaves open, and what a local sender's frames
+ * carry. Connecting a UDP socket sends nothing. 0 or a negative errno. */
+int rc_route_source(int family, const union rc_addr *dst, unsigned int oif,
+		    unsigned int route_if, union rc_addr *src);
+
 /* Makes sure the neighbour table has a resolved entry for addr on ifindex and
  * keeps it resolved, by turning it into a kernel-managed entry (NTF_EXT_MANAGED,
  * Linux 5.16+), then polls until the entry is NUD_VALID or timeout_ms passes.

@@ -116,15 +116,6 @@ struct replicast_sender {
 
 #define HAS_OPT RC_HAS_OPT
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	/* vDSO: no system call. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 static void counted_sleep(struct replicast_sender *s, __u64 ns)
 {
 	struct timespec ts = { .tv_sec = ns / 1000000000ULL, .tv_nsec = ns % 1000000000ULL };
@@ -152,20 +143,12 @@ static __u32 ep_hash(const struct replicast_endpoint *ep)
 	return h;
 }
 
-static bool ep_equal(const struct replicast_endpoint *a, const struct replicast_endpoint *b)
-{
-	if (a->family != b->family || a->port != b->port)
-		return false;
-	return a->family == AF_INET6 ? !memcmp(&a->addr.v6, &b->addr.v6, 16) :
-				       a->addr.v4.s_addr == b->addr.v4.s_addr;
-}
-
 static struct sender_group *group_slot(struct replicast_sender *s,
 				       const struct replicast_endpoint *ep)
 {
 	__u32 mask = s->groups_cap - 1, i = ep_hash(ep) & mask;
 
-	while (s->groups[i].used && !ep_equal(&s->groups[i].ep, ep))
+	while (s->groups[i].used && !replicast_endpoint_equal(&s->groups[i].ep, ep))
 		i = (i + 1) & mask;
 	return &s->groups[i];
 }
@@ -203,43 +186,15 @@ static int groups_make_room(struct replicast_sender *s)
 static void route_source(struct replicast_sender *s, const struct replicast_endpoint *group,
 			 struct replicast_endpoint *src)
 {
-	struct sockaddr_storage ss = {};
-	socklen_t sl;
-	int fd;
+	union rc_addr dst = {}, from = {};
 
 	memset(src, 0, sizeof(*src));
 	src->family = group->family;
-	if (group->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(group->port);
-		sin->sin_addr = group->addr.v4;
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(group->port);
-		sin6->sin6_addr = group->addr.v6;
-		sl = sizeof(*sin6);
-	}
-	s->st.syscalls++;
-	fd = socket(group->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	s->st.syscalls += 2;
-	if (!connect(fd, (struct sockaddr *)&ss, sl)) {
-		s->st.syscalls++;
-		sl = sizeof(ss);
-		if (!getsockname(fd, (struct sockaddr *)&ss, &sl)) {
-			if (group->family == AF_INET)
-				src->addr.v4 = ((struct sockaddr_in *)&ss)->sin_addr;
-			else
-				src->addr.v6 = ((struct sockaddr_in6 *)&ss)->sin6_addr;
-		}
-	}
-	close(fd);
+	memcpy(&dst, &group->addr, group->family == AF_INET6 ? 16 : 4);
+	/* socket, connect, getsockname, close */
+	s->st.syscalls += 4;
+	if (!rc_route_source(group->family, &dst, 0, 0, &from))
+		memcpy(&src->addr, &from, group->family == AF_INET6 ? 16 : 4);
 }
 
 /* How many subscribers of the group are on: what one packet costs the
@@ -318,7 +273,7 @@ static int group_get(struct replicast_sender *s, const struct replicast_endpoint
 	struct sender_group *g;
 	int f, err;
 
-	if (s->last && ep_equal(&s->last->ep, ep)) {
+	if (s->last && replicast_endpoint_equal(&s->last->ep, ep)) {
 		*out = s->last;
 		return 0;
 	}
@@ -483,15 +438,15 @@ static __u32 submit_chunk(struct replicast_sender *s)
  * it); under load ksoftirqd finishes them a little later. */
 static int wait_chunk_done(struct replicast_sender *s, __u64 timeout)
 {
-	__u64 wait_ns = WAIT_MIN_NS, deadline = now_ns() + timeout;
+	__u64 wait_ns = WAIT_MIN_NS, deadline = rc_now_ns() + timeout;
 
 	reap(s);
 	while (in_kernel(s)) {
 		if (reap(s)) {
-			deadline = now_ns() + timeout;
+			deadline = rc_now_ns() + timeout;
 			continue;
 		}
-		if (now_ns() >= deadline)
+		if (rc_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		counted_sleep(s, wait_ns);
 		wait_ns = wait_ns * 2 < WAIT_MAX_NS ? wait_ns * 2 : WAIT_MAX_NS;
@@ -502,7 +457,7 @@ static int wait_chunk_done(struct replicast_sender *s, __u64 timeout)
 int replicast_sender_flush(struct replicast_sender *s)
 {
 	__u64 wait_ns = WAIT_MIN_NS, timeout = (__u64)s->timeout_ms * 1000000ULL;
-	__u64 deadline = now_ns() + timeout;
+	__u64 deadline = rc_now_ns() + timeout;
 	__u32 copies = 0;
 	int moved, err;
 
@@ -525,11 +480,11 @@ int replicast_sender_flush(struct replicast_sender *s)
 			return moved;
 		reap(s);
 		if (moved > 0) {
-			deadline = now_ns() + timeout;
+			deadline = rc_now_ns() + timeout;
 			wait_ns = WAIT_MIN_NS;
 			continue;
 		}
-		if (now_ns() >= deadline)
+		if (rc_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		counted_sleep(s, wait_ns);
 		wait_ns = wait_ns * 2 < WAIT_MAX_NS ? wait_ns * 2 : WAIT_MAX_NS;
@@ -538,14 +493,14 @@ int replicast_sender_flush(struct replicast_sender *s)
 	 * copy mode the kernel completes a frame when it frees its skb, which
 	 * is most often within the kick; under load it can be later. */
 	reap(s);
-	deadline = now_ns() + timeout;
+	deadline = rc_now_ns() + timeout;
 	wait_ns = WAIT_MIN_NS;
 	while (s->nfree < s->frame_count) {
 		if (reap(s)) {
-			deadline = now_ns() + timeout;
+			deadline = rc_now_ns() + timeout;
 			continue;
 		}
-		if (now_ns() >= deadline)
+		if (rc_now_ns() >= deadline)
 			return -ETIMEDOUT;
 		counted_sleep(s, wait_ns);
 		wait_ns = wait_ns * 2 < WAIT_MAX_NS ? wait_ns * 2 : WAIT_MAX_NS;
@@ -668,7 +623,7 @@ static int bind_queue(struct replicast_sender *s, const char *ifname)
 		 * (xsk_generic_xmit), which bypasses the device's qdisc. */
 		.bind_flags = XDP_COPY,
 	};
-	__u64 deadline = now_ns() + BIND_RETRY_MS * 1000000ULL;
+	__u64 deadline = rc_now_ns() + BIND_RETRY_MS * 1000000ULL;
 	struct timespec pause = { .tv_nsec = BIND_RETRY_SLEEP_MS * 1000000L };
 	__u32 q;
 	int err;
@@ -692,7 +647,7 @@ static int bind_queue(struct replicast_sender *s, const char *ifname)
 			if (err != -EBUSY && !(err == -EINVAL && q > 0))
 				return err;
 		}
-		if (now_ns() >= deadline)
+		if (rc_now_ns() >= deadline)
 			return -EBUSY;
 		nanosleep(&pause, NULL);
 	}

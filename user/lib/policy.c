@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include "internal.h"
 #include "route.h"
@@ -33,19 +34,25 @@ void rc_key_to_prefix(const struct rc_source_key *key, struct replicast_prefix *
 static __u32 reverse_path_device(struct replicast *rc, const struct replicast_prefix *prefix)
 {
 	char text[REPLICAST_PREFIX_STRLEN];
+	size_t alen = prefix->family == AF_INET6 ? 16 : 4;
+	unsigned int host, hosts;
 	struct rc_route route;
-	union rc_addr dst = {};
-	int err;
+	union rc_addr dst;
+	int err = -ENETUNREACH;
 
-	memcpy(&dst, &prefix->addr, prefix->family == AF_INET6 ? 16 : 4);
-	/* Ask for the prefix's first host, not its network address: on an
-	 * IPv6 host that forwards, PREFIX:: is the subnet-router anycast
-	 * address (addrconf_join_anycast), routed to lo. */
-	if (prefix->len < (prefix->family == AF_INET6 ? 128 : 32))
-		((__u8 *)&dst)[(prefix->family == AF_INET6 ? 16 : 4) - 1] |= 1;
-	err = rc_route_get(prefix->family, &dst, 0, &route);
-	if (!err)
-		return route.ifindex;
+	/* An address of the prefix whose route is a unicast one: the network
+	 * address may be ours (IPv6's subnet-router anycast PREFIX:: on a
+	 * host that forwards, routed to lo), and so may the first host (the
+	 * relay's own address in that subnet); the route of a third tells. */
+	hosts = prefix->len >= alen * 8 ? 1 : prefix->len == alen * 8 - 1 ? 2 : 3;
+	for (host = 0; host < hosts; host++) {
+		memset(&dst, 0, sizeof(dst));
+		memcpy(&dst, &prefix->addr, alen);
+		((__u8 *)&dst)[alen - 1] |= (__u8)host;
+		err = rc_route_get(prefix->family, &dst, 0, &route);
+		if (!err && (route.type == RTN_UNICAST || host == hosts - 1))
+			return route.ifindex;
+	}
 	rc_log(rc, REPLICAST_LOG_WARN, "no route back to %s (%s): its packets are taken on any "
 	       "attached device", replicast_prefix_format(prefix, text, sizeof(text)),
 	       replicast_strerror(err));

@@ -221,6 +221,7 @@ int rc_route_get(int family, const union rc_addr *dst, unsigned int oif, struct 
 		return err;
 
 	memset(out, 0, sizeof(*out));
+	out->type = ((struct rtmsg *)NLMSG_DATA(&reply.nh))->rtm_type;
 	if (!attr_is(tb[RTA_OIF], sizeof(uint32_t)))
 		/* Not seen for unicast lookups; a route without a device cannot
 		 * be used to build frames either way. */

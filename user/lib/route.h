@@ -18,6 +18,7 @@ struct rc_route {
 	int has_gateway;           /* next hop is a gateway, not the destination itself */
 	union rc_addr gateway;       /* valid when has_gateway */
 	union rc_addr prefsrc;       /* preferred source address of the route (see below) */
+	unsigned char type;        /* rtm_type: RTN_UNICAST, or RTN_LOCAL for our own address... */
 };
 
 /* Asks the kernel (RTM_GETROUTE) how it would route a packet to dst (family

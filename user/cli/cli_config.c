@@ -665,12 +665,15 @@ fail:
 	return -1;
 }
 
-enum { SUB_DEV, SUB_MAC, SUB_KEEP_SOURCE };
+enum { SUB_DEV, SUB_MAC, SUB_KEEP_SOURCE, SUB_SAMPLE, SUB_SAMPLE_RANDOM, SUB_FROM };
 
 static const struct line_opt sub_opts[] = {
 	[SUB_DEV] = { "dev", true },
 	[SUB_MAC] = { "mac", true },
 	[SUB_KEEP_SOURCE] = { "keep-source", false },
+	[SUB_SAMPLE] = { "sample", true },
+	[SUB_SAMPLE_RANDOM] = { "sample-random", false },
+	[SUB_FROM] = { "from", true },
 	{ NULL, false },
 };
 
@@ -689,6 +692,29 @@ static int on_sub_opt(const struct parser *p, int opt, const char *value, void *
 	case SUB_KEEP_SOURCE:
 		s->keep_source = true;
 		return 0;
+	case SUB_SAMPLE: {
+		unsigned long v;
+		char *end;
+
+		errno = 0;
+		v = strtoul(value, &end, 10);
+		if (errno || end == value || *end || value[0] == '-' || v == 0 || v > 0xffffffffUL)
+			return bad(p, "sub add: --sample '%s' is not a number from 1 to %lu", value,
+				   0xffffffffUL);
+		s->sample = (uint32_t)v;
+		return 0;
+	}
+	case SUB_SAMPLE_RANDOM:
+		s->sample_random = true;
+		return 0;
+	case SUB_FROM:
+		if (s->nfrom == REPLICAST_SUB_MAX_FROM)
+			return bad(p, "sub add: at most %d --from prefixes per subscriber",
+				   REPLICAST_SUB_MAX_FROM);
+		if (replicast_prefix_parse(value, &s->from[s->nfrom]))
+			return bad(p, "sub add: --from '%s' is not ADDR or ADDR/LEN", value);
+		s->nfrom++;
+		return 0;
 	}
 	return 0;
 }
@@ -699,6 +725,7 @@ static int parse_sub(struct parser *p, char **words, int n)
 	struct replicast_endpoint group;
 	struct conf_group *g;
 	char *pos[2];
+	size_t i;
 
 	if (n < 2 || strcmp(words[1], "add"))
 		return bad(p, "'sub %s' does not belong in a configuration file, which lists what "
@@ -717,6 +744,11 @@ static int parse_sub(struct parser *p, char **words, int n)
 			   pos[1]);
 	if (group.family != s.dest.family)
 		return bad(p, "sub add: GROUP and DEST must both be IPv4 or both IPv6");
+	for (i = 0; i < s.nfrom; i++)
+		if (s.from[i].family != group.family)
+			return bad(p, "sub add: --from of the other family than GROUP's");
+	if (s.sample_random && s.sample < 2)
+		return bad(p, "sub add: --sample-random needs --sample N with N > 1");
 	g = conf_find_group(p->conf, &group);
 	if (!g)
 		return bad(p, "sub add: group %s has no 'group add' line above this one", pos[0]);
@@ -940,6 +972,10 @@ int conf_from_running(struct replicast *rc, struct conf *conf)
 			s->has_mac = si->has_mac;
 			memcpy(s->mac, si->mac, sizeof(s->mac));
 			s->keep_source = si->keep_source;
+			s->sample = si->sample > 1 ? si->sample : 0;
+			s->sample_random = si->sample_random;
+			s->nfrom = si->nfrom;
+			memcpy(s->from, si->from, sizeof(s->from));
 		}
 	}
 out:
@@ -1010,6 +1046,19 @@ void conf_print_group(FILE *f, const struct conf_group *g)
 		o->print(f, &g->opts);
 }
 
+void conf_print_select(FILE *f, const struct conf_sub *s)
+{
+	char p[REPLICAST_PREFIX_STRLEN];
+	size_t i;
+
+	if (s->sample > 1)
+		fprintf(f, " --sample %u", s->sample);
+	if (s->sample_random)
+		fputs(" --sample-random", f);
+	for (i = 0; i < s->nfrom; i++)
+		fprintf(f, " --from %s", replicast_prefix_format(&s->from[i], p, sizeof(p)));
+}
+
 void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *s)
 {
 	char gname[REPLICAST_ENDPOINT_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
@@ -1025,6 +1074,7 @@ void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *
 			s->mac[3], s->mac[4], s->mac[5]);
 	if (s->keep_source)
 		fputs(" --keep-source", f);
+	conf_print_select(f, s);
 }
 
 void conf_print(FILE *f, const struct conf *conf, const char *pin_path)

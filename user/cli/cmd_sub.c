@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* `replicast sub add|del GROUP DEST`. */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <string.h>
 #include "cli.h"
 
 static const char sub_usage[] =
 	"Usage: replicast sub add GROUP DEST [--dev IFNAME] [--mac MAC] [--keep-source]\n"
+	"                        [--sample N [--sample-random]] [--from PREFIX]...\n"
 	"       replicast sub del GROUP DEST\n"
 	"\n"
 	"Adds DEST (ADDR:PORT, IPv6 as [ADDR]:PORT) to GROUP's subscribers, or removes it.\n"
@@ -16,7 +19,11 @@ static const char sub_usage[] =
 	"\n"
 	"  --dev IFNAME     send through IFNAME (the route must allow it)\n"
 	"  --mac MAC        next hop's MAC (aa:bb:cc:dd:ee:ff); skips the neighbour table\n"
-	"  --keep-source    copies keep the original sender's source address\n";
+	"  --keep-source    copies keep the original sender's source address\n"
+	"  --sample N       one packet in N: DEST's 1st, N+1th, 2N+1th... (default 1: all)\n"
+	"  --sample-random  one in N at random instead\n"
+	"  --from PREFIX    only packets whose source is in PREFIX (ADDR[/LEN]); up to 8\n"
+	"                   of them; what DEST does not take is counted as skipped\n";
 
 int cmd_sub(struct cli *cli, int argc, char **argv)
 {
@@ -24,15 +31,22 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 		{ "dev", required_argument, NULL, 'd' },
 		{ "mac", required_argument, NULL, 'm' },
 		{ "keep-source", no_argument, NULL, 'k' },
+		{ "sample", required_argument, NULL, 'S' },
+		{ "sample-random", no_argument, NULL, 'R' },
+		{ "from", required_argument, NULL, 'F' },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct replicast_sub_opts opts = { .sz = sizeof(opts) };
 	char gname[REPLICAST_ENDPOINT_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
+	struct replicast_prefix from[REPLICAST_SUB_MAX_FROM];
 	struct replicast_endpoint group, dest;
 	struct replicast *rc;
+	unsigned long n;
 	uint8_t mac[6];
 	const char *verb;
+	char *end;
+	size_t i;
 	int c, ret, err;
 
 	optind = 1;
@@ -48,6 +62,27 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 			break;
 		case 'k':
 			opts.keep_source = true;
+			break;
+		case 'S':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || n < 1 || n > UINT32_MAX || *optarg == '-')
+				return cli_error(EXIT_USAGE, "--sample '%s' is not a number from 1 to %u",
+						 optarg, UINT32_MAX);
+			opts.sample = (uint32_t)n;
+			break;
+		case 'R':
+			opts.sample_random = true;
+			break;
+		case 'F':
+			if (opts.nfrom == REPLICAST_SUB_MAX_FROM)
+				return cli_error(EXIT_USAGE, "--from: at most %d prefixes per subscriber",
+						 REPLICAST_SUB_MAX_FROM);
+			if (replicast_prefix_parse(optarg, &from[opts.nfrom]))
+				return cli_error(EXIT_USAGE, "--from '%s' is not ADDR or ADDR/LEN (with "
+						 "no host bits set past LEN)", optarg);
+			opts.from = from;
+			opts.nfrom++;
 			break;
 		default:
 			ret = cli_common_option(cli, c, sub_usage);
@@ -65,10 +100,19 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 	if (cli_parse_endpoint(argv[optind + 1], "GROUP", &group) ||
 	    cli_parse_endpoint(argv[optind + 2], "DEST", &dest))
 		return EXIT_USAGE;
-	if (!strcmp(verb, "del") && (opts.ifname || opts.mac || opts.keep_source))
-		return cli_error(EXIT_USAGE, "sub del takes no --dev, --mac or --keep-source");
+	if (!strcmp(verb, "del") && (opts.ifname || opts.mac || opts.keep_source || opts.sample ||
+				     opts.sample_random || opts.nfrom))
+		return cli_error(EXIT_USAGE, "sub del takes no --dev, --mac, --keep-source, --sample, "
+				 "--sample-random or --from");
 	if (group.family != dest.family)
 		return cli_error(EXIT_USAGE, "sub: GROUP and DEST must both be IPv4 or both IPv6");
+	if (opts.sample_random && opts.sample < 2)
+		return cli_error(EXIT_USAGE, "sub add: --sample-random needs --sample N with N > 1");
+	for (i = 0; i < opts.nfrom; i++)
+		if (from[i].family != group.family)
+			return cli_error(EXIT_USAGE, "sub add: --from %s is not of GROUP's family (%s)",
+					 replicast_prefix_format(&from[i], gname, sizeof(gname)),
+					 group.family == AF_INET6 ? "IPv6" : "IPv4");
 	if (!strcmp(verb, "add") && replicast_endpoint_is_multicast(&dest))
 		return cli_error(EXIT_USAGE, "sub add: DEST %s is a multicast address; subscribers "
 				 "are unicast receivers (a copy never becomes multicast again)",
@@ -95,6 +139,9 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 	else if (err == -ENOSPC)
 		ret = cli_error(EXIT_FAIL, "group %s is full: %u subscribers (the --max-subs of "
 				"the first load)", gname, replicast_max_subs(rc));
+	else if (err == -E2BIG)
+		ret = cli_error(EXIT_FAIL, "sub add: at most %d --from prefixes per subscriber",
+				REPLICAST_SUB_MAX_FROM);
 	else if (err == -ENETUNREACH || err == -EHOSTUNREACH)
 		ret = cli_error(EXIT_FAIL, "no route to %s%s%s", dname,
 				opts.ifname ? " through " : "", opts.ifname ? opts.ifname : "");

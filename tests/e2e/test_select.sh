@@ -90,6 +90,9 @@ $RC list --json >"$T/list.json"
 rc_assert_eq '10 false [] 1 false ["10.77.0.1/32"] 1 false [] 3 false ["10.77.0.2/32","10.77.9.0/24"]' \
 	"$(jq -r '[.groups[0].subscribers[] | "\(.sample) \(.sample_random) \(.from | tojson)"] | join(" ")' "$T/list.json")" \
 	"list --json: sample, sample_random, from of each subscriber"
+rc_assert_eq "10/0 3/2" \
+	"$(bpftool -j map dump pinned "$TOPO_PIN/sub_select" | jq -r '[.[].formatted.value | select(.sample > 1) | "\(.sample)/\(.nfrom)"] | sort | join(" ")')" \
+	"bpftool reads the rules from the pinned sub_select map, typed"
 $RC stats --format prometheus >"$T/metrics.prom"
 rc_assert_match "replicast_subscriber_skipped_packets_total\\{group=\"$G\",subscriber=\"10.77.1.2:6000\"\\} 270" \
 	"$(cat "$T/metrics.prom")" "Prometheus: the sampled subscriber's 270 skipped"

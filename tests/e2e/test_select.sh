@@ -7,7 +7,8 @@
 # first source's, one with both exactly every 3rd of the second source's,
 # a plain one all 300; stats count the rest as skipped, so sent + dropped
 # + skipped is packets x subscribers exactly. The same through the XDP
-# engine; save, unload and apply give the same `list --json`.
+# engine and the AF_XDP sender; save, unload and apply give the same
+# `list --json`.
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/topology.sh"
@@ -123,6 +124,18 @@ rc_assert_ok "engine: 150..299 from 10.77.0.2" $RC send $G2 --engine xdp --gen 1
 	--rate 3000 --source 10.77.0.2 --first 150
 check 6001 "XDP engine"
 counted $G2 "XDP engine"
+
+# -- the AF_XDP sender: local packets through the injection device ---------
+G3=10.77.100.3:5000
+rc_assert_ok "group add $G3" $RC group add $G3
+subscribe $G3 6002
+listen 6002
+rc_assert_ok "AF_XDP: 0..149 from 10.77.0.1" $RC send $G3 --gen 150 --size 200 --rate 3000 \
+	--source 10.77.0.1
+rc_assert_ok "AF_XDP: 150..299 from 10.77.0.2" $RC send $G3 --gen 150 --size 200 --rate 3000 \
+	--source 10.77.0.2 --first 150
+check 6002 "AF_XDP"
+counted $G3 "AF_XDP"
 
 # -- save, unload, apply: the same subscribers with the same selection ------
 $RC list --json | jq 'del(.groups[].joined_on)' >"$T/before.json"

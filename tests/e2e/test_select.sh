@@ -125,6 +125,19 @@ rc_assert_ok "engine: 150..299 from 10.77.0.2" $RC send $G2 --engine xdp --gen 1
 check 6001 "XDP engine"
 counted $G2 "XDP engine"
 
+# Two engine threads: each subscriber is one thread's (by slot), and its
+# rule's count is the same shared one.
+G4=10.77.100.4:5000
+rc_assert_ok "group add $G4" $RC group add $G4
+subscribe $G4 6003
+listen 6003
+rc_assert_ok "engine, 2 threads: 0..149 from 10.77.0.1" $RC send $G4 --engine xdp --threads 2 \
+	--gen 150 --size 200 --rate 3000 --source 10.77.0.1
+rc_assert_ok "engine, 2 threads: 150..299 from 10.77.0.2" $RC send $G4 --engine xdp --threads 2 \
+	--gen 150 --size 200 --rate 3000 --source 10.77.0.2 --first 150
+check 6003 "XDP engine, 2 threads"
+counted $G4 "XDP engine, 2 threads"
+
 # -- the AF_XDP sender: local packets through the injection device ---------
 G3=10.77.100.3:5000
 rc_assert_ok "group add $G3" $RC group add $G3

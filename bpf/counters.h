@@ -46,6 +46,16 @@ static __always_inline void count_group_drop(__u32 gid, __u32 reason)
 	count_group_drops(gid, reason, 1);
 }
 
+/* Copies of the group's packets that a subscriber's selection did not
+ * want (bpf/select.h): neither sent nor dropped. */
+static __always_inline void count_group_skipped(__u32 gid, __u64 copies)
+{
+	struct rc_group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);
+
+	if (c)
+		c->skipped += copies;
+}
+
 static __always_inline void count_group_tx(__u32 gid, __u64 packets, __u64 bytes)
 {
 	struct rc_group_counters *c = bpf_map_lookup_elem(&group_stats, &gid);

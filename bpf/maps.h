@@ -127,6 +127,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } neighbours SEC(".maps");
 
+/* (group id, slot) -> which packets that subscriber takes (struct
+ * rc_sub_select), for subscribers with SUB_F_SELECT only; the loader sizes
+ * it at least max_subs. No preallocation: an update publishes a whole new
+ * entry, so a packet sees the old rule or the new one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RC_MIN_SUB_SELECTS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rc_sub_select_key);
+	__type(value, struct rc_sub_select);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sub_select SEC(".maps");
+
 /* ifindex -> where replicast is attached; written by the loader only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -109,6 +109,9 @@ enum subscriber_flags {
 	 * whose MAC the `neighbours` map keeps current: used when the FIB will
 	 * not answer because the device does not forward */
 	SUB_F_CACHED_NEXT_HOP = 1 << 2,
+	/* the subscriber takes only some packets: its rule is the
+	 * `sub_select` entry of (group id, slot), struct rc_sub_select */
+	SUB_F_SELECT = 1 << 3,
 };
 
 /* One slot of a group's subscriber array (the inner map of group_subs). */
@@ -157,6 +160,7 @@ struct rc_group_counters {
 	__u64 source_denied;	/* from a source the allow list does not cover, or
 				 * on the wrong device (reverse path) */
 	__u64 rate_limited;	/* over max_pps or max_bps */
+	__u64 skipped;		/* copies its subscribers' --sample/--from did not want */
 };
 
 /* Counters of one subscriber slot on one CPU. The inner maps of sub_stats
@@ -169,6 +173,52 @@ struct rc_subscriber_counters {
 	__u64 bytes;
 	__u64 dropped;		/* copies that could not be sent (no route, no neighbour, ...) */
 };
+
+/* ---- Per-subscriber selection (bpf/select.h) ----
+ * A subscriber with SUB_F_SELECT takes only the packets its entry in the
+ * pinned `sub_select` hash picks: those from one of its `from` prefixes
+ * (none: any source the group takes), and of those one in `sample`. Apart
+ * from the subscriber array, so that struct rc_subscriber (and the
+ * bpftool recipe that writes it) stays as it is, and so that the packet
+ * count that deterministic sampling needs is one shared counter for both
+ * engines, which the snapshots of the XDP engine do not copy. */
+#define RC_SUB_MAX_FROM	8	/* prefixes per subscriber: matched one by one per packet */
+
+enum sub_select_flags {
+	SELECT_F_RANDOM = 1 << 0,	/* 1 in sample at random, not every sample-th */
+};
+
+/* One --from prefix: family, its length in bits, the address (host bits 0). */
+struct rc_sub_prefix {
+	__u8 family;
+	__u8 len;
+	__u8 pad[2];
+	union rc_addr addr;
+};
+
+struct rc_sub_select_key {
+	__u32 group_id;
+	__u32 slot;
+};
+
+struct rc_sub_select {
+	/* Datagrams offered to the subscriber (past its filter) since it was
+	 * added; the program adds atomically. Deterministic sampling sends
+	 * offer number k (from 0) when k % sample == 0: its 1st, N+1th, ... */
+	__u64 seen;
+	/* Datagrams it did not take (sampled out, source not in from): its
+	 * `skipped`, here rather than in sub_stats because only a subscriber
+	 * with a rule skips; atomic adds, like seen. */
+	__u64 skipped;
+	__u32 sample;		/* 1 in this many; 0 or 1: every one */
+	__u8 flags;		/* enum sub_select_flags */
+	__u8 nfrom;		/* prefixes in from[]; 0: any source */
+	__u8 pad[2];
+	struct rc_sub_prefix from[RC_SUB_MAX_FROM];
+};
+
+/* Entries the `sub_select` map has room for at least (more with --max-subs). */
+#define RC_MIN_SUB_SELECTS	65536
 
 /* Why a packet, or one copy of it, was not replicated. The drop_stats map is
  * indexed by these; user space prints their names from rc_reason_names(). */
@@ -364,6 +414,6 @@ enum rc_relay_counter {
 	RC_RELAY_COUNTERS,
 };
 
-#define RC_LAYOUT_VERSION 5
+#define RC_LAYOUT_VERSION 6
 
 #endif /* REPLICAST_TYPES_H */

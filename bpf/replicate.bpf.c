@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "neigh.h"
 #include "icmp.h"
+#include "select.h"
 
 /* What is not ours goes on to whatever else is attached (other tcx
  * programs, tc filters) and then the stack: TC_ACT_UNSPEC is "no verdict"
@@ -40,7 +41,9 @@ struct fanout_ctx {
 	struct datagrams dg;
 	struct copy_headers cur;	/* what the skb carries now */
 	__u32 max_subs;
+	__u32 gid;
 	__u32 sent;			/* copies sent, in skbs */
+	__u32 skipped;			/* copies the subscribers' selection skipped, in skbs */
 	__u32 broken;			/* a rewrite failed: the skb is not to be sent */
 	__u32 too_big_mtu;		/* the smallest MTU a copy did not fit, or 0 */
 };
@@ -64,15 +67,21 @@ static int fanout_one(__u32 slot, void *data)
 		return 1;
 	if (sub->state != SUB_ON)
 		return 0;
+	if (sub->family != ctx->pkt.key.family) {
+		count_copy_dropped(ctx, slot, DROP_FAMILY_MISMATCH);
+		return 0;
+	}
+	/* Before any work for the copy: a skipped copy costs no lookup. */
+	if (!sub_selects(ctx->gid, slot, sub, ctx->pkt.key.family, &ctx->pkt.saddr, 1,
+			 ctx->dg.count)) {
+		ctx->skipped++;
+		return 0;
+	}
 	if (ctx->broken) {
 		/* The skb may carry a mix of two subscribers' headers: sending
 		 * anything more from it could misdeliver. Every copy left is
 		 * counted, so nothing goes missing from the accounts. */
 		count_copy_dropped(ctx, slot, DROP_REWRITE_FAILED);
-		return 0;
-	}
-	if (sub->family != ctx->pkt.key.family) {
-		count_copy_dropped(ctx, slot, DROP_FAMILY_MISMATCH);
 		return 0;
 	}
 
@@ -226,12 +235,15 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 		max_subs = MAX_LOOP_ITERATIONS;
 
 	ctx.max_subs = max_subs;
+	ctx.gid = gid;
 	ctx.skb = skb;
 	copy_headers_init(&ctx.cur, &ctx.pkt);
 	if (from_network)
 		arrived = save_arrived_headers(skb, &ctx.pkt);
 	bpf_loop(max_subs, fanout_one, &ctx, 0);
 	count_group_tx(gid, (__u64)ctx.sent * ctx.dg.count, ctx.sent * ctx.dg.bytes);
+	if (ctx.skipped)
+		count_group_skipped(gid, (__u64)ctx.skipped * ctx.dg.count);
 	/* A copy did not fit its link: tell the source, as a router would. */
 	if (ctx.too_big_mtu && arrived && wants_too_big(skb, &ctx.pkt, arrived))
 		return send_too_big(skb, &ctx.pkt, arrived, (__u16)ctx.too_big_mtu);

@@ -13,6 +13,7 @@
 #include "rewrite.h"
 #include "counters.h"
 #include "policy.h"
+#include "select.h"
 
 /* bpf_loop refuses more iterations than this (BPF_MAX_LOOPS in the kernel). */
 #define MAX_LOOP_ITERATIONS (1U << 23)
@@ -79,6 +80,7 @@ struct engine_cursor {
 	__u32 ttl;		/* of the current window's copies */
 	__u32 w;		/* packets in the window */
 	__u32 admitted;		/* bit j: packet pos + j goes out (within the group's cap) */
+	__u32 sel;		/* bit j: the current subscriber takes it (select.h); ~0 until known */
 	__u32 sub;		/* entry of this thread's share being sent to */
 	__u32 pkt;		/* the window's packet it gets next */
 	__u32 count;		/* entries in this thread's share */
@@ -622,7 +624,7 @@ static __always_inline __u32 next_admitted(const struct engine_cursor *cur, __u3
 
 	if (from >= cur->w || from >= 32)
 		return cur->w;
-	rest = cur->admitted >> from;
+	rest = (cur->admitted & cur->sel) >> from;
 	if (!rest)
 		return cur->w;
 	v = popcount((rest & -rest) - 1);
@@ -692,6 +694,7 @@ __noinline int start_window(struct engine_cursor *cur)
 	cur->count = ver->count[t];
 	cur->sub = 0;
 	cur->resolved = 0;
+	cur->sel = ~0U;
 	if (cur->w < 1 || cur->w > RC_ENGINE_WINDOW)
 		cur->w = 1;
 	cur->pkt = next_admitted(cur, 0);
@@ -798,9 +801,32 @@ static __always_inline void advance(struct engine_cursor *cur, const struct rc_e
 		count_subscriber_delta(slot_stats, max_subs, e->slot, &cur->sub_delta);
 	__builtin_memset(&cur->sub_delta, 0, sizeof(cur->sub_delta));
 	cur->resolved = 0;
+	cur->sel = ~0U;
 	cur->pkt = next_admitted(cur, 0);
 	if (++cur->sub >= cur->count)
 		finish_window(cur);
+}
+
+/* The current subscriber's share of the window, decided once, before its
+ * first copy (bpf/select.h, as the replicator decides each copy): the
+ * packets it does not take are counted skipped at once and never visited.
+ * The whole window has one source (window_step). Returns 0 when it takes
+ * none, having moved on to the next subscriber. */
+static __always_inline int take_share(struct engine_cursor *cur, const struct rc_engine_sub *e,
+				      const struct rc_engine_slot *slot)
+{
+	__u32 offered = cur->admitted, skipped;
+
+	cur->sel = sub_selects(cur->gid, e->slot, &e->sub, slot->group.family, &slot->source,
+			       offered, 1);
+	skipped = popcount(offered) - popcount(cur->sel & offered);
+	if (skipped)
+		count_group_skipped(cur->gid, skipped);
+	cur->pkt = next_admitted(cur, cur->pkt);
+	if (cur->pkt < cur->w)
+		return 1;
+	advance(cur, e);
+	return 0;
 }
 
 /* One copy: packet pos + pkt of the window to entry `sub` of this
@@ -834,10 +860,21 @@ __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 	 * rest of the window's to this subscriber (the bits of admitted from
 	 * pkt on), which then leave by the goto below uncounted. */
 	if (!cur->resolved) {
+		if (e->sub.flags & SUB_F_SELECT) {
+			if (!take_share(cur, e, slot))
+				return XDP_DROP;
+			/* Its first packet may be a later one of the window. */
+			slot = slot_at(cur->pos + cur->pkt);
+			if (!slot)
+				goto rewrite_failed;
+			len = slot->len;
+			if (len > RC_ENGINE_PAYLOAD_MAX)
+				goto rewrite_failed;
+		}
 		__builtin_memset(&cur->hdrs, 0, sizeof(cur->hdrs));
 		copy_headers_for(&cur->hdrs, &e->sub, &slot->source);
 		cur->ifindex = cached_next_hop(ctx, cur, e, &cur->hdrs, hdr_len - ETH_HLEN + len,
-					       popcount(cur->pkt < 32 ? cur->admitted >> cur->pkt : 0));
+					       popcount(cur->pkt < 32 ? (cur->admitted & cur->sel) >> cur->pkt : 0));
 		cur->ledger = cur->ifindex ? ledger_for(cur, cur->ifindex) : NO_LEDGER;
 		cur->resolved = 1;
 	}

@@ -264,11 +264,26 @@ struct replicast_sub_opts {
 	/* How long to wait for the kernel to resolve the next hop's MAC, so the
 	 * subscriber's first packet is not lost. 0: 1000 ms. */
 	unsigned int resolve_timeout_ms;
+	/* Selection (README "Sampling and source filters"), on every fan-out
+	 * path. from: only packets whose source is in one of these nfrom
+	 * prefixes (of DEST's family, at most REPLICAST_SUB_MAX_FROM; 0: any
+	 * source the group takes). sample: of those, one in this many (0 or
+	 * 1: every one): the subscriber's 1st, sample+1th, 2*sample+1th...,
+	 * counted from when it was added, or a random one in sample with
+	 * sample_random. What it does not take is counted as skipped. */
+	uint32_t sample;
+	bool sample_random;
+	size_t nfrom;
+	const struct replicast_prefix *from;
 };
+/* --from prefixes a subscriber may have. */
+#define REPLICAST_SUB_MAX_FROM 8
 
 /* Both return -ENOENT when GROUP does not exist. sub_add returns -EEXIST for a
  * DEST already subscribed, -ENOSPC when the group is full, -EAFNOSUPPORT when
- * DEST's family is not GROUP's; sub_del returns -ESRCH when DEST is not a
+ * DEST's family is not GROUP's (or a from prefix's), -E2BIG for more than
+ * REPLICAST_SUB_MAX_FROM from prefixes, -EINVAL for a prefix with host bits
+ * set or too long; sub_del returns -ESRCH when DEST is not a
  * subscriber of GROUP. */
 int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *group,
 		      const struct replicast_endpoint *dest, const struct replicast_sub_opts *opts);
@@ -349,6 +364,15 @@ struct replicast_sub_info {
 	uint32_t slot;
 	struct replicast_counters sent;
 	uint64_t dropped;
+	/* Its selection, as replicast_sub_opts gave it (sample 1: every packet). */
+	uint32_t sample;
+	bool sample_random;
+	size_t nfrom;
+	struct replicast_prefix from[REPLICAST_SUB_MAX_FROM];
+	/* Copies it did not take (sampled out, source not in from): neither
+	 * sent nor dropped, so sent + dropped + skipped counts every packet
+	 * the group took while it was subscribed. */
+	uint64_t skipped;
 };
 
 struct replicast_group_info {
@@ -375,6 +399,7 @@ struct replicast_group_info {
 	bool ssm_holder;		/* source_specific: a holder runs (replicast_ssm_holder()) */
 	uint8_t ttl;			/* multicast groups: the copies' TTL; 0: unicast group */
 	bool reverse_path_loose;	/* sources may arrive on any attached device */
+	uint64_t skipped;		/* copies its subscribers' selection skipped */
 };
 
 /* The largest UDP payload that every subscriber of the group can be sent

@@ -78,11 +78,13 @@ for g in js["groups"]:
     want("replicast_group_sent_bytes_total", g["sent"]["bytes"], group=grp)
     want("replicast_group_source_denied_packets_total", g["source_denied"], group=grp)
     want("replicast_group_rate_limited_packets_total", g["rate_limited"], group=grp)
+    want("replicast_group_skipped_packets_total", g["skipped"], group=grp)
     for s in g["subscribers"]:
         lab = dict(group=grp, subscriber=s["dest"])
         want("replicast_subscriber_sent_packets_total", s["packets"], **lab)
         want("replicast_subscriber_sent_bytes_total", s["bytes"], **lab)
         want("replicast_subscriber_dropped_packets_total", s["dropped"], **lab)
+        want("replicast_subscriber_skipped_packets_total", s["skipped"], **lab)
 for reason, n in js["drops"].items():
     want("replicast_dropped_packets_total", n, reason=reason)
 for key in samples:

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -608,6 +609,226 @@ static int copy_ports(const uint8_t *frame, size_t len, uint16_t *ports, int max
 	return n;
 }
 
+/* ---- per-subscriber selection: --sample and --from (bpf/select.h) ---- */
+
+/* Adds dest to group on loopback with a selection; returns the error. */
+static int add_selecting(const char *group, const char *dest, uint32_t sample,
+			 const char *const *from, size_t nfrom)
+{
+	static const uint8_t zero_mac[6];
+	struct replicast_prefix p[16];
+	struct replicast_sub_opts opts = { .sz = sizeof(opts), .ifname = "lo", .mac = zero_mac,
+					   .sample = sample, .nfrom = nfrom, .from = p };
+	struct replicast_endpoint g, d;
+	size_t i;
+
+	for (i = 0; i < nfrom && i < 16; i++)
+		replicast_prefix_parse(from[i], &p[i]);
+	replicast_endpoint_parse(group, &g);
+	replicast_endpoint_parse(dest, &d);
+	return replicast_sub_add(rc, &g, &d, &opts);
+}
+
+/* The destination ports of the copies one packet from src makes, in slot
+ * order, as a string ("7301 7302"). */
+static const char *ports_of(int family, const char *src, const char *group_addr, uint16_t port,
+			    char *buf, size_t cap)
+{
+	FRAME(frame, 512);
+	FRAME(f, 2048);
+	size_t len = build_udp_frame(frame, family, src, SPORT, group_addr, port, 40), used = 0;
+	size_t l4 = family == AF_INET ? L4_OFF_V4 : L4_OFF_V6;
+	int fd = capture_open(0);
+
+	buf[0] = '\0';
+	if (run(frame, len, NULL, NULL) != TC_ACT_SHOT) {
+		snprintf(buf, cap, "not consumed");
+		close(fd);
+		return buf;
+	}
+	while (recv(fd, f, 2048, MSG_DONTWAIT) == (ssize_t)len && used < cap)
+		used += snprintf(buf + used, cap - used, "%s%u", used ? " " : "",
+				 ntohs(((const struct udphdr *)(f + l4))->dest));
+	close(fd);
+	return buf;
+}
+
+/* The subscriber of group with dest port `port` as groups_read shows it. */
+static struct replicast_sub_info sub_info(const char *group, uint16_t port)
+{
+	struct replicast_group_info *groups;
+	struct replicast_sub_info out = { 0 };
+	char name[REPLICAST_ENDPOINT_STRLEN];
+	size_t n, i, j;
+
+	if (replicast_groups_read(rc, &groups, &n))
+		return out;
+	for (i = 0; i < n; i++) {
+		if (strcmp(group, replicast_endpoint_format(&groups[i].group, name, sizeof(name))))
+			continue;
+		for (j = 0; j < groups[i].nsubs; j++)
+			if (groups[i].subs[j].dest.port == port)
+				out = groups[i].subs[j];
+	}
+	replicast_groups_free(groups, n);
+	return out;
+}
+
+/* --sample 3 beside a plain subscriber: of ten packets the sampled one gets
+ * exactly its 1st, 4th, 7th and 10th, the plain one all ten, and the six
+ * it did not take are skipped, for it and for the group, not dropped. */
+static void test_sample(void)
+{
+	static const char *const want[10] = {
+		"7301 7302", "7302", "7302", "7301 7302", "7302", "7302", "7301 7302", "7302",
+		"7302", "7301 7302",
+	};
+	const char *g = "10.9.0.3:5003";
+	struct replicast_group_info gi;
+	struct replicast_sub_info s1, s2;
+	uint64_t dropped_before = total_drops();
+	char got[128];
+	int i;
+
+	add_group(g);
+	CHECK_EQ(0, add_selecting(g, "127.0.0.1:7301", 3, NULL, 0), "sub add --sample 3");
+	CHECK_EQ(0, add_selecting(g, "127.0.0.1:7302", 1, NULL, 0), "sub add --sample 1");
+	for (i = 0; i < 10; i++) {
+		ports_of(AF_INET, "10.9.0.9", "10.9.0.3", 5003, got, sizeof(got));
+		CHECK(!strcmp(want[i], got), "packet %d goes to %s (got %s)", i + 1, want[i], got);
+	}
+	s1 = sub_info(g, 7301);
+	s2 = sub_info(g, 7302);
+	CHECK(s1.sample == 3 && !s1.sample_random && s2.sample == 1, "samples read back: %u, %u",
+	      s1.sample, s2.sample);
+	CHECK(s1.sent.packets == 4 && s1.skipped == 6 && s1.dropped == 0,
+	      "sampled: 4 sent, 6 skipped, 0 dropped (got %" PRIu64 ", %" PRIu64 ", %" PRIu64 ")",
+	      s1.sent.packets, s1.skipped, s1.dropped);
+	CHECK(s2.sent.packets == 10 && s2.skipped == 0, "plain: 10 sent, 0 skipped");
+	gi = group_info(g);
+	CHECK(gi.received.packets == 10 && gi.sent.packets == 14 && gi.skipped == 6,
+	      "group: 10 received, 14 sent, 6 skipped (got %" PRIu64 ", %" PRIu64 ", %" PRIu64 ")",
+	      gi.received.packets, gi.sent.packets, gi.skipped);
+	CHECK_EQ(gi.received.packets * 2, gi.sent.packets + gi.skipped,
+		 "sent + dropped + skipped = packets x subscribers");
+	CHECK_EQ(dropped_before, total_drops(), "skipping is no drop reason");
+}
+
+/* --sample-random 4: about one in four of 2,000 packets (500 +- 150, over
+ * seven standard deviations), and every one of them sent or skipped. */
+static void test_sample_random(void)
+{
+	static const uint8_t zero_mac[6];
+	struct replicast_sub_opts opts = { .sz = sizeof(opts), .ifname = "lo", .mac = zero_mac,
+					   .sample = 4, .sample_random = true };
+	const char *g = "10.9.0.5:5005";
+	struct replicast_endpoint ge, d;
+	struct replicast_sub_info s;
+	FRAME(frame, 256);
+	size_t len = build_udp_frame(frame, AF_INET, "10.9.0.9", SPORT, "10.9.0.5", 5005, 40);
+	int i, fails = 0;
+
+	add_group(g);
+	replicast_endpoint_parse(g, &ge);
+	replicast_endpoint_parse("127.0.0.1:7601", &d);
+	CHECK_EQ(0, replicast_sub_add(rc, &ge, &d, &opts), "sub add --sample 4 --sample-random");
+	for (i = 0; i < 2000; i++)
+		fails += run(frame, len, NULL, NULL) != TC_ACT_SHOT;
+	CHECK_EQ(0, fails, "2000 packets consumed");
+	s = sub_info(g, 7601);
+	CHECK(s.sample == 4 && s.sample_random, "read back: 1 in 4, random");
+	CHECK(s.sent.packets >= 350 && s.sent.packets <= 650,
+	      "about a quarter sent (got %" PRIu64 " of 2000)", s.sent.packets);
+	CHECK_EQ(2000, s.sent.packets + s.dropped + s.skipped, "sent + dropped + skipped = 2000");
+}
+
+/* A GSO/GRO super-packet of k datagrams counts k in the sample and goes
+ * whole when it holds a datagram numbered a multiple of N: with --sample 3
+ * and 2 datagrams each, [0,1] [2,3] go, [4,5] is skipped, [6,7] goes. */
+static void test_sample_gso(void)
+{
+	struct __sk_buff gso = { .gso_segs = 2, .gso_size = 100 };
+	const char *g = "10.9.0.6:5006";
+	struct replicast_sub_info s;
+	FRAME(f, 512);
+	size_t len = build_udp_frame(f, AF_INET, "10.9.0.9", SPORT, "10.9.0.6", 5006, 200);
+	int i, fails = 0;
+
+	add_group(g);
+	CHECK_EQ(0, add_selecting(g, "127.0.0.1:7701", 3, NULL, 0), "sub add --sample 3");
+	for (i = 0; i < 4; i++)
+		fails += run_skb(f, len, &gso) != TC_ACT_SHOT;
+	CHECK_EQ(0, fails, "four super-packets of 2 datagrams taken");
+	s = sub_info(g, 7701);
+	CHECK(s.skipped == 2 && s.sent.packets + s.dropped == 6,
+	      "the third is skipped whole: 2 skipped, 6 sent or dropped (got %" PRIu64 ", %" PRIu64
+	      " + %" PRIu64 ")", s.skipped, s.sent.packets, s.dropped);
+}
+
+/* --from on IPv4 and IPv6: each subscriber gets exactly the packets whose
+ * source is in one of its prefixes; a plain one gets all. The library
+ * refuses a ninth prefix, one of the other family, one with host bits. */
+static void test_from(void)
+{
+	static const char *const a[] = { "10.9.0.8/30" }, *const b[] = { "10.9.0.20", "10.9.0.64/26" };
+	static const char *const v6[] = { "fd09::8/126", "fd09::1:0/112" };
+	static const char *const nine[] = { "10.9.0.1", "10.9.0.2", "10.9.0.3", "10.9.0.4",
+		"10.9.0.5", "10.9.0.6", "10.9.0.7", "10.9.0.8", "10.9.0.9" };
+	static const char *const other[] = { "fd09::/64" };
+	static const char *const host_bits[] = { "10.9.0.1/24" };
+	const char *g4 = "10.9.0.4:5004", *g6 = "[fd09::4]:5004";
+	struct replicast_group_info gi;
+	struct replicast_sub_info s;
+	char got[128];
+
+	add_group(g4);
+	CHECK_EQ(0, add_selecting(g4, "127.0.0.1:7401", 0, a, 1), "sub add --from 10.9.0.8/30");
+	CHECK_EQ(0, add_selecting(g4, "127.0.0.1:7402", 0, b, 2), "sub add --from two prefixes");
+	CHECK_EQ(0, add_selecting(g4, "127.0.0.1:7403", 0, NULL, 0), "sub add plain");
+	CHECK_EQ(-E2BIG, add_selecting(g4, "127.0.0.1:7404", 0, nine, 9), "a ninth --from: -E2BIG");
+	CHECK_EQ(-EAFNOSUPPORT, add_selecting(g4, "127.0.0.1:7404", 0, other, 1),
+		 "an IPv6 --from on an IPv4 group: -EAFNOSUPPORT");
+	CHECK_EQ(-EINVAL, add_selecting(g4, "127.0.0.1:7404", 0, host_bits, 1),
+		 "host bits past the length: -EINVAL");
+	CHECK(!strcmp("7401 7403", ports_of(AF_INET, "10.9.0.9", "10.9.0.4", 5004, got, 128)),
+	      "from 10.9.0.9: 7401 7403 (got %s)", got);
+	CHECK(!strcmp("7401 7403", ports_of(AF_INET, "10.9.0.11", "10.9.0.4", 5004, got, 128)),
+	      "from 10.9.0.11: 7401 7403 (got %s)", got);
+	CHECK(!strcmp("7402 7403", ports_of(AF_INET, "10.9.0.20", "10.9.0.4", 5004, got, 128)),
+	      "from 10.9.0.20: 7402 7403 (got %s)", got);
+	CHECK(!strcmp("7402 7403", ports_of(AF_INET, "10.9.0.127", "10.9.0.4", 5004, got, 128)),
+	      "from 10.9.0.127: 7402 7403 (got %s)", got);
+	CHECK(!strcmp("7403", ports_of(AF_INET, "10.9.0.12", "10.9.0.4", 5004, got, 128)),
+	      "from 10.9.0.12: 7403 only (got %s)", got);
+	s = sub_info(g4, 7401);
+	CHECK(s.sent.packets == 2 && s.skipped == 3 && s.nfrom == 1 && s.from[0].len == 30,
+	      "7401: 2 sent, 3 skipped, its prefix read back (got %" PRIu64 ", %" PRIu64 ", %zu)",
+	      s.sent.packets, s.skipped, s.nfrom);
+	s = sub_info(g4, 7402);
+	CHECK(s.sent.packets == 2 && s.skipped == 3 && s.nfrom == 2, "7402: 2 sent, 3 skipped");
+	gi = group_info(g4);
+	CHECK(gi.received.packets == 5 && gi.sent.packets == 9 && gi.skipped == 6,
+	      "group: 5 received, 9 sent, 6 skipped (got %" PRIu64 ", %" PRIu64 ", %" PRIu64 ")",
+	      gi.received.packets, gi.sent.packets, gi.skipped);
+	CHECK_EQ(gi.received.packets * 3, gi.sent.packets + gi.skipped,
+		 "sent + dropped + skipped = packets x subscribers");
+
+	add_group(g6);
+	CHECK_EQ(0, add_selecting(g6, "[::1]:7501", 0, v6, 2), "sub add --from two IPv6 prefixes");
+	CHECK_EQ(0, add_selecting(g6, "[::1]:7502", 0, NULL, 0), "sub add plain (IPv6)");
+	CHECK(!strcmp("7501 7502", ports_of(AF_INET6, "fd09::a", "fd09::4", 5004, got, 128)),
+	      "from fd09::a: 7501 7502 (got %s)", got);
+	CHECK(!strcmp("7501 7502", ports_of(AF_INET6, "fd09::1:99", "fd09::4", 5004, got, 128)),
+	      "from fd09::1:99: 7501 7502 (got %s)", got);
+	CHECK(!strcmp("7502", ports_of(AF_INET6, "fd09::c", "fd09::4", 5004, got, 128)),
+	      "from fd09::c: 7502 only (got %s)", got);
+	CHECK(!strcmp("7502", ports_of(AF_INET6, "fd09::2:1", "fd09::4", 5004, got, 128)),
+	      "from fd09::2:1: 7502 only (got %s)", got);
+	s = sub_info(g6, 7501);
+	CHECK(s.sent.packets == 2 && s.skipped == 2, "7501: 2 sent, 2 skipped (got %" PRIu64
+	      ", %" PRIu64 ")", s.sent.packets, s.skipped);
+}
+
 /* Zero-length UDP and an IPv4 datagram without checksum (0) are legal:
  * replicated, and the copies keep "no checksum" rather than inventing one. */
 static void test_legal_edges(void)
@@ -811,6 +1032,10 @@ int main(int argc, char **argv)
 	test_malformed();
 	test_legal_edges();
 	test_set_subs();
+	test_sample();
+	test_sample_random();
+	test_sample_gso();
+	test_from();
 	/* Filling 1,024 groups takes ~25 s: every group add waits out two RCU
 	 * grace periods (see README, "Changing subscribers"). */
 	if (argc == 3)

@@ -72,6 +72,7 @@ struct cli_copies {
 	uint64_t received;		/* packets taken for fan-out */
 	uint64_t copies;		/* copies sent, all subscribers */
 	uint64_t dropped;		/* copies dropped, all subscribers */
+	uint64_t skipped;		/* copies the subscribers' --sample/--from skipped */
 	uint32_t subs;			/* subscribers switched on */
 	uint64_t *drops;		/* per drop reason, all groups */
 	size_t nreasons;

@@ -35,6 +35,10 @@ struct conf_sub {
 	bool has_mac;
 	uint8_t mac[6];
 	bool keep_source;
+	uint32_t sample;		/* --sample; 0 or 1: every packet */
+	bool sample_random;		/* --sample-random */
+	size_t nfrom;			/* --from, in the order given */
+	struct replicast_prefix from[REPLICAST_SUB_MAX_FROM];
 	int line;			/* in the file; 0 for the running state */
 };
 
@@ -88,6 +92,8 @@ void conf_print_load(FILE *f, const struct conf *conf);
 void conf_print_word(FILE *f, const char *w);
 void conf_print_group(FILE *f, const struct conf_group *g);
 void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *s);
+/* A subscriber's --sample, --sample-random and --from, each with a leading blank. */
+void conf_print_select(FILE *f, const struct conf_sub *s);
 
 struct conf_group *conf_find_group(const struct conf *conf, const struct replicast_endpoint *ep);
 struct conf_sub *conf_find_sub(const struct conf_group *g, const struct replicast_endpoint *dest);

@@ -46,6 +46,20 @@ void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *
 			s->mac[3], s->mac[4], s->mac[5]);
 	if (s->keep_source)
 		fputs(" --keep-source", f);
+	conf_print_select(f, s);
+}
+
+void conf_print_select(FILE *f, const struct conf_sub *s)
+{
+	char p[REPLICAST_PREFIX_STRLEN];
+	size_t i;
+
+	if (s->sample > 1)
+		fprintf(f, " --sample %u", s->sample);
+	if (s->sample_random)
+		fputs(" --sample-random", f);
+	for (i = 0; i < s->nfrom; i++)
+		fprintf(f, " --from %s", replicast_prefix_format(&s->from[i], p, sizeof(p)));
 }
 
 void conf_print(FILE *f, const struct conf *conf, const char *pin_path)

@@ -114,13 +114,21 @@ static int parse_sub(struct parser *p, char **words, int n)
 		return bad("'sub %s' does not belong in a configuration file, which lists what "
 			   "should exist: only 'sub add' lines (apply removes the subscribers the "
 			   "file leaves out)", n < 2 ? "" : words[1]);
-	if (sub_line_parse(OPT_FILE, n, words, NULL, &l, &help))
+	if (sub_line_parse(OPT_FILE, n, words, NULL, &l, &help)) {
+		sub_line_free(&l);
 		return -1;
+	}
 	s.dest = l.dest;
 	memcpy(s.dev, l.dev, IF_NAMESIZE);
 	s.has_mac = l.has_mac;
 	memcpy(s.mac, l.mac, sizeof(s.mac));
 	s.keep_source = l.keep_source;
+	s.sample = l.sample;
+	s.sample_random = l.sample_random;
+	s.nfrom = l.from.n;
+	if (s.nfrom)
+		memcpy(s.from, l.from.v, s.nfrom * sizeof(*s.from));
+	sub_line_free(&l);
 	replicast_endpoint_format(&l.group, gname, sizeof(gname));
 	replicast_endpoint_format(&l.dest, dname, sizeof(dname));
 	g = conf_find_group(p->conf, &l.group);

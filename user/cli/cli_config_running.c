@@ -95,6 +95,10 @@ int conf_from_running(struct replicast *rc, struct conf *conf)
 			s->has_mac = si->has_mac;
 			memcpy(s->mac, si->mac, sizeof(s->mac));
 			s->keep_source = si->keep_source;
+			s->sample = si->sample > 1 ? si->sample : 0;
+			s->sample_random = si->sample_random;
+			s->nfrom = si->nfrom;
+			memcpy(s->from, si->from, sizeof(s->from));
 		}
 	}
 out:

@@ -34,6 +34,7 @@ static int read_group(struct replicast *rc, const struct replicast_endpoint *gro
 			continue;
 		c->received = g->received.packets;
 		c->copies = g->sent.packets;
+		c->skipped = g->skipped;
 		c->dropped = 0;
 		c->subs = 0;
 		for (j = 0; j < g->nsubs; j++) {
@@ -79,7 +80,7 @@ int cli_copies_check(struct replicast *rc, const struct replicast_endpoint *grou
 		     uint64_t *lost, uint64_t *expected, char *why, size_t why_len)
 {
 	struct cli_copies after;
-	uint64_t taken, copies, dropped, want, lacking;
+	uint64_t taken, copies, dropped, skipped, want, lacking;
 	unsigned int waited = 0;
 	size_t r, len = 0;
 	int err;
@@ -94,9 +95,11 @@ int cli_copies_check(struct replicast *rc, const struct replicast_endpoint *grou
 		taken = after.received - before->received;
 		copies = after.copies - before->copies;
 		dropped = after.dropped - before->dropped;
-		/* Settled: every packet taken, every copy sent or counted
-		 * as dropped. */
-		if ((taken >= packets && copies + dropped >= *expected) || waited >= SETTLE_MS)
+		skipped = after.skipped - before->skipped;
+		/* Settled: every packet taken, every copy sent, counted as
+		 * dropped, or skipped by its subscriber's choice (not lost). */
+		if ((taken >= packets && copies + dropped + skipped >= *expected) ||
+		    waited >= SETTLE_MS)
 			break;
 		sleep_ms(SETTLE_POLL_MS);
 		waited += SETTLE_POLL_MS;
@@ -105,7 +108,7 @@ int cli_copies_check(struct replicast *rc, const struct replicast_endpoint *grou
 	/* A subscriber that joined or left during the run makes packets x
 	 * subscribers no measure; the copies counted as dropped still are. */
 	want = after.subs == before->subs ? *expected : 0;
-	lacking = want > copies ? want - copies : 0;
+	lacking = want > copies + skipped ? want - copies - skipped : 0;
 	*lost = lacking > dropped ? lacking : dropped;
 	if (engine_dropped > *lost)
 		*lost = engine_dropped;

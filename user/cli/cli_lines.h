@@ -42,6 +42,9 @@ struct sub_line {
 	uint8_t mac[6];
 	bool has_mac;
 	bool keep_source;
+	unsigned int sample;		/* --sample; 0: every packet */
+	bool sample_random;
+	struct opt_prefixes from;	/* --from, sorted, each once */
 };
 
 /* Each parses words[0..n) (words[0] is "load", "group", "sub") into a
@@ -55,5 +58,6 @@ int group_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
 void group_line_free(struct group_line *g);
 int sub_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
 		   struct sub_line *s, bool *help);
+void sub_line_free(struct sub_line *s);
 
 #endif /* REPLICAST_CLI_LINES_H */

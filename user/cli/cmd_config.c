@@ -212,9 +212,29 @@ static bool has_dev(const struct conf *c, const char *name)
 	return false;
 }
 
+/* Field by field: a prefix's padding is nobody's business. */
+static bool prefixes_differ(const struct conf_sub *want, const struct conf_sub *have)
+{
+	size_t i;
+
+	if (want->nfrom != have->nfrom)
+		return true;
+	for (i = 0; i < want->nfrom; i++) {
+		const struct replicast_prefix *a = &want->from[i], *b = &have->from[i];
+
+		if (a->family != b->family || a->len != b->len ||
+		    memcmp(&a->addr, &b->addr, a->family == AF_INET6 ? 16 : 4))
+			return true;
+	}
+	return false;
+}
+
 static bool sub_differs(const struct conf_sub *want, const struct conf_sub *have)
 {
 	if (want->keep_source != have->keep_source || want->has_mac != have->has_mac)
+		return true;
+	if ((want->sample > 1 ? want->sample : 1) != (have->sample > 1 ? have->sample : 1) ||
+	    want->sample_random != have->sample_random || prefixes_differ(want, have))
 		return true;
 	if (want->has_mac && memcmp(want->mac, have->mac, sizeof(want->mac)))
 		return true;
@@ -463,6 +483,10 @@ static int set_subs(struct applier *a, const struct conf_group *g)
 		entries[i].opts.ifname = s->dev[0] ? s->dev : NULL;
 		entries[i].opts.mac = s->has_mac ? s->mac : NULL;
 		entries[i].opts.keep_source = s->keep_source;
+		entries[i].opts.sample = s->sample;
+		entries[i].opts.sample_random = s->sample_random;
+		entries[i].opts.nfrom = s->nfrom;
+		entries[i].opts.from = s->from;
 	}
 	err = replicast_group_set_subs(a->rc, &g->group, entries, g->nsubs);
 	free(entries);
@@ -500,6 +524,7 @@ static void print_line(struct applier *a, char mark, const struct conf_group *g,
 			       was->mac[2], was->mac[3], was->mac[4], was->mac[5]);
 		if (was->keep_source)
 			printf(" --keep-source");
+		conf_print_select(stdout, was);
 	}
 	putchar('\n');
 }

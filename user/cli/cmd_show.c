@@ -70,6 +70,33 @@ static int print_attachment(const char *ifname, unsigned int ifindex, void *ctx)
 	return 0;
 }
 
+/* --sample and --from: "sample":N,"sample_random":B,"from":[PREFIX...] */
+static void print_select_json(const struct replicast_sub_info *s)
+{
+	char p[REPLICAST_PREFIX_STRLEN];
+	size_t i;
+
+	printf(",\"sample\":%u,\"sample_random\":%s,\"from\":[", s->sample,
+	       s->sample_random ? "true" : "false");
+	for (i = 0; i < s->nfrom; i++) {
+		if (i)
+			putchar(',');
+		json_string(stdout, replicast_prefix_format(&s->from[i], p, sizeof(p)));
+	}
+	putchar(']');
+}
+
+static void print_select_text(const struct replicast_sub_info *s)
+{
+	char p[REPLICAST_PREFIX_STRLEN];
+	size_t i;
+
+	if (s->sample > 1)
+		printf(" sample 1 in %u%s", s->sample, s->sample_random ? " (random)" : "");
+	for (i = 0; i < s->nfrom; i++)
+		printf("%s%s", i ? "," : " from ", replicast_prefix_format(&s->from[i], p, sizeof(p)));
+}
+
 static void print_sub_json(const struct replicast_sub_info *s, bool with_counters)
 {
 	char buf[REPLICAST_ENDPOINT_STRLEN], dev[IF_NAMESIZE], mac[18];
@@ -77,8 +104,9 @@ static void print_sub_json(const struct replicast_sub_info *s, bool with_counter
 	printf("{\"dest\":");
 	json_string(stdout, replicast_endpoint_format(&s->dest, buf, sizeof(buf)));
 	if (with_counters) {
-		printf(",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"dropped\":%" PRIu64 "}",
-		       s->sent.packets, s->sent.bytes, s->dropped);
+		printf(",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
+		       ",\"skipped\":%" PRIu64 "}", s->sent.packets, s->sent.bytes, s->dropped,
+		       s->skipped);
 		return;
 	}
 	printf(",\"dev\":");
@@ -95,6 +123,7 @@ static void print_sub_json(const struct replicast_sub_info *s, bool with_counter
 	} else {
 		printf("null");
 	}
+	print_select_json(s);
 	printf(",\"slot\":%u}", s->slot);
 }
 
@@ -105,16 +134,21 @@ static void print_sub_text(const struct replicast_sub_info *s, bool with_counter
 
 	replicast_endpoint_format(&s->dest, buf, sizeof(buf));
 	if (with_counters) {
-		printf("  %-28s sent %" PRIu64 " pkts %" PRIu64 " bytes, dropped %" PRIu64 "\n",
-		       buf, s->sent.packets, s->sent.bytes, s->dropped);
+		printf("  %-28s sent %" PRIu64 " pkts %" PRIu64 " bytes, dropped %" PRIu64, buf,
+		       s->sent.packets, s->sent.bytes, s->dropped);
+		if (s->skipped)
+			printf(", skipped %" PRIu64, s->skipped);
+		putchar('\n');
 		return;
 	}
 	if (s->has_mac)
 		mac_text(s->mac, mac, sizeof(mac));
-	printf("  %-28s dev %s source %s next hop %s\n", buf,
+	printf("  %-28s dev %s source %s next hop %s", buf,
 	       cli_escape(ifname_of(s->ifindex, dev), edev, sizeof(edev)),
 	       s->keep_source ? "(original)" : addr_text(&s->source, src, sizeof(src)),
 	       s->has_mac ? mac : "(neighbour table)");
+	print_select_text(s);
+	putchar('\n');
 }
 
 static void print_policy_json(const struct replicast_group_info *g)
@@ -238,9 +272,10 @@ void print_groups(const struct replicast_group_info *groups, size_t n, bool json
 			if (with_counters)
 				printf(",\"received\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}"
 				       ",\"sent\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}"
-				       ",\"source_denied\":%" PRIu64 ",\"rate_limited\":%" PRIu64,
+				       ",\"source_denied\":%" PRIu64 ",\"rate_limited\":%" PRIu64
+				       ",\"skipped\":%" PRIu64,
 				       g->received.packets, g->received.bytes, g->sent.packets,
-				       g->sent.bytes, g->source_denied, g->rate_limited);
+				       g->sent.bytes, g->source_denied, g->rate_limited, g->skipped);
 			else {
 				print_policy_json(g);
 				print_joined_json(g);
@@ -261,6 +296,9 @@ void print_groups(const struct replicast_group_info *groups, size_t n, bool json
 			if (g->source_denied || g->rate_limited)
 				printf("  refused: %" PRIu64 " from sources not allowed, %" PRIu64
 				       " over the rate limit\n", g->source_denied, g->rate_limited);
+			if (g->skipped)
+				printf("  skipped: %" PRIu64 " copies its subscribers' --sample or "
+				       "--from did not take\n", g->skipped);
 		} else {
 			printf("group %s (%zu subscriber%s)\n", buf, g->nsubs,
 			       g->nsubs == 1 ? "" : "s");

@@ -59,7 +59,8 @@ const struct opt_cmd opt_cmd_stats = {
 	.synopsis = "[--json | --format FORMAT | --watch [SECONDS] [--count N]]",
 	.summary = "packet and byte counters, drops by reason",
 	.text = "Shows packets and bytes per group (received for fan-out, copies sent), per\n"
-		"subscriber (copies sent, copies dropped) and packets not replicated, by reason.\n",
+		"subscriber (copies sent, dropped, and skipped by its --sample or --from) and\n"
+		"packets not replicated, by reason.\n",
 	.opts = stats_opts,
 };
 
@@ -121,9 +122,9 @@ static void prom_family(const char *name, const char *type, const char *help)
 }
 
 enum group_metric {
-	G_SUBS, G_RX_PKTS, G_RX_BYTES, G_TX_PKTS, G_TX_BYTES, G_DENIED, G_LIMITED,
+	G_SUBS, G_RX_PKTS, G_RX_BYTES, G_TX_PKTS, G_TX_BYTES, G_DENIED, G_LIMITED, G_SKIPPED,
 };
-enum sub_metric { S_PKTS, S_BYTES, S_DROPPED };
+enum sub_metric { S_PKTS, S_BYTES, S_DROPPED, S_SKIPPED };
 
 static const struct {
 	const char *name, *type, *help;
@@ -142,6 +143,8 @@ static const struct {
 		       "Packets from the network refused: source not in the allow list." },
 	[G_LIMITED] = { "replicast_group_rate_limited_packets_total", "counter",
 			"Packets refused for being over the group's --max-pps or --max-bps." },
+	[G_SKIPPED] = { "replicast_group_skipped_packets_total", "counter",
+			"Copies the subscribers' --sample or --from did not take (not drops)." },
 }, sub_metrics[] = {
 	[S_PKTS] = { "replicast_subscriber_sent_packets_total", "counter",
 		     "Copies sent to the subscriber." },
@@ -149,6 +152,8 @@ static const struct {
 		      "Bytes (whole frames) of the copies sent to the subscriber." },
 	[S_DROPPED] = { "replicast_subscriber_dropped_packets_total", "counter",
 			"Copies for the subscriber that could not be sent." },
+	[S_SKIPPED] = { "replicast_subscriber_skipped_packets_total", "counter",
+			"Copies the subscriber's --sample or --from did not take (not drops)." },
 };
 
 static uint64_t group_value(const struct replicast_group_info *g, enum group_metric m)
@@ -161,6 +166,7 @@ static uint64_t group_value(const struct replicast_group_info *g, enum group_met
 	case G_TX_BYTES: return g->sent.bytes;
 	case G_DENIED: return g->source_denied;
 	case G_LIMITED: return g->rate_limited;
+	case G_SKIPPED: return g->skipped;
 	}
 	return 0;
 }
@@ -171,6 +177,7 @@ static uint64_t sub_value(const struct replicast_sub_info *s, enum sub_metric m)
 	case S_PKTS: return s->sent.packets;
 	case S_BYTES: return s->sent.bytes;
 	case S_DROPPED: return s->dropped;
+	case S_SKIPPED: return s->skipped;
 	}
 	return 0;
 }

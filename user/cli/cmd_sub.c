@@ -6,6 +6,11 @@
 #include "cli.h"
 #include "cli_lines.h"
 
+/* The library's limit, as help text. */
+#define TEXT_OF(x) #x
+#define TEXT_OF_VALUE(x) TEXT_OF(x)
+#define SUB_MAX_FROM_TEXT TEXT_OF_VALUE(REPLICAST_SUB_MAX_FROM)
+
 static const struct opt_def sub_add_opts[] = {
 	OPT_IFNAME_ROW(struct sub_line, "dev", dev, "IFNAME",
 		       "send through IFNAME (the route must allow it)"),
@@ -13,6 +18,13 @@ static const struct opt_def sub_add_opts[] = {
 		    "next hop's MAC (aa:bb:cc:dd:ee:ff); skips the neighbour table"),
 	OPT_FLAG_ROW(struct sub_line, "keep-source", 0, keep_source,
 		     "copies keep the original sender's source address"),
+	OPT_U32_ROW(struct sub_line, "sample", sample, "N", 1, UINT32_MAX,
+		    "one packet in N: DEST's 1st, N+1th, 2N+1th... (default 1: every one)"),
+	OPT_FLAG_ROW(struct sub_line, "sample-random", 0, sample_random,
+		     "with --sample N: one in N at random instead"),
+	OPT_PREFIXES_ROW(struct sub_line, "from", from, "PREFIX",
+			 "only packets whose source is in PREFIX (ADDR[/LEN]; up to "
+			 SUB_MAX_FROM_TEXT "); the rest count as skipped"),
 	OPT_END,
 };
 
@@ -53,9 +65,16 @@ const struct opt_cmd opt_cmd_sub = {
 		"resolves before it returns, so DEST gets every packet from the first.\n",
 };
 
+void sub_line_free(struct sub_line *s)
+{
+	if (s->verb)
+		opt_free(s->verb, s);
+}
+
 int sub_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
 		   struct sub_line *s, bool *help)
 {
+	char pname[REPLICAST_PREFIX_STRLEN];
 	struct opt_parsed p;
 	int at, i, ret;
 
@@ -94,6 +113,16 @@ int sub_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
 	if (s->group.family != s->dest.family)
 		return cli_error(EXIT_USAGE, "%s: GROUP and DEST must both be IPv4 or both IPv6",
 				 s->verb->path);
+	if (s->from.n > REPLICAST_SUB_MAX_FROM)
+		return cli_error(EXIT_USAGE, "sub add: --from: at most %d prefixes per subscriber, "
+				 "not %zu", REPLICAST_SUB_MAX_FROM, s->from.n);
+	for (i = 0; i < (int)s->from.n; i++)
+		if (s->from.v[i].family != s->group.family)
+			return cli_error(EXIT_USAGE, "sub add: --from %s is not of GROUP's family (%s)",
+					 replicast_prefix_format(&s->from.v[i], pname, sizeof(pname)),
+					 s->group.family == AF_INET6 ? "IPv6" : "IPv4");
+	if (s->sample_random && s->sample < 2)
+		return cli_error(EXIT_USAGE, "sub add: --sample-random needs --sample N with N > 1");
 	if (s->verb == &opt_cmd_sub_add && replicast_endpoint_is_multicast(&s->dest))
 		return cli_error(EXIT_USAGE, "sub add: DEST %s is a multicast address; subscribers "
 				 "are unicast receivers (a copy never becomes multicast again)",
@@ -110,13 +139,23 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 	bool help, add;
 	int ret, err;
 
+	struct replicast_prefix from[REPLICAST_SUB_MAX_FROM];
+
 	ret = sub_line_parse(OPT_ARGV, argc, argv, cli, &s, &help);
+	/* The prefixes are copied out: the line's lists go at once. */
+	opts.nfrom = ret || help ? 0 : s.from.n;
+	if (opts.nfrom)
+		memcpy(from, s.from.v, opts.nfrom * sizeof(*from));
+	sub_line_free(&s);
 	if (ret || help)
 		return ret;
 	add = s.verb == &opt_cmd_sub_add;
 	opts.ifname = s.dev[0] ? s.dev : NULL;
 	opts.mac = s.has_mac ? s.mac : NULL;
 	opts.keep_source = s.keep_source;
+	opts.sample = s.sample;
+	opts.sample_random = s.sample_random;
+	opts.from = opts.nfrom ? from : NULL;
 	if (opts.ifname && !if_nametoindex(opts.ifname))
 		return cli_error(EXIT_FAIL, "sub add: no such interface '%s'", opts.ifname);
 	replicast_endpoint_format(&s.group, gname, sizeof(gname));

@@ -139,6 +139,8 @@ int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *g
 	/* Nothing of an earlier holder of this id carries over. */
 	err = rc_purge_sources(rc, grp.id);
 	if (!err)
+		err = rc_purge_selects(rc, grp.id);
+	if (!err)
 		err = bpf_map_update_elem(rc->group_rate_fd, &grp.id, &(struct rc_group_rate){ 0 },
 					  BPF_ANY) ? -errno : 0;
 	if (!err)
@@ -197,6 +199,7 @@ int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *g
 	bpf_map_delete_elem(rc->group_subs_fd, &grp.id);
 	bpf_map_delete_elem(rc->sub_stats_fd, &grp.id);
 	rc_purge_sources(rc, grp.id);
+	rc_purge_selects(rc, grp.id);
 	/* Groups on the same address with other ports share its membership;
 	 * the ones left may have it joined another way (join.c). */
 	if (group_addr_ref(rc, group, -1) == 0)

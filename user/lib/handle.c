@@ -84,7 +84,7 @@ int rc_handle_new(const struct replicast_opts *opts, struct replicast **out)
 	rc->groups_fd = rc->group_addrs_fd = rc->group_subs_fd = rc->sub_stats_fd = -1;
 	rc->group_stats_fd = rc->drop_stats_fd = rc->config_fd = rc->attachments_fd = -1;
 	/* Not 0, which replicast_close() would take for an fd of ours: stdin. */
-	rc->neighbours_fd = -1;
+	rc->neighbours_fd = rc->sub_select_fd = -1;
 	if (RC_OPT(opts, pin_path, NULL)) {
 		snprintf(rc->pin_path, sizeof(rc->pin_path), "%s", opts->pin_path);
 	} else {
@@ -135,6 +135,7 @@ void replicast_close(struct replicast *rc)
 	rc_close_fd(&rc->config_fd);
 	rc_close_fd(&rc->attachments_fd);
 	rc_close_fd(&rc->neighbours_fd);
+	rc_close_fd(&rc->sub_select_fd);
 	free(rc);
 }
 
@@ -243,6 +244,7 @@ int rc_open_pins(struct replicast *rc)
 		{ "config", &rc->config_fd },
 		{ "attachments", &rc->attachments_fd },
 		{ "neighbours", &rc->neighbours_fd },
+		{ "sub_select", &rc->sub_select_fd },
 	};
 	struct bpf_map_info info = {};
 	__u32 zero = 0, info_len = sizeof(info);

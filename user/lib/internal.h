@@ -77,6 +77,7 @@ struct replicast {
 	int config_fd;
 	int attachments_fd;
 	int neighbours_fd;
+	int sub_select_fd;		/* per-subscriber selection (struct rc_sub_select) */
 	struct rc_config cfg;
 	int ncpus;
 	/* BTF of the program, to give inner maps typed keys and values. */
@@ -275,6 +276,19 @@ int rc_purge_sources(struct replicast *rc, __u32 gid);
  * source_rule), after a device was attached: it may be a new one. */
 void rc_refresh_reverse_paths(struct replicast *rc);
 void rc_key_to_prefix(const struct rc_source_key *key, struct replicast_prefix *p);
+/* Per-subscriber selection (select.c). rc_select_from_opts() checks and
+ * converts opts' --sample and --from: 1 when the subscriber has a rule,
+ * 0 when it takes every packet, or a negative errno. rc_select_write()
+ * puts slot's rule in place (NULL: removes it); fresh: a new subscriber,
+ * whose counts start at zero even when the rule is the old one. */
+int rc_select_from_opts(int family, const struct replicast_sub_opts *opts,
+			struct rc_sub_select *sel);
+int rc_select_write(struct replicast *rc, __u32 gid, __u32 slot, const struct rc_sub_select *sel,
+		    bool fresh);
+int rc_purge_selects(struct replicast *rc, __u32 gid);
+/* Fills info's sample, from and skipped (info->slot set) from the rule. */
+void rc_select_to_info(struct replicast *rc, __u32 gid, const struct rc_subscriber *s,
+		       struct replicast_sub_info *info);
 /* Pin path of a group's subscriber map: <pin>/subscribers/<GROUP>. */
 int rc_subs_pin_path(const struct replicast *rc, const struct replicast_endpoint *group,
 		     char *buf, size_t len);

@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include "internal.h"
 
-static void fill_sub_info(struct replicast *rc, const struct rc_subscriber *s, __u32 slot,
-			  int stats_fd, struct replicast_sub_info *info)
+static void fill_sub_info(struct replicast *rc, __u32 gid, const struct rc_subscriber *s,
+			  __u32 slot, int stats_fd, struct replicast_sub_info *info)
 {
 	struct rc_subscriber_counters c = {};
 
@@ -32,6 +32,7 @@ static void fill_sub_info(struct replicast *rc, const struct rc_subscriber *s, _
 	info->sent.packets = c.packets;
 	info->sent.bytes = c.bytes;
 	info->dropped = c.dropped;
+	rc_select_to_info(rc, gid, s, info);
 }
 
 /* Subscribers that are switched on; OFF slots are removed subscribers. */
@@ -57,7 +58,7 @@ static int read_group_subs(struct replicast *rc, struct replicast_group_info *g)
 	for (i = 0; i < used; i++) {
 		if (slots[i].state != SUB_ON)
 			continue;
-		fill_sub_info(rc, &slots[i], i, stats_fd, &g->subs[g->nsubs++]);
+		fill_sub_info(rc, g->id, &slots[i], i, stats_fd, &g->subs[g->nsubs++]);
 	}
 out:
 	free(slots);
@@ -141,6 +142,7 @@ int replicast_groups_read(struct replicast *rc, struct replicast_group_info **gr
 			list[count].sent.bytes = c.tx_bytes;
 			list[count].source_denied = c.source_denied;
 			list[count].rate_limited = c.rate_limited;
+			list[count].skipped = c.skipped;
 		}
 		err = read_group_subs(rc, &list[count]);
 		count++;

@@ -245,6 +245,8 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	bpf_map__set_max_entries(skel->maps.group_sources, max_groups * SOURCES_PER_GROUP);
 	bpf_map__set_max_entries(skel->maps.neighbours, max_subs > RC_MIN_NEIGHBOURS ?
 							max_subs : RC_MIN_NEIGHBOURS);
+	bpf_map__set_max_entries(skel->maps.sub_select, max_subs > RC_MIN_SUB_SELECTS ?
+							max_subs : RC_MIN_SUB_SELECTS);
 	/* Inner maps are sized by a template we create: libbpf 1.1 cannot
 	 * resize its own inner-map definition (bpf_map__set_max_entries on
 	 * bpf_map__inner_map() dereferences a NULL object). */

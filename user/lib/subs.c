@@ -258,9 +258,10 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 		      const struct replicast_endpoint *dest, const struct replicast_sub_opts *opts)
 {
 	struct rc_subscriber *slots = NULL, s = {};
+	struct rc_sub_select sel;
 	struct rc_group_key key;
 	struct rc_group grp;
-	int subs_fd = -1, stats_fd = -1, used, err;
+	int subs_fd = -1, stats_fd = -1, used, err, selects;
 	__u32 i, slot;
 
 	if (!group || !dest || !RC_OPTS_VALID(opts))
@@ -270,6 +271,11 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 		return err;
 	if (dest->family != group->family)
 		return -EAFNOSUPPORT;
+	selects = rc_select_from_opts(dest->family, opts, &sel);
+	if (selects < 0)
+		return selects;
+	if (selects)
+		s.flags |= SUB_F_SELECT;
 	rc_endpoint_to_key(dest, &key);
 	s.family = key.family;
 	s.port = key.port;
@@ -301,6 +307,10 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 		err = -errno;
 		goto out;
 	}
+	/* Its rule (or none: the slot's last one goes) before it is on. */
+	err = rc_select_write(rc, grp.id, slot, selects ? &sel : NULL, true);
+	if (err)
+		goto out;
 	/* A reused slot starts its counters from zero. */
 	stats_fd = rc_inner_map_fd(rc->sub_stats_fd, grp.id);
 	if (stats_fd >= 0)
@@ -358,7 +368,7 @@ out:
  * swapped in with one update of group_subs, so each packet sees the old set
  * or the new one. Subscribers in both sets keep their slots (and counters). */
 static int place_subscribers(struct replicast *rc, const struct rc_subscriber *old, int used,
-			     struct rc_subscriber *next, __u32 *hwm, int *fresh)
+			     struct rc_subscriber *next, __u32 *hwm, int *fresh, __u32 *origin)
 {
 	__u32 max = rc->cfg.max_subs, i, j, free_slot = 0;
 	struct rc_subscriber *placed = calloc(max, sizeof(*placed));
@@ -375,6 +385,7 @@ static int place_subscribers(struct replicast *rc, const struct rc_subscriber *o
 			    old[j].port == next[i].port && !memcmp(&old[j].addr, &next[i].addr,
 								   sizeof(old[j].addr))) {
 				placed[j] = next[i];
+				origin[j] = i;
 				fresh[i] = 0;
 				if (j + 1 > *hwm)
 					*hwm = j + 1;
@@ -393,6 +404,7 @@ static int place_subscribers(struct replicast *rc, const struct rc_subscriber *o
 			goto out;
 		}
 		placed[free_slot] = next[i];
+		origin[free_slot] = i;
 		fresh[i] = (int)free_slot + 1;	/* remember where, for the counters */
 		if (free_slot + 1 > *hwm)
 			*hwm = free_slot + 1;
@@ -412,6 +424,8 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 {
 	struct rc_subscriber *next = NULL, *old = NULL;
 	int subs_fd = -1, new_fd = -1, stats_fd = -1, used, err = 0, *fresh = NULL;
+	struct rc_sub_select *sels = NULL;
+	__u32 *origin = NULL;
 	char pin[PATH_MAX], tmp[PATH_MAX + 8];
 	struct rc_group_key key;
 	struct rc_group grp;
@@ -423,7 +437,9 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 		return -ENOSPC;
 	next = calloc(rc->cfg.max_subs, sizeof(*next));
 	fresh = calloc(rc->cfg.max_subs, sizeof(*fresh));
-	if (!next || !fresh) {
+	origin = calloc(rc->cfg.max_subs, sizeof(*origin));
+	sels = calloc(n ? n : 1, sizeof(*sels));
+	if (!next || !fresh || !origin || !sels) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -451,6 +467,12 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 		next[i].family = key.family;
 		next[i].port = key.port;
 		next[i].addr = key.addr;
+		err = rc_select_from_opts(dest->family, entries[i].opts.sz ? &entries[i].opts : NULL,
+					  &sels[i]);
+		if (err < 0)
+			goto out_free;
+		if (err)
+			next[i].flags |= SUB_F_SELECT;
 		err = resolve_subscriber(rc, dest, entries[i].opts.sz ? &entries[i].opts : NULL,
 					 &next[i]);
 		if (err)
@@ -466,9 +488,17 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 		err = used;
 		goto out;
 	}
-	err = place_subscribers(rc, old, used, next, &hwm, fresh);
+	err = place_subscribers(rc, old, used, next, &hwm, fresh, origin);
 	if (err)
 		goto out;
+	/* The new set's rules are in place before it is swapped in. */
+	for (i = 0; i < hwm; i++) {
+		if (next[i].state != SUB_ON || !(next[i].flags & SUB_F_SELECT))
+			continue;
+		err = rc_select_write(rc, grp.id, i, &sels[origin[i]], fresh[origin[i]] != 0);
+		if (err)
+			goto out;
+	}
 	new_fd = rc_create_subs_map(rc);
 	if (new_fd < 0) {
 		err = new_fd;
@@ -489,6 +519,12 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 		err = -errno;
 		goto out;
 	}
+	/* The old set's rules that the new one has no use for go after the
+	 * swap, which returned after a grace period: no packet reads them. */
+	for (i = 0; i < (__u32)used; i++)
+		if ((old[i].flags & SUB_F_SELECT) &&
+		    (i >= hwm || next[i].state != SUB_ON || !(next[i].flags & SUB_F_SELECT)))
+			rc_select_write(rc, grp.id, i, NULL, false);
 	/* Re-pin under the group's name: pin beside, then rename over (atomic). */
 	if (!rc_subs_pin_path(rc, group, pin, sizeof(pin))) {
 		snprintf(tmp, sizeof(tmp), "%s-new", pin);
@@ -504,6 +540,8 @@ out_free:
 	free(old);
 	free(next);
 	free(fresh);
+	free(origin);
+	free(sels);
 	if (subs_fd >= 0)
 		close(subs_fd);
 	if (new_fd >= 0)

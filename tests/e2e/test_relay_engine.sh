@@ -216,7 +216,7 @@ rc_assert_ge 5000 "$taken" "the engine took most of them"
 # 7. kill -9 mid-stream: the stream goes on through TC; what is lost is at
 # most what the ring held (4096 slots; here at 20k packets/s, far fewer).
 # Then serve again takes over.
-COUNT=20000
+COUNT=60000	# 3 s: the second serve, slow to start under the sanitizers, finds the stream still running
 for ((i = 1; i <= N; i++)); do
 	topo_sink $i 10.77.$i.2:6000 $COUNT --size 700 --idle-ms 3000
 done

@@ -14,20 +14,10 @@
 
 #define MAX_WORDS 32
 
-/* --help and its abbreviations: the commands still on getopt (agent,
- * fleet; send is left out whole) exit on them; the others print help made
- * from their tables and return, which is worth fuzzing. */
-static bool is_help(const char *w)
-{
-	return (w[0] == '-' && w[1] != '-' && strchr(w, 'h')) ||	/* -h, also in -jh */
-	       !strncmp(w, "--h", 3);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *argv[MAX_WORDS + 2], *buf, *w;
-	bool getopt_cmd = false;
-	int argc = 1, i, k;
+	int argc = 1;
 	size_t at;
 
 	buf = malloc(size + 1);
@@ -46,16 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!strcmp(w, "-") || !strncmp(w, "/dev", 4) || !strncmp(w, "--w", 3) ||
 		    !strncmp(w, "--p", 3))
 			goto skip;
-		if (!strcmp(w, "agent") || !strcmp(w, "fleet"))
-			getopt_cmd = true;
 		argv[argc++] = w;
 skip:
 		w = buf + at + 1;
 	}
-	for (i = k = 1; i < argc; i++)
-		if (!(getopt_cmd && is_help(argv[i])))
-			argv[k++] = argv[i];
-	argc = k;
 	argv[argc] = NULL;
 	/* `send` waits on sockets and rings by design: its options are checked
 	 * by tests/e2e/test_send*.sh instead. */

@@ -24,11 +24,7 @@ static const char usage_head[] =
 static const char usage_others[] =
 	"  send GROUP --gen COUNT | --udp-listen ADDR:PORT | --pcap FILE\n"
 	"       [--engine afxdp|xdp]   hand packets over in batches (AF_XDP, or the\n"
-	"                              XDP engine's shared ring)\n"
-	"  agent --etcd URL --prefix PREFIX\n"
-	"                              keep the configuration equal to etcd's PREFIXconfig\n"
-	"  fleet status --etcd URL --prefix ROOT [--json]\n"
-	"                              every relay's agent status under ROOT\n";
+	"                              XDP engine's shared ring)\n";
 
 static const char usage_tail[] =
 	"\n"
@@ -69,10 +65,11 @@ static const struct command {
 };
 
 /* The commands whose options are a table (opt.h), for --help and the
- * completion; the others (send, agent, fleet) still parse with getopt. */
+ * completion; send still parses with getopt. */
 static const struct opt_cmd *const grammars[] = {
 	&opt_cmd_load, &opt_cmd_unload, &opt_cmd_group, &opt_cmd_sub, &opt_cmd_list,
-	&opt_cmd_stats, &opt_cmd_save, &opt_cmd_apply, &opt_cmd_serve, NULL,
+	&opt_cmd_stats, &opt_cmd_save, &opt_cmd_apply, &opt_cmd_serve, &opt_cmd_agent, &opt_cmd_fleet,
+	NULL,
 };
 
 static const struct opt_cmd *grammar_of(const char *name)

@@ -91,7 +91,7 @@ comp() {
 	PATH="$D/usr/local/sbin:$PATH" bash -c '. "$1"; COMP_LINE=$2; COMP_POINT=${#2}; _replicast
 		echo "${COMPREPLY[*]}"' _ "$D/usr/local/share/bash-completion/completions/replicast" "$1"
 }
-rc_assert_eq "sub stats save serve send" "$(comp "replicast s")" "completion: commands"
+rc_assert_eq "sub stats save send serve" "$(comp "replicast s")" "completion: commands"
 rc_assert_eq "text json prometheus" "$(comp "replicast stats --format ")" "completion: --format values"
 rc_assert_eq "--dry-run" "$(comp "replicast apply --d")" "completion: apply options"
 rc_assert_eq "apply agent" "$(comp "replicast a")" "completion: agent among the commands"

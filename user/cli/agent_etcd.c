@@ -765,25 +765,12 @@ static const char *env(const char *name)
 	return v && *v ? v : NULL;
 }
 
-void etcd_opts_from_env(struct etcd_opts *opts, const char **prefix)
+void etcd_args_from_env(struct etcd_args *a)
 {
-	opts->urls = env("REPLICAST_ETCD");
-	opts->cacert = env("REPLICAST_ETCD_CACERT");
-	opts->cert = env("REPLICAST_ETCD_CERT");
-	opts->key = env("REPLICAST_ETCD_KEY");
-	opts->user = env("REPLICAST_ETCD_USER");
-	*prefix = env("REPLICAST_PREFIX");
-}
-
-bool etcd_opts_option(int c, const char *arg, struct etcd_opts *opts, const char **prefix)
-{
-	switch (c) {
-	case 'e': opts->urls = arg; return true;
-	case 'p': *prefix = arg; return true;
-	case 'A': opts->cacert = arg; return true;
-	case 'C': opts->cert = arg; return true;
-	case 'K': opts->key = arg; return true;
-	case 'u': opts->user = arg; return true;
-	}
-	return false;
+	a->eo.urls = env("REPLICAST_ETCD");
+	a->eo.cacert = env("REPLICAST_ETCD_CACERT");
+	a->eo.cert = env("REPLICAST_ETCD_CERT");
+	a->eo.key = env("REPLICAST_ETCD_KEY");
+	a->eo.user = env("REPLICAST_ETCD_USER");
+	a->prefix = env("REPLICAST_PREFIX");
 }

@@ -23,17 +23,16 @@ struct etcd_opts {
 /* The connection options `agent` and `fleet status` both take, with the
  * environment variables that stand in for them (REPLICAST_ETCD,
  * REPLICAST_ETCD_CACERT, _CERT, _KEY, _USER; REPLICAST_PREFIX for the
- * prefix): one table entry each, one reader, one handler. */
-#define ETCD_LONG_OPTIONS						\
-	{ "etcd", required_argument, NULL, 'e' },			\
-	{ "prefix", required_argument, NULL, 'p' },			\
-	{ "cacert", required_argument, NULL, 'A' },			\
-	{ "cert", required_argument, NULL, 'C' },			\
-	{ "key", required_argument, NULL, 'K' },			\
-	{ "user", required_argument, NULL, 'u' }
-void etcd_opts_from_env(struct etcd_opts *opts, const char **prefix);
-/* Takes getopt's answer c when it is one of ETCD_LONG_OPTIONS: true. */
-bool etcd_opts_option(int c, const char *arg, struct etcd_opts *opts, const char **prefix);
+ * prefix): one set of rows (opt.h) for both tables, filled from the
+ * environment first (etcd_args_from_env) so that the line overrides it. */
+struct etcd_args {
+	struct etcd_opts eo;
+	const char *prefix;
+};
+/* The rows, for a table of T whose member F is a struct etcd_args; the
+ * prefix's metavar and help are the command's own. */
+#define ETCD_OPT_ROWS(T, F, PREFIX_META, PREFIX_HELP)						OPT_STRING_ROW(T, "etcd", 0, F.eo.urls, "URL[,URL...]", OPT_C_NONE,				       "etcd client URLs (http:// or https://), tried in turn"),		OPT_STRING_ROW(T, "prefix", 0, F.prefix, PREFIX_META, OPT_C_NONE, PREFIX_HELP),		OPT_STRING_ROW(T, "cacert", 0, F.eo.cacert, "FILE", OPT_C_FILE,					       "the CA that signed etcd's certificate (https)"),			OPT_STRING_ROW(T, "cert", 0, F.eo.cert, "FILE", OPT_C_FILE,					       "client certificate, for an etcd that asks for one "				       "(--client-cert-auth); with --key"),					OPT_STRING_ROW(T, "key", 0, F.eo.key, "FILE", OPT_C_FILE,					       "the client certificate's key"),						OPT_STRING_ROW(T, "user", 0, F.eo.user, "NAME:PASS", OPT_C_NONE,				       "etcd user (authentication on); better given as "				       "$REPLICAST_ETCD_USER, which ps does not show")
+void etcd_args_from_env(struct etcd_args *a);
 
 /* The error of the last call that failed, one line (what and what to do). */
 const char *etcd_error(const struct etcd *e);

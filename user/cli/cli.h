@@ -4,7 +4,6 @@
 #ifndef REPLICAST_CLI_H
 #define REPLICAST_CLI_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,11 +22,6 @@ struct cli {
 	 * not only for each library call. */
 	bool hold_lock;
 };
-
-/* Long options every subcommand accepts, appended to its own. */
-#define CLI_COMMON_OPTIONS					\
-	{ "pin-path", required_argument, NULL, 'P' },		\
-	{ "help", no_argument, NULL, 'h' }
 
 /* Reports one error line on stderr; returns EXIT_FAIL or EXIT_USAGE. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -52,8 +46,6 @@ int cli_parse_endpoint(const char *text, const char *what, struct replicast_endp
 int cli_parse_u32(const char *text, const char *what, unsigned int *out);
 int cli_require_root(void);
 void cli_log(enum replicast_log_level level, const char *msg, void *ctx);
-/* Handles options shared by all subcommands; returns -1 when c is not one. */
-int cli_common_option(struct cli *cli, int c, const char *usage);
 
 void json_string(FILE *f, const char *s);
 /* Text from a file or the kernel, safe for a terminal: bytes other than

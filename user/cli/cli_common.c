@@ -207,22 +207,6 @@ int cli_parse_u32(const char *text, const char *what, unsigned int *out)
 	return EXIT_OK;
 }
 
-int cli_common_option(struct cli *cli, int c, const char *usage)
-{
-	switch (c) {
-	case 'P':
-		cli->pin_path = optarg;
-		return EXIT_OK;
-	case 'h':
-		fputs(usage, stdout);
-		exit(EXIT_OK);
-	case '?':
-		fputs(usage, stderr);
-		return EXIT_USAGE;
-	}
-	return -1;
-}
-
 void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include "agent.h"
 #include "agent_etcd.h"
+#include "opt.h"
 
 /* Backoff between attempts to reach etcd (ms): first retry soon, for a
  * restart; at most every few seconds, so a long outage costs nothing and
@@ -23,40 +24,45 @@
  * SIGTERM or a due status refresh is noticed. */
 #define POLL_MS 100
 
-static const char agent_usage[] =
-	"Usage: replicast agent --etcd URL[,URL...] --prefix PREFIX [--cacert FILE]\n"
-	"                       [--cert FILE --key FILE] [--user NAME:PASS]\n"
-	"                       [--ttl SECONDS] [--interval SECONDS] [--verbose]\n"
-	"\n"
-	"Keeps this host's replicast configuration equal to the one stored in etcd at\n"
-	"the key PREFIX + \"config\", in the format 'replicast save' writes. At start and\n"
-	"on every new revision (an etcd watch) it applies the key as 'replicast apply'\n"
-	"does: each group's subscribers switch as a whole, and a configuration with a\n"
-	"bad line changes nothing. It writes PREFIX + \"status\": the applied revision,\n"
-	"the last error (with its line), the groups, subscribers and counters of\n"
-	"'replicast stats --json', refreshed every --interval seconds and bound to a\n"
-	"lease of --ttl seconds, so the status of a dead agent disappears. When etcd\n"
-	"cannot be reached, packets keep flowing as last applied; the agent retries\n"
-	"and, once back, applies the latest revision. SIGTERM stops it (exit 0); the\n"
-	"replicator stays in the kernel.\n"
-	"\n"
-	"  --etcd URL[,URL...]   etcd client URLs (http:// or https://), tried in turn\n"
-	"  --prefix PREFIX       the keys PREFIX\"config\" and PREFIX\"status\", e.g.\n"
-	"                        /replicast/relay1/\n"
-	"  --cacert FILE         the CA that signed etcd's certificate (https)\n"
-	"  --cert FILE, --key FILE\n"
-	"                        this agent's client certificate and key, for an etcd\n"
-	"                        that asks for one (--client-cert-auth)\n"
-	"  --user NAME:PASS      etcd user (authentication on); better given as\n"
-	"                        $REPLICAST_ETCD_USER, which ps does not show\n"
-	"  --ttl SECONDS         the status lease (default 10)\n"
-	"  --interval SECONDS    status refresh (default 3; less than --ttl)\n"
-	"  -v, --verbose         print each change as it is made\n"
-	"\n"
-	"Each option may come from the environment instead (the systemd unit reads\n"
-	"/etc/replicast/agent.conf): REPLICAST_ETCD, REPLICAST_PREFIX,\n"
-	"REPLICAST_ETCD_CACERT, REPLICAST_ETCD_CERT, REPLICAST_ETCD_KEY,\n"
-	"REPLICAST_ETCD_USER.\n";
+struct agent_args {
+	struct etcd_args etcd;
+	unsigned int ttl, interval;
+	bool verbose;
+};
+
+static const struct opt_def agent_opts[] = {
+	ETCD_OPT_ROWS(struct agent_args, etcd, "PREFIX", "the keys PREFIX\"config\" and "
+		      "PREFIX\"status\", e.g. /replicast/relay1/"),
+	OPT_U32_ROW(struct agent_args, "ttl", ttl, "SECONDS", 1, 86400, "the status lease",
+		    .def = 10, .noun = "a number of seconds"),
+	OPT_U32_ROW(struct agent_args, "interval", interval, "SECONDS", 1, 86400,
+		    "status refresh, less than --ttl", .def = 3, .noun = "a number of seconds"),
+	OPT_FLAG_ROW(struct agent_args, "verbose", 'v', verbose, "print each change as it is made"),
+	OPT_END,
+};
+
+const struct opt_cmd opt_cmd_agent = {
+	.name = "agent",
+	.path = "agent",
+	.summary = "keep the configuration equal to etcd's PREFIXconfig",
+	.text = "Keeps this host's replicast configuration equal to the one stored in etcd at\n"
+		"the key PREFIX + \"config\", in the format 'replicast save' writes. At start and\n"
+		"on every new revision (an etcd watch) it applies the key as 'replicast apply'\n"
+		"does: each group's subscribers switch as a whole, and a configuration with a\n"
+		"bad line changes nothing. It writes PREFIX + \"status\": the applied revision,\n"
+		"the last error (with its line), the groups, subscribers and counters of\n"
+		"'replicast stats --json', refreshed every --interval seconds and bound to a\n"
+		"lease of --ttl seconds, so the status of a dead agent disappears. When etcd\n"
+		"cannot be reached, packets keep flowing as last applied; the agent retries\n"
+		"and, once back, applies the latest revision. SIGTERM stops it (exit 0); the\n"
+		"replicator stays in the kernel.\n"
+		"\n"
+		"Each option may come from the environment instead (the systemd unit reads\n"
+		"/etc/replicast/agent.conf): REPLICAST_ETCD, REPLICAST_PREFIX,\n"
+		"REPLICAST_ETCD_CACERT, REPLICAST_ETCD_CERT, REPLICAST_ETCD_KEY,\n"
+		"REPLICAST_ETCD_USER.\n",
+	.opts = agent_opts,
+};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -308,42 +314,22 @@ static char *joined(const char *a, const char *b)
 
 int cmd_agent(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		ETCD_LONG_OPTIONS,
-		{ "ttl", required_argument, NULL, 't' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "verbose", no_argument, NULL, 'v' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	struct etcd_opts eo = {};
-	struct agent a = { .cli = cli, .ttl_s = 10, .interval_s = 3 };
-	const char *prefix, *why;
+	struct agent_args args = { .ttl = 10, .interval = 3 };
+	struct agent a = { .cli = cli };
 	struct sigaction sa = { .sa_handler = on_stop };
-	unsigned int v;
-	int c, ret;
+	const char *prefix, *why;
+	struct opt_parsed p;
+	int ret;
 
-	etcd_opts_from_env(&eo, &prefix);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hv", options, NULL)) != -1) {
-		if (etcd_opts_option(c, optarg, &eo, &prefix))
-			continue;
-		switch (c) {
-		case 'v': a.verbose = true; continue;
-		case 't':
-		case 'i':
-			if (cli_parse_u32(optarg, c == 't' ? "agent: --ttl" : "agent: --interval", &v))
-				return EXIT_USAGE;
-			*(c == 't' ? &a.ttl_s : &a.interval_s) = v > 86400 ? 86400 : (int)v;
-			continue;
-		}
-		ret = cli_common_option(cli, c, agent_usage);
-		if (ret)
-			return ret < 0 ? EXIT_USAGE : ret;
-	}
-	if (optind < argc)
-		return cli_error(EXIT_USAGE, "agent: unexpected argument '%s'", argv[optind]);
-	if (!eo.urls)
+	etcd_args_from_env(&args.etcd);
+	ret = opt_parse(&opt_cmd_agent, OPT_ARGV, argc, argv, cli, &args, &p);
+	if (ret || p.help)
+		return ret;
+	a.ttl_s = (int)args.ttl;
+	a.interval_s = (int)args.interval;
+	a.verbose = args.verbose;
+	prefix = args.etcd.prefix;
+	if (!args.etcd.eo.urls)
 		return cli_error(EXIT_USAGE, "agent: which etcd? give --etcd URL (or $REPLICAST_ETCD)");
 	if (!prefix)
 		return cli_error(EXIT_USAGE, "agent: give --prefix PREFIX (or $REPLICAST_PREFIX), "
@@ -353,7 +339,7 @@ int cmd_agent(struct cli *cli, int argc, char **argv)
 				 "the status expires between refreshes", a.interval_s, a.ttl_s);
 	if (cli_require_root())
 		return EXIT_FAIL;
-	if (etcd_open(&eo, &a.etcd, &why))
+	if (etcd_open(&args.etcd.eo, &a.etcd, &why))
 		return cli_error(EXIT_USAGE, "agent: %s", why);
 	a.config_key = joined(prefix, "config");
 	a.status_key = joined(prefix, "status");

@@ -7,18 +7,43 @@
 #include <time.h>
 #include "agent.h"
 #include "agent_etcd.h"
+#include "opt.h"
 
-static const char fleet_usage[] =
-	"Usage: replicast fleet status --etcd URL[,URL...] --prefix ROOT [--json]\n"
-	"                              [--cacert FILE] [--cert FILE --key FILE]\n"
-	"                              [--user NAME:PASS]\n"
-	"\n"
-	"One row per relay whose agent keeps a status key under ROOT (every key that\n"
-	"starts with ROOT and ends in \"status\", as 'replicast agent --prefix\n"
-	"ROOT.../' writes): the configuration revision it applied, its last error,\n"
-	"its groups and subscribers, the packets it took in and the copies it sent.\n"
-	"A relay whose agent died drops out when its status lease expires.\n"
-	"Options, and their environment variables, as for 'replicast agent'.\n";
+struct fleet_args {
+	struct etcd_args etcd;
+	bool json;
+};
+
+static const struct opt_def fleet_status_opts[] = {
+	ETCD_OPT_ROWS(struct fleet_args, etcd, "ROOT", "the relays' keys start with ROOT, "
+		      "e.g. /replicast/"),
+	OPT_FLAG_ROW(struct fleet_args, "json", 0, json, "one JSON array, an object per relay"),
+	OPT_END,
+};
+
+#define FLEET_STATUS_TEXT									\
+	"One row per relay whose agent keeps a status key under ROOT (every key that\n"	\
+	"starts with ROOT and ends in \"status\", as 'replicast agent --prefix\n"	\
+	"ROOT.../' writes): the configuration revision it applied, its last error,\n"	\
+	"its groups and subscribers, the packets it took in and the copies it sent.\n"	\
+	"A relay whose agent died drops out when its status lease expires.\n"	\
+	"Options, and their environment variables, as for 'replicast agent'.\n"
+
+const struct opt_cmd opt_cmd_fleet_status = {
+	.name = "status", .path = "fleet status", .parent = &opt_cmd_fleet,
+	.opts = fleet_status_opts,
+	.summary = "every relay's agent status under ROOT",
+	.text = FLEET_STATUS_TEXT,
+};
+
+static const struct opt_cmd *const fleet_verbs[] = { &opt_cmd_fleet_status, NULL };
+
+const struct opt_cmd opt_cmd_fleet = {
+	.name = "fleet",
+	.path = "fleet",
+	.verbs = fleet_verbs,
+	.text = FLEET_STATUS_TEXT,
+};
 
 static int compare_rows(const void *a, const void *b)
 {
@@ -76,42 +101,29 @@ static void print_table(const struct fleet_row *rows, size_t n)
 
 static int fleet_status(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		ETCD_LONG_OPTIONS,
-		{ "json", no_argument, NULL, 'j' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	struct etcd_opts eo = {};
+	struct fleet_args args = {};
 	const char *root, *why;
 	struct fleet_row *rows;
+	struct opt_parsed p;
 	struct etcd_kv *kvs;
 	struct etcd *etcd;
 	int64_t revision;
 	size_t n, nrows = 0, i, klen;
-	int c, ret;
+	int ret;
 
-	etcd_opts_from_env(&eo, &root);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (etcd_opts_option(c, optarg, &eo, &root))
-			continue;
-		if (c == 'j') {
-			cli->json = true;
-			continue;
-		}
-		ret = cli_common_option(cli, c, fleet_usage);
-		if (ret)
-			return ret < 0 ? EXIT_USAGE : ret;
-	}
-	if (optind < argc)
-		return cli_error(EXIT_USAGE, "fleet status: unexpected argument '%s'", argv[optind]);
-	if (!eo.urls)
+	etcd_args_from_env(&args.etcd);
+	ret = opt_parse(&opt_cmd_fleet_status, OPT_ARGV, argc, argv, cli, &args, &p);
+	if (ret || p.help)
+		return ret;
+	if (args.json)
+		cli->json = true;
+	root = args.etcd.prefix;
+	if (!args.etcd.eo.urls)
 		return cli_error(EXIT_USAGE, "fleet status: which etcd? give --etcd URL "
 				 "(or $REPLICAST_ETCD)");
 	if (!root)
 		return cli_error(EXIT_USAGE, "fleet status: give --prefix ROOT, e.g. /replicast/");
-	if (etcd_open(&eo, &etcd, &why))
+	if (etcd_open(&args.etcd.eo, &etcd, &why))
 		return cli_error(EXIT_USAGE, "fleet status: %s", why);
 	if (etcd_range(etcd, root, true, &kvs, &n, &revision)) {
 		ret = cli_error(EXIT_FAIL, "fleet status: %s", etcd_error(etcd));
@@ -143,12 +155,27 @@ static int fleet_status(struct cli *cli, int argc, char **argv)
 
 int cmd_fleet(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(fleet_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? cli_error(EXIT_USAGE, "fleet: expected a verb: status") : EXIT_OK;
+	const struct opt_cmd *verb;
+	int at, w;
+
+	verb = opt_find_verb(&opt_cmd_fleet, argc, argv, &at);
+	if (verb) {
+		/* The verb's own words, without it: options may come before it. */
+		char *rest[argc];
+		int k = 0;
+
+		for (w = 0; w < argc; w++)
+			if (w != at)
+				rest[k++] = argv[w];
+		return fleet_status(cli, k, rest);
 	}
-	if (!strcmp(argv[1], "status"))
-		return fleet_status(cli, argc - 1, argv + 1);
-	fputs(fleet_usage, stderr);
-	return cli_error(EXIT_USAGE, "fleet: unknown verb '%s' (status)", argv[1]);
+	for (w = 1; at < 0 && w < argc; w++)
+		if (!strcmp(argv[w], "--help") || !strcmp(argv[w], "-h")) {
+			opt_print_help(stdout, &opt_cmd_fleet);
+			return EXIT_OK;
+		}
+	opt_print_usage(stderr, &opt_cmd_fleet);
+	if (at < 0)
+		return cli_error(EXIT_USAGE, "fleet: expected a verb: status");
+	return cli_error(EXIT_USAGE, "fleet: unknown verb '%s' (status)", argv[at]);
 }

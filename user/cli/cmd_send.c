@@ -18,88 +18,106 @@
 #include <linux/sock_diag.h>
 #include <pcap/pcap.h>
 #include "cli_send.h"
+#include "opt.h"
 
-static const char send_usage[] =
-	"Usage: replicast send GROUP --gen COUNT [--size BYTES] [--rate PPS] [--seed S] [--first SEQ]\n"
-	"       replicast send GROUP --udp-listen ADDR:PORT [--count N] [--idle-ms MS]\n"
-	"                                [--rcvbuf BYTES]\n"
-	"       replicast send GROUP --pcap FILE [--rate PPS]\n"
-	"   options for all: [--batch N] [--frames N] [--frame-size BYTES] [--dev NAME]\n"
-	"                    [--source ADDR[:PORT]] [--timeout-ms MS] [--json] [--pin-path DIR]\n"
-	"                    [--engine afxdp|xdp] [--threads N] [--ring N]\n"
-	"                    [--engine-idle-ms MS|never]\n"
-	"                    [--peer-gro]\n"
-	"\n"
-	"Hands packets to the replicator through the injection device that 'replicast\n"
-	"load' made: frames are built in shared memory (AF_XDP) and a whole batch costs\n"
-	"one system call, so GROUP's subscribers get their copies for a small fraction\n"
-	"of a system call each. One source of packets:\n"
-	"\n"
-	"  --gen COUNT          COUNT numbered packets of --size bytes (default 64): bytes\n"
-	"                       0..7 the sequence number from --first (default 0), big-\n"
-	"                       endian; the rest as tests/tools/rc_blast.c with --seed\n"
-	"  --udp-listen ADDR:PORT  a gateway: datagrams sent to ADDR:PORT are read in\n"
-	"                       batches (recvmmsg) and handed over in batches; stops after\n"
-	"                       --count datagrams, --idle-ms without one, or SIGINT.\n"
-	"                       Datagrams the kernel dropped at its socket before they\n"
-	"                       were read (its buffer was full: they came faster than\n"
-	"                       the gateway forwards) are counted (SO_RXQ_OVFL) and\n"
-	"                       shown in the progress line and the summary, and make the\n"
-	"                       exit status 1: what the sender sent did not all go out\n"
-	"  --rcvbuf BYTES       the gateway socket's receive buffer (default 8 MiB)\n"
-	"  --pcap FILE          the UDP payloads of a capture, in order; a capture cut\n"
-	"                       short inside a record: what came before is sent, the cut\n"
-	"                       record is named, and the exit status is 1\n"
-	"\n"
-	"  --rate PPS           at most PPS packets per second (--gen, --pcap): a batch\n"
-	"                       holds at most what PPS allows in 25 ms (at least one\n"
-	"                       packet), so COUNT packets take about COUNT / PPS seconds\n"
-	"  --batch N            packets per hand-over (default 256)\n"
-	"  --frames N           frames of shared memory, a power of two (default 4096)\n"
-	"  --frame-size BYTES   2048 (default) or 4096\n"
-	"  --dev NAME           injection device (default: the one load made)\n"
-	"  --source ADDR[:PORT] source of the frames (default: this host's address\n"
-	"                       towards GROUP, port GROUP's); only subscribers added with\n"
-	"                       --keep-source see it\n"
-	"  --timeout-ms MS      longest wait for the kernel (default 1000)\n"
-	"  --json               the summary as JSON\n"
-	"\n"
-	"  --engine xdp         the zero-syscall XDP engine instead of AF_XDP (afxdp, the\n"
-	"                       default up to 500 subscribers, which the AF_XDP path serves\n"
-	"                       without loss; larger groups take xdp unless --engine is\n"
-	"                       given): packets go into a ring in shared memory, and\n"
-	"                       engine threads inside the kernel build every subscriber's\n"
-	"                       copy and send it out of the subscriber's device, with no\n"
-	"                       system call per packet; each thread keeps a core busy\n"
-	"                       while packets flow. --batch, --frames, --frame-size and\n"
-	"                       --dev do not apply to it. Its options:\n"
-	"  --threads N          engine threads, 1..16 (default 1), each its own core\n"
-	"  --ring N             packets the ring holds, a power of two (default 4096)\n"
-	"  --engine-idle-ms MS  threads leave the kernel after MS without packets and come\n"
-	"                       back with the next (default 200; 'never': each thread\n"
-	"                       spins a core until the end)\n"
-	"  --peer-gro           switch GRO on at the peer of any veth the copies leave by\n"
-	"                       when it has no NAPI (frames sent there are lost otherwise)\n"
-	"\n"
-	"On a terminal it shows progress; at the end it prints packets sent, system calls\n"
-	"made while sending, per packet and per packet per subscriber. Then it reads the\n"
-	"replicator's counters: when fewer copies went out than packets x subscribers (or\n"
-	"copies were counted as dropped: no route, device down, ...), it says how many\n"
-	"were lost and why, and exits 1.\n";
+struct send_args {
+	uint64_t gen, count, first;
+	unsigned int size, rate, seed, idle_ms, rcvbuf, batch, frames, frame_size, timeout_ms;
+	unsigned int threads, ring;
+	const char *listen, *pcap, *source, *engine_idle_ms;
+	char dev[IF_NAMESIZE];
+	int engine;			/* 0: not given */
+	bool json, peer_gro;
+};
 
-static int parse_u64(const char *text, const char *what, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
+enum { ENGINE_AFXDP = 1, ENGINE_XDP };
 
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || v > max)
-		return cli_error(EXIT_USAGE, "send: %s '%s' is not a number up to %" PRIu64, what,
-				 text, max);
-	*out = v;
-	return EXIT_OK;
-}
+static const struct opt_value engine_values[] = {
+	{ "afxdp", ENGINE_AFXDP }, { "xdp", ENGINE_XDP }, { NULL, 0 },
+};
+
+#define A struct send_args
+static const struct opt_def send_opts[] = {
+	OPT_U64_ROW(A, "gen", gen, "COUNT", NULL, "source: COUNT numbered packets of --size "
+		    "bytes: bytes 0..7 the sequence number from --first, big-endian; the rest "
+		    "as tests/tools/rc_blast.c with --seed"),
+	OPT_STRING_ROW(A, "udp-listen", 0, listen, "ADDR:PORT", OPT_C_NONE, "source: a "
+		       "gateway: datagrams sent to ADDR:PORT are read in batches (recvmmsg) and "
+		       "handed over in batches; stops after --count datagrams, --idle-ms "
+		       "without one, or SIGINT. Datagrams the kernel dropped at its socket "
+		       "before they were read (SO_RXQ_OVFL) are counted, shown, and make the "
+		       "exit status 1"),
+	OPT_STRING_ROW(A, "pcap", 0, pcap, "FILE", OPT_C_FILE, "source: the UDP payloads of a "
+		       "capture, in order; a capture cut short inside a record: what came "
+		       "before is sent, the cut record is named, and the exit status is 1"),
+	OPT_U32_ROW(A, "size", size, "BYTES", 1, 0xffffffffU, "--gen's payload size (default "
+		    "64; at least 8)"),
+	OPT_U32_ROW(A, "rate", rate, "PPS", 1, MAX_RATE, "at most PPS packets per second "
+		    "(--gen, --pcap): a batch holds at most what PPS allows in 25 ms (at least "
+		    "one packet), so COUNT packets take about COUNT / PPS seconds",
+		    .limit = "packets per second"),
+	OPT_U32_ROW(A, "seed", seed, "S", 0, 0xffffffffU, "--gen's payload seed"),
+	OPT_U64_ROW(A, "first", first, "SEQ", NULL, "--gen's first sequence number (default 0)"),
+	OPT_U64_ROW(A, "count", count, "N", NULL, "--udp-listen stops after N datagrams"),
+	OPT_U32_ROW(A, "idle-ms", idle_ms, "MS", 1, 0xffffffffU, "--udp-listen stops after MS "
+		    "without a datagram"),
+	OPT_U32_ROW(A, "rcvbuf", rcvbuf, "BYTES", 1, INT32_MAX / 2, "the --udp-listen socket's "
+		    "receive buffer, 8 MiB by default", .limit = "bytes"),
+	OPT_U32_ROW(A, "batch", batch, "N", 1, 0xffffffffU, "packets per hand-over (default "
+		    "256; at most --frames)"),
+	OPT_U32_ROW(A, "frames", frames, "N", 1, 0xffffffffU, "frames of shared memory, a "
+		    "power of two (default 4096)"),
+	OPT_U32_ROW(A, "frame-size", frame_size, "BYTES", 1, 0xffffffffU, "2048 (default) or "
+		    "4096"),
+	OPT_IFNAME_ROW(A, "dev", dev, "NAME", "injection device (default: the one load made)"),
+	OPT_STRING_ROW(A, "source", 0, source, "ADDR[:PORT]", OPT_C_NONE, "source of the "
+		       "frames (default: this host's address towards GROUP, port GROUP's); only "
+		       "subscribers added with --keep-source see it"),
+	OPT_U32_ROW(A, "timeout-ms", timeout_ms, "MS", 1, 0xffffffffU, "longest wait for the "
+		    "kernel (default 1000)"),
+	OPT_FLAG_ROW(A, "json", 'j', json, "the summary as JSON"),
+	OPT_ENUM_ROW(A, "engine", engine, "afxdp|xdp", engine_values, "xdp: the zero-syscall "
+		     "XDP engine instead of AF_XDP (afxdp, the default up to 500 subscribers, "
+		     "which the AF_XDP path serves without loss; larger groups take xdp unless "
+		     "--engine is given): packets go into a ring in shared memory, and engine "
+		     "threads inside the kernel build every subscriber's copy and send it out of "
+		     "the subscriber's device, with no system call per packet; each thread keeps "
+		     "a core busy while packets flow. --batch, --frames, --frame-size and --dev "
+		     "do not apply to it"),
+	OPT_U32_ROW(A, "threads", threads, "N", 1, REPLICAST_ENGINE_MAX_THREADS, "--engine "
+		    "xdp: engine threads (default 1), each its own core"),
+	OPT_U32_ROW(A, "ring", ring, "N", 1, 0xffffffffU, "--engine xdp: packets the ring "
+		    "holds, a power of two (default 4096)"),
+	OPT_STRING_ROW(A, "engine-idle-ms", 0, engine_idle_ms, "MS|never", OPT_C_NONE,
+		       "--engine xdp: threads leave the kernel after MS without packets and come "
+		       "back with the next (default 200; never: each thread spins a core until "
+		       "the end)"),
+	OPT_FLAG_ROW(A, "peer-gro", 0, peer_gro, "--engine xdp: switch GRO on at the peer of "
+		     "any veth the copies leave by when it has no NAPI (frames sent there are "
+		     "lost otherwise)"),
+	OPT_END,
+};
+#undef A
+
+static const struct opt_arg send_arg[] = { { "GROUP", OPT_C_GROUP }, { NULL, OPT_C_NONE } };
+
+const struct opt_cmd opt_cmd_send = {
+	.name = "send",
+	.path = "send",
+	.args = send_arg, .min_args = 1,
+	.opts = send_opts,
+	.summary = "hand packets over in batches (AF_XDP, or the XDP engine's shared ring)",
+	.text = "Hands packets to the replicator through the injection device that 'replicast\n"
+		"load' made: frames are built in shared memory (AF_XDP) and a whole batch costs\n"
+		"one system call, so GROUP's subscribers get their copies for a small fraction\n"
+		"of a system call each. One source of packets: --gen, --udp-listen or --pcap.\n"
+		"\n"
+		"On a terminal it shows progress; at the end it prints packets sent, system calls\n"
+		"made while sending, per packet and per packet per subscriber. Then it reads the\n"
+		"replicator's counters: when fewer copies went out than packets x subscribers (or\n"
+		"copies were counted as dropped: no route, device down, ...), it says how many\n"
+		"were lost and why, and exits 1.\n",
+};
 
 /* ---- the command ---- */
 
@@ -135,159 +153,77 @@ static unsigned int afxdp_max_fanout(void)
 	return backlog / 2;
 }
 
-static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *o)
+static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *o,
+		      struct send_args *a, bool *help)
 {
-	static const struct option options[] = {
-		{ "gen", required_argument, NULL, 'g' },
-		{ "size", required_argument, NULL, 's' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "first", required_argument, NULL, 'f' },
-		{ "udp-listen", required_argument, NULL, 'u' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "idle-ms", required_argument, NULL, 'i' },
-		{ "rcvbuf", required_argument, NULL, 'B' },
-		{ "pcap", required_argument, NULL, 'p' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "frames", required_argument, NULL, 'F' },
-		{ "frame-size", required_argument, NULL, 'z' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "source", required_argument, NULL, 'o' },
-		{ "timeout-ms", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "engine", required_argument, NULL, 'E' },
-		{ "threads", required_argument, NULL, 'T' },
-		{ "ring", required_argument, NULL, 'R' },
-		{ "engine-idle-ms", required_argument, NULL, 'I' },
-		{ "peer-gro", no_argument, NULL, 'P' },
-		CLI_COMMON_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	uint32_t v32;
-	uint64_t v;
-	int c, ret, sources = 0;
+	struct opt_parsed p;
+	unsigned int v32;
+	int ret, sources;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hj", options, NULL)) != -1) {
-		ret = EXIT_OK;
-		switch (c) {
-		case 'g':
-			o->kind = SRC_GEN;
-			sources++;
-			ret = parse_u64(optarg, "--gen COUNT", MAX_COUNT, &o->count);
-			break;
-		case 'u':
-			o->kind = SRC_UDP;
-			sources++;
-			o->listen = optarg;
-			break;
-		case 'p':
-			o->kind = SRC_PCAP;
-			sources++;
-			o->pcap_file = optarg;
-			break;
-		case 'c':
-			ret = parse_u64(optarg, "--count", MAX_COUNT, &o->count);
-			break;
-		case 's':
-			ret = cli_parse_u32(optarg, "--size", &o->size);
-			break;
-		case 'r':
-			ret = cli_parse_u32(optarg, "--rate", &o->rate);
-			break;
-		case 'S':
-			ret = parse_u64(optarg, "--seed", UINT32_MAX, &v);
-			o->seed = (unsigned int)v;
-			break;
-		case 'f':
-			ret = parse_u64(optarg, "--first", UINT64_MAX, &o->first);
-			break;
-		case 'i':
-			ret = cli_parse_u32(optarg, "--idle-ms", &o->idle_ms);
-			break;
-		case 'B':
-			ret = cli_parse_u32(optarg, "--rcvbuf", &o->rcvbuf);
-			if (!ret && (o->rcvbuf == 0 || o->rcvbuf > INT32_MAX / 2))
-				ret = cli_error(EXIT_USAGE, "send: --rcvbuf is 1 to %d bytes",
-						INT32_MAX / 2);
-			break;
-		case 'b':
-			ret = cli_parse_u32(optarg, "--batch", &o->sopts.batch_size);
-			break;
-		case 'F':
-			ret = cli_parse_u32(optarg, "--frames", &o->sopts.frame_count);
-			break;
-		case 'z':
-			ret = cli_parse_u32(optarg, "--frame-size", &o->sopts.frame_size);
-			break;
-		case 'd':
-			o->sopts.ifname = optarg;
-			break;
-		case 't':
-			ret = cli_parse_u32(optarg, "--timeout-ms", &o->sopts.timeout_ms);
-			break;
-		case 'o':
-			/* ADDR:PORT, [ADDR6]:PORT, or a bare address (port: GROUP's). */
-			if (replicast_endpoint_parse(optarg, &o->source)) {
-				char buf[64];
-
-				snprintf(buf, sizeof(buf), strchr(optarg, ':') ? "[%s]:1" : "%s:1",
-					 optarg);
-				if (replicast_endpoint_parse(buf, &o->source))
-					return cli_error(EXIT_USAGE, "send: --source '%s' is not "
-							 "ADDR[:PORT]", optarg);
-				o->source.port = 0;
-			}
-			o->have_source = true;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 'E':
-			o->engine_chosen = true;
-			if (!strcmp(optarg, "xdp"))
-				o->xdp = true;
-			else if (strcmp(optarg, "afxdp"))
-				return cli_error(EXIT_USAGE, "send: --engine is afxdp or xdp, not '%s'",
-						 optarg);
-			break;
-		case 'T':
-			ret = cli_parse_u32(optarg, "--threads", &o->sopts.threads);
-			break;
-		case 'R':
-			ret = cli_parse_u32(optarg, "--ring", &o->sopts.ring_slots);
-			break;
-		case 'I':
-			/* The library's meanings, spelt out: 1 ms or more, or
-			 * "never" (its -1); 0, its "default", is not taken. */
-			if (!strcmp(optarg, "never")) {
-				o->sopts.idle_ms = -1;
-				break;
-			}
-			ret = cli_parse_u32(optarg, "--engine-idle-ms", &v32);
-			o->sopts.idle_ms = (int)(v32 > INT32_MAX ? INT32_MAX : v32);
-			break;
-		case 'P':
-			o->sopts.peer_gro = true;
-			break;
-		default:
-			ret = cli_common_option(cli, c, send_usage);
-			if (ret)
-				return ret < 0 ? EXIT_USAGE : ret;
-		}
-		if (ret)
-			return ret;
-	}
-	if (argc - optind != 1) {
-		fputs(send_usage, stderr);
-		return cli_error(EXIT_USAGE, "send: expected GROUP and one of --gen, --udp-listen, "
-				 "--pcap");
-	}
-	if (cli_parse_endpoint(argv[optind], "GROUP", &o->group))
+	*help = false;
+	ret = opt_parse(&opt_cmd_send, OPT_ARGV, argc, argv, cli, a, &p);
+	*help = p.help;
+	if (ret || p.help)
+		return ret;
+	if (cli_parse_endpoint(p.args[0], "GROUP", &o->group))
 		return EXIT_USAGE;
+	sources = opt_given(&p, "gen") + opt_given(&p, "udp-listen") + opt_given(&p, "pcap");
 	if (sources != 1)
 		return cli_error(EXIT_USAGE, "send: give exactly one of --gen COUNT, --udp-listen "
 				 "ADDR:PORT, --pcap FILE");
+	o->kind = opt_given(&p, "gen") ? SRC_GEN : opt_given(&p, "udp-listen") ? SRC_UDP : SRC_PCAP;
+	if (a->gen > MAX_COUNT || a->count > MAX_COUNT)
+		return cli_error(EXIT_USAGE, "send: --%s %" PRIu64 " is over the limit of %llu "
+				 "packets; ask for at most that", a->gen > MAX_COUNT ? "gen" : "count",
+				 a->gen > MAX_COUNT ? a->gen : a->count, MAX_COUNT);
+	o->count = o->kind == SRC_GEN ? a->gen : a->count;
+	o->listen = a->listen;
+	o->pcap_file = a->pcap;
+	o->size = a->size;
+	o->rate = a->rate;
+	o->seed = a->seed;
+	o->first = a->first;
+	o->idle_ms = a->idle_ms;
+	o->rcvbuf = a->rcvbuf;
+	o->sopts.batch_size = a->batch;
+	o->sopts.frame_count = a->frames;
+	o->sopts.frame_size = a->frame_size;
+	o->sopts.timeout_ms = a->timeout_ms;
+	o->sopts.threads = a->threads;
+	o->sopts.ring_slots = a->ring;
+	o->sopts.peer_gro = a->peer_gro;
+	if (a->dev[0])
+		o->sopts.ifname = a->dev;
+	if (a->json)
+		cli->json = true;
+	o->engine_chosen = a->engine != 0;
+	o->xdp = a->engine == ENGINE_XDP;
+	if (a->source) {
+		/* ADDR:PORT, [ADDR6]:PORT, or a bare address (port: GROUP's). */
+		if (replicast_endpoint_parse(a->source, &o->source)) {
+			char buf[64];
+
+			snprintf(buf, sizeof(buf), strchr(a->source, ':') ? "[%s]:1" : "%s:1",
+				 a->source);
+			if (replicast_endpoint_parse(buf, &o->source))
+				return cli_error(EXIT_USAGE, "send: --source '%s' is not "
+						 "ADDR[:PORT]", a->source);
+			o->source.port = 0;
+		}
+		o->have_source = true;
+	}
+	if (a->engine_idle_ms) {
+		/* The library's meanings, spelt out: 1 ms or more, or "never"
+		 * (its -1); 0, its "default", is not taken. */
+		if (!strcmp(a->engine_idle_ms, "never")) {
+			o->sopts.idle_ms = -1;
+		} else {
+			ret = cli_parse_u32(a->engine_idle_ms, "send: --engine-idle-ms", &v32);
+			if (ret)
+				return ret;
+			o->sopts.idle_ms = (int)(v32 > INT32_MAX ? INT32_MAX : v32);
+		}
+	}
 	if (!o->size)
 		o->size = DEFAULT_SIZE;
 	if (o->kind == SRC_GEN && o->size < 8)
@@ -295,8 +231,6 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 				 "number)");
 	if (o->rcvbuf && o->kind != SRC_UDP)
 		return cli_error(EXIT_USAGE, "send: --rcvbuf goes with --udp-listen");
-	if (o->rate > MAX_RATE)
-		return cli_error(EXIT_USAGE, "send: --rate at most %u", MAX_RATE);
 	if (o->have_source && o->source.family != o->group.family)
 		return cli_error(EXIT_USAGE, "send: --source and GROUP must both be IPv4 or both "
 				 "IPv6");
@@ -307,9 +241,6 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct send_opts *
 			o->sopts.source6 = &o->source;
 	}
 	if (o->xdp) {
-		if (o->sopts.threads > REPLICAST_ENGINE_MAX_THREADS)
-			return cli_error(EXIT_USAGE, "send: --threads 1..%d",
-					 REPLICAST_ENGINE_MAX_THREADS);
 		o->sopts.engine = REPLICAST_ENGINE_XDP;
 	} else if (o->sopts.threads || o->sopts.ring_slots || o->sopts.idle_ms ||
 		   o->sopts.peer_gro) {
@@ -362,6 +293,8 @@ static int sender_error(int err, const char *dev, bool xdp)
 int cmd_send(struct cli *cli, int argc, char **argv)
 {
 	struct send_opts o = { .sopts = { .sz = sizeof(o.sopts) } };
+	struct send_args args = {};
+	bool help;
 	struct replicast_sender_stats st = { .sz = sizeof(st) };
 	struct sigaction sa = { .sa_handler = send_on_signal };
 	struct run r = { .o = &o };
@@ -378,8 +311,8 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 	int ret, err, fd = -1;
 	FILE *f;
 
-	ret = parse_args(argc, argv, cli, &o);
-	if (ret)
+	ret = parse_args(argc, argv, cli, &o, &args, &help);
+	if (ret || help)
 		return ret;
 	ret = cli_open(cli, &rc);
 	if (ret)

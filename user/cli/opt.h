@@ -3,8 +3,7 @@
  * table (name, type, where the value goes, help), and one parser that
  * command lines, -batch lines and configuration-file lines all go through.
  * `--help` text and the shell completion are generated from the same rows,
- * so the three cannot drift apart. (The model is xdp-tools' DEFINE_OPTION;
- * send, agent and fleet still parse with getopt.) */
+ * so the three cannot drift apart. (The model is xdp-tools' DEFINE_OPTION.) */
 #ifndef REPLICAST_CLI_OPT_H
 #define REPLICAST_CLI_OPT_H
 
@@ -182,18 +181,17 @@ int opt_endpoint(const struct opt_cmd *cmd, const char *what, const char *text,
 
 /* The commands whose grammar is a table, for --help and completion. */
 extern const struct opt_cmd opt_cmd_load, opt_cmd_unload, opt_cmd_group, opt_cmd_sub,
-	opt_cmd_list, opt_cmd_stats, opt_cmd_save, opt_cmd_apply, opt_cmd_serve;
+	opt_cmd_list, opt_cmd_stats, opt_cmd_save, opt_cmd_apply, opt_cmd_send, opt_cmd_serve,
+	opt_cmd_agent, opt_cmd_fleet;
 extern const struct opt_cmd opt_cmd_group_add, opt_cmd_group_del, opt_cmd_group_allow,
-	opt_cmd_group_disallow, opt_cmd_group_set, opt_cmd_sub_add, opt_cmd_sub_del;
+	opt_cmd_group_disallow, opt_cmd_group_set, opt_cmd_sub_add, opt_cmd_sub_del,
+	opt_cmd_fleet_status;
 
 /* The hidden `replicast --complete WORD...` mode (completion/replicast):
  * the candidates for the last word, one per line, or one line ":file",
  * ":dir", ":ifname", ":group", ":sub GROUP", ":source GROUP" or ":none"
- * for the script to fill from the system; ":other CMD" for a command whose
- * options are not in a table (send, agent, fleet). cmds: the table-driven
- * commands; others: the names of the rest. */
-void opt_complete(FILE *f, const struct opt_cmd *const *cmds, const char *const *others, int n,
-		  char **words);
+ * for the script to fill from the system. cmds: the commands' tables. */
+void opt_complete(FILE *f, const struct opt_cmd *const *cmds, int n, char **words);
 /* The hidden `replicast --options`: "PATH --NAME" for every row of every
  * table (tests check each is in --help and completes). */
 void opt_list_options(FILE *f, const struct opt_cmd *const *cmds);

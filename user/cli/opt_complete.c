@@ -107,8 +107,7 @@ static void complete_in(FILE *f, const struct opt_cmd *cmd, int start, int skip,
 	fputs(":none\n", f);
 }
 
-void opt_complete(FILE *f, const struct opt_cmd *const *cmds, const char *const *others, int n,
-		  char **words)
+void opt_complete(FILE *f, const struct opt_cmd *const *cmds, int n, char **words)
 {
 	static const char *const main_opts[] = {
 		"--pin-path", "--help", "--version", "-batch", "-force", NULL,
@@ -134,8 +133,6 @@ void opt_complete(FILE *f, const struct opt_cmd *const *cmds, const char *const 
 	if (w >= n - 1) {
 		for (i = 0; cmds[i]; i++)
 			candidate(f, cmds[i]->name, cur);
-		for (i = 0; others[i]; i++)
-			candidate(f, others[i], cur);
 		for (i = 0; main_opts[i]; i++)
 			candidate(f, main_opts[i], cur);
 		return;
@@ -144,11 +141,6 @@ void opt_complete(FILE *f, const struct opt_cmd *const *cmds, const char *const 
 		if (!strcmp(cmds[i]->name, words[w]))
 			cmd = cmds[i];
 	if (!cmd) {
-		for (i = 0; others[i]; i++)
-			if (!strcmp(others[i], words[w])) {
-				fprintf(f, ":other %s\n", others[i]);
-				return;
-			}
 		fputs(":none\n", f);
 		return;
 	}

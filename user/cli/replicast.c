@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "cli.h"
 #include "opt.h"
 
@@ -18,17 +17,6 @@ static const char usage_head[] =
 	"Fan UDP packets out to many unicast receivers inside the kernel.\n"
 	"\n"
 	"Commands:\n";
-
-/* The commands whose options are not in a table yet (getopt in their own
- * files): their lines are written here. */
-static const char usage_others[] =
-	"  send GROUP --gen COUNT | --udp-listen ADDR:PORT | --pcap FILE\n"
-	"       [--engine afxdp|xdp]   hand packets over in batches (AF_XDP, or the\n"
-	"                              XDP engine's shared ring)\n"
-	"  agent --etcd URL --prefix PREFIX\n"
-	"                              keep the configuration equal to etcd's PREFIXconfig\n"
-	"  fleet status --etcd URL --prefix ROOT [--json]\n"
-	"                              every relay's agent status under ROOT\n";
 
 static const char usage_tail[] =
 	"\n"
@@ -68,22 +56,13 @@ static const struct command {
 	{ "fleet", cmd_fleet },
 };
 
-/* The commands whose options are a table (opt.h), for --help and the
- * completion; the others (send, agent, fleet) still parse with getopt. */
+/* The commands' option tables (opt.h), for --help and the completion:
+ * every command has one. */
 static const struct opt_cmd *const grammars[] = {
 	&opt_cmd_load, &opt_cmd_unload, &opt_cmd_group, &opt_cmd_sub, &opt_cmd_list,
-	&opt_cmd_stats, &opt_cmd_save, &opt_cmd_apply, &opt_cmd_serve, NULL,
+	&opt_cmd_stats, &opt_cmd_save, &opt_cmd_apply, &opt_cmd_send, &opt_cmd_serve, &opt_cmd_agent,
+	&opt_cmd_fleet, NULL,
 };
-
-static const struct opt_cmd *grammar_of(const char *name)
-{
-	size_t i;
-
-	for (i = 0; grammars[i]; i++)
-		if (!strcmp(grammars[i]->name, name))
-			return grammars[i];
-	return NULL;
-}
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -94,7 +73,6 @@ static void print_usage(FILE *f)
 	fputs(usage_head, f);
 	for (i = 0; grammars[i]; i++)
 		opt_print_summary(f, grammars[i]);
-	fputs(usage_others, f);
 	fputs(usage_tail, f);
 }
 
@@ -102,30 +80,17 @@ static void print_usage(FILE *f)
  * `--complete WORD...` and `--options` (opt.h). */
 static int hidden_mode(int argc, char **argv)
 {
-	const char *others[NCOMMANDS + 1];
-	size_t i, no = 0;
-
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!grammar_of(commands[i].name))
-			others[no++] = commands[i].name;
-	others[no] = NULL;
 	if (!strcmp(argv[1], "--options"))
 		opt_list_options(stdout, grammars);
 	else if (argc > 2)
-		opt_complete(stdout, grammars, others, argc - 2, argv + 2);
+		opt_complete(stdout, grammars, argc - 2, argv + 2);
 	return EXIT_OK;
 }
 
 int cli_run(struct cli *cli, int argc, char **argv)
 {
-	static char *reset_argv[] = { "replicast", NULL };
 	size_t i;
 
-	/* Each command starts getopt at optind = 1, which does not clear
-	 * glibc's memory of a half-read option cluster from the command
-	 * before it (under -batch): optind = 0 and one call do. */
-	optind = 0;
-	getopt(1, reset_argv, "");
 	for (i = 0; i < NCOMMANDS; i++) {
 		if (!strcmp(argv[0], commands[i].name))
 			return commands[i].fn(cli, argc, argv);

@@ -12,7 +12,7 @@
 /* Runs `replicast ARGV...` as cli_run() does, in a child process, with
  * standard input the len bytes of input and standard output and error
  * captured into *out and *err (NUL-terminated; free them). A child keeps
- * whatever a command leaves behind (libbpf objects, getopt state, a stray
+ * whatever a command leaves behind (libbpf objects, open handles, a stray
  * exit()) away from the agent. Returns the command's exit code, or -1 with
  * errno when no child could run. */
 int agent_run_cli(const struct cli *cli, char **argv, const char *input, size_t len,

@@ -2,7 +2,7 @@
 # san: yes
 # The XDP fan-out engine (replicast_sender_open with REPLICAST_ENGINE_XDP),
 # driven by tests/unit/test_engine.c through the public API:
-# - 16 subscribers, real UDP sockets in 16 namespaces, get 100,000 packets
+# - 16 subscribers, real UDP sockets in 16 namespaces, get 50,000 packets
 #   each, in order, byte-exact, every frame's IP and UDP checksum valid (a
 #   capture at each receiver), IPv4 and IPv6;
 # - the sender's system calls while it sends, traced by strace, do not grow
@@ -19,7 +19,7 @@ set -u
 rc_require_root
 rc_setup_traps
 N=16
-COUNT=100000
+COUNT=50000
 TOOL=$RC_ROOT/$BUILD/tests/test_engine
 # The receivers' share of two cores (16 sockets, 16 captures) takes about
 # this many packets a second to each subscriber; the sender paces itself
@@ -49,7 +49,7 @@ sinks_wait() {
 	done
 }
 
-# -- 16 subscribers x 100,000 packets, IPv4 and IPv6 --------------------------
+# -- 16 subscribers x 50,000 packets, IPv4 and IPv6 ---------------------------
 G4=10.77.100.1:5000
 G6=[fd77:100::1]:5000
 rc_assert_ok "group add $G4" $RC group add $G4

@@ -56,7 +56,7 @@ suite "bpf: compiles for the other architecture" make --no-print-directory bpf-c
 run_build build
 run_build build-san
 # Every libFuzzer target briefly (ASan + UBSan built in), from its corpus.
-suite "fuzz: each target 10 s" make --no-print-directory -j"$(nproc)" fuzz FUZZ_SECONDS=10
+suite "fuzz: each target 5 s" make --no-print-directory -j"$(nproc)" fuzz FUZZ_SECONDS=5
 if [ -f bench/bench.mk ]; then
 	suite "bench: quick run" make --no-print-directory bench QUICK=1
 fi

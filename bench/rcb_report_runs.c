@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/utsname.h>
 #include "rcb_report_int.h"
+#include "rcb_report_cells.h"
 
 /* Display order; anything else is appended in order of appearance. */
 const char *const rpt_method_order[] = {
@@ -87,21 +88,6 @@ static struct cell *rpt_cell_get(int size, const char *method, int receivers)
 	return c;
 }
 
-/* Splits a CSV line without quoting in place; returns the field count. */
-static int rpt_split(char *line, char **f, int max)
-{
-	int n = 0;
-
-	line[strcspn(line, "\r\n")] = '\0';
-	f[n++] = line;
-	for (char *p = line; *p && n < max; p++)
-		if (*p == ',') {
-			*p = '\0';
-			f[n++] = p + 1;
-		}
-	return n;
-}
-
 int rpt_read_runs(const char *path)
 {
 	char line[1024], *f[32];
@@ -121,7 +107,7 @@ int rpt_read_runs(const char *path)
 			continue;
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		n = rpt_split(line, f, 32);
+		n = rcb_csv_split(line, f, 32);
 		if (n < 17) {
 			fprintf(stderr, "rcbench report: %s:%d: %d fields, expected 17\n", path, lineno, n);
 			continue;

@@ -615,6 +615,7 @@ enum replicast_sender_engine {
  *   microseconds. So sleeping costs no latency, only TC's CPU for the
  *   first packets.
  * - Threads block every signal but SIGRTMIN + 6 (see the sender engines).
+ * - One relay engine per relay (pin path): a second start returns -EBUSY.
  * - The handle rc must stay open until replicast_relay_stop(). */
 struct replicast_relay;
 
@@ -664,6 +665,11 @@ int replicast_relay_stats(const struct replicast_relay *r, struct replicast_rela
  * sends what the ring holds, stops the threads and frees r. Returns 0, or
  * -ETIMEDOUT when the ring did not drain. Accepts NULL. */
 int replicast_relay_stop(struct replicast_relay *r);
+/* 1 while a relay engine runs for rc's relay (in this or another process,
+ * in this network namespace), 0 when none does: TC then fans out every
+ * stream from the network. replicast_relay_start() returns -EBUSY when one
+ * already runs. */
+int replicast_relay_running(struct replicast *rc);
 
 #ifdef __cplusplus
 }

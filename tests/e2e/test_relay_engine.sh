@@ -100,16 +100,24 @@ rc_assert_ok "group add $G4" $RC group add $G4 --allow-source 10.77.0.0/24
 rc_assert_ok "group add $G6" $RC group add $G6 --allow-source fd77::/64
 
 # 1. The engine relays: it takes every packet (never asleep here), and the
-# pinned counters (replicast stats) see its copies.
+# pinned counters (replicast stats) see its copies. list and stats say
+# whether it runs.
+rc_assert_eq false "$($RC list --json | jq .relay_engine)" "before serve: list --json says no relay engine"
+rc_assert_match "relay engine: not running" "$($RC list)" "... and list says TC fans out"
 serve_start --idle-ms never
 rc_assert_eq 0 $? "serve starts"
 rc_assert_eq relay_ingress "$(rc_in "$TOPO_RELAY" ip -j link show dev "$TOPO_RELAY_IN" |
 	jq -r '.[0].xdp.prog.name // .[0].xdp.progs[0].name // empty' 2>/dev/null || echo ?)" 	"relay_ingress is on the attached device's XDP hook"
 relay 4 $G4 3000
 relay 6 $G6 3000
+rc_assert_eq true "$($RC list --json | jq .relay_engine)" "while serve runs: list --json says so"
+rc_assert_match "relay engine: running" "$($RC list)" "... and list"
+rc_assert_eq true "$($RC stats --json | jq .relay_engine)" "... and stats --json"
+rc_assert_eq 1 "$($RC stats --format prometheus | sed -n 's/^replicast_relay_engine_running //p')" \
+	"... and the Prometheus gauge"
 out=$($RC serve 2>&1)
 rc_assert_eq 1 $? "a second serve on the same relay is refused"
-rc_assert_match "no attached device could take the relay engine" "$out" "... saying why"
+rc_assert_match "a relay engine already runs for this relay" "$out" "... saying why"
 serve_stop
 rc_assert_eq 0 $? "serve exits 0 on SIGTERM"
 rc_assert_eq 6000 "$(serve_stat taken)" "the engine took all 6000 packets (relay_ingress)"
@@ -117,6 +125,8 @@ rc_assert_eq 18000 "$(serve_stat copies)" "the engine sent all 18000 copies"
 rc_assert_eq 0 "$(serve_stat passed_ring_full)" "none left to TC for a full ring"
 rc_assert_eq "" "$(rc_in "$TOPO_RELAY" ip -j link show dev "$TOPO_RELAY_IN" | jq -r '.[0].xdp // empty')" \
 	"after SIGTERM no XDP program is left on the device"
+rc_assert_eq 0 "$($RC stats --format prometheus | sed -n 's/^replicast_relay_engine_running //p')" \
+	"after SIGTERM the gauge says no relay engine"
 
 # 2. With serve gone, TC relays as before.
 relay 4 $G4 1000

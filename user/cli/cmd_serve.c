@@ -117,6 +117,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	err = replicast_relay_start(rc, &o, &r);
 	if (err) {
 		replicast_close(rc);
+		if (err == -EBUSY)
+			return cli_error(EXIT_FAIL, "serve: a relay engine already runs for this relay "
+					 "(another replicast serve); stop it first");
 		return cli_lib_error(err, "serve");
 	}
 	if (replicast_relay_stats(r, &st) || !st.devices) {

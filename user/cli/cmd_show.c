@@ -342,7 +342,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		printf(",\"max_groups\":%u,\"max_subs\":%u,\"attached\":[",
 		       replicast_max_groups(rc), replicast_max_subs(rc));
 		replicast_foreach_attachment(rc, print_attachment, &ap);
-		printf("],\"inject_dev\":");
+		printf("],\"relay_engine\":%s,\"inject_dev\":",
+		       replicast_relay_running(rc) == 1 ? "true" : "false");
 		if (has_inject)
 			json_string(stdout, inject);
 		else
@@ -355,6 +356,10 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		printf("attached to: ");
 		replicast_foreach_attachment(rc, print_attachment, &ap);
 		printf("%s\n", ap.count ? "" : "(no device)");
+		if (ap.count)
+			printf("relay engine: %s\n", replicast_relay_running(rc) == 1 ?
+			       "running (replicast serve): streams from the network are fanned out by it" :
+			       "not running: the TC replicator fans out streams from the network");
 		if (has_inject) {
 			fputs("local senders inject on: ", stdout);
 			cli_escape_to(stdout, inject);

@@ -70,6 +70,7 @@ struct sample {
 	size_t n;
 	uint64_t *drops;
 	int nreasons;
+	bool relay_engine;	/* a relay engine (replicast serve) runs */
 	struct timespec at;
 };
 
@@ -95,6 +96,8 @@ static int sample_read(struct replicast *rc, struct sample *s)
 		err = replicast_groups_read(rc, &s->groups, &s->n);
 	if (err)
 		sample_free(s);
+	else
+		s->relay_engine = replicast_relay_running(rc) == 1;
 	return err;
 }
 
@@ -197,6 +200,10 @@ static void print_prometheus(struct replicast *rc, const struct sample *s)
 	prom_family("replicast_group_subscribers_limit", "gauge",
 		    "Most subscribers a group can have (--max-subs).");
 	printf("replicast_group_subscribers_limit %u\n", replicast_max_subs(rc));
+	prom_family("replicast_relay_engine_running", "gauge",
+		    "1 while a relay engine (replicast serve) fans out streams from the network, "
+		    "0 while the TC replicator does.");
+	printf("replicast_relay_engine_running %d\n", s->relay_engine);
 	for (m = 0; m < sizeof(group_metrics) / sizeof(group_metrics[0]); m++) {
 		prom_family(group_metrics[m].name, group_metrics[m].type, group_metrics[m].help);
 		for (i = 0; i < s->n; i++) {
@@ -235,7 +242,7 @@ static void print_json(const struct sample *s)
 {
 	int r;
 
-	printf("{\"groups\":[");
+	printf("{\"relay_engine\":%s,\"groups\":[", s->relay_engine ? "true" : "false");
 	print_groups(s->groups, s->n, true, true);
 	printf("],\"drops\":{");
 	for (r = 0; r < s->nreasons; r++)

@@ -95,6 +95,12 @@ struct replicast {
 struct btf;
 int rc_btf_load(const struct btf *btf);
 
+/* Marks (mark.c) that a long-running part of the relay runs: WHAT is "ssm"
+ * or "relay". take returns the mark's fd (close it to let go) or -EBUSY
+ * when another process holds it; held returns 1 or 0. */
+int rc_mark_take(const struct replicast *rc, const char *what);
+int rc_mark_held(const struct replicast *rc, const char *what);
+
 /* CLOCK_MONOTONIC in ns: the one clock of the library's deadlines, waits
  * and paces (through the vDSO: no system call). */
 static inline __u64 rc_now_ns(void)

@@ -34,6 +34,7 @@ struct ingress {
 
 struct replicast_relay {
 	struct replicast *rc;
+	int mark_fd;		/* says a relay engine runs (mark.c), for list and stats */
 	struct rc_engine *e;
 	struct bpf_program *prog;
 	int devs_fd, stats_fd;
@@ -174,6 +175,16 @@ int replicast_relay_start(struct replicast *rc, const struct replicast_relay_opt
 	if (!r)
 		return -ENOMEM;
 	r->rc = rc;
+	/* One relay engine per relay: a second would find every device's XDP
+	 * hook taken and serve nothing. */
+	r->mark_fd = rc_mark_take(rc, "relay");
+	if (r->mark_fd < 0) {
+		err = r->mark_fd;
+		if (err == -EBUSY)
+			rc_log(rc, REPLICAST_LOG_WARN, "a relay engine (replicast serve) already runs for %s",
+			       rc->pin_path);
+		goto fail;
+	}
 	err = rc_engine_open(rc, &eo, &r->e);
 	if (err)
 		goto fail;
@@ -261,6 +272,15 @@ int replicast_relay_stop(struct replicast_relay *r)
 		err = rc_engine_flush(r->e);
 		rc_engine_close(r->e);
 	}
+	if (r->mark_fd >= 0)
+		close(r->mark_fd);
 	free(r);
 	return err;
+}
+
+int replicast_relay_running(struct replicast *rc)
+{
+	if (!rc)
+		return -EINVAL;
+	return rc_mark_held(rc, "relay");
 }

@@ -6,10 +6,8 @@
  * The kernel keeps an INCLUDE membership only for the socket that asked for
  * it (MCAST_JOIN_SOURCE_GROUP; ip_mc_drop_socket and ipv6_sock_mc_close
  * leave when the socket closes), so a process must hold the sockets: no
- * autojoin-like address exists for it. A holder is marked, for `list` and
- * for replicast_ssm_holder(), by an abstract unix socket whose name derives
- * from the pin path: abstract names belong to the network namespace and go
- * with the process, however it ends. */
+ * autojoin-like address exists for it. A holder is marked (mark.c), for
+ * `list` and for replicast_ssm_holder(). */
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -19,7 +17,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include "internal.h"
 
 /* Sockets a holder opens at most per family. One IPv4 socket takes
@@ -56,49 +53,16 @@ static size_t alen(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
-/* "\0replicast-ssm:<64-bit FNV-1a of the pin path>": short enough for
- * sun_path whatever the path's length. The path is made canonical first, so
- * that "/sys/fs/bpf/x/" and "/sys/fs/bpf/x" name one relay. */
-static socklen_t mark_addr(const struct replicast *rc, struct sockaddr_un *sun)
-{
-	__u64 h = 0xcbf29ce484222325ULL;
-	char *canonical = realpath(rc->pin_path, NULL);
-	const char *p;
-	int len;
-
-	for (p = canonical ? canonical : rc->pin_path; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	free(canonical);
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	len = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "replicast-ssm:%016llx",
-		       (unsigned long long)h);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
-}
-
 int replicast_ssm_holder(struct replicast *rc)
 {
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd, ret;
-
 	if (!rc)
 		return -EINVAL;
-	len = mark_addr(rc, &sun);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* connect() to an abstract name nobody has bound: ECONNREFUSED. */
-	ret = connect(fd, (struct sockaddr *)&sun, len) ? (errno == ECONNREFUSED ? 0 : -errno) : 1;
-	close(fd);
-	return ret;
+	return rc_mark_held(rc, "ssm");
 }
 
 int replicast_ssm_open(struct replicast *rc, struct replicast_ssm **out)
 {
 	struct replicast_ssm *ssm;
-	struct sockaddr_un sun;
-	socklen_t len;
 
 	if (!rc || !out)
 		return -EINVAL;
@@ -107,18 +71,10 @@ int replicast_ssm_open(struct replicast *rc, struct replicast_ssm **out)
 	if (!ssm)
 		return -ENOMEM;
 	ssm->rc = rc;
-	len = mark_addr(rc, &sun);
-	ssm->mark_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ssm->mark_fd = rc_mark_take(rc, "ssm");
 	if (ssm->mark_fd < 0) {
-		int err = -errno;
+		int err = ssm->mark_fd;
 
-		free(ssm);
-		return err;
-	}
-	if (bind(ssm->mark_fd, (struct sockaddr *)&sun, len)) {
-		int err = errno == EADDRINUSE ? -EBUSY : -errno;
-
-		close(ssm->mark_fd);
 		free(ssm);
 		return err;
 	}

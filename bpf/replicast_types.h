@@ -376,12 +376,15 @@ struct rc_engine_version {
 
 /* Who fills the ring now. SERVING: relay_ingress takes group packets. PARKED:
  * the engine threads sleep; relay_ingress passes packets to the TC path and
- * wakes them (WOKEN, one wake-up per sleep). STOPPED: passes, never wakes. */
+ * wakes them (WOKEN, one wake-up per sleep). RESUMING: awake, but not every
+ * thread is inside its run yet: passes, as while asleep, until the last
+ * thread's program makes it SERVING. STOPPED: passes, never wakes. */
 enum rc_relay_state {
 	RC_RELAY_STOPPED = 0,
 	RC_RELAY_SERVING = 1,
 	RC_RELAY_PARKED = 2,
 	RC_RELAY_WOKEN = 3,
+	RC_RELAY_RESUMING = 4,
 };
 
 /* The producers' line (mmapable array `relay_ctl`): CPUs that receive
@@ -392,6 +395,11 @@ struct rc_relay_ctl {
 	__u8 pad[56];		/* state on a line of its own: read on every packet,
 				 * written only when the engine parks or wakes */
 	__u32 state;		/* enum rc_relay_state */
+	/* RESUMING: the library resets `resumed`, says RESUMING, then bumps
+	 * resume_gen; each thread's program adds itself to resumed on its
+	 * first run that sees the new generation. */
+	__u32 resume_gen;
+	__u32 resumed;
 	__u32 pad2;
 };
 

@@ -93,6 +93,8 @@ struct engine_cursor {
 	__u32 ledgers_used;	/* of this thread's LEDGER_DEVS */
 	__u32 idle_streak;	/* runs in a row that found the ring empty */
 	__u64 settled;		/* pos as last written to ctl->settled */
+	__u32 resume_seen;	/* relay: the last rc_relay_ctl.resume_gen this thread counted */
+	__u32 pad;
 	struct copy_headers hdrs;	/* the current subscriber's copy headers */
 	__u64 now;		/* clock at the window's start, in ns */
 	__u64 tx_packets;	/* of the window, added to group_stats at its end */
@@ -930,18 +932,6 @@ drop:
 	return XDP_DROP;
 }
 
-SEC("xdp")
-int engine_run(struct xdp_md *ctx)
-{
-	struct engine_cursor *cur = my_cursor();
-
-	if (!cur)
-		return XDP_DROP;
-	if (!cur->active && start_window(cur))
-		return XDP_DROP;	/* nothing to send: the frame goes back to the pool */
-	return emit_copy(ctx, cur);
-}
-
 /* A copy the kernel refused after the program had counted it as sent:
  * moved to dropped (redirect_failed), for the thread, its group and its
  * subscriber. The group's and the subscriber's share of the current
@@ -1326,6 +1316,41 @@ int relay_ingress(struct xdp_md *ctx)
 		relay_wake_engine(rc);
 	relay_count(RC_RELAY_TAKEN);
 	return XDP_DROP;	/* taken: the engine sends its copies */
+}
+
+/* The relay's engine is back from a sleep (RESUMING): relay_ingress passes
+ * packets to TC until every thread is inside its live-frames run, since
+ * entering one takes milliseconds and packets put into the ring meanwhile
+ * would wait that long. Each thread counts itself once per resumption on
+ * its first run; the last one makes the relay SERVING. */
+static __always_inline void relay_note_run(struct engine_cursor *cur)
+{
+	struct rc_relay_ctl *rc;
+	__u32 zero = 0, gen;
+
+	rc = bpf_map_lookup_elem(&relay_ctl, &zero);
+	if (!rc)
+		return;
+	gen = load_acquire(&rc->resume_gen);
+	if (gen == cur->resume_seen)
+		return;
+	cur->resume_seen = gen;
+	if (__sync_fetch_and_add(&rc->resumed, 1) + 1 >= threads_n())
+		__sync_val_compare_and_swap(&rc->state, RC_RELAY_RESUMING, RC_RELAY_SERVING);
+}
+
+SEC("xdp")
+int engine_run(struct xdp_md *ctx)
+{
+	struct engine_cursor *cur = my_cursor();
+
+	if (!cur)
+		return XDP_DROP;
+	if (relay)
+		relay_note_run(cur);
+	if (!cur->active && start_window(cur))
+		return XDP_DROP;	/* nothing to send: the frame goes back to the pool */
+	return emit_copy(ctx, cur);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -611,9 +611,11 @@ enum replicast_sender_engine {
  * - Cores: each engine thread keeps one busy while packets flow. After
  *   idle_ms with an empty ring they sleep (epoll on a BPF ring buffer,
  *   no CPU); the XDP program then passes packets to TC, which fans them
- *   out at once, and wakes the engine, which takes over within tens of
- *   microseconds. So sleeping costs no latency, only TC's CPU for the
- *   first packets.
+ *   out at once, and wakes the engine, which takes over once every thread
+ *   is back inside its run (TC carries until then, so no packet waits for
+ *   a thread on its way back). So sleeping costs no latency, only TC's
+ *   CPU for the first packets. replicast_relay_start() returns once the
+ *   threads serve (or after a second, TC carrying meanwhile).
  * - Threads block every signal but SIGRTMIN + 6 (see the sender engines).
  * - One relay engine per relay (pin path): a second start returns -EBUSY.
  * - The handle rc must stay open until replicast_relay_stop(). */

@@ -209,8 +209,9 @@ rc_assert_eq 4550 "$(serve_stat taken)" "two engine threads took all 4550"
 rc_assert_eq $((4550 * N)) "$(serve_stat copies)" "and sent all $((4550 * N)) copies"
 
 # 6. Asleep: after --idle-ms without packets the engine sleeps; the first
-# packets of the next burst go through TC while it wakes, the rest through
-# the engine, every one delivered once, in order.
+# packets of the next burst go through TC while it wakes and until it is in
+# its run again, the rest through the engine, every one delivered once, in
+# order.
 serve_start --idle-ms 50
 sleep 0.5
 relay 4 $G4 3000 --rate 100000
@@ -221,7 +222,10 @@ asleep=$(serve_stat passed_asleep)
 taken=$(serve_stat taken)
 rc_assert_eq 6000 $((asleep + taken)) "every packet of both bursts: the engine's ($taken) or TC's while it woke ($asleep)"
 rc_assert_ge 2 "$(serve_stat parks)" "the engine slept before each burst"
-rc_assert_ge 5000 "$taken" "the engine took most of them"
+# TC carries from the first packet until the woken thread is inside its
+# run again (RESUMING): milliseconds, so a few hundred of each burst at
+# 100,000/s, more on a loaded machine; the engine the rest.
+rc_assert_ge 3000 "$taken" "the engine took the bulk of them"
 
 # 7. kill -9 mid-stream: the stream goes on through TC; what is lost is at
 # most what the ring held (4096 slots; here at 20k packets/s, far fewer).

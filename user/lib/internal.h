@@ -331,6 +331,8 @@ void rc_engine_close(struct rc_engine *e);
 struct bpf_object *rc_engine_object(struct rc_engine *e);
 void rc_engine_relay_stop_input(struct rc_engine *e);
 bool rc_engine_relay_parked(const struct rc_engine *e);
+/* Every engine thread is in its run and relay_ingress fills the ring. */
+bool rc_engine_relay_serving(const struct rc_engine *e);
 __u64 rc_engine_produced(const struct rc_engine *e);
 void rc_engine_poll_devs(struct rc_engine *e);
 /* Whether the device can take XDP frames from the engine (engine_dev.c):

@@ -22,6 +22,8 @@
  * program runs to its end under RCU); it is done long before this, in
  * microseconds. Only then is the ring's last position final. */
 #define DETACH_SETTLE_US 10000
+/* How long start() waits for the engine threads to be in their runs. */
+#define SERVING_WAIT_MS 1000
 /* How often poll() looks at the attachments again: a netlink request per
  * device, and a warning for each that went away, so not on every call. */
 #define FOLLOW_EVERY_NS 1000000000ULL
@@ -164,7 +166,7 @@ int replicast_relay_start(struct replicast *rc, const struct replicast_relay_opt
 	};
 	struct replicast_relay *r;
 	struct bpf_object *obj;
-	int err;
+	int err, i;
 
 	if (!out)
 		return -EINVAL;
@@ -200,6 +202,11 @@ int replicast_relay_start(struct replicast *rc, const struct replicast_relay_opt
 	err = follow_attachments(r);
 	if (err)
 		goto fail;
+	/* Until the threads are in their runs TC relays (RESUMING); a caller
+	 * that says "relaying" next should mean the engine. Bounded: on a
+	 * loaded machine it may take longer, and TC carries meanwhile. */
+	for (i = 0; i < SERVING_WAIT_MS && !rc_engine_relay_serving(r->e); i++)
+		usleep(1000);
 	*out = r;
 	return 0;
 fail:

@@ -21,13 +21,29 @@ static int relay_woken(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/* From state `from` to RESUMING: relay_ingress goes on passing packets to
+ * TC until every thread's program has counted itself in (relay_note_run()
+ * in xdp_engine.bpf.c), as entering a live-frames run takes milliseconds
+ * and packets in the ring would wait for it. Returns false when the state
+ * was not `from` (a stop came). */
+static bool resume(struct rc_engine *e, __u32 from)
+{
+	__atomic_store_n(&e->rctl->resumed, 0, __ATOMIC_SEQ_CST);
+	if (!__atomic_compare_exchange_n(&e->rctl->state, &from, RC_RELAY_RESUMING, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return false;
+	__atomic_fetch_add(&e->rctl->resume_gen, 1, __ATOMIC_SEQ_CST);
+	return true;
+}
+
 /* The relay's thread 0 parks: it says PARKED, after which relay_ingress
  * passes packets to the TC path and wakes it through the ring buffer;
  * then it looks at the ring once more (a producer may have reserved a
  * position before it saw PARKED: that producer then wakes it too), and
- * sleeps in epoll until woken. Back, it says SERVING and wakes the other
- * threads. The first packets after a sleep are fanned out by TC while the
- * engine wakes (tens of microseconds), so a parked relay adds no latency. */
+ * sleeps in epoll until woken. Back, it says RESUMING and wakes the other
+ * threads, and the last of them into its run says SERVING. The packets
+ * that come meanwhile are fanned out by TC, so a parked relay adds no
+ * latency, only TC's CPU for the first packets. */
 void rc_engine_relay_park(struct engine_thread *th)
 {
 	struct rc_engine *e = th->e;
@@ -50,13 +66,8 @@ void rc_engine_relay_park(struct engine_thread *th)
 		}
 		ring_buffer__consume(e->wake_rb);
 	}
-	state = RC_RELAY_PARKED;
-	if (!__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_SERVING, false,
-					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-		state = RC_RELAY_WOKEN;
-		__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_SERVING, false,
-					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-	}
+	if (!resume(e, RC_RELAY_PARKED))
+		resume(e, RC_RELAY_WOKEN);
 out:
 	atomic_store(&e->park_req, 0);
 	rc_engine_wake_threads(e);
@@ -82,7 +93,12 @@ bool rc_engine_relay_parked(const struct rc_engine *e)
 {
 	__u32 state = __atomic_load_n(&e->rctl->state, __ATOMIC_ACQUIRE);
 
-	return state == RC_RELAY_PARKED || state == RC_RELAY_WOKEN;
+	return state == RC_RELAY_PARKED || state == RC_RELAY_WOKEN || state == RC_RELAY_RESUMING;
+}
+
+bool rc_engine_relay_serving(const struct rc_engine *e)
+{
+	return __atomic_load_n(&e->rctl->state, __ATOMIC_ACQUIRE) == RC_RELAY_SERVING;
 }
 
 void rc_engine_poll_devs(struct rc_engine *e)
@@ -103,8 +119,11 @@ int rc_engine_relay_open(struct rc_engine *e)
 	e->wake_rb = ring_buffer__new(bpf_map__fd(e->skel->maps.relay_wake), relay_woken, NULL, NULL);
 	if (!e->wake_rb)
 		return -errno;
-	/* Nothing reaches the ring before relay.c attaches relay_ingress. */
-	__atomic_store_n(&e->rctl->state, RC_RELAY_SERVING, __ATOMIC_RELEASE);
+	/* Nothing reaches the ring before relay.c attaches relay_ingress,
+	 * and then only once the threads are in their runs. */
+	__atomic_store_n(&e->rctl->resumed, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&e->rctl->state, RC_RELAY_RESUMING, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&e->rctl->resume_gen, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 

@@ -425,8 +425,13 @@ one_run() { # METHOD C SIZE RUN
 		args=(--method group --group "$GROUP" --netns "/run/netns/$SRC")
 		[ -n "${SERVE_PID:-}" ] && args=(--cpus 2 "${args[@]}") ;;
 	replicast-afxdp)
+		# With serve running (the relay row starts it), relay_ingress on
+		# the injection peer puts the sender's frames into the engine's
+		# ring: the engine thread is a second busy CPU, as for the relay.
+		serve_start
 		args=(--method exec --exec-ok-status 1 --exec-log "$OUT/afxdp.log" --netns "/run/netns/$HUB" --
-			"$REPLICAST" --pin-path "$RCPIN" send "$GROUP" --gen "$packets" --size "$size" --json) ;;
+			"$REPLICAST" --pin-path "$RCPIN" send "$GROUP" --gen "$packets" --size "$size" --json)
+		[ -n "${SERVE_PID:-}" ] && args=(--cpus 2 "${args[@]}") ;;
 	replicast-xdp | replicast-xdp2)
 		# The engine keeps a core busy per thread while the CLI, on
 		# another, generates the packets: --cpus says so to rcbench.
@@ -701,7 +706,7 @@ notes=(
 	"CPU-ns/delivery = whole-machine busy time (user+nice+system+irq+softirq from /proc/stat, ${HZ_NOTE}) over the timed window / deliveries counted at the receivers. Other work on the machine would land in it: each run first waits (up to ${QUIET_WAIT} s) for the machine to be under 10% busy, and a run is 'disturbed' when the machine was over 10% busy just before or after it, or busy for more than one CPU's worth during it (every sender here is one thread whose kernel work runs on its own CPU). ${REDO_NOTE}"
 	"syscalls/pkt/receiver = syscalls entered by the sending process (raw_syscalls:sys_enter BPF counter, filtered by its thread group, armed between 'go' and its exit) / datagrams handed (packets x receivers). Counted in a separate, shorter run per cell, because the tracepoint slows every syscall; the timed runs carry no counter."
 	"loss = datagrams handed to the kernel (x C for the replicast rows) - deliveries counted at the receivers. 'replicast send' exits 1 when the kernel lost copies (redirect_failed): such a run is kept, not failed, and what it lost is in this column."
-	"replicast-afxdp runs 'replicast send GROUP --gen N --size B' in the hub (AF_XDP into the injection veth that 'replicast load' makes, fanned out by replicast on its peer: like the relay, one extra veth hop per packet). It is the default send, which takes the XDP engine instead for groups of more than 500 subscribers (the copies of one AF_XDP packet queue on one CPU's backlog, 1,000 by default): its cells above C = 500 measure that engine. Being a separate program, it starts inside the timed window: its start-up, measured by 1-packet runs of the same cell, is subtracted from its time, CPU and syscalls (results.json: startup_subtracted)."
+	"replicast-afxdp runs 'replicast send GROUP --gen N --size B' in the hub (AF_XDP into the injection veth that 'replicast load' makes, fanned out on its peer: like the relay, one extra veth hop per packet; while 'replicast serve' runs, which the relay row starts and leaves running, relay_ingress on the peer hands the frames to the engine, else TC's clone path fans them out). It is the default send, which takes the XDP engine instead for groups of more than 500 subscribers (the copies of one AF_XDP packet queue on one CPU's backlog, 1,000 by default): its cells above C = 500 measure that engine. Being a separate program, it starts inside the timed window: its start-up, measured by 1-packet runs of the same cell, is subtracted from its time, CPU and syscalls (results.json: startup_subtracted)."
 	"replicast-xdp and replicast-xdp2 run 'replicast send GROUP --engine xdp --threads 1|2 --gen N --size B' in the hub: the CLI writes packets into the engine's shared ring and engine threads inside one BPF_PROG_RUN each send every subscriber's copy straight to its receiver veth (no extra hop). Each engine thread keeps a core busy and the CLI generating packets uses another, so these runs count as disturbed only when the machine was busy before or after them, or beyond two CPUs; start-up is subtracted as for replicast-afxdp."
 )
 if [ "$RELAY_MAC" = 1 ]; then

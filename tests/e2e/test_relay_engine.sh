@@ -285,4 +285,24 @@ rc_assert_eq 0 $? "the subscriber added while serve ran got all 2000, exact"
 rc_assert_eq on "$(rc_in "${TOPO_RX[1]}" ethtool -k "$NEWPEER" | sed -n 's/^generic-receive-offload: \([a-z]*\).*/\1/p')" \
 	"serve's check switched GRO on at the new device's peer"
 serve_stop
+
+# The local senders' way in: while serve runs, `replicast send` (AF_XDP into
+# the injection pair) is fanned out by the engine too: relay_ingress on the
+# pair's peer takes its packets as the operator's own (no allow list).
+serve_start --idle-ms never
+rc_assert_eq relay_ingress "$(rc_in "$TOPO_RELAY" ip -j link show dev rcinj-in |
+	jq -r '.[0].xdp.prog.name // .[0].xdp.progs[0].name // empty' 2>/dev/null || echo ?)" \
+	"relay_ingress is on the injection peer's XDP hook"
+for ((i = 1; i <= N; i++)); do
+	topo_sink $i 10.77.$i.2:6000 3000 --size 700 --from 10.77.$i.1 --require-full-csum
+done
+rc_assert_ok "replicast send --gen 3000 (AF_XDP) while serve runs" \
+	$RC send $G4 --gen 3000 --size 700 --rate 20000
+for ((i = 1; i <= N; i++)); do
+	topo_sink_wait $i 6000
+	rc_assert_eq 0 $? "receiver $i got all 3000 sent packets, in order, exact bytes, valid checksums"
+done
+serve_stop
+rc_assert_eq 3000 "$(serve_stat taken)" "the engine took all 3000 (relay_ingress on the injection peer)"
+rc_assert_eq 0 "$(serve_stat passed_asleep)" "none left to TC"
 rc_summary

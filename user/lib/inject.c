@@ -241,6 +241,21 @@ static int inject_read(struct replicast *rc, struct inject_dev *dev)
 	return err;
 }
 
+int rc_inject_peer(struct replicast *rc, unsigned int *ifindex, char name[16])
+{
+	struct inject_dev dev;
+	int err = inject_read(rc, &dev);
+
+	if (err)
+		return err;
+	/* Deleted by hand since load: nothing arrives there any more. */
+	if (if_nametoindex(dev.peer) != dev.peer_ifindex)
+		return -ENODEV;
+	*ifindex = dev.peer_ifindex;
+	snprintf(name, 16, "%s", dev.peer);
+	return 0;
+}
+
 int replicast_inject_name(struct replicast *rc, char *buf, size_t len)
 {
 	struct inject_dev dev;

@@ -222,6 +222,9 @@ struct inject_dev {
 int rc_attach_unrecorded(struct replicast *rc, unsigned int ifindex);
 /* Deletes the recorded injection pair, if any (caller holds the lock). */
 int rc_inject_remove(struct replicast *rc);
+/* The injection pair's peer, where AF_XDP senders' frames arrive: its
+ * ifindex and name, or -ENOENT (no pair) / -ENODEV (deleted by hand). */
+int rc_inject_peer(struct replicast *rc, unsigned int *ifindex, char name[16]);
 /* The ifindex of a veth's peer (IFLA_LINK); -ENODEV when it has none here. */
 int rc_link_peer(unsigned int ifindex, unsigned int *peer);
 

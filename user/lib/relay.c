@@ -71,11 +71,14 @@ static int dev_mac(const char *ifname, __u8 mac[6])
 	return err;
 }
 
-/* replicast_foreach_attachment() callback: serves one attached device. */
-static int attach_one(const char *ifname, unsigned int ifindex, void *ctx)
+/* Serves one device: an attached one, or (local) the injection peer,
+ * where AF_XDP senders' frames arrive: their packets are the operator's
+ * own, taken without the checks for the network's (as TC's
+ * replicate_local takes them), and fanned out by the engine too. */
+static int serve_dev(struct replicast_relay *r, const char *ifname, unsigned int ifindex,
+		     bool local)
 {
-	struct replicast_relay *r = ctx;
-	struct rc_relay_dev dev = {};
+	struct rc_relay_dev dev = { .local = local };
 	struct bpf_link *link;
 	int i = find_ingress(r, ifindex), err;
 
@@ -118,11 +121,19 @@ static void detach_one(struct replicast_relay *r, unsigned int i)
 	r->in[i] = r->in[--r->nin];
 }
 
+/* replicast_foreach_attachment() callback. */
+static int attach_one(const char *ifname, unsigned int ifindex, void *ctx)
+{
+	return serve_dev(ctx, ifname, ifindex, false);
+}
+
 /* Attaches to devices attached since, and leaves those detached since (the
- * TC replicator no longer relays them, so neither may the engine). */
+ * TC replicator no longer relays them, so neither may the engine); the
+ * injection peer is served while it exists. */
 static int follow_attachments(struct replicast_relay *r)
 {
-	unsigned int i;
+	char peer[IF_NAMESIZE];
+	unsigned int i, ifindex;
 	int err;
 
 	for (i = 0; i < r->nin; i++)
@@ -130,6 +141,8 @@ static int follow_attachments(struct replicast_relay *r)
 	err = replicast_foreach_attachment(r->rc, attach_one, r);
 	if (err)
 		return err;
+	if (!rc_inject_peer(r->rc, &ifindex, peer))
+		serve_dev(r, peer, ifindex, true);
 	for (i = 0; i < r->nin;) {
 		if (!r->in[i].seen)
 			detach_one(r, i);

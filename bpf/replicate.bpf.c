@@ -54,6 +54,18 @@ static __always_inline void count_copy_dropped(struct fanout_ctx *ctx, __u32 slo
 	count_subscriber(ctx->slot_stats, ctx->max_subs, slot, ctx->dg.count, 0, 0);
 }
 
+/* resolve_next_hop() for the replicator, global for the same reason as
+ * rewrite_copy(): checked once on its own, with the skb as its context,
+ * where its FIB, neighbour and MTU branches no longer multiply the paths
+ * through the rest of a copy. */
+__noinline __u32 tc_next_hop(struct __sk_buff *skb, const struct rc_subscriber *sub,
+			     struct copy_headers *next, __u32 tot_len, __u32 packets)
+{
+	if (!skb || !sub || !next)
+		return 0;
+	return resolve_next_hop(skb, sub, next, tot_len, packets);
+}
+
 /* bpf_loop callback: one subscriber slot. Returns 1 to stop the walk. */
 static int fanout_one(__u32 slot, void *data)
 {
@@ -86,7 +98,7 @@ static int fanout_one(__u32 slot, void *data)
 	}
 
 	copy_headers_for(&next, sub, &ctx->pkt.saddr);
-	ifindex = resolve_next_hop(ctx->skb, sub, &next, ctx->dg.ip_len, ctx->dg.count);
+	ifindex = tc_next_hop(ctx->skb, sub, &next, ctx->dg.ip_len, ctx->dg.count);
 	if (!ifindex) {
 		if (next.too_big_mtu && (!ctx->too_big_mtu || next.too_big_mtu < ctx->too_big_mtu))
 			ctx->too_big_mtu = next.too_big_mtu;

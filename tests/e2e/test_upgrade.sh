@@ -11,7 +11,7 @@ rc_setup_traps
 N=4
 topo_build $N || exit 1
 G=10.77.100.1:5000
-COUNT=20000
+COUNT=40000
 
 rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN"
 rc_assert_ok "group add" $RC group add $G --allow-source 10.77.0.1
@@ -22,12 +22,16 @@ for ((i = 1; i <= N; i++)); do topo_sink $i 10.77.$i.2:6000 $COUNT --size 200; d
 rc_bg "$TOPO_SRC" "$RC_BIN/rc_blast" --to $G --count $COUNT --size 200 --rate 10000 --bind 10.77.0.1
 BLAST=$RC_BG_PID
 sleep 0.3
-upgrades=0
-for ((u = 0; u < 5; u++)); do
+# Upgrades while the stream runs (each loads and verifies the programs, a
+# second or so); the stream is long enough to outlast them here.
+upgrades=0 during=0
+for ((u = 0; u < 3; u++)); do
 	$RC load --dev "$TOPO_RELAY_IN" --upgrade && upgrades=$((upgrades + 1))
+	kill -0 "$BLAST" 2>/dev/null && during=$((during + 1))
 	sleep 0.2
 done
-rc_assert_eq 5 $upgrades "five upgrades while the stream ran"
+rc_assert_eq 3 $upgrades "three upgrades"
+rc_assert_ge 2 "$during" "at least two of them done while the stream ran ($during)"
 rc_wait_pid $BLAST 30
 rc_assert_eq 0 $? "the stream was sent"
 for ((i = 1; i <= N; i++)); do

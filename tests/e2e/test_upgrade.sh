@@ -11,7 +11,7 @@ rc_setup_traps
 N=4
 topo_build $N || exit 1
 G=10.77.100.1:5000
-COUNT=40000
+COUNT=60000
 
 rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN"
 rc_assert_ok "group add" $RC group add $G --allow-source 10.77.0.1
@@ -23,7 +23,7 @@ rc_bg "$TOPO_SRC" "$RC_BIN/rc_blast" --to $G --count $COUNT --size 200 --rate 10
 BLAST=$RC_BG_PID
 sleep 0.3
 # Upgrades while the stream runs (each loads and verifies the programs, a
-# second or so); the stream is long enough to outlast them here.
+# second or so); the stream (6 s) is long enough to outlast them here.
 upgrades=0 during=0
 for ((u = 0; u < 3; u++)); do
 	$RC load --dev "$TOPO_RELAY_IN" --upgrade && upgrades=$((upgrades + 1))

@@ -25,25 +25,10 @@ struct nl_msg {
 	char attrs[512];
 };
 
+/* An attribute at the end of m (netlink.c's writer, bounded by m's size). */
 static struct rtattr *nl_attr(struct nl_msg *m, unsigned short type, const void *data, size_t len)
 {
-	struct rtattr *rta = (struct rtattr *)((char *)m + NLMSG_ALIGN(m->nh.nlmsg_len));
-
-	if (NLMSG_ALIGN(m->nh.nlmsg_len) + RTA_SPACE(len) > sizeof(*m))
-		return NULL;
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(rta), data, len);
-	m->nh.nlmsg_len = NLMSG_ALIGN(m->nh.nlmsg_len) + RTA_SPACE(len);
-	return rta;
-}
-
-/* Closes a nest opened by nl_attr(m, type, NULL, 0): its length covers all
- * that was added since. */
-static void nl_nest_end(struct nl_msg *m, struct rtattr *nest)
-{
-	nest->rta_len = (char *)m + m->nh.nlmsg_len - (char *)nest;
+	return rc_nl_attr(&m->nh, sizeof(*m), type, data, len);
 }
 
 static void nl_init(struct nl_msg *m, unsigned short type, unsigned short flags, int ifindex)
@@ -93,9 +78,9 @@ static int veth_create(const char *name, const char *peer)
 	err = put_queues(&m);
 	if (err)
 		return err;
-	nl_nest_end(&m, peer_info);
-	nl_nest_end(&m, data);
-	nl_nest_end(&m, linkinfo);
+	rc_nl_nest_end(&m.nh, peer_info);
+	rc_nl_nest_end(&m.nh, data);
+	rc_nl_nest_end(&m.nh, linkinfo);
 	return rc_nl_request(&m.nh, 0, NULL, 0);
 }
 

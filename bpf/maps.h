@@ -140,6 +140,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sub_select SEC(".maps");
 
+/* Receiver (family, address, port) -> its health (struct rc_sub_health):
+ * every subscriber's receiver has one, counted by watch_unreachable; the
+ * loader sizes it at least max_subs. Preallocated, unlike the rules: the
+ * watcher and the fan-out update fields in place, and an entry is made
+ * only by `sub add`, so it is never replaced under them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RC_MIN_SUB_HEALTH);
+	__type(key, struct rc_sub_health_key);
+	__type(value, struct rc_sub_health);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sub_health SEC(".maps");
+
 /* ifindex -> where replicast is attached; written by the loader only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -18,7 +18,6 @@ rc_setup_traps
 topo_build 3 || exit 1
 topo_rx_gro
 T=$RC_TMP
-COUNT=4500
 RATE=500
 
 # Every copy answered: Linux limits its ICMP errors to about one a second per
@@ -53,9 +52,9 @@ wait_held() {
 	echo timeout
 }
 
-# phase FAMILY GROUP PORT SENDER WHAT
+# phase FAMILY GROUP PORT SENDER COUNT WHAT
 phase() {
-	local fam=$1 g=$2 port=$3 sender=$4 what=$5 d1 d2 d3 ms s0 u0 s1 u1 held0 sp
+	local fam=$1 g=$2 port=$3 sender=$4 COUNT=$5 what=$6 d1 d2 d3 ms s0 u0 s1 u1 held0 sp
 	d1=$(topo_rx_addr "$fam" 1 "$port")
 	d2=$(topo_rx_addr "$fam" 2 "$port")
 	d3=$(topo_rx_addr "$fam" 3 "$port")
@@ -76,19 +75,25 @@ phase() {
 	rc_assert_eq 0 $? "$what: receiver 2 took its first 500 and closed its socket"
 	ms=$(wait_held "$g" "$d2" true 4)
 	rc_assert_match '^[0-9]+$' "$ms" "$what: receiver 2 is held off ($ms ms after its socket closed)"
-	[[ $ms =~ ^[0-9]+$ ]] && rc_assert_ge "$ms" 1800 "$what: ... within 1 s + 0.8 s slack"
+	# The slack is for the CLI's polls on a busy machine (the engine
+	# spins one of its cores).
+	[[ $ms =~ ^[0-9]+$ ]] && rc_assert_ge "$ms" 2500 "$what: ... within 1 s + 1.5 s slack"
 	[[ $ms =~ ^[0-9]+$ ]] && rc_assert_ge 800 "$ms" "$what: ... and not before its 1 s of errors"
 	rc_assert_match "HELD OFF since [0-9T:.-]+Z" "$($RC list | grep -F "$d2")" "$what: list shows it held off, since when"
-	rc_assert_match '^20[0-9-]+T[0-9:.]+Z$' "$(sub_json "$g" "$d2" .held_since)" "$what: list --json: held_since"
-	rc_assert_ge 100 "$(sub_json "$g" "$d2" .unreachable)" "$what: its unreachable errors counted"
-	rc_assert_eq "0 0" "$(sub_json "$g" "$d1" .unreachable) $(sub_json "$g" "$d3" .unreachable)" \
+	$RC list --json >"$T/list.json"
+	local s2=".groups[] | select(.group==\"$g\") | .subscribers[] | select(.dest==\"$d2\")"
+	rc_assert_match '^20[0-9-]+T[0-9:.]+Z$' "$(jq -r "$s2 | .held_since" "$T/list.json")" "$what: list --json: held_since"
+	u0=$(jq -r "$s2 | .unreachable" "$T/list.json")
+	rc_assert_ge 100 "$u0" "$what: its unreachable errors counted"
+	rc_assert_eq "0 0" "$(jq -r "[.groups[] | select(.group==\"$g\") | .subscribers[] |
+		select(.dest==\"$d1\" or .dest==\"$d3\") | .unreachable] | join(\" \")" "$T/list.json")" \
 		"$what: none for receivers 1 and 3"
 	# Held off, it costs a probe a second.
-	s0=$(STATS=1 sub_json "$g" "$d2" .packets)
-	u0=$(sub_json "$g" "$d2" .unreachable)
+	s0=$(jq -r "$s2 | .packets" <<<"$($RC stats --json)")
 	sleep 2
-	s1=$(STATS=1 sub_json "$g" "$d2" .packets)
-	u1=$(sub_json "$g" "$d2" .unreachable)
+	$RC stats --json >"$T/s1.json"
+	s1=$(jq -r "$s2 | .packets" "$T/s1.json")
+	u1=$(jq -r "$s2 | .unreachable" "$T/s1.json")
 	rc_assert_ge $((s1 - s0)) 3 "$what: 2 s held off: at most 3 copies sent, probes ($((s1 - s0)))"
 	rc_assert_ge 1 $((s1 - s0)) "$what: ... at least one probe"
 	rc_assert_ge $((u1 - u0)) 3 "$what: ... answered by as many errors ($((u1 - u0)))"
@@ -96,7 +101,7 @@ phase() {
 	rm -f "$T/rec2"
 	topo_sink 2 "$d2" $COUNT --idle-ms 1500 --record "$T/rec2"
 	local second=$RC_BG_PID
-	ms=$(wait_held "$g" "$d2" false 6)
+	ms=$(wait_held "$g" "$d2" false 8)
 	rc_assert_match '^[0-9]+$' "$ms" "$what: receiver 2 is served again ($ms ms after its socket opened)"
 	[[ $ms =~ ^[0-9]+$ ]] && rc_assert_ge "$ms" 3500 "$what: ... within two probes and 1.5 s slack"
 	rc_wait_pid "$sp" 30
@@ -111,8 +116,13 @@ phase() {
 	topo_sink_wait 3 "$port"
 	rc_assert_eq 0 $? "$what: receiver 3 got every one of the $COUNT packets, exactly"
 	rc_wait_pid "$second" 20 >/dev/null
-	rc_assert_eq "$(seq $((COUNT - 500)) $((COUNT - 1)))" "$(tail -n 500 "$T/rec2")" \
-		"$what: receiver 2, back, got the stream's last 500 packets, in order"
+	echo "# receiver 2, back: $(cat "$T/sink-2-$port"); first $(head -n 1 "$T/rec2"), $(wc -l <"$T/rec2") received"
+	# Two probes (their copies went, no error came back), then every packet
+	# to the end of the stream.
+	rc_assert_eq "ok" "$(awk -v last=$((COUNT - 1)) 'NR == 3 { p = $1; n = 1; next }
+		NR > 3 { if ($1 != p + 1) bad = 1; p = $1; n++ }
+		END { print (!bad && p == last && n >= 200) ? "ok" : "probes then seq " NR " lines, last " p ", gap " bad }' "$T/rec2")" \
+		"$what: receiver 2, back, got two probes, then every packet to the end, in order"
 	# Accounting: every copy sent or held off, nothing else.
 	$RC stats --json >"$T/stats.json"
 	local sel=".groups[] | select(.group==\"$g\")"
@@ -128,7 +138,7 @@ phase() {
 
 G4=10.77.100.1:5000
 rc_assert_ok "group add $G4" $RC group add $G4 --allow-source 10.77.0.0/24
-phase 4 $G4 6000 tc "TC"
+phase 4 $G4 6000 tc 4500 "TC"
 
 # What else shows it: Prometheus, save and apply, bpftool.
 $RC stats --format prometheus >"$T/metrics.prom"
@@ -151,5 +161,5 @@ rc_assert_eq 0 "$(bpftool -j map dump pinned "$TOPO_PIN/sub_health" | jq length)
 
 G6=[fd77:100::2]:5000
 rc_assert_ok "group add $G6" $RC group add "$G6"
-phase 6 "$G6" 6001 xdp "XDP engine"
+phase 6 "$G6" 6001 xdp 4500 "XDP engine"
 rc_summary

@@ -288,7 +288,8 @@ struct replicast_sub_opts {
 #define REPLICAST_SUB_MAX_FROM 8
 
 /* Both return -ENOENT when GROUP does not exist. sub_add returns -EEXIST for a
- * DEST already subscribed, -ENOSPC when the group is full, -EAFNOSUPPORT when
+ * DEST already subscribed, -ENOSPC when the group is full (or the receivers' health
+ * table), -ERANGE for health_s above REPLICAST_HEALTH_MAX_S, -EAFNOSUPPORT when
  * DEST's family is not GROUP's (or a from prefix's), -E2BIG for more than
  * REPLICAST_SUB_MAX_FROM from prefixes, -EINVAL for a prefix with host bits
  * set or too long; sub_del returns -ESRCH when DEST is not a

@@ -100,15 +100,18 @@ void rc_health_watch(struct replicast *rc, __u32 ifindex)
 		       "the kernel has no tcx, Linux 6.6" : replicast_strerror(err));
 }
 
-/* A CLOCK_MONOTONIC time of the kernel's, in ms since the epoch. */
+/* A CLOCK_MONOTONIC time of the kernel's, in ms since the epoch. In ns
+ * until the last step, so that two readers agree on the ms (list --json is
+ * compared across processes): only the clocks' offset moves, by the
+ * nanoseconds between the two reads and NTP's slewing. */
 static __u64 wall_ms(__u64 mono_ns)
 {
 	struct timespec ts;
-	__u64 now = rc_now_ns(), real_ms;
+	__u64 now = rc_now_ns(), real_ns;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	real_ms = (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-	return real_ms - (now > mono_ns ? now - mono_ns : 0) / 1000000;
+	real_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	return (real_ns - (now > mono_ns ? now - mono_ns : 0)) / 1000000;
 }
 
 void rc_health_to_info(struct replicast *rc, const struct rc_subscriber *s,

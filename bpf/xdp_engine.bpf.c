@@ -809,8 +809,9 @@ static __always_inline void advance(struct engine_cursor *cur, const struct rc_e
 }
 
 /* The current subscriber's share of the window, decided once, before its
- * first copy (bpf/select.h, as the replicator decides each copy): the
- * packets it does not take are counted skipped at once and never visited.
+ * first copy (bpf/select.h and bpf/health.h, as the replicator decides each
+ * copy): the packets it does not take are counted skipped, those its
+ * receiver's health holds off held_off drops, at once, and never visited.
  * The whole window has one source (window_step). Returns 0 when it takes
  * none, having moved on to the next subscriber. */
 static __always_inline int take_share(struct engine_cursor *cur, const struct rc_engine_sub *e,

@@ -140,6 +140,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sub_select SEC(".maps");
 
+/* Receiver (family, address, port) -> its health (struct rc_sub_health):
+ * every subscriber's receiver has one, counted by watch_unreachable; the
+ * loader sizes it at least max_subs. The watcher and the fan-out change
+ * fields in place; user space rewrites an entry only when a subscription
+ * of its receiver comes or goes. No preallocation: memory per receiver
+ * rather than 8 MiB up front, and an element replaced by such an update
+ * stays the old receiver's until the programs that hold it are done (a
+ * preallocated one could go straight to another key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RC_MIN_SUB_HEALTH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct rc_sub_health_key);
+	__type(value, struct rc_sub_health);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sub_health SEC(".maps");
+
 /* ifindex -> where replicast is attached; written by the loader only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -112,6 +112,9 @@ enum subscriber_flags {
 	/* the subscriber takes only some packets: its rule is the
 	 * `sub_select` entry of (group id, slot), struct rc_sub_select */
 	SUB_F_SELECT = 1 << 3,
+	/* --health: held off while its receiver answers with nothing but
+	 * ICMP unreachable errors (its `sub_health` entry, bpf/health.h) */
+	SUB_F_HEALTH = 1 << 4,
 };
 
 /* One slot of a group's subscriber array (the inner map of group_subs). */
@@ -220,6 +223,36 @@ struct rc_sub_select {
 /* Entries the `sub_select` map has room for at least (more with --max-subs). */
 #define RC_MIN_SUB_SELECTS	65536
 
+/* ---- Receiver health (bpf/health.h) ----
+ * One entry of the pinned `sub_health` hash per receiver (family, address,
+ * port), whatever groups it is subscribed to: an ICMP error names the
+ * receiver its quoted copy went to, not a group. watch_unreachable, on the
+ * TC ingress of the subscribers' egress devices, counts the errors and
+ * times their streak; the fan-out of a subscriber with SUB_F_HEALTH holds
+ * its copies off while the streak has lasted the entry's hold_ms. Times are
+ * bpf_ktime_get_ns() (CLOCK_MONOTONIC). */
+struct rc_sub_health_key {
+	__u8 family;
+	__u8 pad;
+	__u16 port;		/* host byte order */
+	union rc_addr addr;
+};
+
+struct rc_sub_health {
+	__u64 unreachable;	/* ICMP/ICMPv6 unreachable errors quoting a copy to it */
+	__u64 first_error_ns;	/* start of the current streak of errors; 0: none */
+	__u64 last_error_ns;	/* the latest error; 0: none yet */
+	__u64 held_since_ns;	/* its copies are held off since; 0: served */
+	__u64 last_probe_ns;	/* while held off: the last copy let through as a probe */
+	__u32 unanswered;	/* probes sent since the last error */
+	__u32 hold_ms;		/* --health, in ms: a streak this long holds it off; 0: never */
+	__u32 refs;		/* subscriptions of this receiver (kept by user space) */
+	__u32 pad;
+};
+
+/* Entries the `sub_health` map has room for at least (more with --max-subs). */
+#define RC_MIN_SUB_HEALTH	65536
+
 /* Why a packet, or one copy of it, was not replicated. The drop_stats map is
  * indexed by these; user space prints their names from rc_reason_names(). */
 enum drop_reason {
@@ -248,6 +281,7 @@ enum drop_reason {
 	DROP_BAD_IP_CSUM,	/* IPv4 header checksum wrong */
 	DROP_REVERSE_PATH,	/* allowed source, but not on the device its route leaves by */
 	DROP_TOO_BIG,		/* a datagram longer than the egress MTU (per copy) */
+	DROP_HELD_OFF,		/* its receiver answers only with unreachable errors (per copy) */
 	DROP_REASON_MAX,
 };
 
@@ -422,6 +456,6 @@ enum rc_relay_counter {
 	RC_RELAY_COUNTERS,
 };
 
-#define RC_LAYOUT_VERSION 6
+#define RC_LAYOUT_VERSION 7
 
 #endif /* REPLICAST_TYPES_H */

@@ -14,6 +14,7 @@
 #include "neigh.h"
 #include "icmp.h"
 #include "select.h"
+#include "health.h"
 
 /* What is not ours goes on to whatever else is attached (other tcx
  * programs, tc filters) and then the stack: TC_ACT_UNSPEC is "no verdict"
@@ -87,6 +88,11 @@ static int fanout_one(__u32 slot, void *data)
 	if (!sub_selects(ctx->gid, slot, sub, ctx->pkt.key.family, &ctx->pkt.saddr, 1,
 			 ctx->dg.count)) {
 		ctx->skipped++;
+		return 0;
+	}
+	/* A receiver that answers only with errors gets probes, no more. */
+	if (!sub_health_share(sub, 1)) {
+		count_copy_dropped(ctx, slot, DROP_HELD_OFF);
 		return 0;
 	}
 	if (ctx->broken) {
@@ -274,6 +280,16 @@ SEC("tc")
 int replicate_local(struct __sk_buff *skb)
 {
 	return replicate_packet(skb, 0);
+}
+
+/* On the TC ingress of subscribers' egress devices, where the receivers'
+ * ICMP errors come back (to the copies' source, this host): counts those
+ * that say a receiver is gone (bpf/health.h). Never a verdict of its own. */
+SEC("tc")
+int watch_unreachable(struct __sk_buff *skb)
+{
+	watch_unreachable_errors(skb);
+	return VERDICT_PASS;
 }
 
 /* Follows the kernel's neighbour table for the next hops of copies through

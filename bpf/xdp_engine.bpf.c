@@ -14,6 +14,7 @@
 #include "counters.h"
 #include "policy.h"
 #include "select.h"
+#include "health.h"
 
 /* bpf_loop refuses more iterations than this (BPF_MAX_LOOPS in the kernel). */
 #define MAX_LOOP_ITERATIONS (1U << 23)
@@ -810,20 +811,30 @@ static __always_inline void advance(struct engine_cursor *cur, const struct rc_e
 }
 
 /* The current subscriber's share of the window, decided once, before its
- * first copy (bpf/select.h, as the replicator decides each copy): the
- * packets it does not take are counted skipped at once and never visited.
+ * first copy (bpf/select.h and bpf/health.h, as the replicator decides each
+ * copy): the packets it does not take are counted skipped, those its
+ * receiver's health holds off held_off drops, at once, and never visited.
  * The whole window has one source (window_step). Returns 0 when it takes
  * none, having moved on to the next subscriber. */
 static __always_inline int take_share(struct engine_cursor *cur, const struct rc_engine_sub *e,
 				      const struct rc_engine_slot *slot)
 {
-	__u32 offered = cur->admitted, skipped;
+	__u32 offered = cur->admitted, skipped, wanted, held;
 
 	cur->sel = sub_selects(cur->gid, e->slot, &e->sub, slot->group.family, &slot->source,
 			       offered, 1);
-	skipped = popcount(offered) - popcount(cur->sel & offered);
+	wanted = cur->sel & offered;
+	skipped = popcount(offered) - popcount(wanted);
 	if (skipped)
 		count_group_skipped(cur->gid, skipped);
+	/* Then its health (bpf/health.h): held off, or one probe. */
+	cur->sel = sub_health_share(&e->sub, wanted);
+	held = popcount(wanted) - popcount(cur->sel);
+	if (held) {
+		count_drops(DROP_HELD_OFF, held);
+		cur->totals.dropped += held;
+		cur->sub_delta.dropped += held;
+	}
 	cur->pkt = next_admitted(cur, cur->pkt);
 	if (cur->pkt < cur->w)
 		return 1;
@@ -862,7 +873,7 @@ __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 	 * rest of the window's to this subscriber (the bits of admitted from
 	 * pkt on), which then leave by the goto below uncounted. */
 	if (!cur->resolved) {
-		if (e->sub.flags & SUB_F_SELECT) {
+		if (e->sub.flags & (SUB_F_SELECT | SUB_F_HEALTH)) {
 			if (!take_share(cur, e, slot))
 				return XDP_DROP;
 			/* Its first packet may be a later one of the window. */

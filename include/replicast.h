@@ -275,12 +275,21 @@ struct replicast_sub_opts {
 	bool sample_random;
 	size_t nfrom;
 	const struct replicast_prefix *from;
+	/* Receiver health (README "Receiver health"): after this many seconds
+	 * of nothing but ICMP unreachable errors from DEST, its copies are held
+	 * off (counted as held_off drops) but for one probe a second, until two
+	 * probes in a row go unanswered. 0: never held off (its errors are still
+	 * counted). One value per receiver: DEST in several groups shares it. */
+	uint32_t health_s;
 };
+/* The most --health seconds (the map keeps milliseconds in 32 bits). */
+#define REPLICAST_HEALTH_MAX_S 86400
 /* --from prefixes a subscriber may have. */
 #define REPLICAST_SUB_MAX_FROM 8
 
 /* Both return -ENOENT when GROUP does not exist. sub_add returns -EEXIST for a
- * DEST already subscribed, -ENOSPC when the group is full, -EAFNOSUPPORT when
+ * DEST already subscribed, -ENOSPC when the group is full (or the receivers' health
+ * table), -ERANGE for health_s above REPLICAST_HEALTH_MAX_S, -EAFNOSUPPORT when
  * DEST's family is not GROUP's (or a from prefix's), -E2BIG for more than
  * REPLICAST_SUB_MAX_FROM from prefixes, -EINVAL for a prefix with host bits
  * set or too long; sub_del returns -ESRCH when DEST is not a
@@ -373,6 +382,16 @@ struct replicast_sub_info {
 	 * sent nor dropped, so sent + dropped + skipped counts every packet
 	 * the group took while it was subscribed. */
 	uint64_t skipped;
+	/* Its receiver's health: ICMP/ICMPv6 unreachable errors that quoted a
+	 * copy to DEST (from any group: one count per receiver), the hold time
+	 * (0: never held off), and whether its copies are held off now, since
+	 * when (CLOCK_REALTIME, ms since the epoch; 0 when served), and when the
+	 * last error came (likewise; 0: none). */
+	uint64_t unreachable;
+	uint32_t health_s;
+	bool held_off;
+	uint64_t held_since_ms;
+	uint64_t last_error_ms;
 };
 
 struct replicast_group_info {

@@ -55,6 +55,7 @@ unit_suites() {
 	suite "$b unit: library ABI and version" tests/unit/test_abi.sh "$b"
 	suite "$b unit: AF_XDP frames" "$b/tests/test_frame"
 	suite "$b unit: counter memory and size limits" "$b/tests/test_cost"
+	suite "$b unit: receiver health arithmetic" "$b/tests/test_health"
 	suite "$b unit: one command grammar (help, completion, man)" tests/unit/test_grammar.sh "$b"
 }
 

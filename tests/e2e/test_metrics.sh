@@ -85,6 +85,8 @@ for g in js["groups"]:
         want("replicast_subscriber_sent_bytes_total", s["bytes"], **lab)
         want("replicast_subscriber_dropped_packets_total", s["dropped"], **lab)
         want("replicast_subscriber_skipped_packets_total", s["skipped"], **lab)
+        want("replicast_subscriber_unreachable_total", s["unreachable"], **lab)
+        want("replicast_subscriber_held_off", 1 if s["held_off"] else 0, **lab)
 for reason, n in js["drops"].items():
     want("replicast_dropped_packets_total", n, reason=reason)
 for key in samples:

@@ -978,6 +978,8 @@ static void test_capacity(void)
  * place (it is process-wide state that belongs to the application), not
  * even swap it for a moment. This program's own libbpf_set_print() stands
  * in front of libbpf's, for the static library's calls too, and counts. */
+#include "prog_health.h"
+
 static int app_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
@@ -1060,6 +1062,7 @@ int main(int argc, char **argv)
 	test_sample_random();
 	test_sample_gso();
 	test_from();
+	test_health(argv[1]);
 	/* Filling 1,024 groups takes ~25 s: every group add waits out two RCU
 	 * grace periods (see README, "Changing subscribers"). */
 	if (argc == 3)

@@ -103,6 +103,11 @@ int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_save(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 
+/* A subscriber's health (cli_health.c), after the rest of its line or
+ * object: with_counters for stats, else for list. */
+void cli_health_json(const struct replicast_sub_info *s, bool with_counters);
+void cli_health_text(const struct replicast_sub_info *s, bool with_counters);
+
 /* Sets libbpf's print function for this process (cli_libbpf.c). */
 void cli_libbpf_setup(void);
 

@@ -39,6 +39,7 @@ struct conf_sub {
 	bool sample_random;		/* --sample-random */
 	size_t nfrom;			/* --from, in the order given */
 	struct replicast_prefix from[REPLICAST_SUB_MAX_FROM];
+	uint32_t health_s;		/* --health; 0: never held off */
 	int line;			/* in the file; 0 for the running state */
 };
 
@@ -92,7 +93,7 @@ void conf_print_load(FILE *f, const struct conf *conf);
 void conf_print_word(FILE *f, const char *w);
 void conf_print_group(FILE *f, const struct conf_group *g);
 void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *s);
-/* A subscriber's --sample, --sample-random and --from, each with a leading blank. */
+/* A subscriber's --sample, --sample-random, --from and --health, each with a leading blank. */
 void conf_print_select(FILE *f, const struct conf_sub *s);
 
 struct conf_group *conf_find_group(const struct conf *conf, const struct replicast_endpoint *ep);

@@ -60,6 +60,8 @@ void conf_print_select(FILE *f, const struct conf_sub *s)
 		fputs(" --sample-random", f);
 	for (i = 0; i < s->nfrom; i++)
 		fprintf(f, " --from %s", replicast_prefix_format(&s->from[i], p, sizeof(p)));
+	if (s->health_s)
+		fprintf(f, " --health %u", s->health_s);
 }
 
 void conf_print(FILE *f, const struct conf *conf, const char *pin_path)

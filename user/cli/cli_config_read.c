@@ -125,6 +125,7 @@ static int parse_sub(struct parser *p, char **words, int n)
 	s.keep_source = l.keep_source;
 	s.sample = l.sample;
 	s.sample_random = l.sample_random;
+	s.health_s = l.health;
 	s.nfrom = l.from.n;
 	if (s.nfrom)
 		memcpy(s.from, l.from.v, s.nfrom * sizeof(*s.from));

@@ -97,6 +97,7 @@ int conf_from_running(struct replicast *rc, struct conf *conf)
 			s->keep_source = si->keep_source;
 			s->sample = si->sample > 1 ? si->sample : 0;
 			s->sample_random = si->sample_random;
+			s->health_s = si->health_s;
 			s->nfrom = si->nfrom;
 			memcpy(s->from, si->from, sizeof(s->from));
 		}

@@ -45,6 +45,7 @@ struct sub_line {
 	unsigned int sample;		/* --sample; 0: every packet */
 	bool sample_random;
 	struct opt_prefixes from;	/* --from, sorted, each once */
+	unsigned int health;		/* --health SECONDS; 0: never held off */
 };
 
 /* Each parses words[0..n) (words[0] is "load", "group", "sub") into a

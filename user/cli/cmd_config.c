@@ -234,7 +234,8 @@ static bool sub_differs(const struct conf_sub *want, const struct conf_sub *have
 	if (want->keep_source != have->keep_source || want->has_mac != have->has_mac)
 		return true;
 	if ((want->sample > 1 ? want->sample : 1) != (have->sample > 1 ? have->sample : 1) ||
-	    want->sample_random != have->sample_random || prefixes_differ(want, have))
+	    want->sample_random != have->sample_random || prefixes_differ(want, have) ||
+	    want->health_s != have->health_s)
 		return true;
 	if (want->has_mac && memcmp(want->mac, have->mac, sizeof(want->mac)))
 		return true;
@@ -487,6 +488,7 @@ static int set_subs(struct applier *a, const struct conf_group *g)
 		entries[i].opts.sample_random = s->sample_random;
 		entries[i].opts.nfrom = s->nfrom;
 		entries[i].opts.from = s->from;
+		entries[i].opts.health_s = s->health_s;
 	}
 	err = replicast_group_set_subs(a->rc, &g->group, entries, g->nsubs);
 	free(entries);

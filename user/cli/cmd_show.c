@@ -105,8 +105,10 @@ static void print_sub_json(const struct replicast_sub_info *s, bool with_counter
 	json_string(stdout, replicast_endpoint_format(&s->dest, buf, sizeof(buf)));
 	if (with_counters) {
 		printf(",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
-		       ",\"skipped\":%" PRIu64 "}", s->sent.packets, s->sent.bytes, s->dropped,
+		       ",\"skipped\":%" PRIu64, s->sent.packets, s->sent.bytes, s->dropped,
 		       s->skipped);
+		cli_health_json(s, true);
+		putchar('}');
 		return;
 	}
 	printf(",\"dev\":");
@@ -124,6 +126,7 @@ static void print_sub_json(const struct replicast_sub_info *s, bool with_counter
 		printf("null");
 	}
 	print_select_json(s);
+	cli_health_json(s, false);
 	printf(",\"slot\":%u}", s->slot);
 }
 
@@ -138,6 +141,7 @@ static void print_sub_text(const struct replicast_sub_info *s, bool with_counter
 		       s->sent.packets, s->sent.bytes, s->dropped);
 		if (s->skipped)
 			printf(", skipped %" PRIu64, s->skipped);
+		cli_health_text(s, true);
 		putchar('\n');
 		return;
 	}
@@ -148,6 +152,7 @@ static void print_sub_text(const struct replicast_sub_info *s, bool with_counter
 	       s->keep_source ? "(original)" : addr_text(&s->source, src, sizeof(src)),
 	       s->has_mac ? mac : "(neighbour table)");
 	print_select_text(s);
+	cli_health_text(s, false);
 	putchar('\n');
 }
 

@@ -59,8 +59,9 @@ const struct opt_cmd opt_cmd_stats = {
 	.synopsis = "[--json | --format FORMAT | --watch [SECONDS] [--count N]]",
 	.summary = "packet and byte counters, drops by reason",
 	.text = "Shows packets and bytes per group (received for fan-out, copies sent), per\n"
-		"subscriber (copies sent, dropped, and skipped by its --sample or --from) and\n"
-		"packets not replicated, by reason.\n",
+		"subscriber (copies sent, dropped, and skipped by its --sample or --from; the\n"
+		"ICMP unreachable errors its receiver answered with, and whether --health holds\n"
+		"it off) and packets not replicated, by reason.\n",
 	.opts = stats_opts,
 };
 
@@ -127,7 +128,7 @@ static void prom_family(const char *name, const char *type, const char *help)
 enum group_metric {
 	G_SUBS, G_RX_PKTS, G_RX_BYTES, G_TX_PKTS, G_TX_BYTES, G_DENIED, G_LIMITED, G_SKIPPED,
 };
-enum sub_metric { S_PKTS, S_BYTES, S_DROPPED, S_SKIPPED };
+enum sub_metric { S_PKTS, S_BYTES, S_DROPPED, S_SKIPPED, S_UNREACHABLE, S_HELD_OFF };
 
 static const struct {
 	const char *name, *type, *help;
@@ -157,6 +158,11 @@ static const struct {
 			"Copies for the subscriber that could not be sent." },
 	[S_SKIPPED] = { "replicast_subscriber_skipped_packets_total", "counter",
 			"Copies the subscriber's --sample or --from did not take (not drops)." },
+	[S_UNREACHABLE] = { "replicast_subscriber_unreachable_total", "counter",
+			    "ICMP/ICMPv6 port or host unreachable errors its receiver answered "
+			    "copies with (one count per receiver, shared by its groups)." },
+	[S_HELD_OFF] = { "replicast_subscriber_held_off", "gauge",
+			 "1 while --health holds the subscriber's copies off (held_off drops)." },
 };
 
 static uint64_t group_value(const struct replicast_group_info *g, enum group_metric m)
@@ -181,6 +187,8 @@ static uint64_t sub_value(const struct replicast_sub_info *s, enum sub_metric m)
 	case S_BYTES: return s->sent.bytes;
 	case S_DROPPED: return s->dropped;
 	case S_SKIPPED: return s->skipped;
+	case S_UNREACHABLE: return s->unreachable;
+	case S_HELD_OFF: return s->held_off;
 	}
 	return 0;
 }

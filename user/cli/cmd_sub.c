@@ -25,6 +25,9 @@ static const struct opt_def sub_add_opts[] = {
 	OPT_PREFIXES_ROW(struct sub_line, "from", from, "PREFIX",
 			 "only packets whose source is in PREFIX (ADDR[/LEN]; up to "
 			 SUB_MAX_FROM_TEXT "); the rest count as skipped"),
+	OPT_U32_ROW(struct sub_line, "health", health, "SECONDS", 1, REPLICAST_HEALTH_MAX_S,
+		    "hold DEST off after SECONDS of nothing but ICMP unreachable errors; "
+		    "probe it once a second until it stops erroring"),
 	OPT_END,
 };
 
@@ -156,6 +159,7 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 	opts.sample = s.sample;
 	opts.sample_random = s.sample_random;
 	opts.from = opts.nfrom ? from : NULL;
+	opts.health_s = s.health;
 	if (opts.ifname && !if_nametoindex(opts.ifname))
 		return cli_error(EXIT_FAIL, "sub add: no such interface '%s'", opts.ifname);
 	replicast_endpoint_format(&s.group, gname, sizeof(gname));

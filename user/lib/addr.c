@@ -249,6 +249,7 @@ static const char *const drop_reason_names[DROP_REASON_MAX] = {
 	[DROP_BAD_IP_CSUM] = "bad_ip_checksum",
 	[DROP_REVERSE_PATH] = "reverse_path",
 	[DROP_TOO_BIG] = "too_big",
+	[DROP_HELD_OFF] = "held_off",
 };
 
 int replicast_drop_reason_count(void)

@@ -75,6 +75,14 @@ static int tc_filter_attach(int ifindex, int prog_fd, int *created_qdisc)
  * predate it. */
 #define RC_BPF_TCX_INGRESS 46
 
+static int link_pin_path_at(const struct replicast *rc, const char *dir, const char *ifname,
+			    char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s/%s", rc->pin_path, dir, ifname);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 static int link_pin_path(const struct replicast *rc, const char *ifname, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s/%s", rc->pin_path, PIN_LINKS_DIR, ifname);
@@ -107,14 +115,15 @@ static bool link_elsewhere(int fd, __u32 ifindex)
 	return !tcx_link_ifindex(fd, &on) && on != ifindex;
 }
 
-/* Points the pinned tcx link of ifname at prog_fd, creating and pinning the
- * link when there is none. A pinned link that is not on ifindex is the dead
+/* Points the tcx link pinned at pin_dir/<ifname> at prog_fd, creating and
+ * pinning the link when there is none. A pinned link that is not on ifindex is the dead
  * link of a device of that name deleted since: it goes, and a new one is
  * made. -EINVAL/-EOPNOTSUPP: the kernel has no tcx. */
-static int tcx_attach(struct replicast *rc, unsigned int ifindex, const char *ifname, int prog_fd)
+int rc_tcx_attach_at(struct replicast *rc, const char *pin_dir, unsigned int ifindex,
+		     const char *ifname, int prog_fd)
 {
 	char pin[PATH_MAX], dir[PATH_MAX];
-	int fd, err = link_pin_path(rc, ifname, pin, sizeof(pin));
+	int fd, err = link_pin_path_at(rc, pin_dir, ifname, pin, sizeof(pin));
 
 	if (err)
 		return err;
@@ -134,11 +143,16 @@ static int tcx_attach(struct replicast *rc, unsigned int ifindex, const char *if
 	fd = bpf_link_create(prog_fd, (int)ifindex, RC_BPF_TCX_INGRESS, NULL);
 	if (fd < 0)
 		return -errno;
-	if (rc_pin_file(rc, PIN_LINKS_DIR, dir, sizeof(dir)) ||
+	if (rc_pin_file(rc, pin_dir, dir, sizeof(dir)) ||
 	    (mkdir(dir, 0700) && errno != EEXIST) || bpf_obj_pin(fd, pin))
 		err = errno ? -errno : -ENAMETOOLONG;
 	close(fd);	/* the pin holds the link now (or, on error, nothing does) */
 	return err;
+}
+
+static int tcx_attach(struct replicast *rc, unsigned int ifindex, const char *ifname, int prog_fd)
+{
+	return rc_tcx_attach_at(rc, PIN_LINKS_DIR, ifindex, ifname, prog_fd);
 }
 
 int rc_attach_unrecorded(struct replicast *rc, unsigned int ifindex)

@@ -174,6 +174,21 @@ out:
 	return err;
 }
 
+/* Its subscribers' receivers have one subscription fewer each. */
+static void health_unref_group(struct replicast *rc, __u32 gid)
+{
+	struct rc_subscriber *slots = NULL;
+	int subs_fd = rc_inner_map_fd(rc->group_subs_fd, gid), used;
+
+	if (subs_fd < 0)
+		return;
+	used = rc_read_slots(rc, subs_fd, &slots);
+	if (used > 0)
+		rc_health_unref_all(rc, slots, used);
+	free(slots);
+	close(subs_fd);
+}
+
 int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *group)
 {
 	struct rc_group_key key;
@@ -196,6 +211,7 @@ int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *g
 		err = -errno;
 		goto out;
 	}
+	health_unref_group(rc, grp.id);
 	bpf_map_delete_elem(rc->group_subs_fd, &grp.id);
 	bpf_map_delete_elem(rc->sub_stats_fd, &grp.id);
 	rc_purge_sources(rc, grp.id);

@@ -84,7 +84,7 @@ int rc_handle_new(const struct replicast_opts *opts, struct replicast **out)
 	rc->groups_fd = rc->group_addrs_fd = rc->group_subs_fd = rc->sub_stats_fd = -1;
 	rc->group_stats_fd = rc->drop_stats_fd = rc->config_fd = rc->attachments_fd = -1;
 	/* Not 0, which replicast_close() would take for an fd of ours: stdin. */
-	rc->neighbours_fd = rc->sub_select_fd = -1;
+	rc->neighbours_fd = rc->sub_select_fd = rc->sub_health_fd = rc->watch_prog_fd = -1;
 	if (RC_OPT(opts, pin_path, NULL)) {
 		snprintf(rc->pin_path, sizeof(rc->pin_path), "%s", opts->pin_path);
 	} else {
@@ -136,6 +136,8 @@ void replicast_close(struct replicast *rc)
 	rc_close_fd(&rc->attachments_fd);
 	rc_close_fd(&rc->neighbours_fd);
 	rc_close_fd(&rc->sub_select_fd);
+	rc_close_fd(&rc->sub_health_fd);
+	rc_close_fd(&rc->watch_prog_fd);
 	free(rc);
 }
 
@@ -245,6 +247,8 @@ int rc_open_pins(struct replicast *rc)
 		{ "attachments", &rc->attachments_fd },
 		{ "neighbours", &rc->neighbours_fd },
 		{ "sub_select", &rc->sub_select_fd },
+		{ "sub_health", &rc->sub_health_fd },
+		{ PIN_WATCH_PROG, &rc->watch_prog_fd },
 	};
 	struct bpf_map_info info = {};
 	__u32 zero = 0, info_len = sizeof(info);

@@ -17,6 +17,8 @@
 /* Names of the pins under the pin directory. */
 #define PIN_PROG		"replicate_prog"
 #define PIN_LOCAL_PROG		"replicate_local_prog"	/* on the injection device */
+#define PIN_WATCH_PROG		"watch_prog"	/* watch_unreachable (health.c) */
+#define PIN_WATCH_DIR		"watch"		/* its tcx links, one per egress device */
 /* Room in group_sources for each group, on average. */
 #define SOURCES_PER_GROUP	REPLICAST_SOURCES_PER_GROUP
 #define PIN_SUBS_DIR		"subscribers"	/* one pinned inner map per group */
@@ -78,6 +80,8 @@ struct replicast {
 	int attachments_fd;
 	int neighbours_fd;
 	int sub_select_fd;		/* per-subscriber selection (struct rc_sub_select) */
+	int sub_health_fd;		/* per-receiver health (struct rc_sub_health) */
+	int watch_prog_fd;		/* watch_unreachable */
 	struct rc_config cfg;
 	int ncpus;
 	/* BTF of the program, to give inner maps typed keys and values. */
@@ -295,6 +299,23 @@ int rc_select_from_opts(int family, const struct replicast_sub_opts *opts,
 int rc_select_write(struct replicast *rc, __u32 gid, __u32 slot, const struct rc_sub_select *sel,
 		    bool fresh);
 int rc_purge_selects(struct replicast *rc, __u32 gid);
+/* Receiver health (health.c). rc_health_from_opts(): opts' --health as ms
+ * into *hold_ms; 1 when the subscriber is to be held off, 0 when not, or
+ * -ERANGE. rc_health_ref() makes or updates the receiver's entry before its
+ * slot goes on (add: one more subscription of it); rc_health_unref() takes
+ * one away, the entry with the last. rc_health_watch() puts the watcher on
+ * the egress device (a warning in the log when it cannot). */
+int rc_health_from_opts(const struct replicast_sub_opts *opts, __u32 *hold_ms);
+int rc_health_ref(struct replicast *rc, const struct rc_subscriber *s, __u32 hold_ms, bool add);
+void rc_health_unref(struct replicast *rc, const struct rc_subscriber *s);
+void rc_health_unref_all(struct replicast *rc, const struct rc_subscriber *slots, int used);
+void rc_health_watch(struct replicast *rc, __u32 ifindex);
+void rc_health_to_info(struct replicast *rc, const struct rc_subscriber *s,
+		       struct replicast_sub_info *info);
+/* Points the tcx ingress link pinned at DIR/<ifname> at prog_fd, making and
+ * pinning it when there is none (attach.c). */
+int rc_tcx_attach_at(struct replicast *rc, const char *dir, unsigned int ifindex,
+		     const char *ifname, int prog_fd);
 /* Fills info's sample, from and skipped (info->slot set) from the rule. */
 void rc_select_to_info(struct replicast *rc, __u32 gid, const struct rc_subscriber *s,
 		       struct replicast_sub_info *info);

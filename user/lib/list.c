@@ -33,6 +33,7 @@ static void fill_sub_info(struct replicast *rc, __u32 gid, const struct rc_subsc
 	info->sent.bytes = c.bytes;
 	info->dropped = c.dropped;
 	rc_select_to_info(rc, gid, s, info);
+	rc_health_to_info(rc, s, info);
 }
 
 /* Subscribers that are switched on; OFF slots are removed subscribers. */

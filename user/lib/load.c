@@ -247,6 +247,8 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 							max_subs : RC_MIN_NEIGHBOURS);
 	bpf_map__set_max_entries(skel->maps.sub_select, max_subs > RC_MIN_SUB_SELECTS ?
 							max_subs : RC_MIN_SUB_SELECTS);
+	bpf_map__set_max_entries(skel->maps.sub_health, max_subs > RC_MIN_SUB_HEALTH ?
+							max_subs : RC_MIN_SUB_HEALTH);
 	/* Inner maps are sized by a template we create: libbpf 1.1 cannot
 	 * resize its own inner-map definition (bpf_map__set_max_entries on
 	 * bpf_map__inner_map() dereferences a NULL object). */
@@ -269,6 +271,7 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	bpf_program__set_log_buf(skel->progs.replicate, log, log_size);
 	bpf_program__set_log_buf(skel->progs.replicate_local, log, log_size);
 	bpf_program__set_log_buf(skel->progs.track_neighbour, log, log_size);
+	bpf_program__set_log_buf(skel->progs.watch_unreachable, log, log_size);
 
 	err = replicate_bpf__load(skel);
 	if (err) {
@@ -290,6 +293,8 @@ static int load_and_pin(struct replicast *rc, const struct replicast_opts *opts,
 	err = pin_program(rc, skel->progs.replicate, PIN_PROG);
 	if (!err)
 		err = pin_program(rc, skel->progs.replicate_local, PIN_LOCAL_PROG);
+	if (!err)
+		err = pin_program(rc, skel->progs.watch_unreachable, PIN_WATCH_PROG);
 	if (!err)
 		err = pin_neighbour_tracker(rc, skel->progs.track_neighbour);
 	if (!err)

@@ -261,8 +261,8 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 	struct rc_sub_select sel;
 	struct rc_group_key key;
 	struct rc_group grp;
-	int subs_fd = -1, stats_fd = -1, used, err, selects;
-	__u32 i, slot;
+	int subs_fd = -1, stats_fd = -1, used, err, selects, health;
+	__u32 i, slot, hold_ms;
 
 	if (!group || !dest || !RC_OPTS_VALID(opts))
 		return -EINVAL;
@@ -276,6 +276,11 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 		return selects;
 	if (selects)
 		s.flags |= SUB_F_SELECT;
+	health = rc_health_from_opts(opts, &hold_ms);
+	if (health < 0)
+		return health;
+	if (health)
+		s.flags |= SUB_F_HEALTH;
 	rc_endpoint_to_key(dest, &key);
 	s.family = key.family;
 	s.port = key.port;
@@ -315,9 +320,18 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 	stats_fd = rc_inner_map_fd(rc->sub_stats_fd, grp.id);
 	if (stats_fd >= 0)
 		rc_sub_counters_zero(rc, stats_fd, slot);
+	/* Its receiver's health entry, which the watcher counts errors in,
+	 * before it is on: the first copy finds it. */
+	err = rc_health_ref(rc, &s, hold_ms, true);
+	if (err)
+		goto out;
 	s.state = SUB_ON;
-	if (bpf_map_update_elem(subs_fd, &slot, &s, BPF_ANY))
+	if (bpf_map_update_elem(subs_fd, &slot, &s, BPF_ANY)) {
 		err = -errno;
+		rc_health_unref(rc, &s);
+		goto out;
+	}
+	rc_health_watch(rc, s.ifindex);
 out:
 	free(slots);
 	if (subs_fd >= 0)
@@ -354,6 +368,8 @@ int replicast_sub_del(struct replicast *rc, const struct replicast_endpoint *gro
 		 * off, and is reused by the next add. */
 		slots[i].state = SUB_OFF;
 		err = bpf_map_update_elem(subs_fd, &i, &slots[i], BPF_ANY) ? -errno : 0;
+		if (!err)
+			rc_health_unref(rc, &slots[i]);
 		break;
 	}
 out:
@@ -419,13 +435,29 @@ out:
 	return err;
 }
 
+/* The watcher on every egress device of the set, once each. */
+static void watch_devices(struct replicast *rc, const struct rc_subscriber *set, __u32 n)
+{
+	__u32 i, j;
+
+	for (i = 0; i < n; i++) {
+		if (set[i].state != SUB_ON)
+			continue;
+		for (j = 0; j < i; j++)
+			if (set[j].state == SUB_ON && set[j].ifindex == set[i].ifindex)
+				break;
+		if (j == i)
+			rc_health_watch(rc, set[i].ifindex);
+	}
+}
+
 int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoint *group,
 			     const struct replicast_sub_entry *entries, size_t n)
 {
 	struct rc_subscriber *next = NULL, *old = NULL;
 	int subs_fd = -1, new_fd = -1, stats_fd = -1, used, err = 0, *fresh = NULL;
 	struct rc_sub_select *sels = NULL;
-	__u32 *origin = NULL;
+	__u32 *origin = NULL, *holds = NULL;
 	char pin[PATH_MAX], tmp[PATH_MAX + 8];
 	struct rc_group_key key;
 	struct rc_group grp;
@@ -439,7 +471,8 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 	fresh = calloc(rc->cfg.max_subs, sizeof(*fresh));
 	origin = calloc(rc->cfg.max_subs, sizeof(*origin));
 	sels = calloc(n ? n : 1, sizeof(*sels));
-	if (!next || !fresh || !origin || !sels) {
+	holds = calloc(n ? n : 1, sizeof(*holds));
+	if (!next || !fresh || !origin || !sels || !holds) {
 		err = -ENOMEM;
 		goto out_free;
 	}
@@ -473,6 +506,11 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 			goto out_free;
 		if (err)
 			next[i].flags |= SUB_F_SELECT;
+		err = rc_health_from_opts(entries[i].opts.sz ? &entries[i].opts : NULL, &holds[i]);
+		if (err < 0)
+			goto out_free;
+		if (err)
+			next[i].flags |= SUB_F_HEALTH;
 		err = resolve_subscriber(rc, dest, entries[i].opts.sz ? &entries[i].opts : NULL,
 					 &next[i]);
 		if (err)
@@ -496,6 +534,15 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 		if (next[i].state != SUB_ON || !(next[i].flags & SUB_F_SELECT))
 			continue;
 		err = rc_select_write(rc, grp.id, i, &sels[origin[i]], fresh[origin[i]] != 0);
+		if (err)
+			goto out;
+	}
+	/* And their receivers' health entries: newcomers' made, the hold
+	 * time of those that stay brought up to date. */
+	for (i = 0; i < hwm; i++) {
+		if (next[i].state != SUB_ON)
+			continue;
+		err = rc_health_ref(rc, &next[i], holds[origin[i]], fresh[origin[i]] != 0);
 		if (err)
 			goto out;
 	}
@@ -525,6 +572,15 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 		if ((old[i].flags & SUB_F_SELECT) &&
 		    (i >= hwm || next[i].state != SUB_ON || !(next[i].flags & SUB_F_SELECT)))
 			rc_select_write(rc, grp.id, i, NULL, false);
+	/* Members of both sets kept their slots: an old one whose slot holds
+	 * another receiver now (or none) has left. */
+	for (i = 0; i < (__u32)used; i++)
+		if (old[i].state == SUB_ON &&
+		    (i >= hwm || next[i].state != SUB_ON || old[i].family != next[i].family ||
+		     old[i].port != next[i].port ||
+		     memcmp(&old[i].addr, &next[i].addr, sizeof(old[i].addr))))
+			rc_health_unref(rc, &old[i]);
+	watch_devices(rc, next, hwm);
 	/* Re-pin under the group's name: pin beside, then rename over (atomic). */
 	if (!rc_subs_pin_path(rc, group, pin, sizeof(pin))) {
 		snprintf(tmp, sizeof(tmp), "%s-new", pin);
@@ -542,6 +598,7 @@ out_free:
 	free(fresh);
 	free(origin);
 	free(sels);
+	free(holds);
 	if (subs_fd >= 0)
 		close(subs_fd);
 	if (new_fd >= 0)

@@ -274,6 +274,8 @@ static int keep_unset_limit(struct replicast *rc, const struct replicast_endpoin
 static int find_group(struct replicast *rc, struct group_line *g)
 {
 	char have[REPLICAST_RANGE_STRLEN];
+	/* GROUP's text was a range: it must be the group's own. */
+	bool range = g->port_last > g->group.port;
 	uint16_t first, last;
 	int err;
 
@@ -282,11 +284,13 @@ static int find_group(struct replicast *rc, struct group_line *g)
 		return cli_error(EXIT_FAIL, "group %s does not exist", g->name);
 	if (err)
 		return cli_lib_error(err, g->verb->path);
-	g->group.port = first;
-	replicast_range_format(&g->group, last, have, sizeof(have));
-	if (g->port_last > first && g->port_last != last)
+	replicast_range_format(&(struct replicast_endpoint){ .family = g->group.family,
+							     .addr = g->group.addr, .port = first },
+			       last, have, sizeof(have));
+	if (range && (g->port_last != last || g->group.port != first))
 		return cli_error(EXIT_FAIL, "group %s does not exist (port %u is in group %s)",
 				 g->name, first, have);
+	g->group.port = first;
 	g->port_last = last;
 	memcpy(g->name, have, sizeof(have));
 	return EXIT_OK;

@@ -172,9 +172,12 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 	 * another range that shares its first port. */
 	err = replicast_group_ports(rc, &s.group, &first, &last);
 	if (!err) {
+		/* GROUP's text was a range: it must be the group's own. */
+		bool range = s.group_last > s.group.port, other = s.group.port != first;
+
 		s.group.port = first;
 		replicast_range_format(&s.group, last, have, sizeof(have));
-		if (s.group_last > first && s.group_last != last) {
+		if (range && (s.group_last != last || other)) {
 			ret = cli_error(EXIT_FAIL, "group %s does not exist (port %u is in group %s)",
 					gname, first, have);
 			replicast_close(rc);

@@ -6,6 +6,11 @@
 #include "cli.h"
 #include "cli_lines.h"
 
+/* The library's limit, as help text. */
+#define TEXT_OF(x) #x
+#define TEXT_OF_VALUE(x) TEXT_OF(x)
+#define MAX_PORT_RANGE_TEXT TEXT_OF_VALUE(REPLICAST_MAX_PORT_RANGE)
+
 static const struct opt_value rpath_values[] = {
 	{ "strict", RPATH_STRICT },
 	{ "loose", RPATH_LOOSE },
@@ -109,10 +114,11 @@ const struct opt_cmd opt_cmd_group = {
 		"that arrive on an attached device are copied to the group's subscribers and\n"
 		"not delivered locally. 'del' also forgets the group's subscribers.\n"
 		"\n"
-		"GROUP may be a port range, ADDR:FIRST-LAST (at most 1024 ports): one group, one\n"
-		"set of subscribers, counters, caps and allow list for every port in it. Each\n"
-		"port takes one of the --max-groups entries. A range may not overlap another\n"
-		"group. Other verbs name it by its range or by any of its ports.\n"
+		"GROUP may be a port range, ADDR:FIRST-LAST (at most " MAX_PORT_RANGE_TEXT " ports): one\n"
+		"group, one set of subscribers, counters, caps and allow list for every port in\n"
+		"it. Each port takes one of the --max-groups entries. A range may not overlap\n"
+		"another group. Other verbs name it by its range or by any of its ports. A\n"
+		"copy keeps the port its packet was sent to unless the subscriber names one.\n"
 		"\n"
 		"A multicast GROUP is joined (IGMPv3/MLDv2) on every attached device, held by\n"
 		"the kernel; the last group on that address leaves it ('replicast list' shows\n"

@@ -60,8 +60,8 @@ int opt_group(const struct opt_cmd *cmd, const char *text, struct replicast_endp
 				 "is at most %u (each port counts as a group against --max-groups)",
 				 cmd->path, text, REPLICAST_MAX_PORT_RANGE, REPLICAST_MAX_PORT_RANGE);
 	if (err)
-		return cli_error(EXIT_USAGE, "%s: GROUP '%s' is not ADDR:PORT, ADDR:FIRST-LAST or "
-				 "the same with [IPV6] (ports 1-65535, FIRST <= LAST)", cmd->path,
+		return cli_error(EXIT_USAGE, "%s: GROUP '%s' is not ADDR:PORT or [IPV6]:PORT (port "
+				 "1-65535), nor a range ADDR:FIRST-LAST (FIRST <= LAST)", cmd->path,
 				 text);
 	return EXIT_OK;
 }

@@ -427,6 +427,7 @@ static void check_range_keys(const char *pin, uint16_t first, uint16_t last, uin
 	struct rc_group v0, v;
 	char path[600];
 	int fd, same = 1, port;
+	__u32 refs = 0;
 
 	snprintf(path, sizeof(path), "%s/groups", pin);
 	fd = bpf_obj_get(path);
@@ -450,6 +451,13 @@ static void check_range_keys(const char *pin, uint16_t first, uint16_t last, uin
 	key.port = last + 1;
 	CHECK(bpf_map_lookup_elem(fd, &key, &v) && errno == ENOENT, "range: no key for port %u",
 	      last + 1);
+	/* group_addrs counts groups on the address: the range is one. */
+	snprintf(path, sizeof(path), "%s/group_addrs", pin);
+	fd = bpf_obj_get(path);
+	key.port = 0;
+	CHECK(fd >= 0 && !bpf_map_lookup_elem(fd, &key, &refs) && (refs & ~RC_ADDR_LOCAL) == 1,
+	      "range: group_addrs counts it as one group on 10.9.0.20 (got %u)",
+	      refs & ~RC_ADDR_LOCAL);
 	close(fd);
 }
 

@@ -39,8 +39,21 @@ struct rc_group {
 	__u64 max_pps;		/* packets per second taken for fan-out */
 	__u64 max_bps;		/* bits per second taken for fan-out */
 	__u8 ttl;		/* multicast groups: TTL / hop limit of the copies; 0: RC_COPY_TTL */
-	__u8 pad[7];
+	__u8 pad;
+	/* A port range (group add ADDR:FIRST-LAST) is one key per port, every
+	 * one with this same value: one id, so one subscriber set, one set of
+	 * counters, one cap and one allow list, and the program's lookup stays
+	 * exact. These say which keys belong together, for user space (list,
+	 * save, del) and bpftool readers; the program never reads them.
+	 * port_last <= port_first (0, 0 as older entries have it): one port. */
+	__u16 port_first;	/* host byte order */
+	__u16 port_last;
+	__u8 pad2[2];
 };
+
+/* Ports one range group may span: each is a key of `groups`, and counts
+ * against max_groups like a group of its own. */
+#define RC_MAX_PORT_RANGE	1024
 
 enum group_flags {
 	/* a packet from an allowed source may arrive on any attached device */
@@ -123,7 +136,8 @@ struct rc_subscriber {
 	__u32 ifindex;		/* egress device */
 	__u8 family;
 	__u8 flags;		/* enum subscriber_flags */
-	__u16 port;		/* host byte order */
+	__u16 port;		/* host byte order; 0: the packet's own destination
+				 * port (subscribers of a port range that keep it) */
 	__u8 dst_mac[6];	/* with SUB_F_STATIC_MAC or SUB_F_CACHED_NEXT_HOP */
 	__u8 src_mac[6];	/* the same: the egress device's MAC */
 	union rc_addr addr;	/* where the copy goes */

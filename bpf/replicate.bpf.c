@@ -103,7 +103,7 @@ static int fanout_one(__u32 slot, void *data)
 		return 0;
 	}
 
-	copy_headers_for(&next, sub, &ctx->pkt.saddr);
+	copy_headers_for(&next, sub, &ctx->pkt.saddr, ctx->pkt.key.port);
 	ifindex = tc_next_hop(ctx->skb, sub, &next, ctx->dg.ip_len, ctx->dg.count);
 	if (!ifindex) {
 		if (next.too_big_mtu && (!ctx->too_big_mtu || next.too_big_mtu < ctx->too_big_mtu))

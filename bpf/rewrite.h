@@ -46,12 +46,14 @@ static __always_inline void copy_headers_init(struct copy_headers *h, const stru
 
 /* The addresses and port one subscriber's copy carries; the MACs come from
  * resolve_next_hop(). `source` is the original packet's source address,
- * which subscribers added with --keep-source see. */
+ * which subscribers added with --keep-source see; `dport` its destination
+ * port (host order), which a subscriber of port 0 keeps (a port range's
+ * subscriber added without a port). */
 static __always_inline void copy_headers_for(struct copy_headers *next, const struct rc_subscriber *sub,
-					     const union rc_addr *source)
+					     const union rc_addr *source, __u16 dport)
 {
 	next->daddr = sub->addr;
-	next->dport = bpf_htons(sub->port);
+	next->dport = bpf_htons(sub->port ? sub->port : dport);
 	next->saddr = (sub->flags & SUB_F_KEEP_SOURCE) ? *source : sub->source;
 }
 

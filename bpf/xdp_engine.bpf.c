@@ -885,7 +885,9 @@ __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 				goto rewrite_failed;
 		}
 		__builtin_memset(&cur->hdrs, 0, sizeof(cur->hdrs));
-		copy_headers_for(&cur->hdrs, &e->sub, &slot->source);
+		/* The window's packets share one key (same_key compares the
+		 * port too), so its first slot's port is every copy's. */
+		copy_headers_for(&cur->hdrs, &e->sub, &slot->source, slot->group.port);
 		cur->ifindex = cached_next_hop(ctx, cur, e, &cur->hdrs, hdr_len - ETH_HLEN + len,
 					       popcount(cur->pkt < 32 ? (cur->admitted & cur->sel) >> cur->pkt : 0));
 		cur->ledger = cur->ifindex ? ledger_for(cur, cur->ifindex) : NO_LEDGER;

@@ -106,6 +106,22 @@ socklen_t replicast_endpoint_sockaddr(const struct replicast_endpoint *ep,
 /* "aa:bb:cc:dd:ee:ff". Returns 0 or -EINVAL. */
 int replicast_mac_parse(const char *text, uint8_t mac[6]);
 
+/* Port ranges: a group on every port from FIRST to LAST of one address,
+ * with one set of subscribers, counters, caps and allow list. At most
+ * REPLICAST_MAX_PORT_RANGE ports, each of which takes one entry of the
+ * max_groups the relay was loaded with. */
+#define REPLICAST_MAX_PORT_RANGE 1024
+/* "ADDR:PORT", "ADDR:FIRST-LAST", "[ADDR6]:PORT" or "[ADDR6]:FIRST-LAST":
+ * ep gets FIRST (or PORT), *port_last LAST (PORT for one port). Returns 0,
+ * -EINVAL (also for LAST below FIRST), or -E2BIG for more than
+ * REPLICAST_MAX_PORT_RANGE ports. */
+int replicast_range_parse(const char *text, struct replicast_endpoint *ep, uint16_t *port_last);
+/* "ADDR:FIRST-LAST" when port_last > ep->port, else as
+ * replicast_endpoint_format(). REPLICAST_RANGE_STRLEN fits any. */
+#define REPLICAST_RANGE_STRLEN 64
+const char *replicast_range_format(const struct replicast_endpoint *ep, uint16_t port_last,
+				   char *buf, size_t len);
+
 struct replicast_opts {
 	size_t sz;			/* sizeof(struct replicast_opts) */
 	const char *pin_path;		/* NULL: replicast_default_pin_path() */
@@ -214,8 +230,27 @@ int replicast_foreach_attachment(struct replicast *rc,
  * not fail the call. An address joined source-specific (below) gets no
  * autojoin address. */
 int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *group);
+/* A group on every port from group->port to port_last (0, or group->port:
+ * one port, as replicast_group_add()). Every copy keeps the packet's own
+ * destination port unless its subscriber names one (a subscriber of port 0,
+ * which only a range takes). Each port is a key of the groups map (counted
+ * against max_groups: -ENOSPC when the range does not fit whole); the
+ * group's keys are added one by one, so a packet to a port whose key is not
+ * in yet passes untouched, as before the call. -EEXIST when any port of the
+ * range is a group (or in a range) already; -E2BIG beyond
+ * REPLICAST_MAX_PORT_RANGE ports; -EINVAL when port_last < group->port.
+ * Every other call names a range group by any of its ports. */
+int replicast_group_add_range(struct replicast *rc, const struct replicast_endpoint *group,
+			      uint16_t port_last);
+/* The ports of the group that has group->port: *port_first and *port_last
+ * (the same for a group of one port). -ENOENT: no such group. */
+int replicast_group_ports(struct replicast *rc, const struct replicast_endpoint *group,
+			  uint16_t *port_first, uint16_t *port_last);
 /* Removes the group and all its subscribers; the last group on a multicast
- * address leaves it (so do replicast_detach() and replicast_unload()). */
+ * address leaves it (so do replicast_detach() and replicast_unload()). A
+ * range goes whole, whichever port names it: its fan-out stops on every
+ * port at once (packets to it are dropped as no_subscribers while its keys
+ * go, a few ms), then its keys are deleted. */
 int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *group);
 
 /* ---- Source-specific memberships -------------------------------------------
@@ -293,7 +328,9 @@ struct replicast_sub_opts {
  * DEST's family is not GROUP's (or a from prefix's), -E2BIG for more than
  * REPLICAST_SUB_MAX_FROM from prefixes, -EINVAL for a prefix with host bits
  * set or too long; sub_del returns -ESRCH when DEST is not a
- * subscriber of GROUP. */
+ * subscriber of GROUP. A DEST of port 0 gets each copy on the packet's own
+ * destination port: only in a port range (else -EDESTADDRREQ, also from
+ * replicast_group_set_subs()). GROUP may be any port of a range. */
 int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *group,
 		      const struct replicast_endpoint *dest, const struct replicast_sub_opts *opts);
 int replicast_sub_del(struct replicast *rc, const struct replicast_endpoint *group,
@@ -363,7 +400,7 @@ struct replicast_counters {
 };
 
 struct replicast_sub_info {
-	struct replicast_endpoint dest;
+	struct replicast_endpoint dest;	/* port 0: each copy keeps the packet's port */
 	struct replicast_endpoint source;	/* address of copies (port unused) */
 	unsigned int ifindex;
 	uint8_t mac[6];			/* valid when has_mac */
@@ -418,6 +455,10 @@ struct replicast_group_info {
 	bool ssm_holder;		/* source_specific: a holder runs (replicast_ssm_holder()) */
 	uint8_t ttl;			/* multicast groups: the copies' TTL; 0: unicast group */
 	bool reverse_path_loose;	/* sources may arrive on any attached device */
+	/* The group's last port: group.port for one port, more for a port
+	 * range (group.port is then its first). In what was padding, so the
+	 * struct keeps its size and every other field its offset. */
+	uint16_t port_last;
 	uint64_t skipped;		/* copies its subscribers' selection skipped */
 };
 

@@ -186,7 +186,10 @@ bad() {	# bad LINE_TEXT REGEX MESSAGE: the edited file with LINE_TEXT as line 5
 	expect_fail "$2" "$3" $RC apply "$T/bad.conf"
 	rc_assert_eq "$(cat "$T/edited.json")" "$($RC list --json)" "$3: nothing changed"
 }
-bad "sub add $G4 10.77.9.2" "bad.conf:5: sub add: DEST '10.77.9.2' is not ADDR:PORT" "endpoint without port"
+# A bare ADDR is a port range's keep-port subscriber only: $G4 is one port.
+bad "sub add $G4 10.77.9.2" "bad.conf:5: sub add: DEST 10.77.9.2 has no port: only the subscribers of a port range" \
+	"endpoint without port"
+bad "sub add $G4 10.77.9.2:" "bad.conf:5: sub add: DEST '10.77.9.2:' is not ADDR:PORT" "endpoint with an empty port"
 bad "sub add $G4 10.77.1.2:6100 --color" "bad.conf:5: sub add: unknown option '--color'" "unknown option"
 bad "sub add 10.77.100.9:5000 10.77.1.2:6100" "bad.conf:5: sub add: group 10.77.100.9:5000 has no 'group add' line" "subscriber of an undeclared group"
 bad "group del $G6" "bad.conf:5: 'group del' does not belong in a configuration file" "a removal line"

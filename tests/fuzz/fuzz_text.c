@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* libFuzzer target for the text the CLI and library take from people:
- * endpoints (ADDR:PORT, [ADDR6]:PORT), prefixes (ADDR/LEN) and MACs. Beyond
+ * endpoints (ADDR:PORT, [ADDR6]:PORT), port ranges (ADDR:FIRST-LAST),
+ * prefixes (ADDR/LEN) and MACs. Beyond
  * "no crash": whatever parses must format back to text that parses to the
  * same value. */
 #include <stdint.h>
@@ -10,7 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char text[256], out[REPLICAST_PREFIX_STRLEN + REPLICAST_ENDPOINT_STRLEN];
+	char text[256], out[REPLICAST_PREFIX_STRLEN + REPLICAST_RANGE_STRLEN];
 	struct replicast_endpoint ep, ep2;
 	struct replicast_prefix p, p2;
 	uint8_t mac[6];
@@ -25,6 +26,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (replicast_endpoint_parse(out, &ep2) || ep2.family != ep.family ||
 		    ep2.port != ep.port || memcmp(&ep2.addr, &ep.addr, sizeof(ep.addr)))
 			abort();
+	}
+	{
+		uint16_t last, last2;
+
+		if (!replicast_range_parse(text, &ep, &last)) {
+			if (last < ep.port || last - ep.port >= REPLICAST_MAX_PORT_RANGE)
+				abort();
+			replicast_range_format(&ep, last, out, sizeof(out));
+			if (replicast_range_parse(out, &ep2, &last2) || ep2.family != ep.family ||
+			    ep2.port != ep.port || last2 != last ||
+			    memcmp(&ep2.addr, &ep.addr, sizeof(ep.addr)))
+				abort();
+		}
 	}
 	if (!replicast_prefix_parse(text, &p)) {
 		replicast_prefix_format(&p, out, sizeof(out));

@@ -26,6 +26,67 @@ static void check_rejected(const char *text)
 	CHECK(replicast_endpoint_parse(text, &ep) == -EINVAL, "'%s' is rejected", text);
 }
 
+/* A port range, or one port, parses to its first and last port and formats
+ * back to the same text. */
+static void check_range(const char *text, int family, unsigned int first, unsigned int last)
+{
+	char buf[REPLICAST_RANGE_STRLEN];
+	struct replicast_endpoint ep;
+	uint16_t port_last = 0;
+	int err = replicast_range_parse(text, &ep, &port_last);
+
+	CHECK(err == 0, "range '%s' parses (got %d)", text, err);
+	CHECK_EQ(family, ep.family, "range family");
+	CHECK_EQ(first, ep.port, "range's first port");
+	CHECK_EQ(last, port_last, "range's last port");
+	replicast_range_format(&ep, port_last, buf, sizeof(buf));
+	CHECK(!strcmp(buf, text), "range '%s' formats back (got '%s')", text, buf);
+}
+
+static void check_range_rejected(const char *text, int want)
+{
+	struct replicast_endpoint ep;
+	uint16_t last;
+	int err = replicast_range_parse(text, &ep, &last);
+
+	CHECK(err == want, "range '%s' is rejected with %d (got %d)", text, want, err);
+}
+
+static void check_ranges(void)
+{
+	char buf[REPLICAST_RANGE_STRLEN];
+	struct replicast_endpoint ep;
+	uint16_t last;
+
+	check_range("10.0.0.1:2055-2060", AF_INET, 2055, 2060);
+	check_range("10.0.0.1:2055", AF_INET, 2055, 2055);
+	check_range("[fd00::1]:2055-2060", AF_INET6, 2055, 2060);
+	check_range("10.0.0.1:1-1024", AF_INET, 1, 1024);
+	check_range("10.0.0.1:64512-65535", AF_INET, 64512, 65535);
+	CHECK(!replicast_range_parse("10.0.0.1:7-7", &ep, &last) && ep.port == 7 && last == 7,
+	      "P-P is the one port P");
+	check_range_rejected("10.0.0.1:2060-2055", -EINVAL);
+	check_range_rejected(":0-5", -EINVAL);
+	check_range_rejected("10.0.0.1:0-5", -EINVAL);
+	check_range_rejected("10.0.0.1:1-70000", -EINVAL);
+	check_range_rejected("1-70000", -EINVAL);
+	check_range_rejected("10.0.0.1:2055-", -EINVAL);
+	check_range_rejected("10.0.0.1:-2055", -EINVAL);
+	check_range_rejected("10.0.0.1:2055--2060", -EINVAL);
+	check_range_rejected("10.0.0.1:2055-2060-2070", -EINVAL);
+	check_range_rejected("10.0.0.1:2055-+2060", -EINVAL);
+	check_range_rejected("[fd00::1]:5-", -EINVAL);
+	check_range_rejected("10.0.0.1:1-1025", -E2BIG);
+	check_range_rejected("10.0.0.1:1000-60000", -E2BIG);
+	CHECK(replicast_endpoint_parse("10.0.0.1:2055-2060", &ep) == -EINVAL,
+	      "replicast_endpoint_parse takes no range");
+	/* The longest text there is fits REPLICAST_RANGE_STRLEN. */
+	replicast_range_parse("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:64512-65535", &ep,
+			      &last);
+	replicast_range_format(&ep, last, buf, sizeof(buf));
+	CHECK(strstr(buf, "]:64512-65535") != NULL, "the longest range formats whole (%s)", buf);
+}
+
 /* Equality is family, address and port; the socket address carries them in
  * network byte order. */
 static void check_equal_and_sockaddr(void)
@@ -98,6 +159,7 @@ int main(void)
 	CHECK(replicast_mac_parse("2:0:a:ff:0:1", mac) == -EINVAL, "unpadded rejected");
 
 	check_equal_and_sockaddr();
+	check_ranges();
 
 	for (i = 0; i < replicast_drop_reason_count(); i++)
 		CHECK(strcmp(replicast_drop_reason_name(i), "unknown") != 0,

@@ -52,6 +52,8 @@ rc_assert_match "default $(limit REPLICAST_DEFAULT_MAX_GROUPS), at[[:space:]]+mo
 	"$(printf '%s' "$help" | tr '\n' ' ')" "load --help: --max-groups' default and limit are the header's"
 rc_assert_match "default $(limit REPLICAST_DEFAULT_TTL)" "$("$CLI" group --help | tr '\n' ' ' | tr -s ' ')" \
 	"group --help: --ttl's default is the header's"
+rc_assert_match "at most $(limit REPLICAST_MAX_PORT_RANGE) ports" "$("$CLI" group --help | tr '\n' ' ' | tr -s ' ')" \
+	"group --help: a port range's limit is the header's"
 out=$("$CLI" load --dev lo --max-subs $(($(limit REPLICAST_MAX_SUBS_LIMIT) + 1)) 2>&1)
 rc_assert_eq 2 $? "--max-subs one over the limit is a usage error"
 rc_assert_match "over the limit of $(limit REPLICAST_MAX_SUBS_LIMIT) subscribers per group" "$out" \

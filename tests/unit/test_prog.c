@@ -5,6 +5,7 @@
  * Run as root inside a fresh network namespace (tests/run.sh does), with a
  * pin directory as argv[1]: copies go out on that namespace's loopback. */
 #define _GNU_SOURCE	/* RTLD_NEXT */
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include "replicast.h"
+#include "replicast_types.h"
 #include "packet.h"
 #include "unit.h"
 
@@ -397,6 +399,197 @@ static void test_passes_unchanged(void)
 	CHECK(out_len == len && !memcmp(out, frame, len), "... byte for byte unchanged");
 	CHECK_EQ(VERDICT_PASS, run(arp, sizeof(arp), out, &out_len), "ARP passes");
 	CHECK(out_len == sizeof(arp) && !memcmp(out, arp, sizeof(arp)), "... unchanged");
+}
+
+/* ---- port ranges: one group on every port of FIRST-LAST ---- */
+
+/* Subscriber dest on loopback of a range group: a bare address (port 0)
+ * keeps each packet's port. Returns the library's error. */
+static int add_range_sub(const char *group, const char *addr, uint16_t port)
+{
+	static const uint8_t zero_mac[6];
+	struct replicast_sub_opts opts = { .sz = sizeof(opts), .ifname = "lo", .mac = zero_mac };
+	struct replicast_endpoint g, d = { 0 };
+	uint16_t last;
+
+	replicast_range_parse(group, &g, &last);
+	d.family = g.family;
+	d.port = port;
+	inet_pton(g.family, addr, &d.addr);
+	return replicast_sub_add(rc, &g, &d, &opts);
+}
+
+/* Every key of the range holds the same value (one id, one setting), as
+ * the pinned map shows it; and none outside the range is there. */
+static void check_range_keys(const char *pin, uint16_t first, uint16_t last, uint64_t want_pps)
+{
+	struct rc_group_key key = { .family = RC_AF_INET };
+	struct rc_group v0, v;
+	char path[600];
+	int fd, same = 1, port;
+	__u32 refs = 0;
+
+	snprintf(path, sizeof(path), "%s/groups", pin);
+	fd = bpf_obj_get(path);
+	inet_pton(AF_INET, "10.9.0.20", &key.addr.v4);
+	key.port = first;
+	CHECK(fd >= 0 && !bpf_map_lookup_elem(fd, &key, &v0), "range: key %u is in the groups map",
+	      first);
+	CHECK(v0.port_first == first && v0.port_last == last && v0.max_pps == want_pps,
+	      "range: its value says %u-%u, max_pps %llu (got %u-%u, %llu)", first, last,
+	      (unsigned long long)want_pps, v0.port_first, v0.port_last,
+	      (unsigned long long)v0.max_pps);
+	for (port = first; port <= last; port++) {
+		key.port = (uint16_t)port;
+		if (bpf_map_lookup_elem(fd, &key, &v) || memcmp(&v, &v0, sizeof(v)))
+			same = 0;
+	}
+	CHECK(same, "range: every key %u..%u holds the same value (id %u)", first, last, v0.id);
+	key.port = first - 1;
+	CHECK(bpf_map_lookup_elem(fd, &key, &v) && errno == ENOENT, "range: no key for port %u",
+	      first - 1);
+	key.port = last + 1;
+	CHECK(bpf_map_lookup_elem(fd, &key, &v) && errno == ENOENT, "range: no key for port %u",
+	      last + 1);
+	/* group_addrs counts groups on the address: the range is one. */
+	snprintf(path, sizeof(path), "%s/group_addrs", pin);
+	fd = bpf_obj_get(path);
+	key.port = 0;
+	CHECK(fd >= 0 && !bpf_map_lookup_elem(fd, &key, &refs) && (refs & ~RC_ADDR_LOCAL) == 1,
+	      "range: group_addrs counts it as one group on 10.9.0.20 (got %u)",
+	      refs & ~RC_ADDR_LOCAL);
+	close(fd);
+}
+
+/* A range group 2055-2060 with a subscriber that keeps the port and one on
+ * a fixed port: packets to 2055, 2058 and 2060 make copies on their own
+ * port and on 9000, with correct checksums; 2054 and 2061 pass untouched;
+ * the one group's counters add up. Overlaps and oversized ranges are
+ * refused; set reaches every key; del by any port removes the range. */
+static void test_port_range(const char *pin)
+{
+	static const uint16_t ports[] = { 2055, 2058, 2060 };
+	const char *group = "10.9.0.20:2055-2060";
+	struct replicast_group_info *groups;
+	struct replicast_endpoint g, other;
+	struct replicast_prefix p;
+	uint16_t last, first;
+	FRAME(frame, 256);
+	uint8_t out[2048];
+	uint32_t out_len;
+	size_t len, n, i, listed = 0;
+	int cap, err;
+	char what[64];
+
+	replicast_range_parse(group, &g, &last);
+	replicast_prefix_parse("10.9.0.0/24", &p);
+	err = replicast_group_add_range(rc, &g, last);
+	CHECK(err == 0, "group add %s (%s)", group, replicast_strerror(err));
+	CHECK_EQ(0, replicast_group_allow(rc, &g, &p), "range: allow 10.9.0.0/24");
+	CHECK_EQ(0, add_range_sub(group, "127.0.0.1", 0), "range: sub add 127.0.0.1 (keeps the port)");
+	CHECK_EQ(0, add_range_sub(group, "127.0.0.2", 9000), "range: sub add 127.0.0.2:9000");
+	check_range_keys(pin, 2055, 2060, 0);
+
+	cap = capture_open(0);
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		len = build_udp_frame(frame, AF_INET, "10.9.0.9", SPORT, "10.9.0.20", ports[i], 90 + i);
+		snprintf(what, sizeof(what), "range: to %u", ports[i]);
+		CHECK_EQ(TC_ACT_SHOT, run(frame, len, NULL, NULL), what);
+		check_copy(cap, frame, len, AF_INET, "127.0.0.1", "127.0.0.1", ports[i], what);
+		check_copy(cap, frame, len, AF_INET, "127.0.0.1", "127.0.0.2", 9000, what);
+		CHECK_EQ(TC_ACT_SHOT, run_csum_complete(frame, len),
+			 "range: CHECKSUM_COMPLETE skb->csum kept right through the kept port");
+		/* That run's two copies, off the capture before the next. */
+		CHECK(recv(cap, out, sizeof(out), 0) == (ssize_t)len &&
+		      recv(cap, out, sizeof(out), 0) == (ssize_t)len,
+		      "range: ... and its two copies left");
+	}
+	close(cap);
+	for (i = 0; i < 2; i++) {
+		uint16_t port = i ? 2061 : 2054;
+
+		len = build_udp_frame(frame, AF_INET, "10.9.0.9", SPORT, "10.9.0.20", port, 64);
+		out_len = 0;
+		snprintf(what, sizeof(what), "range: port %u, outside it, passes", port);
+		CHECK_EQ(VERDICT_PASS, run(frame, len, out, &out_len), what);
+		CHECK(out_len == len && !memcmp(out, frame, len), "... byte for byte unchanged");
+	}
+	CHECK(!replicast_groups_read(rc, &groups, &n), "range: groups read");
+	for (i = 0; i < n; i++) {
+		const struct replicast_group_info *gi = &groups[i];
+
+		if (gi->group.family != AF_INET || gi->group.addr.v4.s_addr != g.addr.v4.s_addr)
+			continue;
+		listed++;
+		CHECK(gi->group.port == 2055 && gi->port_last == 2060,
+		      "range: listed as 2055-2060 (got %u-%u)", gi->group.port, gi->port_last);
+		/* 3 packets, and 3 more through run_csum_complete. */
+		CHECK_EQ(6, gi->received.packets, "range: one group received every port's packets");
+		CHECK_EQ(12, gi->sent.packets, "range: two copies of each");
+		CHECK_EQ(2, gi->nsubs, "range: two subscribers");
+		CHECK(gi->nsubs == 2 && gi->subs[0].dest.port == 0 && gi->subs[0].sent.packets == 6 &&
+		      gi->subs[1].dest.port == 9000 && gi->subs[1].sent.packets == 6,
+		      "range: each subscriber sent 6, the first listed with port 0");
+	}
+	replicast_groups_free(groups, n);
+	CHECK_EQ(1, listed, "range: listed once, not once per port");
+
+	replicast_endpoint_parse("10.9.0.20:2058", &other);
+	CHECK(!replicast_group_ports(rc, &other, &first, &last) && first == 2055 && last == 2060,
+	      "range: port 2058 is in group 2055-2060");
+	CHECK_EQ(-EEXIST, replicast_group_add(rc, &other), "range: group add of a port in it: EEXIST");
+	replicast_endpoint_parse("10.9.0.20:2060", &other);
+	CHECK_EQ(-EEXIST, replicast_group_add_range(rc, &other, 2070),
+		 "range: an overlapping range 2060-2070: EEXIST");
+	replicast_endpoint_parse("10.9.0.20:2040", &other);
+	CHECK_EQ(-EEXIST, replicast_group_add_range(rc, &other, 2055),
+		 "range: an overlapping range 2040-2055: EEXIST");
+	replicast_endpoint_parse("10.9.0.21:1", &other);
+	CHECK_EQ(-E2BIG, replicast_group_add_range(rc, &other, 1025),
+		 "range: 1,025 ports: E2BIG");
+	CHECK_EQ(-ENOSPC, replicast_group_add_range(rc, &other, 1024),
+		 "range: 1,024 ports with groups already there: ENOSPC (each port is a key)");
+	CHECK_EQ(0, replicast_group_add_range(rc, &other, 0),
+		 "range: port_last 0 is one port, a plain group add");
+	CHECK(!replicast_group_ports(rc, &other, &first, &last) && first == 1 && last == 1,
+	      "... of port 1 only (got %u-%u)", first, last);
+	replicast_group_del(rc, &other);
+	CHECK_EQ(-EDESTADDRREQ, add_range_sub(GROUP4, "127.0.0.3", 0),
+		 "a group of one port refuses a subscriber without a port");
+
+	replicast_endpoint_parse("10.9.0.20:2057", &other);
+	CHECK_EQ(0, replicast_group_set_limits(rc, &other, 777, 0), "range: group set by port 2057");
+	check_range_keys(pin, 2055, 2060, 777);
+	CHECK_EQ(0, replicast_group_del(rc, &other), "range: group del by port 2057");
+	replicast_endpoint_parse("10.9.0.20:2055", &other);
+	CHECK_EQ(-ENOENT, replicast_group_ports(rc, &other, &first, &last), "range: gone whole");
+	len = build_udp_frame(frame, AF_INET, "10.9.0.9", SPORT, "10.9.0.20", 2060, 64);
+	CHECK_EQ(VERDICT_PASS, run(frame, len, NULL, NULL), "range: its last port passes again");
+}
+
+/* The same over IPv6: a kept port in the copy, and its UDP checksum, which
+ * IPv6 makes mandatory. */
+static void test_port_range_v6(void)
+{
+	const char *group = "[fd09::20]:2055-2060";
+	struct replicast_endpoint g;
+	struct replicast_prefix p;
+	FRAME(frame, 256);
+	uint16_t last;
+	size_t len;
+	int cap;
+
+	replicast_range_parse(group, &g, &last);
+	replicast_prefix_parse("fd09::/64", &p);
+	CHECK(!replicast_group_add_range(rc, &g, last) && !replicast_group_allow(rc, &g, &p),
+	      "group add %s", group);
+	CHECK_EQ(0, add_range_sub(group, "::1", 0), "range v6: sub add ::1 (keeps the port)");
+	cap = capture_open(0);
+	len = build_udp_frame(frame, AF_INET6, "fd09::9", SPORT, "fd09::20", 2059, 77);
+	CHECK_EQ(TC_ACT_SHOT, run(frame, len, NULL, NULL), "range v6: to 2059");
+	check_copy(cap, frame, len, AF_INET6, "::1", "::1", 2059, "range v6: to 2059");
+	close(cap);
+	replicast_group_del(rc, &g);
 }
 
 /* Every drop reason, summed. */
@@ -1063,6 +1256,8 @@ int main(int argc, char **argv)
 	test_sample_gso();
 	test_from();
 	test_health(argv[1]);
+	test_port_range(argv[1]);
+	test_port_range_v6();
 	/* Filling 1,024 groups takes ~25 s: every group add waits out two RCU
 	 * grace periods (see README, "Changing subscribers"). */
 	if (argc == 3)

@@ -283,14 +283,47 @@ void conf_free(struct conf *conf)
 
 /* ---- Lookups ------------------------------------------------------------ */
 
-struct conf_group *conf_find_group(const struct conf *conf, const struct replicast_endpoint *ep)
+struct conf_group *conf_find_group(const struct conf *conf, const struct replicast_endpoint *ep,
+				   uint16_t port_last)
 {
+	uint16_t last = port_last > ep->port ? port_last : ep->port;
 	size_t i;
 
 	for (i = 0; i < conf->ngroups; i++)
-		if (replicast_endpoint_equal(&conf->groups[i].group, ep))
+		if (replicast_endpoint_equal(&conf->groups[i].group, ep) &&
+		    conf->groups[i].port_last == last)
 			return &conf->groups[i];
 	return NULL;
+}
+
+struct conf_group *conf_group_at(const struct conf *conf, const struct replicast_endpoint *ep,
+				 uint16_t port_last)
+{
+	uint16_t last = port_last > ep->port ? port_last : ep->port;
+	struct replicast_endpoint first;
+	size_t i;
+
+	for (i = 0; i < conf->ngroups; i++) {
+		const struct conf_group *g = &conf->groups[i];
+
+		/* Same address (ports aside), and the two port spans meet. */
+		first = *ep;
+		first.port = g->group.port;
+		if (replicast_endpoint_equal(&g->group, &first) && ep->port <= g->port_last &&
+		    last >= g->group.port)
+			return &conf->groups[i];
+	}
+	return NULL;
+}
+
+const char *conf_group_name(const struct conf_group *g, char *buf, size_t len)
+{
+	return replicast_range_format(&g->group, g->port_last, buf, len);
+}
+
+const char *conf_dest_name(const struct replicast_endpoint *dest, char *buf, size_t len)
+{
+	return opt_dest_format(dest, buf, len);
 }
 
 struct conf_sub *conf_find_sub(const struct conf_group *g, const struct replicast_endpoint *dest)

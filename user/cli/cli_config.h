@@ -56,7 +56,8 @@ struct conf_group_opts {
 };
 
 struct conf_group {
-	struct replicast_endpoint group;
+	struct replicast_endpoint group;	/* a port range: its first port */
+	uint16_t port_last;		/* a range's last port; group.port for one */
 	struct conf_group_opts opts;
 	struct conf_sub *subs;
 	size_t nsubs, cap;
@@ -96,7 +97,17 @@ void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *
 /* A subscriber's --sample, --sample-random, --from and --health, each with a leading blank. */
 void conf_print_select(FILE *f, const struct conf_sub *s);
 
-struct conf_group *conf_find_group(const struct conf *conf, const struct replicast_endpoint *ep);
+/* The group of exactly these ports (a group and a range on the same first
+ * port are two groups: apply replaces one by the other), and the group
+ * whose ports take in ep's port, or any of first..last. */
+struct conf_group *conf_find_group(const struct conf *conf, const struct replicast_endpoint *ep,
+				   uint16_t port_last);
+struct conf_group *conf_group_at(const struct conf *conf, const struct replicast_endpoint *ep,
+				 uint16_t port_last);
+/* GROUP as a line names it (REPLICAST_RANGE_STRLEN), DEST likewise (a bare
+ * address for port 0, REPLICAST_ENDPOINT_STRLEN). */
+const char *conf_group_name(const struct conf_group *g, char *buf, size_t len);
+const char *conf_dest_name(const struct replicast_endpoint *dest, char *buf, size_t len);
 struct conf_sub *conf_find_sub(const struct conf_group *g, const struct replicast_endpoint *dest);
 
 /* Group options (see group_options[] in cli_config.c). */

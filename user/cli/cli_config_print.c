@@ -26,17 +26,18 @@ void conf_print_load(FILE *f, const struct conf *conf)
 
 void conf_print_group(FILE *f, const struct conf_group *g)
 {
-	char name[REPLICAST_ENDPOINT_STRLEN];
-	fprintf(f, "group add %s", replicast_endpoint_format(&g->group, name, sizeof(name)));
+	char name[REPLICAST_RANGE_STRLEN];
+
+	fprintf(f, "group add %s", conf_group_name(g, name, sizeof(name)));
 	conf_group_opts_print(f, &g->opts);
 }
 
 void conf_print_sub(FILE *f, const struct conf_group *g, const struct conf_sub *s)
 {
-	char gname[REPLICAST_ENDPOINT_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
+	char gname[REPLICAST_RANGE_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
 
-	fprintf(f, "sub add %s %s", replicast_endpoint_format(&g->group, gname, sizeof(gname)),
-		replicast_endpoint_format(&s->dest, dname, sizeof(dname)));
+	fprintf(f, "sub add %s %s", conf_group_name(g, gname, sizeof(gname)),
+		conf_dest_name(&s->dest, dname, sizeof(dname)));
 	if (s->dev[0]) {
 		fputs(" --dev ", f);
 		conf_print_word(f, s->dev);

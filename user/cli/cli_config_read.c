@@ -73,6 +73,7 @@ static int parse_group(struct parser *p, char **words, int n)
 	if (group_line_parse(OPT_FILE, n, words, NULL, &l, &help))
 		return -1;
 	g.group = l.group;
+	g.port_last = l.port_last;
 	/* The model takes the list over. */
 	g.opts.sources = l.allow.v;
 	g.opts.nsources = l.allow.n;
@@ -81,9 +82,16 @@ static int parse_group(struct parser *p, char **words, int n)
 	/* Saying the default is the same as saying nothing. */
 	g.opts.ttl = l.ttl == REPLICAST_DEFAULT_TTL ? 0 : l.ttl;
 	g.opts.loose = l.reverse_path == RPATH_LOOSE;
-	dup = conf_find_group(c, &g.group);
-	if (dup) {
+	dup = conf_group_at(c, &g.group, g.port_last);
+	if (dup && conf_find_group(c, &g.group, g.port_last)) {
 		bad("group %s is added already on line %d", l.name, dup->line);
+		goto fail;
+	}
+	if (dup) {
+		char other[REPLICAST_RANGE_STRLEN];
+
+		bad("group %s overlaps group %s of line %d: a port belongs to one group", l.name,
+		    conf_group_name(dup, other, sizeof(other)), dup->line);
 		goto fail;
 	}
 	if (c->ngroups == c->cap) {
@@ -105,7 +113,7 @@ fail:
 static int parse_sub(struct parser *p, char **words, int n)
 {
 	struct conf_sub s = { .line = p->line }, *grown, *dup;
-	char gname[REPLICAST_ENDPOINT_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
+	char gname[REPLICAST_RANGE_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
 	struct sub_line l = {};
 	struct conf_group *g;
 	bool help;
@@ -130,11 +138,16 @@ static int parse_sub(struct parser *p, char **words, int n)
 	if (s.nfrom)
 		memcpy(s.from, l.from.v, s.nfrom * sizeof(*s.from));
 	sub_line_free(&l);
-	replicast_endpoint_format(&l.group, gname, sizeof(gname));
-	replicast_endpoint_format(&l.dest, dname, sizeof(dname));
-	g = conf_find_group(p->conf, &l.group);
+	replicast_range_format(&l.group, l.group_last, gname, sizeof(gname));
+	conf_dest_name(&l.dest, dname, sizeof(dname));
+	/* By its range, or by any port of it. */
+	g = l.group_last > l.group.port ? conf_find_group(p->conf, &l.group, l.group_last)
+					: conf_group_at(p->conf, &l.group, 0);
 	if (!g)
 		return bad("sub add: group %s has no 'group add' line above this one", gname);
+	if (!s.dest.port && g->port_last == g->group.port)
+		return bad("sub add: DEST %s has no port: only the subscribers of a port range "
+			   "may keep each packet's own; give DEST as ADDR:PORT", dname);
 	dup = conf_find_sub(g, &s.dest);
 	if (dup)
 		return bad("sub add: %s is a subscriber of %s already on line %d", dname, gname,

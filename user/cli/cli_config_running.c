@@ -71,6 +71,8 @@ int conf_from_running(struct replicast *rc, struct conf *conf)
 		struct conf_group *g = &conf->groups[conf->ngroups++];
 
 		g->group = groups[i].group;
+		g->port_last = groups[i].port_last > g->group.port ? groups[i].port_last
+								     : g->group.port;
 		err = conf_group_opts_read(&groups[i], &g->opts);
 		if (err)
 			goto out;
@@ -89,7 +91,7 @@ int conf_from_running(struct replicast *rc, struct conf *conf)
 				s->dev[0] = '\0';
 				fprintf(stderr, "replicast: warning: the device of subscriber %s "
 					"(ifindex %u) is gone; saved without --dev\n",
-					replicast_endpoint_format(&si->dest, name, sizeof(name)),
+					conf_dest_name(&si->dest, name, sizeof(name)),
 					si->ifindex);
 			}
 			s->has_mac = si->has_mac;

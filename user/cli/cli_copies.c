@@ -29,7 +29,9 @@ static int read_group(struct replicast *rc, const struct replicast_endpoint *gro
 	for (i = 0; i < n; i++) {
 		const struct replicast_group_info *g = &groups[i];
 
-		if (g->group.family != group->family || g->group.port != group->port ||
+		/* A port range is one group: any of its ports names it. */
+		if (g->group.family != group->family || group->port < g->group.port ||
+		    group->port > (g->port_last > g->group.port ? g->port_last : g->group.port) ||
 		    memcmp(&g->group.addr, &group->addr, group->family == AF_INET ? 4 : 16))
 			continue;
 		c->received = g->received.packets;

@@ -23,8 +23,9 @@ enum { RPATH_UNSET, RPATH_STRICT, RPATH_LOOSE };
 
 struct group_line {
 	const struct opt_cmd *verb;	/* &opt_cmd_group_add, ... */
-	struct replicast_endpoint group;
-	char name[REPLICAST_ENDPOINT_STRLEN];	/* group, as the library writes it */
+	struct replicast_endpoint group;	/* a range: its first port */
+	uint16_t port_last;		/* a range's last port; group.port for one */
+	char name[REPLICAST_RANGE_STRLEN];	/* group, as the library writes it */
 	struct replicast_prefix prefix;	/* allow, disallow: PREFIX */
 	const char *prefix_text;
 	struct opt_prefixes allow;	/* --allow-source (add) */
@@ -37,7 +38,8 @@ struct group_line {
 /* `sub VERB GROUP DEST ...` */
 struct sub_line {
 	const struct opt_cmd *verb;	/* &opt_cmd_sub_add or _del */
-	struct replicast_endpoint group, dest;
+	struct replicast_endpoint group, dest;	/* dest.port 0: keeps the packet's */
+	uint16_t group_last;		/* GROUP as a range: its last port; else group.port */
 	char dev[IF_NAMESIZE];		/* "": the route's */
 	uint8_t mac[6];
 	bool has_mac;

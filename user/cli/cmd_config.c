@@ -283,9 +283,9 @@ static int check(struct applier *a)
 {
 	const struct conf *w = a->want;
 	unsigned int max_groups, max_subs;
-	char name[REPLICAST_ENDPOINT_STRLEN];
+	char name[REPLICAST_RANGE_STRLEN];
 	const struct conf_group *have;
-	size_t i, j;
+	size_t i, j, keys = 0;
 
 	if (!a->loaded && replicast_cost(w->max_groups, w->max_subs, NULL) == -EOVERFLOW)
 		return at_line(a, w->load_line, "load: --max-subs %u on this machine's CPUs is more "
@@ -328,11 +328,15 @@ static int check(struct applier *a)
 			       : w->max_groups ? w->max_groups : REPLICAST_DEFAULT_MAX_GROUPS;
 	max_subs = a->loaded ? a->have.max_subs
 			     : w->max_subs ? w->max_subs : REPLICAST_DEFAULT_MAX_SUBS;
-	if (w->ngroups > max_groups)
-		return at_line(a, w->groups[max_groups].line, "group %s is one more than the %u "
-			       "groups there is room for (--max-groups)",
-			       replicast_endpoint_format(&w->groups[max_groups].group, name,
-							 sizeof(name)), max_groups);
+	/* Each port of a range is an entry of the groups map. */
+	for (i = 0; i < w->ngroups; i++) {
+		keys += (size_t)w->groups[i].port_last - w->groups[i].group.port + 1;
+		if (keys > max_groups)
+			return at_line(a, w->groups[i].line, "group %s is more than the %u groups "
+				       "there is room for (--max-groups; each port of a range "
+				       "counts as one)", conf_group_name(&w->groups[i], name,
+									  sizeof(name)), max_groups);
+	}
 	for (i = 0; i < w->ngroups; i++) {
 		const struct conf_group *g = &w->groups[i];
 
@@ -340,7 +344,7 @@ static int check(struct applier *a)
 			return at_line(a, g->subs[max_subs].line, "sub add: one subscriber more than "
 				       "the %u a group has room for (--max-subs)", max_subs);
 		/* Groups that stay as they are resolve nothing again. */
-		have = conf_find_group(&a->have, &g->group);
+		have = conf_find_group(&a->have, &g->group, g->port_last);
 		if (have && !subs_differ(g, have))
 			continue;
 		for (j = 0; j < g->nsubs; j++) {
@@ -352,7 +356,7 @@ static int check(struct applier *a)
 			err = check_route(s);
 			if (err)
 				return at_line(a, s->line, "sub add: no route to %s%s%s",
-					       replicast_endpoint_format(&s->dest, name, sizeof(name)),
+					       conf_dest_name(&s->dest, name, sizeof(name)),
 					       s->dev[0] ? " through " : "", s->dev);
 		}
 	}
@@ -469,7 +473,7 @@ static int sync_devices(struct applier *a, bool attach)
 static int set_subs(struct applier *a, const struct conf_group *g)
 {
 	struct replicast_sub_entry *entries;
-	char name[REPLICAST_ENDPOINT_STRLEN];
+	char name[REPLICAST_RANGE_STRLEN];
 	size_t i;
 	int err;
 
@@ -494,7 +498,7 @@ static int set_subs(struct applier *a, const struct conf_group *g)
 	free(entries);
 	if (err)
 		return at_line(a, g->line, "group %s: switching to its %zu subscriber%s: %s",
-			       replicast_endpoint_format(&g->group, name, sizeof(name)), g->nsubs,
+			       conf_group_name(g, name, sizeof(name)), g->nsubs,
 			       g->nsubs == 1 ? "" : "s", replicast_strerror(err));
 	return EXIT_OK;
 }
@@ -507,10 +511,10 @@ static void print_line(struct applier *a, char mark, const struct conf_group *g,
 		return;
 	printf("%c ", mark);
 	if (s && mark == '-') {
-		char gname[REPLICAST_ENDPOINT_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
+		char gname[REPLICAST_RANGE_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
 
-		printf("sub del %s %s", replicast_endpoint_format(&g->group, gname, sizeof(gname)),
-		       replicast_endpoint_format(&s->dest, dname, sizeof(dname)));
+		printf("sub del %s %s", conf_group_name(g, gname, sizeof(gname)),
+		       conf_dest_name(&s->dest, dname, sizeof(dname)));
 	} else if (s)
 		conf_print_sub(stdout, g, s);
 	else
@@ -533,22 +537,22 @@ static void print_line(struct applier *a, char mark, const struct conf_group *g,
 
 static int sync_group(struct applier *a, const struct conf_group *g)
 {
-	const struct conf_group *have = conf_find_group(&a->have, &g->group);
+	const struct conf_group *have = conf_find_group(&a->have, &g->group, g->port_last);
 	struct conf_group_opts defaults = {};
-	char name[REPLICAST_ENDPOINT_STRLEN];
+	char name[REPLICAST_RANGE_STRLEN];
 	const struct conf_sub *h;
 	const char *what = "";
 	size_t i;
 	int err;
 
-	replicast_endpoint_format(&g->group, name, sizeof(name));
+	conf_group_name(g, name, sizeof(name));
 	if (!have) {
 		print_line(a, '+', g, NULL, NULL);
 		for (i = 0; i < g->nsubs; i++)
 			print_line(a, '+', g, &g->subs[i], NULL);
 		if (!a->doit)
 			return EXIT_OK;
-		err = replicast_group_add(a->rc, &g->group);
+		err = replicast_group_add_range(a->rc, &g->group, g->port_last);
 		if (err)
 			return at_line(a, g->line, "group add %s: %s", name, replicast_strerror(err));
 		err = conf_group_opts_apply(a->rc, &g->group, &g->opts, &defaults, &what);
@@ -584,7 +588,7 @@ static int sync_group(struct applier *a, const struct conf_group *g)
  * groups, add and change groups, then detach. */
 static int reconcile(struct applier *a)
 {
-	char name[REPLICAST_ENDPOINT_STRLEN];
+	char name[REPLICAST_RANGE_STRLEN];
 	size_t i;
 	int ret, err;
 
@@ -608,9 +612,9 @@ static int reconcile(struct applier *a)
 	for (i = 0; i < a->have.ngroups; i++) {
 		const struct conf_group *h = &a->have.groups[i];
 
-		if (conf_find_group(a->want, &h->group))
+		if (conf_find_group(a->want, &h->group, h->port_last))
 			continue;
-		replicast_endpoint_format(&h->group, name, sizeof(name));
+		conf_group_name(h, name, sizeof(name));
 		change(a, '-', "group del %s", name);
 		if (a->doit && (err = replicast_group_del(a->rc, &h->group)))
 			return cli_error(EXIT_FAIL, "apply: group del %s: %s", name,

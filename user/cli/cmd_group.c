@@ -6,6 +6,11 @@
 #include "cli.h"
 #include "cli_lines.h"
 
+/* The library's limit, as help text. */
+#define TEXT_OF(x) #x
+#define TEXT_OF_VALUE(x) TEXT_OF(x)
+#define MAX_PORT_RANGE_TEXT TEXT_OF_VALUE(REPLICAST_MAX_PORT_RANGE)
+
 static const struct opt_value rpath_values[] = {
 	{ "strict", RPATH_STRICT },
 	{ "loose", RPATH_LOOSE },
@@ -109,6 +114,12 @@ const struct opt_cmd opt_cmd_group = {
 		"that arrive on an attached device are copied to the group's subscribers and\n"
 		"not delivered locally. 'del' also forgets the group's subscribers.\n"
 		"\n"
+		"GROUP may be a port range, ADDR:FIRST-LAST (at most " MAX_PORT_RANGE_TEXT " ports): one\n"
+		"group, one set of subscribers, counters, caps and allow list for every port in\n"
+		"it. Each port takes one of the --max-groups entries. A range may not overlap\n"
+		"another group. Other verbs name it by its range or by any of its ports. A\n"
+		"copy keeps the port its packet was sent to unless the subscriber names one.\n"
+		"\n"
 		"A multicast GROUP is joined (IGMPv3/MLDv2) on every attached device, held by\n"
 		"the kernel; the last group on that address leaves it ('replicast list' shows\n"
 		"where the host is a member).\n"
@@ -180,10 +191,10 @@ int group_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
 				"--reverse-path");
 		goto fail;
 	}
-	ret = opt_endpoint(g->verb, "GROUP", p.args[0], &g->group);
+	ret = opt_group(g->verb, p.args[0], &g->group, &g->port_last);
 	if (ret)
 		goto fail;
-	replicast_endpoint_format(&g->group, g->name, sizeof(g->name));
+	replicast_range_format(&g->group, g->port_last, g->name, sizeof(g->name));
 	if (p.nargs > 1) {
 		g->prefix_text = p.args[1];
 		if (replicast_prefix_parse(p.args[1], &g->prefix)) {
@@ -248,6 +259,7 @@ static int keep_unset_limit(struct replicast *rc, const struct replicast_endpoin
 		return 0;
 	if (replicast_groups_read(rc, &groups, &n))
 		return -ENOMEM;
+	/* group is the group's first port (find_group), as the list has it. */
 	replicast_endpoint_format(group, want, sizeof(want));
 	for (i = 0; i < n; i++) {
 		if (strcmp(want, replicast_endpoint_format(&groups[i].group, have, sizeof(have))))
@@ -262,14 +274,50 @@ static int keep_unset_limit(struct replicast *rc, const struct replicast_endpoin
 	return err;
 }
 
+/* A verb on an existing group: GROUP names it by any of its ports, or by
+ * its whole range, never by another range; g is made the group's own
+ * (first port, last port, name) so every call and message says it so. */
+static int find_group(struct replicast *rc, struct group_line *g)
+{
+	char have[REPLICAST_RANGE_STRLEN];
+	/* GROUP's text was a range: it must be the group's own. */
+	bool range = g->port_last > g->group.port;
+	uint16_t first, last;
+	int err;
+
+	err = replicast_group_ports(rc, &g->group, &first, &last);
+	if (err == -ENOENT)
+		return cli_error(EXIT_FAIL, "group %s does not exist", g->name);
+	if (err)
+		return cli_lib_error(err, g->verb->path);
+	replicast_range_format(&(struct replicast_endpoint){ .family = g->group.family,
+							     .addr = g->group.addr, .port = first },
+			       last, have, sizeof(have));
+	if (range && (g->port_last != last || g->group.port != first))
+		return cli_error(EXIT_FAIL, "group %s does not exist (port %u is in group %s)",
+				 g->name, first, have);
+	g->group.port = first;
+	g->port_last = last;
+	memcpy(g->name, have, sizeof(have));
+	return EXIT_OK;
+}
+
 static int group_add(struct replicast *rc, const struct group_line *g)
 {
+	unsigned int nports = g->port_last - g->group.port + 1;
 	size_t i;
 	int err;
 
-	err = replicast_group_add(rc, &g->group);
+	err = replicast_group_add_range(rc, &g->group, g->port_last);
+	if (err == -EEXIST && nports > 1)
+		return cli_error(EXIT_FAIL, "group %s overlaps a group that exists: a port of the "
+				 "range is a group, or in a range, already ('replicast list')", g->name);
 	if (err == -EEXIST)
 		return cli_error(EXIT_FAIL, "group %s already exists", g->name);
+	if (err == -ENOSPC && nports > 1)
+		return cli_error(EXIT_FAIL, "group table has no room for %u ports: each port of a "
+				 "range takes one of the %u groups (the --max-groups of the first "
+				 "load)", nports, replicast_max_groups(rc));
 	if (err == -ENOSPC)
 		return cli_error(EXIT_FAIL, "group table is full: %u groups (the --max-groups of "
 				 "the first load)", replicast_max_groups(rc));
@@ -336,6 +384,8 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 	}
 	if (g.verb == &opt_cmd_group_add) {
 		ret = group_add(rc, &g);
+	} else if ((ret = find_group(rc, &g))) {
+		/* said */
 	} else if (g.verb == &opt_cmd_group_del) {
 		err = replicast_group_del(rc, &g.group);
 		if (err == -ENOENT)

@@ -102,7 +102,7 @@ static void print_sub_json(const struct replicast_sub_info *s, bool with_counter
 	char buf[REPLICAST_ENDPOINT_STRLEN], dev[IF_NAMESIZE], mac[18];
 
 	printf("{\"dest\":");
-	json_string(stdout, replicast_endpoint_format(&s->dest, buf, sizeof(buf)));
+	json_string(stdout, opt_dest_format(&s->dest, buf, sizeof(buf)));
 	if (with_counters) {
 		printf(",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"dropped\":%" PRIu64
 		       ",\"skipped\":%" PRIu64, s->sent.packets, s->sent.bytes, s->dropped,
@@ -135,7 +135,7 @@ static void print_sub_text(const struct replicast_sub_info *s, bool with_counter
 	char buf[REPLICAST_ENDPOINT_STRLEN], src[INET6_ADDRSTRLEN], dev[IF_NAMESIZE], mac[18];
 	char edev[CLI_NAME_ESCAPED];
 
-	replicast_endpoint_format(&s->dest, buf, sizeof(buf));
+	opt_dest_format(&s->dest, buf, sizeof(buf));
 	if (with_counters) {
 		printf("  %-28s sent %" PRIu64 " pkts %" PRIu64 " bytes, dropped %" PRIu64, buf,
 		       s->sent.packets, s->sent.bytes, s->dropped);
@@ -263,13 +263,13 @@ static void print_policy_text(const struct replicast_group_info *g)
 void print_groups(const struct replicast_group_info *groups, size_t n, bool json,
 		  bool with_counters)
 {
-	char buf[REPLICAST_ENDPOINT_STRLEN];
+	char buf[REPLICAST_RANGE_STRLEN];
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
 		const struct replicast_group_info *g = &groups[i];
 
-		replicast_endpoint_format(&g->group, buf, sizeof(buf));
+		replicast_range_format(&g->group, g->port_last, buf, sizeof(buf));
 		if (json) {
 			printf("%s{\"group\":", i ? "," : "");
 			json_string(stdout, buf);

@@ -197,7 +197,7 @@ static uint64_t sub_value(const struct replicast_sub_info *s, enum sub_metric m)
  * requires, so each family is one pass over the groups. */
 static void print_prometheus(struct replicast *rc, const struct sample *s)
 {
-	char gname[REPLICAST_ENDPOINT_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
+	char gname[REPLICAST_RANGE_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
 	size_t m, i, j;
 	int r;
 
@@ -215,7 +215,7 @@ static void print_prometheus(struct replicast *rc, const struct sample *s)
 	for (m = 0; m < sizeof(group_metrics) / sizeof(group_metrics[0]); m++) {
 		prom_family(group_metrics[m].name, group_metrics[m].type, group_metrics[m].help);
 		for (i = 0; i < s->n; i++) {
-			replicast_endpoint_format(&s->groups[i].group, gname, sizeof(gname));
+			replicast_range_format(&s->groups[i].group, s->groups[i].port_last, gname, sizeof(gname));
 			printf("%s{", group_metrics[m].name);
 			prom_label("group", gname, true);
 			printf("} %" PRIu64 "\n", group_value(&s->groups[i], m));
@@ -224,11 +224,11 @@ static void print_prometheus(struct replicast *rc, const struct sample *s)
 	for (m = 0; m < sizeof(sub_metrics) / sizeof(sub_metrics[0]); m++) {
 		prom_family(sub_metrics[m].name, sub_metrics[m].type, sub_metrics[m].help);
 		for (i = 0; i < s->n; i++) {
-			replicast_endpoint_format(&s->groups[i].group, gname, sizeof(gname));
+			replicast_range_format(&s->groups[i].group, s->groups[i].port_last, gname, sizeof(gname));
 			for (j = 0; j < s->groups[i].nsubs; j++) {
 				const struct replicast_sub_info *sub = &s->groups[i].subs[j];
 
-				replicast_endpoint_format(&sub->dest, dname, sizeof(dname));
+				opt_dest_format(&sub->dest, dname, sizeof(dname));
 				printf("%s{", sub_metrics[m].name);
 				prom_label("group", gname, true);
 				prom_label("subscriber", dname, false);
@@ -366,7 +366,7 @@ static void frame_line(struct frame *f, const char *fmt, ...)
 static void print_rates(const struct sample *prev, const struct sample *cur, double interval,
 			bool tty)
 {
-	char gname[REPLICAST_ENDPOINT_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
+	char gname[REPLICAST_RANGE_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
 	char a[16], b[16], c[16], drops[512], now_text[32];
 	struct frame f = { .tty = tty, .rows_left = 1 << 30 };
 	double dt = seconds_between(&prev->at, &cur->at);
@@ -387,9 +387,9 @@ static void print_rates(const struct sample *prev, const struct sample *cur, dou
 	for (i = 0; i < cur->n; i++) {
 		const struct replicast_group_info *g = &cur->groups[i];
 		const struct replicast_group_info *pg = find_group(prev, &g->group);
-		char label[REPLICAST_ENDPOINT_STRLEN + 16];
+		char label[REPLICAST_RANGE_STRLEN + 16];
 
-		replicast_endpoint_format(&g->group, gname, sizeof(gname));
+		replicast_range_format(&g->group, g->port_last, gname, sizeof(gname));
 		snprintf(label, sizeof(label), "%s received", gname);
 		/* Its dropped/s: refused before fan-out (source, rate cap). */
 		frame_line(&f, "%-44.44s %10s %10s %10s", label,
@@ -410,7 +410,7 @@ static void print_rates(const struct sample *prev, const struct sample *cur, dou
 			const struct replicast_sub_info *s = &g->subs[j];
 			const struct replicast_sub_info *ps = find_sub(pg, s);
 
-			replicast_endpoint_format(&s->dest, dname, sizeof(dname));
+			opt_dest_format(&s->dest, dname, sizeof(dname));
 			snprintf(label, sizeof(label), "    %s", dname);
 			frame_line(&f, "%-44.44s %10s %10s %10s", label,
 				   rate_text(ps, ps ? ps->sent.packets : 0, s->sent.packets, 1, dt,

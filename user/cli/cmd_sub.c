@@ -63,6 +63,8 @@ const struct opt_cmd opt_cmd_sub = {
 	.path = "sub",
 	.verbs = sub_verbs,
 	.text = "Adds DEST (ADDR:PORT, IPv6 as [ADDR]:PORT) to GROUP's subscribers, or removes it.\n"
+		"For a port range GROUP (ADDR:FIRST-LAST), DEST may be a bare ADDR: each copy then\n"
+		"keeps the port the packet was sent to; ADDR:PORT sends every port's to PORT.\n"
 		"Copies leave from the device the kernel routes DEST through, with that device's\n"
 		"address as source and the next hop's MAC from the neighbour table, which 'add'\n"
 		"resolves before it returns, so DEST gets every packet from the first.\n",
@@ -110,8 +112,8 @@ int sub_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
 	if (ret || p.help)
 		return ret;
 	s->has_mac = opt_given(&p, "mac");
-	if (opt_endpoint(s->verb, "GROUP", p.args[0], &s->group) ||
-	    opt_endpoint(s->verb, "DEST", p.args[1], &s->dest))
+	if (opt_group(s->verb, p.args[0], &s->group, &s->group_last) ||
+	    opt_dest(s->verb, p.args[1], &s->dest))
 		return EXIT_USAGE;
 	if (s->group.family != s->dest.family)
 		return cli_error(EXIT_USAGE, "%s: GROUP and DEST must both be IPv4 or both IPv6",
@@ -136,9 +138,11 @@ int sub_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
 int cmd_sub(struct cli *cli, int argc, char **argv)
 {
 	struct replicast_sub_opts opts = { .sz = sizeof(opts) };
-	char gname[REPLICAST_ENDPOINT_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
+	char gname[REPLICAST_RANGE_STRLEN], dname[REPLICAST_ENDPOINT_STRLEN];
+	char have[REPLICAST_RANGE_STRLEN];
 	struct sub_line s = {};
 	struct replicast *rc;
+	uint16_t first, last;
 	bool help, add;
 	int ret, err;
 
@@ -162,14 +166,32 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 	opts.health_s = s.health;
 	if (opts.ifname && !if_nametoindex(opts.ifname))
 		return cli_error(EXIT_FAIL, "sub add: no such interface '%s'", opts.ifname);
-	replicast_endpoint_format(&s.group, gname, sizeof(gname));
-	replicast_endpoint_format(&s.dest, dname, sizeof(dname));
+	replicast_range_format(&s.group, s.group_last, gname, sizeof(gname));
+	opt_dest_format(&s.dest, dname, sizeof(dname));
 	ret = cli_open(cli, &rc);
 	if (ret)
 		return ret;
 
-	err = add ? replicast_sub_add(rc, &s.group, &s.dest, &opts)
-		  : replicast_sub_del(rc, &s.group, &s.dest);
+	/* GROUP by any port of a range, or by the whole range: never by
+	 * another range that shares its first port. */
+	err = replicast_group_ports(rc, &s.group, &first, &last);
+	if (!err) {
+		/* GROUP's text was a range: it must be the group's own. */
+		bool range = s.group_last > s.group.port, other = s.group.port != first;
+
+		s.group.port = first;
+		replicast_range_format(&s.group, last, have, sizeof(have));
+		if (range && (s.group_last != last || other)) {
+			ret = cli_error(EXIT_FAIL, "group %s does not exist (port %u is in group %s)",
+					gname, first, have);
+			replicast_close(rc);
+			return ret;
+		}
+		memcpy(gname, have, sizeof(have));
+	}
+	if (!err)
+		err = add ? replicast_sub_add(rc, &s.group, &s.dest, &opts)
+			  : replicast_sub_del(rc, &s.group, &s.dest);
 	if (!err)
 		ret = EXIT_OK;
 	else if (err == -ESRCH)
@@ -177,6 +199,10 @@ int cmd_sub(struct cli *cli, int argc, char **argv)
 	else if (err == -ENOENT)
 		ret = cli_error(EXIT_FAIL, "group %s does not exist; add it with "
 				"'replicast group add %s'", gname, gname);
+	else if (err == -EDESTADDRREQ)
+		ret = cli_error(EXIT_USAGE, "sub add: DEST %s has no port: only the subscribers of a "
+				"port range (GROUP ADDR:FIRST-LAST) may keep each packet's own; give "
+				"DEST as ADDR:PORT", dname);
 	else if (err == -EEXIST)
 		ret = cli_error(EXIT_FAIL, "%s is already a subscriber of group %s", dname, gname);
 	else if (err == -ENOSPC)

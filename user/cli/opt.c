@@ -50,6 +50,58 @@ int opt_endpoint(const struct opt_cmd *cmd, const char *what, const char *text,
 	return EXIT_OK;
 }
 
+int opt_group(const struct opt_cmd *cmd, const char *text, struct replicast_endpoint *ep,
+	      uint16_t *port_last)
+{
+	int err = replicast_range_parse(text, ep, port_last);
+
+	if (err == -E2BIG)
+		return cli_error(EXIT_USAGE, "%s: GROUP '%s' spans more than %u ports; a range "
+				 "is at most %u (each port counts as a group against --max-groups)",
+				 cmd->path, text, REPLICAST_MAX_PORT_RANGE, REPLICAST_MAX_PORT_RANGE);
+	if (err)
+		return cli_error(EXIT_USAGE, "%s: GROUP '%s' is not ADDR:PORT or [IPV6]:PORT (port "
+				 "1-65535), nor a range ADDR:FIRST-LAST (FIRST <= LAST)", cmd->path,
+				 text);
+	return EXIT_OK;
+}
+
+int opt_dest(const struct opt_cmd *cmd, const char *text, struct replicast_endpoint *ep)
+{
+	struct replicast_prefix host;
+
+	if (!replicast_endpoint_parse(text, ep))
+		return EXIT_OK;
+	/* A bare address: port 0, each copy keeps the packet's own port
+	 * (port-range groups only; the library says so otherwise). */
+	if (!replicast_prefix_parse(text, &host) && !strchr(text, '/')) {
+		memset(ep, 0, sizeof(*ep));
+		ep->family = host.family;
+		memcpy(&ep->addr, &host.addr, sizeof(ep->addr));
+		return EXIT_OK;
+	}
+	return cli_error(EXIT_USAGE, "%s: DEST '%s' is not ADDR:PORT or [IPV6]:PORT (port "
+			 "1-65535), or ADDR alone for a port range's subscriber that keeps each "
+			 "packet's port", cmd->path, text);
+}
+
+const char *opt_dest_format(const struct replicast_endpoint *ep, char *buf, size_t len)
+{
+	struct replicast_prefix host = { .family = ep->family };
+	char text[REPLICAST_PREFIX_STRLEN], *slash;
+
+	if (ep->port)
+		return replicast_endpoint_format(ep, buf, len);
+	memcpy(&host.addr, &ep->addr, sizeof(host.addr));
+	host.len = ep->family == AF_INET6 ? 128 : 32;
+	replicast_prefix_format(&host, text, sizeof(text));
+	slash = strchr(text, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(buf, len, "%s", text);
+	return buf;
+}
+
 /* "strict or loose", "text, json or prometheus" */
 static void value_names(const struct opt_value *v, char *buf, size_t len)
 {

@@ -179,6 +179,14 @@ int opt_compare_prefixes(const void *a, const void *b);
 int opt_endpoint(const struct opt_cmd *cmd, const char *what, const char *text,
 		 struct replicast_endpoint *ep);
 
+/* GROUP: ADDR:PORT or ADDR:FIRST-LAST (*port_last: LAST, PORT for one). */
+int opt_group(const struct opt_cmd *cmd, const char *text, struct replicast_endpoint *ep,
+	      uint16_t *port_last);
+/* DEST: ADDR:PORT, or a bare ADDR (port 0: the packet's own port); and the
+ * same form back (REPLICAST_ENDPOINT_STRLEN fits it). */
+int opt_dest(const struct opt_cmd *cmd, const char *text, struct replicast_endpoint *ep);
+const char *opt_dest_format(const struct replicast_endpoint *ep, char *buf, size_t len);
+
 /* The commands whose grammar is a table, for --help and completion. */
 extern const struct opt_cmd opt_cmd_load, opt_cmd_unload, opt_cmd_group, opt_cmd_sub,
 	opt_cmd_list, opt_cmd_stats, opt_cmd_save, opt_cmd_apply, opt_cmd_send, opt_cmd_serve,

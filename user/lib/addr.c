@@ -23,7 +23,39 @@ static int parse_port(const char *text, uint16_t *port)
 	return 0;
 }
 
-int replicast_endpoint_parse(const char *text, struct replicast_endpoint *ep)
+/* "P" or, with last, "FIRST-LAST": FIRST <= LAST, at most
+ * RC_MAX_PORT_RANGE ports (-E2BIG beyond). */
+static int parse_ports(const char *text, uint16_t *port, uint16_t *last)
+{
+	const char *dash = last ? strchr(text, '-') : NULL;
+	char first[8];
+	size_t n;
+	int err;
+
+	if (!dash) {
+		if (last)
+			*last = 0;
+		return parse_port(text, port);
+	}
+	n = (size_t)(dash - text);
+	if (n == 0 || n >= sizeof(first))
+		return -EINVAL;
+	memcpy(first, text, n);
+	first[n] = '\0';
+	err = parse_port(first, port);
+	if (!err)
+		err = parse_port(dash + 1, last);
+	if (err)
+		return err;
+	if (*last < *port)
+		return -EINVAL;
+	if ((unsigned int)*last - *port + 1 > RC_MAX_PORT_RANGE)
+		return -E2BIG;
+	return 0;
+}
+
+/* The endpoint forms, with a port range when last is not NULL. */
+static int parse_endpoint(const char *text, struct replicast_endpoint *ep, uint16_t *last)
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *colon;
@@ -45,7 +77,7 @@ int replicast_endpoint_parse(const char *text, struct replicast_endpoint *ep)
 		if (inet_pton(AF_INET6, host, &ep->addr.v6) != 1)
 			return -EINVAL;
 		ep->family = AF_INET6;
-		return parse_port(close + 2, &ep->port);
+		return parse_ports(close + 2, &ep->port, last);
 	}
 	colon = strrchr(text, ':');
 	if (!colon || strchr(text, ':') != colon)
@@ -58,7 +90,41 @@ int replicast_endpoint_parse(const char *text, struct replicast_endpoint *ep)
 	if (inet_pton(AF_INET, host, &ep->addr.v4) != 1)
 		return -EINVAL;
 	ep->family = AF_INET;
-	return parse_port(colon + 1, &ep->port);
+	return parse_ports(colon + 1, &ep->port, last);
+}
+
+int replicast_endpoint_parse(const char *text, struct replicast_endpoint *ep)
+{
+	return parse_endpoint(text, ep, NULL);
+}
+
+int replicast_range_parse(const char *text, struct replicast_endpoint *ep, uint16_t *port_last)
+{
+	uint16_t last = 0;
+	int err;
+
+	if (!port_last)
+		return -EINVAL;
+	err = parse_endpoint(text, ep, &last);
+	if (err) {
+		*port_last = 0;
+		return err;
+	}
+	/* "P-P" is one port: the same group as "P". */
+	*port_last = last > ep->port ? last : ep->port;
+	return 0;
+}
+
+const char *replicast_range_format(const struct replicast_endpoint *ep, uint16_t port_last,
+				   char *buf, size_t len)
+{
+	size_t n;
+
+	replicast_endpoint_format(ep, buf, len);
+	n = strlen(buf);
+	if (port_last > ep->port && n < len)
+		snprintf(buf + n, len - n, "-%u", port_last);
+	return buf;
 }
 
 const char *replicast_endpoint_format(const struct replicast_endpoint *ep, char *buf, size_t len)
@@ -293,6 +359,8 @@ const char *replicast_strerror(int err)
 		return "address family differs from the group's";
 	case EPROTO:
 		return "pinned state has another layout (unload, then load again)";
+	case EDESTADDRREQ:
+		return "a subscriber without a port is for port-range groups only";
 	case ESTALE:
 		return "the pinned state was made in another network namespace of this name";
 	case ENOMEDIUM:

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Groups: a destination (address, port) with an id that indexes its
- * subscriber array, its subscriber counters and its own counters. */
+/* Groups: a destination (address, port, or a range of ports: one key per
+ * port, one value) with an id that indexes its subscriber array, its
+ * subscriber counters and its own counters. */
 #include <errno.h>
 #include <ifaddrs.h>
 #include <stdbool.h>
@@ -20,6 +21,76 @@ int rc_group_find(struct replicast *rc, const struct replicast_endpoint *group, 
 	if (bpf_map_lookup_elem(rc->groups_fd, &key, grp))
 		return -errno;
 	return 0;
+}
+
+bool rc_group_is_range(const struct rc_group *grp)
+{
+	return grp->port_last > grp->port_first;
+}
+
+void rc_group_canonical(const struct replicast_endpoint *any, const struct rc_group *grp,
+			struct replicast_endpoint *out, uint16_t *port_last)
+{
+	*out = *any;
+	if (rc_group_is_range(grp))
+		out->port = grp->port_first;
+	if (port_last)
+		*port_last = rc_group_is_range(grp) ? grp->port_last : out->port;
+}
+
+int rc_group_write(struct replicast *rc, const struct rc_group_key *any, const struct rc_group *grp)
+{
+	struct rc_group_key key = *any;
+	__u32 port;
+	int err = 0;
+
+	if (!rc_group_is_range(grp))
+		return bpf_map_update_elem(rc->groups_fd, &key, grp, BPF_EXIST) ? -errno : 0;
+	/* One key at a time: a packet meanwhile may see the old settings on
+	 * one port and the new on another, never a key of another group. */
+	for (port = grp->port_first; port <= grp->port_last; port++) {
+		key.port = (__u16)port;
+		if (bpf_map_update_elem(rc->groups_fd, &key, grp, BPF_EXIST) && !err)
+			err = -errno;
+	}
+	return err;
+}
+
+bool rc_group_key_is_first(const struct rc_group_key *key, const struct rc_group *grp)
+{
+	return !rc_group_is_range(grp) || key->port == grp->port_first;
+}
+
+int replicast_group_ports(struct replicast *rc, const struct replicast_endpoint *group,
+			  uint16_t *port_first, uint16_t *port_last)
+{
+	struct replicast_endpoint first;
+	struct rc_group grp;
+	uint16_t last;
+	int err;
+
+	if (!rc || !group || !port_first || !port_last)
+		return -EINVAL;
+	err = rc_group_find(rc, group, &grp);
+	if (err)
+		return err;
+	rc_group_canonical(group, &grp, &first, &last);
+	*port_first = first.port;
+	*port_last = last;
+	return 0;
+}
+
+/* Keys in the groups map now: a range's ports each count. */
+static __u32 count_keys(struct replicast *rc)
+{
+	struct rc_group_key key, *prev = NULL;
+	__u32 n = 0;
+
+	while (!bpf_map_get_next_key(rc->groups_fd, prev, &key)) {
+		prev = &key;
+		n++;
+	}
+	return n;
 }
 
 /* The smallest id no group uses; -ENOSPC when all max_groups are taken. */
@@ -91,21 +162,58 @@ static int group_addr_ref(struct replicast *rc, const struct replicast_endpoint 
 	return bpf_map_update_elem(rc->group_addrs_fd, &key, &value, BPF_ANY) ? -errno : (int)refs;
 }
 
+/* Deletes the range's keys from port_first up to (not with) `end`. */
+static void delete_keys(struct replicast *rc, struct rc_group_key key, __u32 first, __u32 end)
+{
+	for (; first < end; first++) {
+		key.port = (__u16)first;
+		bpf_map_delete_elem(rc->groups_fd, &key);
+	}
+}
+
 int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *group)
 {
-	struct rc_group grp = {};
+	return replicast_group_add_range(rc, group, 0);
+}
+
+int replicast_group_add_range(struct replicast *rc, const struct replicast_endpoint *group,
+			      uint16_t port_last)
+{
+	struct rc_group grp = {}, other;
 	struct rc_group_key key;
 	char pin[PATH_MAX];
 	int subs_fd = -1, stats_fd = -1, err;
+	__u32 port, last, nports;
 
 	if (!group || (group->family != AF_INET && group->family != AF_INET6) || !group->port)
 		return -EINVAL;
+	last = port_last > group->port ? port_last : group->port;
+	nports = last - group->port + 1;
+	if (port_last && port_last < group->port)
+		return -EINVAL;
+	if (nports > RC_MAX_PORT_RANGE)
+		return -E2BIG;
+	if (nports > 1) {
+		grp.port_first = group->port;
+		grp.port_last = (__u16)last;
+	}
 	err = rc_lock(rc);
 	if (err)
 		return err;
 	rc_endpoint_to_key(group, &key);
-	if (!bpf_map_lookup_elem(rc->groups_fd, &key, &grp)) {
-		err = -EEXIST;
+	/* Any port of the range taken, by a group or by another range: the
+	 * two would fight over the key. */
+	for (port = group->port; port <= last; port++) {
+		key.port = (__u16)port;
+		if (!bpf_map_lookup_elem(rc->groups_fd, &key, &other)) {
+			err = -EEXIST;
+			goto out;
+		}
+	}
+	key.port = group->port;
+	/* Every port is a key of its own: the range must fit the map whole. */
+	if (count_keys(rc) + nports > rc->cfg.max_groups) {
+		err = -ENOSPC;
 		goto out;
 	}
 	err = find_free_id(rc, &grp.id);
@@ -121,7 +229,7 @@ int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *g
 		err = stats_fd;
 		goto out;
 	}
-	err = rc_subs_pin_path(rc, group, pin, sizeof(pin));
+	err = rc_subs_pin_path(rc, group, &grp, pin, sizeof(pin));
 	if (err)
 		goto out;
 	unlink(pin);	/* a leftover of a group removed by hand */
@@ -151,10 +259,18 @@ int replicast_group_add(struct replicast *rc, const struct replicast_endpoint *g
 	}
 	if (err)
 		goto out_unpin;
-	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_NOEXIST)) {
-		err = errno == E2BIG ? -ENOSPC : -errno;
-		group_addr_ref(rc, group, -1);
-		goto out_unpin;
+	/* A range's ports become the group one by one: a packet to a later
+	 * port passes untouched until its key is in, as it did before the
+	 * group existed. Everything the keys point to is in place already. */
+	for (port = group->port; port <= last; port++) {
+		key.port = (__u16)port;
+		if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_NOEXIST)) {
+			err = errno == E2BIG ? -ENOSPC : -errno;
+			key.port = group->port;
+			delete_keys(rc, key, group->port, port);
+			group_addr_ref(rc, group, -1);
+			goto out_unpin;
+		}
 	}
 	/* Every add joins, not only the address's first group: a membership
 	 * someone deleted by hand comes back. A failed join is logged and
@@ -191,6 +307,7 @@ static void health_unref_group(struct replicast *rc, __u32 gid)
 
 int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *group)
 {
+	struct replicast_endpoint first;
 	struct rc_group_key key;
 	struct rc_group grp;
 	char pin[PATH_MAX];
@@ -206,8 +323,16 @@ int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *g
 		err = -errno;
 		goto out;
 	}
-	/* Hide the group first, then free what it used. */
-	if (bpf_map_delete_elem(rc->groups_fd, &key)) {
+	rc_group_canonical(group, &grp, &first, NULL);
+	if (rc_group_is_range(&grp)) {
+		/* A range's keys go one by one, so the whole range first stops
+		 * at once: with its subscriber set gone, a packet to any of its
+		 * ports is dropped as no_subscribers until its key is deleted,
+		 * and no port is still fanned out while another is not. */
+		bpf_map_delete_elem(rc->group_subs_fd, &grp.id);
+		delete_keys(rc, key, grp.port_first, (__u32)grp.port_last + 1);
+	} else if (bpf_map_delete_elem(rc->groups_fd, &key)) {
+		/* Hide the group first, then free what it used. */
 		err = -errno;
 		goto out;
 	}
@@ -222,7 +347,7 @@ int replicast_group_del(struct replicast *rc, const struct replicast_endpoint *g
 		rc_leave_attached(rc, group);
 	else
 		rc_join_attached(rc, group);
-	if (!rc_subs_pin_path(rc, group, pin, sizeof(pin)))
+	if (!rc_subs_pin_path(rc, &first, &grp, pin, sizeof(pin)))
 		unlink(pin);
 out:
 	rc_unlock(rc);

@@ -262,8 +262,20 @@ void rc_key_to_endpoint(const struct rc_group_key *key, struct replicast_endpoin
 void rc_addr_to_endpoint(int family, const union rc_addr *addr, __u16 port,
 			 struct replicast_endpoint *ep);
 
-/* Group lookup by destination; fills *grp. 0, -ENOENT or -errno. */
+/* Group lookup by destination (any port of a range); fills *grp. 0,
+ * -ENOENT or -errno. */
 int rc_group_find(struct replicast *rc, const struct replicast_endpoint *group, struct rc_group *grp);
+/* Port ranges (groups.c): a range is one key per port, all with one value.
+ * rc_group_canonical() gives the group of `any` (one of its ports) by its
+ * first port, and its last (the port itself for one port); rc_group_write()
+ * writes grp to every key of its range; rc_group_key_is_first() says which
+ * key of a range stands for it in a walk of the map, so each group is seen
+ * once. */
+bool rc_group_is_range(const struct rc_group *grp);
+void rc_group_canonical(const struct replicast_endpoint *any, const struct rc_group *grp,
+			struct replicast_endpoint *out, uint16_t *port_last);
+int rc_group_write(struct replicast *rc, const struct rc_group_key *any, const struct rc_group *grp);
+bool rc_group_key_is_first(const struct rc_group_key *key, const struct rc_group *grp);
 /* fd of the inner map stored at `id` in outer map `outer_fd`; caller closes. */
 int rc_inner_map_fd(int outer_fd, __u32 id);
 /* Creates a group's subscriber array or counter array, typed with BTF. */
@@ -319,9 +331,10 @@ int rc_tcx_attach_at(struct replicast *rc, const char *dir, unsigned int ifindex
 /* Fills info's sample, from and skipped (info->slot set) from the rule. */
 void rc_select_to_info(struct replicast *rc, __u32 gid, const struct rc_subscriber *s,
 		       struct replicast_sub_info *info);
-/* Pin path of a group's subscriber map: <pin>/subscribers/<GROUP>. */
+/* Pin path of a group's subscriber map: <pin>/subscribers/<GROUP>, a range
+ * as FIRST-LAST whichever port of it `group` is (grp: its value). */
 int rc_subs_pin_path(const struct replicast *rc, const struct replicast_endpoint *group,
-		     char *buf, size_t len);
+		     const struct rc_group *grp, char *buf, size_t len);
 
 /* The XDP fan-out engine (engine.c), behind the sender API when
  * replicast_sender_opts.engine is REPLICAST_ENGINE_XDP. */

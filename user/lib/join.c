@@ -414,8 +414,9 @@ static int read_plans(struct replicast *rc, const struct replicast_endpoint *onl
 		rc_key_to_endpoint(&key, &g);
 		g.port = 0;
 		if (!replicast_endpoint_is_multicast(&g) || (only && !same_addr(&g, only)) ||
-		    bpf_map_lookup_elem(rc->groups_fd, &key, &grp))
-			continue;
+		    bpf_map_lookup_elem(rc->groups_fd, &key, &grp) ||
+		    !rc_group_key_is_first(&key, &grp))
+			continue;	/* (a range's other ports: the same group) */
 		for (i = 0; i < n && !same_addr(&plans[i].addr, &g); i++)
 			;
 		if (i == n) {

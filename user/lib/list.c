@@ -12,6 +12,12 @@
 #include <sys/socket.h>
 #include "internal.h"
 
+_Static_assert(REPLICAST_MAX_PORT_RANGE == RC_MAX_PORT_RANGE, "one port range limit");
+/* port_last went into padding: skipped stays where releases before it had it. */
+_Static_assert(offsetof(struct replicast_group_info, skipped) ==
+	       ((offsetof(struct replicast_group_info, reverse_path_loose) + 1 + 7) & ~(size_t)7),
+	       "struct replicast_group_info keeps its layout");
+
 static void fill_sub_info(struct replicast *rc, __u32 gid, const struct rc_subscriber *s,
 			  __u32 slot, int stats_fd, struct replicast_sub_info *info)
 {
@@ -119,6 +125,9 @@ int replicast_groups_read(struct replicast *rc, struct replicast_group_info **gr
 		prev = &key;
 		if (bpf_map_lookup_elem(rc->groups_fd, &key, &grp))
 			continue;	/* deleted while we walked */
+		/* A range is one group: listed once, by its first port. */
+		if (!rc_group_key_is_first(&key, &grp))
+			continue;
 		if (count == cap) {
 			cap = cap ? 2 * cap : 16;
 			grown = realloc(list, cap * sizeof(*list));
@@ -130,6 +139,7 @@ int replicast_groups_read(struct replicast *rc, struct replicast_group_info **gr
 		}
 		memset(&list[count], 0, sizeof(list[count]));
 		rc_key_to_endpoint(&key, &list[count].group);
+		list[count].port_last = rc_group_is_range(&grp) ? grp.port_last : key.port;
 		list[count].id = grp.id;
 		list[count].max_pps = grp.max_pps;
 		list[count].max_bps = grp.max_bps;

@@ -118,14 +118,18 @@ int rc_percpu_zero(struct replicast *rc, int map_fd, __u32 key, size_t size)
 }
 
 int rc_subs_pin_path(const struct replicast *rc, const struct replicast_endpoint *group,
-		     char *buf, size_t len)
+		     const struct rc_group *grp, char *buf, size_t len)
 {
-	char name[REPLICAST_ENDPOINT_STRLEN], *p;
+	char name[REPLICAST_RANGE_STRLEN], *p;
+	struct replicast_endpoint first;
+	uint16_t last;
 	int n;
 
 	/* bpffs refuses names with dots (reserved for its own files), so
-	 * 10.0.0.1:5000 is pinned as 10_0_0_1:5000. */
-	replicast_endpoint_format(group, name, sizeof(name));
+	 * 10.0.0.1:5000 is pinned as 10_0_0_1:5000; a range by its whole
+	 * text (10_0_0_1:2055-2060), whichever of its ports named it. */
+	rc_group_canonical(group, grp, &first, &last);
+	replicast_range_format(&first, last, name, sizeof(name));
 	for (p = name; *p; p++)
 		if (*p == '.')
 			*p = '_';

@@ -193,8 +193,8 @@ static int change_group(struct replicast *rc, const struct replicast_endpoint *g
 	if (set->reverse_path)
 		grp.flags = set->loose ? grp.flags | GROUP_F_LOOSE_REVERSE_PATH
 				       : grp.flags & ~GROUP_F_LOOSE_REVERSE_PATH;
-	if (bpf_map_update_elem(rc->groups_fd, &key, &grp, BPF_EXIST))
-		err = -errno;
+	/* Every key of a range: they are one group. */
+	err = rc_group_write(rc, &key, &grp);
 out:
 	rc_unlock(rc);
 	return err;

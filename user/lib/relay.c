@@ -158,12 +158,17 @@ static void prepare_groups(struct replicast_relay *r)
 {
 	struct rc_group_key key, *prev = NULL;
 	struct replicast_endpoint ep;
+	struct rc_group grp;
 	int dev_err;
 
 	while (!bpf_map_get_next_key(r->rc->groups_fd, prev, &key)) {
+		prev = &key;
+		/* A range's ports share one subscriber set: prepared once. */
+		if (bpf_map_lookup_elem(r->rc->groups_fd, &key, &grp) ||
+		    !rc_group_key_is_first(&key, &grp))
+			continue;
 		rc_key_to_endpoint(&key, &ep);
 		rc_engine_prepare(r->e, &ep, &dev_err);
-		prev = &key;
 	}
 }
 

@@ -195,7 +195,7 @@ static int check_dest(struct replicast *rc, const struct replicast_endpoint *des
 {
 	char name[REPLICAST_ENDPOINT_STRLEN];
 
-	if ((dest->family != AF_INET && dest->family != AF_INET6) || !dest->port)
+	if (dest->family != AF_INET && dest->family != AF_INET6)
 		return -EINVAL;
 	if (!replicast_endpoint_is_multicast(dest))
 		return 0;
@@ -203,6 +203,23 @@ static int check_dest(struct replicast *rc, const struct replicast_endpoint *des
 	       "subscriber %s is a multicast address: copies go to unicast receivers only",
 	       replicast_endpoint_format(dest, name, sizeof(name)));
 	return -EINVAL;
+}
+
+/* Port 0 is "the packet's own destination port", which only a port range's
+ * subscriber may want: for a group of one port it would be the group's own
+ * port, which a sender addresses and a receiver hardly listens on by
+ * accident. 0 or -EDESTADDRREQ, said in the log. */
+static int check_dest_port(struct replicast *rc, const struct rc_group *grp,
+			   const struct replicast_endpoint *dest)
+{
+	char name[REPLICAST_ENDPOINT_STRLEN];
+
+	if (dest->port || rc_group_is_range(grp))
+		return 0;
+	rc_log(rc, REPLICAST_LOG_WARN, "subscriber %s has no port: only a port range's "
+	       "subscribers may keep each packet's own", replicast_endpoint_format(dest, name,
+										  sizeof(name)));
+	return -EDESTADDRREQ;
 }
 
 /* Waits until no program run that started before now is still going: an
@@ -298,6 +315,9 @@ int replicast_sub_add(struct replicast *rc, const struct replicast_endpoint *gro
 		err = used;
 		goto out;
 	}
+	err = check_dest_port(rc, &grp, dest);
+	if (err)
+		goto out;
 	for (i = 0; i < (__u32)used; i++) {
 		if (slots[i].state == SUB_ON && same_dest(&slots[i], dest)) {
 			err = -EEXIST;
@@ -526,6 +546,10 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 		err = used;
 		goto out;
 	}
+	for (i = 0; i < n && !err; i++)
+		err = check_dest_port(rc, &grp, &entries[i].dest);
+	if (err)
+		goto out;
 	err = place_subscribers(rc, old, used, next, &hwm, fresh, origin);
 	if (err)
 		goto out;
@@ -582,7 +606,7 @@ int replicast_group_set_subs(struct replicast *rc, const struct replicast_endpoi
 			rc_health_unref(rc, &old[i]);
 	watch_devices(rc, next, hwm);
 	/* Re-pin under the group's name: pin beside, then rename over (atomic). */
-	if (!rc_subs_pin_path(rc, group, pin, sizeof(pin))) {
+	if (!rc_subs_pin_path(rc, group, &grp, pin, sizeof(pin))) {
 		snprintf(tmp, sizeof(tmp), "%s-new", pin);
 		unlink(tmp);
 		if (bpf_obj_pin(new_fd, tmp) || rename(tmp, pin)) {

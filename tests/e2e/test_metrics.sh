@@ -69,6 +69,7 @@ def want(name, value, **labels):
         problems.append(f"{name}{labels}: expected {value}, got {got}")
 
 want("replicast_groups", len(js["groups"]))
+want("replicast_relay_engine_running", 1 if js["relay_engine"] else 0)
 for g in js["groups"]:
     grp = g["group"]
     want("replicast_group_subscribers", len(g["subscribers"]), group=grp)

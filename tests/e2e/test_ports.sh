@@ -5,8 +5,9 @@
 # (10.77.1.2, no port) and one on a fixed port (10.77.2.2:9000). Packets to
 # 2055, 2058 and 2060 arrive at receiver 1 on their own port and at
 # receiver 2 on 9000, byte-exact, exactly counted by the one group; the
-# ports beside the range are not the group's. The same through the XDP
-# engine (send --engine xdp to a port of the range) and over IPv6; list
+# ports beside the range are not the group's. The same through the relay
+# engine (replicast serve), the XDP engine (send --engine xdp to a port of
+# the range) and over IPv6; list
 # shows the range as one group; overlaps, oversized ranges and a portless
 # subscriber of a one-port group are refused clearly; save, unload and
 # apply give the same groups; del by any port removes the whole range.
@@ -114,6 +115,22 @@ rc_assert_ok "sub add by one port of the range" $RC sub add 10.77.100.1:2059 10.
 rc_assert_ok "sub del by the range" $RC sub del $G 10.77.2.2:9001
 rc_assert_eq 1 "$($RC list --json | jq '.groups | length')" "and the range is as it was"
 
+# -- the relay engine: the same stream through replicast serve -------------
+serve_start --idle-ms never
+rc_assert_eq 0 $? "serve starts"
+listen 3000
+k=0
+for port in 2055 2058 2060; do
+	rc_assert_ok "relay engine: $COUNT packets to port $port" rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" \
+		--to 10.77.100.1:$port --count $COUNT --size 300 --rate 5000 --first $((3000 + k * COUNT))
+	k=$((k + 1))
+done
+received "relay engine"
+serve_stop
+rc_assert_eq 0 $? "serve exits 0"
+rc_assert_eq $((3 * COUNT)) "$(serve_stat taken)" "relay engine: serve took all $((3 * COUNT))"
+counted "relay engine" $((6 * COUNT)) $((12 * COUNT))
+
 # -- the XDP engine: a local sender to ports of the range -------------------
 listen 5000
 k=0
@@ -123,7 +140,7 @@ for port in 2055 2058 2060; do
 	k=$((k + 1))
 done
 received "XDP engine"
-counted "XDP engine" $((6 * COUNT)) $((12 * COUNT))
+counted "XDP engine" $((9 * COUNT)) $((18 * COUNT))
 
 # -- IPv6: a kept port through the TC replicator ----------------------------
 G6="[fd77:100::1]:3000-3002"

@@ -20,7 +20,6 @@ rc_require_root
 rc_setup_traps
 N=3
 topo_build $N || exit 1
-SERVE_OUT=$RC_TMP/serve.out
 SERVE=
 
 rc_in "$TOPO_SRC" ip route add 224.0.0.0/4 dev "$(rc_name so)"
@@ -31,34 +30,6 @@ for ((i = 1; i <= N; i++)); do
 done
 rc_assert_ok "load" $RC load --dev "$TOPO_RELAY_IN"
 
-# serve_start [ARGS]: replicast serve in the relay namespace, in the
-# background; waits until it says it relays.
-serve_start() {
-	: >"$SERVE_OUT"
-	rc_bg "$TOPO_RELAY" "$RC_ROOT/$BUILD/replicast" --pin-path "$TOPO_PIN" serve --peer-gro "$@" \
-		>"$SERVE_OUT" 2>&1
-	SERVE=$RC_BG_PID
-	for ((w = 0; w < 100; w++)); do
-		grep -q "relaying" "$SERVE_OUT" && return 0
-		kill -0 "$SERVE" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "# serve: $(cat "$SERVE_OUT")"
-	return 1
-}
-# serve_stop: SIGTERM, and its exit status.
-serve_stop() {
-	local rc
-	kill -TERM "$SERVE"
-	rc_wait_pid "$SERVE" 10
-	rc=$?
-	echo "# serve's counters: $(grep '^taken' "$SERVE_OUT" | tail -1)"
-	return $rc
-}
-# serve_stat KEY: from serve's last counters line.
-serve_stat() {
-	grep '^taken' "$SERVE_OUT" | tail -1 | tr ' ' '\n' | grep -A1 -x "$1" | tail -1
-}
 gstat() {
 	topo_stat ".groups[] | select(.group==\"$1\") | $2"
 }

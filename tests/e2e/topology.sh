@@ -150,3 +150,34 @@ topo_rx_gro() {
 		rc_in "${TOPO_RX[i]}" ethtool -K "${TOPO_RX_DEV[i]}" gro on >/dev/null
 	done
 }
+
+# serve_start [ARGS]: replicast serve (the relay engine) in the relay
+# namespace, in the background, its output in $SERVE_OUT; waits until it
+# says it relays. serve_stop: SIGTERM, and its exit status. serve_stat KEY:
+# from its last counters line (taken, copies, passed_asleep, parks...).
+serve_start() {
+	SERVE_OUT=$RC_TMP/serve.out
+	: >"$SERVE_OUT"
+	rc_bg "$TOPO_RELAY" "$RC_ROOT/$BUILD/replicast" --pin-path "$TOPO_PIN" serve --peer-gro "$@" \
+		>"$SERVE_OUT" 2>&1
+	SERVE=$RC_BG_PID
+	local w
+	for ((w = 0; w < 100; w++)); do
+		grep -q "relaying" "$SERVE_OUT" && return 0
+		kill -0 "$SERVE" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# serve: $(cat "$SERVE_OUT")"
+	return 1
+}
+serve_stop() {
+	local rc
+	kill -TERM "$SERVE"
+	rc_wait_pid "$SERVE" 10
+	rc=$?
+	echo "# serve's counters: $(grep '^taken' "$SERVE_OUT" | tail -1)"
+	return $rc
+}
+serve_stat() {
+	grep '^taken' "$SERVE_OUT" | tail -1 | tr ' ' '\n' | grep -A1 -x "$1" | tail -1
+}

@@ -8,8 +8,9 @@
 # second; a new socket on its port is served again within a few seconds and
 # gets the rest of the stream. Receivers 1 and 3 get every packet of the run,
 # exactly; the counters account for every copy (sent + held_off = packets).
-# Through the TC replicator (IPv4, packets from the network) and the XDP
-# engine (IPv6, replicast send --engine xdp).
+# Through the TC replicator and the relay engine (IPv4, packets from the
+# network, replicast serve for the second) and the XDP engine (IPv6,
+# replicast send --engine xdp).
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/topology.sh"
@@ -64,7 +65,7 @@ phase() {
 	topo_sink 3 "$d3" $COUNT --idle-ms 3000
 	topo_sink 2 "$d2" 500	# takes 500, then closes its socket
 	local first=$RC_BG_PID
-	if [ "$sender" = tc ]; then
+	if [ "$sender" != xdp ]; then
 		rc_bg "$TOPO_SRC" "$RC_BIN/rc_blast" --to "$g" --count $COUNT --rate $RATE
 	else
 		rc_bg "$TOPO_RELAY" "$RC_ROOT/$BUILD/replicast" --pin-path "$TOPO_PIN" send "$g" \
@@ -105,7 +106,7 @@ phase() {
 	rc_assert_match '^[0-9]+$' "$ms" "$what: receiver 2 is served again ($ms ms after its socket opened)"
 	[[ $ms =~ ^[0-9]+$ ]] && rc_assert_ge "$ms" 3500 "$what: ... within two probes and 1.5 s slack"
 	rc_wait_pid "$sp" 30
-	if [ "$sender" = tc ]; then
+	if [ "$sender" != xdp ]; then
 		rc_assert_eq 0 $? "$what: the source sent $COUNT"
 	else
 		# send counts the held-off copies as lost in the kernel and says so.
@@ -158,6 +159,17 @@ rc_assert_eq "5 5 5" "$($RC list --json | jq -r '[.groups[0].subscribers[].healt
 rc_assert_ok "group del $G4" $RC group del $G4
 rc_assert_eq 0 "$(bpftool -j map dump pinned "$TOPO_PIN/sub_health" | jq length)" \
 	"the receivers' entries went with their group"
+
+# The relay engine (replicast serve) holds off and probes as TC does.
+G4R=10.77.100.3:5000
+rc_assert_ok "group add $G4R" $RC group add $G4R --allow-source 10.77.0.0/24
+serve_start --idle-ms never
+rc_assert_eq 0 $? "serve starts"
+phase 4 $G4R 6002 relay 4500 "relay engine"
+serve_stop
+rc_assert_eq 0 $? "serve exits 0"
+rc_assert_eq 4500 "$(serve_stat taken)" "relay engine: serve took all 4500 packets"
+rc_assert_ok "group del $G4R" $RC group del $G4R
 
 G6=[fd77:100::2]:5000
 rc_assert_ok "group add $G6" $RC group add "$G6"

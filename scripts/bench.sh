@@ -735,6 +735,42 @@ t_end=$(date +%s.%N)
 [ "$report_rc" = 0 ] || { log "the report or its sanity check failed (exit $report_rc)"; exit 1; }
 log "wall time: setup $(secs "$t_setup" "$t_topo") s, runs $(secs "$t_topo" "$t_runs") s, total $(secs "$t_start" "$t_end") s"
 
+# readme_summary: the top README's table (between its bench-summary
+# markers) from this run's results.csv: for each method at C = 8, 64, 1024
+# and 4096, deliveries/s, CPU-ns per delivery and the ratio to UDP GSO's
+# deliveries/s in the same run, so the README never carries a typed number.
+readme_summary() {
+	local top=$ROOT/README.md
+	grep -q '<!-- bench-summary:start -->' "$top" || { log "warning: README.md has no bench-summary markers"; return 0; }
+	awk -F, -v size="$MAIN_SIZE" -v when="$(date -u +%Y-%m-%d)" '
+		function si(v) { return v >= 1e6 ? sprintf("%.2fM", v / 1e6) : sprintf("%.0fk", v / 1e3) }
+		NR > 1 && $1 == size && ($4 == "ok" || $4 == "truncated") {
+			dps[$2, $3] = $6; cpu[$2, $3] = $9; loss[$2, $3] = $15
+			if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 }
+		}
+		END {
+			split("8 64 1024 4096", cs, " ")
+			printf "Run of %s, %d-byte payloads, medians: deliveries/s / CPU-ns per delivery / x UDP GSO deliveries/s (loss when not 0).\n\n", when, size
+			printf "| method | C = 8 | C = 64 | C = 1024 | C = 4096 |\n|---|---|---|---|---|\n"
+			for (i = 0; i < n; i++) {
+				m = order[i]; line = "| " m
+				for (j = 1; j <= 4; j++) {
+					c = cs[j]
+					if (!((m, c) in dps)) { line = line " | -"; continue }
+					r = ((("gso", c) in dps) && dps["gso", c] > 0) ? sprintf(" / %.2fx", dps[m, c] / dps["gso", c]) : ""
+					l = (loss[m, c] + 0 > 0) ? sprintf(", loss %d", loss[m, c]) : ""
+					line = line sprintf(" | %s / %d%s%s", si(dps[m, c]), cpu[m, c], r, l)
+				}
+				print line " |"
+			}
+		}' "$OUT/results.csv" >"$OUT/summary.md"
+	awk -v md="$OUT/summary.md" '
+		/<!-- bench-summary:start -->/ { print; while ((getline l < md) > 0) print l; skip = 1; next }
+		/<!-- bench-summary:end -->/ { skip = 0 }
+		!skip { print }' "$top" >"$top.tmp" && mv "$top.tmp" "$top"
+	log "updated README.md's summary table"
+}
+
 if [ "$UPDATE_README" = 1 ]; then
 	readme=$ROOT/bench/README-bench.md
 	mkdir -p "$ROOT/bench/results"
@@ -750,4 +786,5 @@ if [ "$UPDATE_README" = 1 ]; then
 	else
 		log "warning: $readme has no results markers; not updated"
 	fi
+	readme_summary
 fi

@@ -35,15 +35,26 @@ static socklen_t mark_addr(const struct replicast *rc, const char *what, struct 
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
 }
 
+/* A datagram socket and the mark's address, for bind() or connect(). */
+static int mark_socket(const struct replicast *rc, const char *what, struct sockaddr_un *sun,
+		       socklen_t *len)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	*len = mark_addr(rc, what, sun);
+	return fd;
+}
+
 int rc_mark_take(const struct replicast *rc, const char *what)
 {
 	struct sockaddr_un sun;
-	socklen_t len = mark_addr(rc, what, &sun);
-	int fd, err;
+	socklen_t len = 0;
+	int fd = mark_socket(rc, what, &sun, &len), err;
 
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (bind(fd, (struct sockaddr *)&sun, len)) {
 		err = errno == EADDRINUSE ? -EBUSY : -errno;
 		close(fd);
@@ -55,12 +66,11 @@ int rc_mark_take(const struct replicast *rc, const char *what)
 int rc_mark_held(const struct replicast *rc, const char *what)
 {
 	struct sockaddr_un sun;
-	socklen_t len = mark_addr(rc, what, &sun);
-	int fd, ret;
+	socklen_t len = 0;
+	int fd = mark_socket(rc, what, &sun, &len), ret;
 
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* connect() to an abstract name nobody has bound: ECONNREFUSED. */
 	ret = connect(fd, (struct sockaddr *)&sun, len) ? (errno == ECONNREFUSED ? 0 : -errno) : 1;
 	close(fd);

@@ -155,8 +155,15 @@ struct {
  * subscriber's next hop changes rarely: a result is reused for
  * NEXT_HOP_TTL_NS, and only for the same subscriber (same address, source,
  * device and flags in the slot), so a route or neighbour change reaches
- * the copies within that time. Entry: thread * max_subs + slot. */
+ * the copies within that time. Entry: thread * max_subs + a bucket made
+ * of the group and the slot (next_hop_bucket()), so that many groups of a
+ * few subscribers each (1,024 groups of one: every window a new group) keep
+ * their next hops apart instead of all overwriting slot 0's. */
 #define NEXT_HOP_TTL_NS 1000000ULL
+/* An odd multiplier (2^32 / golden ratio, a prime): gid * it is a bijection
+ * modulo max_subs, so groups of one subscriber never share a bucket while
+ * there are at most max_subs of them, and one group's slots never do. */
+#define NEXT_HOP_GROUP_MIX 0x9E3779B1U
 
 struct next_hop {
 	__u64 stamp;			/* when resolved (bpf_ktime_get_ns) */
@@ -719,7 +726,8 @@ static __always_inline __u32 cached_next_hop(struct xdp_md *ctx, struct engine_c
 					     const struct rc_engine_sub *e, struct copy_headers *next,
 					     __u32 tot_len, __u32 copies)
 {
-	__u32 key = cur->id.thread * max_subs + e->slot, ifindex;
+	__u32 key = cur->id.thread * max_subs + (e->slot + cur->gid * NEXT_HOP_GROUP_MIX) % max_subs;
+	__u32 ifindex;
 	struct next_hop *nh;
 
 	if (e->sub.flags & SUB_F_STATIC_MAC)

@@ -21,6 +21,14 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
+/* The engine's loops of one window are unrolled (user space: as the
+ * compiler likes). */
+#if defined(__clang__)
+#define BALANCE_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define BALANCE_UNROLL
+#endif
+
 /* No winner: the group has no ON subscriber of the packet's family. */
 #define BALANCE_NONE (~0U)
 
@@ -177,7 +185,7 @@ static __always_inline __u32 balance_mask(const __u32 *winner, __u32 w, __u32 wh
 {
 	__u32 j, mask = 0;
 
-#pragma clang loop unroll(full)
+	BALANCE_UNROLL
 	for (j = 0; j < RC_ENGINE_WINDOW; j++)
 		mask |= balance_eq(winner[j], where) << j;
 	return mask & ((1U << (w & 31)) - 1);
@@ -189,7 +197,7 @@ static __always_inline __u32 balance_next_entry(const __u32 *winner, __u32 w, __
 {
 	__u32 j, code, e, ok, cand, next = BALANCE_NONE;
 
-#pragma clang loop unroll(full)
+	BALANCE_UNROLL
 	for (j = 0; j < RC_ENGINE_WINDOW; j++) {
 		code = winner[j];
 		e = code >> BALANCE_THREAD_BITS;

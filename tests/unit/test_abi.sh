@@ -26,7 +26,7 @@ nm -D --defined-only "$SO" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' |
 	LC_ALL=C sort -u >"$T/exported"
 # Listed: the global names of the version script.
 sed -e 's,/\*.*\*/,,' -e '/\/\*/,/\*\//d' user/lib/libreplicast.map |
-	awk '/global:/ { g = 1; next } /local:/ { g = 0 } g' | tr -d ' \t;' | grep -v '^$' |
+	awk '/global:/ { g = 1; next } /local:/ || /^}/ { g = 0 } g' | tr -d ' \t;' | grep -v '^$' |
 	LC_ALL=C sort -u >"$T/listed"
 
 rc_assert_ge 40 "$(wc -l <"$T/declared")" "the header declares the API (parsed: $(wc -l <"$T/declared") functions)"

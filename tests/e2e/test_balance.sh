@@ -6,8 +6,8 @@
 # `group pick` (the library, the kernel's code) assigns to it, each once,
 # and stats count one copy per packet: sent + dropped = received, nothing
 # skipped. The same with --hash flow (one source, 16 source ports), on the
-# TC replicator and through the XDP engine (`replicast serve`); save and
-# apply keep the mode and the hash.
+# TC replicator and through the XDP engine (`replicast serve`, two
+# threads); save and apply keep the mode and the hash.
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/topology.sh"
@@ -128,7 +128,9 @@ rc_assert_eq 2 $? "--mode spread is a usage error"
 out=$($RC group pick 10.77.100.9:5000 10.77.0.10 2>&1)
 rc_assert_eq 1 $? "group pick of a group that does not exist fails"
 
-# -- the XDP engine: replicast serve -------------------------------------------
+# -- the XDP engine: replicast serve, two threads --------------------------------
+# Each thread sends to half of the subscribers (by slot), so a packet's
+# winner is named by its thread and its place in that thread's share.
 G3=10.77.100.3:5000
 G4=10.77.100.4:5000
 rc_assert_ok "group add $G3" $RC group add $G3 --allow-source 10.77.0.0/24
@@ -139,7 +141,7 @@ topo_subscribe 4 $G3 6002
 topo_subscribe 4 $G4 6003
 : >"$T/serve.out"
 rc_bg "$TOPO_RELAY" "$RC_ROOT/$BUILD/replicast" --pin-path "$TOPO_PIN" serve --peer-gro \
-	--idle-ms never >"$T/serve.out" 2>&1
+	--threads 2 --idle-ms never >"$T/serve.out" 2>&1
 SERVE=$RC_BG_PID
 for ((w = 0; w < 100; w++)); do
 	grep -q "relaying" "$T/serve.out" && break

@@ -1070,6 +1070,62 @@ static void test_balance(void)
 	       (t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
+
+/* IPv6: 300 sources over three subscribers, each packet one copy, to the
+ * one replicast_balance_pick() names. */
+static void test_balance_v6(void)
+{
+	const char *gtext = "[fd09::20]:5021";
+	struct replicast_group_info *groups;
+	struct replicast_endpoint g, src;
+	int cap = capture_open(0), i, k, one = 0, agree = 0, used[3] = { 0 };
+	FRAME(frame, 512);
+	FRAME(f, 2048);
+	char text[64], name[96];
+	size_t len, ng, j, at;
+
+	add_group(gtext);
+	replicast_endpoint_parse(gtext, &g);
+	CHECK_EQ(0, replicast_group_set_mode(rc, &g, REPLICAST_MODE_BALANCE, REPLICAST_HASH_SOURCE),
+		 "IPv6 group set --mode balance");
+	for (k = 1; k <= 3; k++) {
+		snprintf(text, sizeof(text), "[::1]:%d", 7410 + k);
+		add_sub(gtext, text);
+	}
+	if (replicast_groups_read(rc, &groups, &ng))
+		return;
+	for (i = 0; i < 300; i++) {
+		int port = 0, copies = 0, want = -1;
+
+		snprintf(text, sizeof(text), "fd0a::%x:%x", i / 100 + 1, i % 100 + 1);
+		len = build_udp_frame(frame, AF_INET6, text, SPORT, "fd09::20", 5021, 40);
+		if (run_prog(local_prog_fd, frame, len, NULL, NULL) != TC_ACT_SHOT)
+			continue;
+		while (recv(cap, f, 2048, MSG_DONTWAIT) == (ssize_t)len) {
+			copies++;
+			port = ntohs(((const struct udphdr *)(f + L4_OFF_V6))->dest);
+		}
+		one += copies == 1;
+		snprintf(name, sizeof(name), "[%s]:%d", text, SPORT);
+		replicast_endpoint_parse(name, &src);
+		for (j = 0; j < ng; j++)
+			if (replicast_endpoint_equal(&groups[j].group, &g) &&
+			    !replicast_balance_pick(&groups[j], &src, &at))
+				want = groups[j].subs[at].dest.port;
+		agree += port == want;
+		if (port > 7410 && port < 7414)
+			used[port - 7411]++;
+	}
+	replicast_groups_free(groups, ng);
+	close(cap);
+	CHECK(one == 300, "IPv6: every packet made exactly one copy (%d of 300)", one);
+	CHECK(agree == 300, "IPv6: the kernel chose what replicast_balance_pick() says (%d of 300)",
+	      agree);
+	CHECK(used[0] >= 70 && used[1] >= 70 && used[2] >= 70,
+	      "IPv6: the three IPv6 subscribers share the 300 (%d %d %d)", used[0], used[1], used[2]);
+	replicast_group_del(rc, &g);
+}
+
 /* Zero-length UDP and an IPv4 datagram without checksum (0) are legal:
  * replicated, and the copies keep "no checksum" rather than inventing one. */
 static void test_legal_edges(void)
@@ -1279,6 +1335,7 @@ int main(int argc, char **argv)
 	test_sample_gso();
 	test_from();
 	test_balance();
+	test_balance_v6();
 	/* Filling 1,024 groups takes ~25 s: every group add waits out two RCU
 	 * grace periods (see README, "Changing subscribers"). */
 	if (argc == 3)

@@ -80,7 +80,7 @@ check() {
 			"$what: receiver $i got exactly the packets of the sources picked for it"
 		shares="$shares $(wc -l <"$T/want-$i")"
 	done
-	echo "# $what: shares of $total:$shares"
+	echo "# $what: the receivers' shares:$shares"
 	$RC stats --json >"$T/stats.json"
 	sel=".groups[] | select(.group==\"$g\")"
 	rc_assert_eq "$total $total 0" \
@@ -161,6 +161,19 @@ rc_wait_pid "$SERVE" 10
 rc_assert_eq 0 $? "serve exits 0"
 taken=$(grep '^taken' "$T/serve.out" | tail -1 | tr ' ' '\n' | grep -A1 -x taken | tail -1)
 rc_assert_eq $(((NSRC + 16) * PER)) "$taken" "the engine took every packet (relay_ingress)"
+
+# -- local senders: the XDP engine and the AF_XDP sender ------------------------
+# send checks its copies against one per packet, not one per subscriber.
+predict $G3 10.77.0.10
+listen 6002
+rc_assert_ok "send --engine xdp to a balance group: no copy missing" $RC send $G3 --engine xdp \
+	--gen $PER --size 100 --source 10.77.0.10
+check $G3 6002 "XDP engine, a local sender" $(((NSRC + 1) * PER))
+predict $G2 10.77.0.11:4000
+listen 6001
+rc_assert_ok "send (AF_XDP) to a balance group: no copy missing" $RC send $G2 --gen $PER \
+	--size 100 --source 10.77.0.11:4000
+check $G2 6001 "AF_XDP sender" $((17 * PER))
 
 # -- save, unload, apply: the same modes ----------------------------------------
 $RC list --json | jq 'del(.groups[].joined_on)' >"$T/before.json"

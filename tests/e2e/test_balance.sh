@@ -137,6 +137,8 @@ rc_assert_ok "group add $G3" $RC group add $G3 --allow-source 10.77.0.0/24
 rc_assert_ok "group set $G3 --mode balance" $RC group set $G3 --mode balance
 rc_assert_ok "group add $G4" $RC group add $G4 --allow-source 10.77.0.0/24 --hash flow
 rc_assert_ok "group set $G4 --mode balance (keeps --hash flow)" $RC group set $G4 --mode balance
+rc_assert_eq "balance flow" "$($RC list --json | jq -r ".groups[] | select(.group==\"$G4\") | \"\(.mode) \(.hash)\"")" \
+	"group set --mode alone kept --hash flow"
 topo_subscribe 4 $G3 6002
 topo_subscribe 4 $G4 6003
 : >"$T/serve.out"

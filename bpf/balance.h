@@ -11,7 +11,8 @@
  * shared layouts: the TC replicator, the XDP engine and the library
  * (replicast_balance_pick(), user/lib/balance.c) all compile this one
  * text, so the kernel's choice and the one `group pick` prints cannot
- * differ. The walk over a group's slots is the TC replicator's, below. */
+ * differ. The walks are below: over a group's slots for the TC replicator,
+ * over a window's snapshot for the XDP engine. */
 #ifndef REPLICAST_BALANCE_H
 #define REPLICAST_BALANCE_H
 
@@ -141,6 +142,7 @@ static __always_inline __u64 balance_sub_weight(__u64 packet_hash, const struct 
  * is e << 4 | t (RC_ENGINE_MAX_THREADS is 16). Each thread then visits
  * only the entries of its share that won something. */
 #define BALANCE_THREAD_BITS 4
+_Static_assert(RC_ENGINE_MAX_THREADS <= 1 << BALANCE_THREAD_BITS, "a thread fits its bits");
 
 struct balance_run {
 	__u64 hash[RC_ENGINE_WINDOW];	/* of each packet; --hash source: [0] for all */

@@ -58,6 +58,12 @@ struct rc_group {
 enum group_flags {
 	/* a packet from an allowed source may arrive on any attached device */
 	GROUP_F_LOOSE_REVERSE_PATH = 1 << 0,
+	/* each packet goes to one ON subscriber, by rendezvous hashing
+	 * (bpf/balance.h), instead of to every one */
+	GROUP_F_BALANCE = 1 << 1,
+	/* balance by the whole flow (addresses and ports), not the source
+	 * address alone */
+	GROUP_F_HASH_FLOW = 1 << 2,
 };
 
 /* The TTL rule (see README "TTL and loops"). A copy of a packet sent to a
@@ -404,7 +410,11 @@ struct rc_engine_window {
 	__u32 admitted;		/* bit j: packet j of the window goes out */
 	__u32 version;		/* the snapshot its subscribers are in */
 	__u32 ttl;		/* of its copies: copy_ttl() of the group */
-	__u32 pad;
+	__u32 balance;		/* the group balances: winner[] says who gets what */
+	/* balance: packet j goes to entry winner[j] >> 4 of thread
+	 * winner[j] & 15's share (RC_ENGINE_MAX_THREADS is 16), or nowhere
+	 * (BALANCE_NONE) */
+	__u32 winner[RC_ENGINE_WINDOW];
 };
 
 /* A snapshot of one group's subscribers (array `versions`), its entries

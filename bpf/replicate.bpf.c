@@ -15,6 +15,7 @@
 #include "icmp.h"
 #include "select.h"
 #include "health.h"
+#include "balance.h"
 
 /* What is not ours goes on to whatever else is attached (other tcx
  * programs, tc filters) and then the stack: TC_ACT_UNSPEC is "no verdict"
@@ -47,6 +48,8 @@ struct fanout_ctx {
 	__u32 skipped;			/* copies the subscribers' selection skipped, in skbs */
 	__u32 broken;			/* a rewrite failed: the skb is not to be sent */
 	__u32 too_big_mtu;		/* the smallest MTU a copy did not fit, or 0 */
+	__u32 winner;			/* balance group: the one slot to send to;
+					 * BALANCE_NONE: replicate, to every slot */
 };
 
 static __always_inline void count_copy_dropped(struct fanout_ctx *ctx, __u32 slot, __u32 reason)
@@ -126,6 +129,72 @@ static int fanout_one(__u32 slot, void *data)
 	return 0;
 }
 
+/* bpf_loop callback of the fan-out: step i is slot i, or in a balance
+ * group's walk of one step the winner's slot, whose copy is made as any
+ * other. */
+static int fanout_step(__u32 i, void *data)
+{
+	struct fanout_ctx *ctx = data;
+
+	return fanout_one(ctx->winner == BALANCE_NONE ? i : ctx->winner, data);
+}
+
+/* How the fan-out walks: `steps` slots from 0, or one step, to `winner`. */
+struct fanout_plan {
+	__u32 gid;		/* in: the group, its flags, slots, the skb's datagrams */
+	__u32 flags;
+	__u32 nslots;
+	__u32 datagrams;
+	__u32 steps;		/* out */
+	__u32 winner;		/* out; BALANCE_NONE: step i is slot i */
+};
+
+/* The walk for a packet of a group with `flags`. A replicate group's walks
+ * every slot. A balance group's packet has one copy, to the winner among
+ * its ON subscribers of the packet's family (bpf/balance.h); nobody else
+ * sees it, and a --sample/--from winner that declines it counts it
+ * skipped. No candidate at all: the one copy has nowhere to go, a
+ * no_subscribers drop (of `datagrams`), and no step.
+ * Global (not static), like sub_select_rule(): the verifier checks it once
+ * on its own and its caller sees two numbers come back, so both modes reach
+ * the one bpf_loop of the fan-out in one state. Forked there, the fan-out
+ * callback would be walked once more per mode, and it is most of the
+ * verifier's budget already. */
+__noinline int fanout_plan_for(struct __sk_buff *skb, const struct packet *pkt,
+			       struct fanout_plan *out)
+{
+	__u16 sport = 0;
+	__u32 key, nslots;
+	void *subs;
+	__u64 hash;
+	int flow;
+
+	if (!out)
+		return 0;
+	key = out->gid;
+	nslots = out->nslots;
+	flow = out->flags & GROUP_F_HASH_FLOW ? 1 : 0;
+	out->steps = nslots;
+	out->winner = BALANCE_NONE;
+	if (!skb || !pkt || !(out->flags & GROUP_F_BALANCE))
+		return 0;
+	out->steps = 0;
+	subs = bpf_map_lookup_elem(&group_subs, &key);
+	if (!subs)
+		return 0;
+	if (flow && !bpf_skb_load_bytes(skb, pkt->l4_off, &sport, sizeof(sport)))
+		sport = bpf_ntohs(sport);
+	hash = balance_packet_hash(pkt->key.family, &pkt->saddr, sport, &pkt->key.addr,
+				   pkt->key.port, flow);
+	out->winner = balance_pick_slot(subs, nslots, pkt->key.family, hash);
+	if (out->winner == BALANCE_NONE) {
+		count_drops(DROP_NO_SUBSCRIBERS, out->datagrams);
+		return 0;
+	}
+	out->steps = 1;
+	return 0;
+}
+
 /* What the skb stands for (struct datagrams). UDP GSO and GRO keep one UDP
  * header for all and put the datagram payload size in gso_size. */
 static __always_inline void count_datagrams(const struct __sk_buff *skb, const struct packet *pkt,
@@ -188,6 +257,7 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 {
 	struct fanout_ctx ctx = {};
 	__u32 zero = 0, max_subs, gid, reason;
+	struct fanout_plan plan;
 	struct arrived_headers *arrived = NULL;
 	struct rc_config *cfg;
 	__u8 ttl;
@@ -258,7 +328,15 @@ static __always_inline int replicate_packet(struct __sk_buff *skb, const int fro
 	copy_headers_init(&ctx.cur, &ctx.pkt);
 	if (from_network)
 		arrived = save_arrived_headers(skb, &ctx.pkt);
-	bpf_loop(max_subs, fanout_one, &ctx, 0);
+	/* One bpf_loop call, for both modes: a second site of fanout_step
+	 * doubles what the verifier walks, past its limit. */
+	plan.gid = gid;
+	plan.flags = grp->flags;
+	plan.nslots = max_subs;
+	plan.datagrams = ctx.dg.count;
+	fanout_plan_for(skb, &ctx.pkt, &plan);
+	ctx.winner = plan.winner;
+	bpf_loop(plan.steps, fanout_step, &ctx, 0);
 	count_group_tx(gid, (__u64)ctx.sent * ctx.dg.count, ctx.sent * ctx.dg.bytes);
 	if (ctx.skipped)
 		count_group_skipped(gid, (__u64)ctx.skipped * ctx.dg.count);

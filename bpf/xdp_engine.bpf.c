@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "select.h"
 #include "health.h"
+#include "balance.h"
 
 /* bpf_loop refuses more iterations than this (BPF_MAX_LOOPS in the kernel). */
 #define MAX_LOOP_ITERATIONS (1U << 23)
@@ -82,6 +83,8 @@ struct engine_cursor {
 	__u32 w;		/* packets in the window */
 	__u32 admitted;		/* bit j: packet pos + j goes out (within the group's cap) */
 	__u32 sel;		/* bit j: the current subscriber takes it (select.h); ~0 until known */
+	__u32 balance;		/* the window balances: winner[] says who gets which packet */
+	__u32 winner[RC_ENGINE_WINDOW];	/* as in struct rc_engine_window */
 	__u32 sub;		/* entry of this thread's share being sent to */
 	__u32 pkt;		/* the window's packet it gets next */
 	__u32 count;		/* entries in this thread's share */
@@ -102,6 +105,7 @@ struct engine_cursor {
 	__u64 tx_bytes;
 	struct rc_subscriber_counters sub_delta;	/* of the current subscriber */
 	struct rc_engine_ctl totals;	/* copied to ctl when published */
+	struct balance_run bal;		/* leader: the window's winners as they are found */
 };
 
 struct {
@@ -410,6 +414,11 @@ struct snap_ctx {
 	__u8 family;
 	__u8 write;			/* copy the set; else compare it with the version */
 	__u8 differ;			/* compare: the set is not the version's */
+	/* A balance group's: winners found on the way. Last, so the fields
+	 * above keep their stack slots: moved by 8 bytes, the walk's counters
+	 * share slots differently and the verifier no longer sees the
+	 * callback converge (a million instructions instead of 13,000). */
+	struct balance_run *bal;
 };
 
 static __always_inline int same_sub(const struct rc_subscriber *a, const struct rc_subscriber *b)
@@ -454,6 +463,8 @@ static int snap_one(__u32 slot, void *data)
 	e = bpf_map_lookup_elem(&snaps, &idx);
 	if (!e)
 		return 1;
+	if (sc->bal)
+		balance_run_offer(sc->bal, sub, slot, n << BALANCE_THREAD_BITS | t);
 	if (sc->write) {
 		e->slot = slot;
 		e->sub = *sub;
@@ -468,11 +479,15 @@ static int snap_one(__u32 slot, void *data)
 
 /* Reads the group's live set into, or compares it with, version v. */
 static __always_inline void walk_set(struct snap_ctx *sc, void *subs, __u8 family, __u32 v,
-				     struct rc_engine_version *ver, int write)
+				     struct rc_engine_version *ver, int write, struct balance_run *bal)
 {
 	__u32 i, n = max_subs < MAX_LOOP_ITERATIONS ? max_subs : MAX_LOOP_ITERATIONS;
 
 	__builtin_memset(sc, 0, sizeof(*sc));
+	/* Winners of a walk that stopped early would be of part of a set. */
+	if (bal)
+		balance_run_reset(bal);
+	sc->bal = bal;
 	sc->subs = subs;
 	sc->family = family;
 	sc->write = write;
@@ -510,6 +525,71 @@ static __always_inline __u64 followers_done(struct engine_cursor *cur)
 	return lowest;
 }
 
+/* Set bits of v, without a loop or a table. */
+static __always_inline __u32 popcount(__u32 v)
+{
+	v = v - ((v >> 1) & 0x55555555);
+	v = (v & 0x33333333) + ((v >> 2) & 0x33333333);
+	return (((v + (v >> 4)) & 0x0f0f0f0f) * 0x01010101) >> 24;
+}
+
+struct hash_ctx {
+	struct balance_run *bal;
+	__u64 pos;
+	int flow;
+};
+
+/* Step j of balance_hashes(): packet pos + j's hash. */
+static int hash_step(__u32 j, void *data)
+{
+	struct hash_ctx *hc = data;
+	struct rc_engine_slot *s = slot_at(hc->pos + j);
+
+	if (!s || j >= RC_ENGINE_WINDOW)
+		return 1;
+	hc->bal->hash[j] = balance_packet_hash(s->group.family, &s->source, s->sport,
+					       &s->group.addr, s->group.port, hc->flow);
+	return 0;
+}
+
+/* Leader: a balance group's window, before its snapshot walk: the hashes
+ * its winners are found by (one for the whole window with --hash source,
+ * whose packets all have one source: window_step). NULL: not balanced. */
+static __always_inline struct balance_run *balance_hashes(struct engine_cursor *cur,
+							  const struct rc_group *grp, __u32 w)
+{
+	struct hash_ctx hc = { .bal = &cur->bal, .pos = cur->pos };
+
+	if (!grp || !(grp->flags & GROUP_F_BALANCE))
+		return NULL;
+	hc.flow = grp->flags & GROUP_F_HASH_FLOW ? 1 : 0;
+	cur->bal.n = hc.flow ? (w < RC_ENGINE_WINDOW ? w : RC_ENGINE_WINDOW) : 1;
+	bpf_loop(cur->bal.n, hash_step, &hc, 0);
+	return &cur->bal;
+}
+
+/* Leader: the balance window's winners into its header; the packets that
+ * go out with nobody to win them (no candidate) are dropped and counted. */
+static __always_inline void balance_publish(struct engine_cursor *cur, struct balance_run *bal,
+					    struct rc_engine_window *win, __u32 admitted)
+{
+	__u32 j, nobody;
+
+	win->balance = 1;
+	/* --hash source: one hash, one winner for the whole window. */
+	if (bal->n == 1) {
+		for (j = 0; j < RC_ENGINE_WINDOW; j++)
+			win->winner[j] = bal->winner[0];
+	} else {
+		__builtin_memcpy(win->winner, bal->winner, sizeof(win->winner));
+	}
+	nobody = popcount(admitted & balance_mask(win->winner, win->w, BALANCE_NONE));
+	if (nobody) {
+		count_drops(DROP_NO_SUBSCRIBERS, nobody);
+		cur->totals.dropped += nobody;
+	}
+}
+
 /* Leader: makes the next window and the subscriber set it goes to, taken
  * once before its first copy: every copy of its packets then goes to that
  * set, whatever changes meanwhile (a whole-set swap replaces the inner map
@@ -522,6 +602,7 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 	struct window_ctx wc = { .pos = cur->pos, .first = first, .w = 1 };
 	__u32 v = cur->version & version_mask, v2, one = nthreads == 1;
 	struct rc_engine_version *ver, *ver2;
+	struct balance_run *bal;
 	struct snap_ctx sc = {};
 	struct rc_group *grp;
 	void *subs;
@@ -537,9 +618,10 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 	ver = bpf_map_lookup_elem(&versions, &v);
 	if (!ver)
 		return -1;
+	bal = subs ? balance_hashes(cur, grp, wc.w) : NULL;
 	if (subs) {
 		if (ver->valid && ver->gid == grp->id) {
-			walk_set(&sc, subs, first->group.family, v, ver, 0);
+			walk_set(&sc, subs, first->group.family, v, ver, 0, bal);
 		} else {
 			sc.differ = 1;
 		}
@@ -552,7 +634,7 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 			if (!one && ver2->valid && cur->followers_min <= ver2->last_window &&
 			    followers_done(cur) <= ver2->last_window)
 				return -1;
-			walk_set(&sc, subs, first->group.family, v2, ver2, 1);
+			walk_set(&sc, subs, first->group.family, v2, ver2, 1, bal);
 			__builtin_memcpy(ver2->count, sc.count, sizeof(ver2->count));
 			ver2->gid = grp->id;
 			ver2->valid = 1;
@@ -567,6 +649,7 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 	win->w = wc.w;
 	win->version = v;
 	win->admitted = 0;
+	win->balance = 0;
 	if (!grp || !subs) {
 		/* Deleted while the packets waited: no subscriber set. */
 		count_drops(DROP_NO_SUBSCRIBERS, wc.w);
@@ -592,7 +675,9 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 	win->admitted = wc.admitted;
 	if (wc.rx_packets)
 		count_group_rx_n(grp->id, wc.rx_packets, wc.rx_bytes);
-	if (sc.mismatched) {
+	if (bal)
+		balance_publish(cur, bal, win, wc.admitted);
+	else if (sc.mismatched) {
 		/* Not in the snapshot, so no thread sees these copies: the
 		 * sender's dropped count has them from here. */
 		count_drops(DROP_FAMILY_MISMATCH, (__u64)sc.mismatched * wc.rx_packets);
@@ -615,14 +700,6 @@ static __always_inline void finish_window(struct engine_cursor *cur)
 	store_release(&cur->windows, cur->windows + 1);
 	if (cur->pos - cur->published >= PUBLISH_EVERY)
 		publish(cur);
-}
-
-/* Set bits of v, without a loop or a table. */
-static __always_inline __u32 popcount(__u32 v)
-{
-	v = v - ((v >> 1) & 0x55555555);
-	v = (v & 0x33333333) + ((v >> 2) & 0x33333333);
-	return (((v + (v >> 4)) & 0x0f0f0f0f) * 0x01010101) >> 24;
 }
 
 /* The first packet of the window at or after `from` that goes out, or w:
@@ -707,8 +784,14 @@ __noinline int start_window(struct engine_cursor *cur)
 	cur->sel = ~0U;
 	if (cur->w < 1 || cur->w > RC_ENGINE_WINDOW)
 		cur->w = 1;
+	cur->balance = win->balance;
+	if (cur->balance) {
+		/* Only the entries of this share that won a packet. */
+		__builtin_memcpy(cur->winner, win->winner, sizeof(cur->winner));
+		cur->sub = balance_next_entry(cur->winner, cur->w, t, 0);
+	}
 	cur->pkt = next_admitted(cur, 0);
-	if (!cur->count || cur->pkt >= cur->w) {
+	if (!cur->count || cur->sub >= cur->count || cur->pkt >= cur->w) {
 		finish_window(cur);
 		return -1;
 	}
@@ -814,7 +897,9 @@ static __always_inline void advance(struct engine_cursor *cur, const struct rc_e
 	cur->resolved = 0;
 	cur->sel = ~0U;
 	cur->pkt = next_admitted(cur, 0);
-	if (++cur->sub >= cur->count)
+	cur->sub = cur->balance ? balance_next_entry(cur->winner, cur->w, cur->id.thread, cur->sub + 1)
+				: cur->sub + 1;
+	if (cur->sub >= cur->count)
 		finish_window(cur);
 }
 
@@ -822,12 +907,19 @@ static __always_inline void advance(struct engine_cursor *cur, const struct rc_e
  * first copy (bpf/select.h and bpf/health.h, as the replicator decides each
  * copy): the packets it does not take are counted skipped, those its
  * receiver's health holds off held_off drops, at once, and never visited.
- * The whole window has one source (window_step). Returns 0 when it takes
- * none, having moved on to the next subscriber. */
+ * In a balance window it is offered only the packets it won, and those it
+ * won are all that its selection can skip or its health hold off. The
+ * whole window has one source (window_step). Returns 0 when it takes none,
+ * having moved on to the next subscriber. */
 static __always_inline int take_share(struct engine_cursor *cur, const struct rc_engine_sub *e,
 				      const struct rc_engine_slot *slot)
 {
-	__u32 offered = cur->admitted, skipped, wanted, held;
+	__u32 offered, skipped, wanted, held;
+
+	if (cur->balance)
+		cur->sel = balance_mask(cur->winner, cur->w,
+					cur->sub << BALANCE_THREAD_BITS | cur->id.thread);
+	offered = cur->admitted & cur->sel;
 
 	cur->sel = sub_selects(cur->gid, e->slot, &e->sub, slot->group.family, &slot->source,
 			       offered, 1);
@@ -881,7 +973,7 @@ __noinline int emit_copy(struct xdp_md *ctx, struct engine_cursor *cur)
 	 * rest of the window's to this subscriber (the bits of admitted from
 	 * pkt on), which then leave by the goto below uncounted. */
 	if (!cur->resolved) {
-		if (e->sub.flags & (SUB_F_SELECT | SUB_F_HEALTH)) {
+		if (cur->balance || (e->sub.flags & (SUB_F_SELECT | SUB_F_HEALTH))) {
 			if (!take_share(cur, e, slot))
 				return XDP_DROP;
 			/* Its first packet may be a later one of the window. */

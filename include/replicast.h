@@ -380,6 +380,29 @@ int replicast_group_set_ttl(struct replicast *rc, const struct replicast_endpoin
 int replicast_group_set_reverse_path(struct replicast *rc, const struct replicast_endpoint *group,
 				     bool loose);
 
+/* What a group does with a packet: a copy to every subscriber (the
+ * default), or one copy to one of its ON subscribers of the packet's
+ * family, chosen by rendezvous hashing of the source address
+ * (REPLICAST_HASH_SOURCE: all of a source's packets go to one subscriber)
+ * or of addresses and ports (REPLICAST_HASH_FLOW). Adding, removing or
+ * switching off one of N subscribers moves only about 1/N of the sources,
+ * and only to or from that one (README "Balancing"). */
+enum replicast_group_mode {
+	REPLICAST_MODE_REPLICATE = 0,
+	REPLICAST_MODE_BALANCE = 1,
+};
+
+enum replicast_balance_hash {
+	REPLICAST_HASH_SOURCE = 0,
+	REPLICAST_HASH_FLOW = 1,
+};
+
+/* Sets the group's mode (hash: for REPLICAST_MODE_BALANCE; kept as given
+ * otherwise, and shown by replicast_groups_read()). -EINVAL for an unknown
+ * mode or hash, -ENOENT: no such group. */
+int replicast_group_set_mode(struct replicast *rc, const struct replicast_endpoint *group,
+			     enum replicast_group_mode mode, enum replicast_balance_hash hash);
+
 /* One subscriber of a whole set, for replicast_group_set_subs(). */
 struct replicast_sub_entry {
 	struct replicast_endpoint dest;
@@ -460,6 +483,8 @@ struct replicast_group_info {
 	 * struct keeps its size and every other field its offset. */
 	uint16_t port_last;
 	uint64_t skipped;		/* copies its subscribers' selection skipped */
+	enum replicast_group_mode mode;
+	enum replicast_balance_hash hash;	/* of a balance group */
 };
 
 /* The largest UDP payload that every subscriber of the group can be sent
@@ -468,6 +493,14 @@ struct replicast_group_info {
  * device's MTU are dropped as too_big. */
 int replicast_group_max_payload(struct replicast *rc, const struct replicast_endpoint *group,
 				size_t *out);
+
+/* Which of group->subs gets the packets from `source` (address and port;
+ * the port counts with REPLICAST_HASH_FLOW) of a balance group, as the
+ * kernel chooses (the same code, bpf/balance.h): *index into group->subs.
+ * -EINVAL: not a balance group, or a source of another family; -ENOENT: no
+ * subscriber is on. Pure: reads only `group` (replicast_groups_read()). */
+int replicast_balance_pick(const struct replicast_group_info *group,
+			   const struct replicast_endpoint *source, size_t *index);
 
 /* Reads every group with its subscribers and counters. Free with
  * replicast_groups_free(). */

@@ -39,7 +39,11 @@ rc_assert_eq "strict loose" "$(complete_line "$CLI group add 10.0.0.1:5 --revers
 	"completion offers --reverse-path's values"
 rc_assert_eq "text json prometheus" "$(complete_line "$CLI stats --format ")" \
 	"completion offers --format's values"
-rc_assert_eq "add del allow disallow set" "$(complete_line "$CLI group ")" "completion offers group's verbs"
+rc_assert_eq "add del allow disallow set pick" "$(complete_line "$CLI group ")" "completion offers group's verbs"
+rc_assert_eq "replicate balance" "$(complete_line "$CLI group add 10.0.0.1:5 --mode ")" \
+	"completion offers --mode's values"
+rc_assert_eq "source flow" "$(complete_line "$CLI group set 10.0.0.1:5 --hash ")" \
+	"completion offers --hash's values"
 rc_assert_match "(^| )lo( |$)" "$(complete_line "$CLI load --dev ")" "completion offers interfaces for --dev"
 rc_assert_eq "afxdp xdp" "$(complete_line "$CLI send 10.0.0.1:5 --engine ")" \
 	"completion offers --engine's values"

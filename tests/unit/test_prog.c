@@ -22,7 +22,7 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include "replicast.h"
-#include "replicast_types.h"
+#include "replicast_types.h"	/* SUB_ON, SUB_OFF: the bpftool recipe's states */
 #include "packet.h"
 #include "unit.h"
 
@@ -1022,6 +1022,302 @@ static void test_from(void)
 	      ", %" PRIu64 ")", s.sent.packets, s.skipped);
 }
 
+
+/* ---- balancing: group --mode balance (bpf/balance.h) ---- */
+
+#define BAL_GROUP "10.9.0.20:5020"
+#define BAL_SOURCES 1000
+#define BAL_PORT0 7400		/* subscriber k listens on BAL_PORT0 + k */
+
+static const char *pin_dir;
+
+/* Source i of the balance tests: 10.10.0.1 onwards, 1,000 distinct. */
+static void bal_source(int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "10.10.%d.%d", i / 250, i % 250 + 1);
+}
+
+/* The subscriber (its port) that each packet of a run went to; 0: none,
+ * -1: more than one copy. A run is one packet per source from sport, or
+ * with `ports`, one packet per source port from one source. Through the
+ * local senders' program: no allow list for 10.10/16. */
+static void bal_run(int n, int flow_ports, int *got)
+{
+	int cap = capture_open(0), i, copies;
+	FRAME(frame, 512);
+	FRAME(f, 2048);
+	char src[32];
+	size_t len;
+
+	for (i = 0; i < n; i++) {
+		if (flow_ports)
+			snprintf(src, sizeof(src), "10.10.9.9");
+		else
+			bal_source(i, src, sizeof(src));
+		len = build_udp_frame(frame, AF_INET, src, flow_ports ? 20000 + i : SPORT, "10.9.0.20",
+				      5020, 40);
+		got[i] = 0;
+		copies = 0;
+		if (run_prog(local_prog_fd, frame, len, NULL, NULL) != TC_ACT_SHOT) {
+			got[i] = -2;
+			continue;
+		}
+		while (recv(cap, f, 2048, MSG_DONTWAIT) == (ssize_t)len) {
+			copies++;
+			got[i] = ntohs(((const struct udphdr *)(f + L4_OFF_V4))->dest);
+		}
+		if (copies > 1)
+			got[i] = -1;
+	}
+	close(cap);
+}
+
+/* What the library says each packet of bal_run() goes to (the same code). */
+static void bal_predict(int n, int flow_ports, int *want)
+{
+	struct replicast_group_info gi = group_info(BAL_GROUP);
+	struct replicast_group_info *groups;
+	struct replicast_endpoint src;
+	char text[48], name[REPLICAST_ENDPOINT_STRLEN];
+	size_t ng, j, at;
+	int i;
+
+	memset(want, 0, sizeof(*want) * n);
+	(void)gi;
+	if (replicast_groups_read(rc, &groups, &ng))
+		return;
+	for (j = 0; j < ng; j++) {
+		if (strcmp(BAL_GROUP, replicast_endpoint_format(&groups[j].group, name, sizeof(name))))
+			continue;
+		for (i = 0; i < n; i++) {
+			if (flow_ports) {
+				snprintf(text, sizeof(text), "10.10.9.9:%d", 20000 + i);
+			} else {
+				bal_source(i, text, sizeof(text) - 8);
+				strcat(text, ":4242");
+			}
+			replicast_endpoint_parse(text, &src);
+			want[i] = replicast_balance_pick(&groups[j], &src, &at) ? 0
+				  : groups[j].subs[at].dest.port;
+		}
+	}
+	replicast_groups_free(groups, ng);
+}
+
+/* Switches subscriber `port` of the balance group on (1) or off (2) as the
+ * README's bpftool recipe does: one byte of its slot. */
+static void bal_set_state(int port, __u32 state)
+{
+	/* A subscriber switched off is in groups_read()'s list no more: its
+	 * slot as it was when on. */
+	static __u32 slots[BAL_PORT0 + 8];
+	struct replicast_sub_info si = sub_info(BAL_GROUP, (uint16_t)port);
+	uint8_t value[512];
+	char path[600];
+	int fd;
+
+	if (si.dest.port)
+		slots[port - BAL_PORT0] = si.slot;
+	si.slot = slots[port - BAL_PORT0];
+	snprintf(path, sizeof(path), "%s/subscribers/10_9_0_20:5020", pin_dir);
+	fd = bpf_obj_get(path);
+	CHECK(fd >= 0 && !bpf_map_lookup_elem(fd, &si.slot, value), "subscriber %d's slot %u read",
+	      port, si.slot);
+	if (fd < 0)
+		return;
+	memcpy(value, &state, sizeof(state));
+	CHECK(!bpf_map_update_elem(fd, &si.slot, value, BPF_EXIST), "subscriber %d switched to %u",
+	      port, state);
+	close(fd);
+}
+
+/* Compares a run with the library's choice and the one before it: every
+ * packet one copy, to the subscriber replicast_balance_pick() names; the
+ * sources that moved moved only to (or from) `port`. Returns how many moved. */
+static int bal_check(const char *what, int n, int flow, const int *before, int *now, int port,
+		     int to)
+{
+	static int want[BAL_SOURCES];
+	int i, one = 0, agree = 0, moved = 0, elsewhere = 0;
+
+	bal_run(n, flow, now);
+	bal_predict(n, flow, want);
+	for (i = 0; i < n; i++) {
+		one += now[i] > 0;
+		agree += now[i] == want[i];
+		if (before && before[i] != now[i]) {
+			moved++;
+			if (to ? now[i] != port : before[i] != port)
+				elsewhere++;
+		}
+	}
+	CHECK(one == n, "%s: every packet made exactly one copy (%d of %d)", what, one, n);
+	CHECK(agree == n, "%s: the kernel chose what replicast_balance_pick() says (%d of %d)",
+	      what, agree, n);
+	if (before)
+		CHECK(elsewhere == 0, "%s: every source that moved (%d), moved %s %d (%d did not)",
+		      what, moved, to ? "to" : "from", port, elsewhere);
+	return moved;
+}
+
+/* Four subscribers, 1,000 sources: an even spread (within 15 %), one copy
+ * each, the library's choice. A fifth moves at most a quarter, all to it;
+ * one switched off hands over only its own, which come back when it is on
+ * again; one removed likewise. Counters: sent = packets, nothing skipped. */
+static void test_balance(void)
+{
+	static int base[BAL_SOURCES], five[BAL_SOURCES], off[BAL_SOURCES], again[BAL_SOURCES];
+	struct replicast_endpoint g;
+	struct replicast_group_info gi;
+	int count[5] = { 0 }, i, k, moved, lo, hi;
+	char dest[32];
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	add_group(BAL_GROUP);
+	replicast_endpoint_parse(BAL_GROUP, &g);
+	CHECK_EQ(-EINVAL, replicast_group_set_mode(rc, &g, 7, REPLICAST_HASH_SOURCE),
+		 "an unknown mode is refused");
+	CHECK_EQ(0, replicast_group_set_mode(rc, &g, REPLICAST_MODE_BALANCE, REPLICAST_HASH_SOURCE),
+		 "group set --mode balance");
+	gi = group_info(BAL_GROUP);
+	CHECK(gi.mode == REPLICAST_MODE_BALANCE && gi.hash == REPLICAST_HASH_SOURCE,
+	      "mode and hash read back (%d, %d)", gi.mode, gi.hash);
+	bal_run(1, 0, base);
+	CHECK_EQ(0, base[0], "no subscriber: no copy");
+	for (k = 1; k <= 4; k++) {
+		snprintf(dest, sizeof(dest), "127.0.0.1:%d", BAL_PORT0 + k);
+		add_sub(BAL_GROUP, dest);
+	}
+	bal_check("4 subscribers", BAL_SOURCES, 0, NULL, base, 0, 0);
+	for (i = 0; i < BAL_SOURCES; i++)
+		if (base[i] > BAL_PORT0 && base[i] <= BAL_PORT0 + 4)
+			count[base[i] - BAL_PORT0 - 1]++;
+	lo = BAL_SOURCES / 4 * 85 / 100;
+	hi = BAL_SOURCES / 4 * 115 / 100;
+	for (k = 0; k < 4; k++)
+		CHECK(count[k] >= lo && count[k] <= hi, "subscriber %d has %d of 1,000 sources "
+		      "(%d..%d)", k + 1, count[k], lo, hi);
+	gi = group_info(BAL_GROUP);
+	CHECK(gi.received.packets == BAL_SOURCES + 1 && gi.sent.packets == BAL_SOURCES &&
+	      gi.skipped == 0, "group: %d+1 received, %d sent, none skipped (got %" PRIu64 ", %"
+	      PRIu64 ", %" PRIu64 ")", BAL_SOURCES, BAL_SOURCES, gi.received.packets,
+	      gi.sent.packets, gi.skipped);
+
+	snprintf(dest, sizeof(dest), "127.0.0.1:%d", BAL_PORT0 + 5);
+	add_sub(BAL_GROUP, dest);
+	moved = bal_check("a 5th subscriber", BAL_SOURCES, 0, base, five, BAL_PORT0 + 5, 1);
+	CHECK(moved > 0 && moved <= BAL_SOURCES / 4, "a 5th subscriber took %d sources (1..250)",
+	      moved);
+
+	bal_set_state(BAL_PORT0 + 2, SUB_OFF);
+	moved = bal_check("subscriber 2 off", BAL_SOURCES, 0, five, off, BAL_PORT0 + 2, 0);
+	for (i = 0, k = 0; i < BAL_SOURCES; i++)
+		k += five[i] == BAL_PORT0 + 2;
+	CHECK(k == moved, "subscriber 2 off: its %d sources moved, none other (moved %d)", k, moved);
+	bal_set_state(BAL_PORT0 + 2, SUB_ON);
+	moved = bal_check("subscriber 2 on again", BAL_SOURCES, 0, off, again, BAL_PORT0 + 2, 1);
+	CHECK(!memcmp(again, five, sizeof(five)), "on again: every source back where it was");
+
+	replicast_endpoint_parse("127.0.0.1:7403", &g);
+	{
+		struct replicast_endpoint grp;
+
+		replicast_endpoint_parse(BAL_GROUP, &grp);
+		CHECK_EQ(0, replicast_sub_del(rc, &grp, &g), "sub del 127.0.0.1:7403");
+	}
+	moved = bal_check("subscriber 3 removed", BAL_SOURCES, 0, five, off, BAL_PORT0 + 3, 0);
+	for (i = 0, k = 0; i < BAL_SOURCES; i++)
+		k += five[i] == BAL_PORT0 + 3;
+	CHECK(k == moved, "subscriber 3 removed: its %d sources moved, none other (moved %d)", k,
+	      moved);
+
+	/* --hash flow: one source, 400 source ports, spread over the four. */
+	replicast_endpoint_parse(BAL_GROUP, &g);
+	CHECK_EQ(0, replicast_group_set_mode(rc, &g, REPLICAST_MODE_BALANCE, REPLICAST_HASH_FLOW),
+		 "group set --hash flow");
+	bal_check("--hash flow", 400, 1, NULL, base, 0, 0);
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < 400; i++)
+		for (k = 0; k < 5; k++)
+			count[k] += base[i] == BAL_PORT0 + 1 + k;
+	CHECK(count[2] == 0 && count[0] >= 60 && count[1] >= 60 && count[3] >= 60 && count[4] >= 60,
+	      "--hash flow: one source's 400 ports spread over the four (%d %d %d %d)", count[0],
+	      count[1], count[3], count[4]);
+	/* --hash source: the same 400 packets all go to one. */
+	CHECK_EQ(0, replicast_group_set_mode(rc, &g, REPLICAST_MODE_BALANCE, REPLICAST_HASH_SOURCE),
+		 "group set --hash source");
+	bal_check("--hash source, one source", 400, 1, NULL, base, 0, 0);
+	for (i = 1, k = 0; i < 400; i++)
+		k += base[i] != base[0];
+	CHECK_EQ(0, k, "--hash source: one source's 400 ports all go to one subscriber");
+	/* And back to replicate: every subscriber gets a copy. */
+	CHECK_EQ(0, replicast_group_set_mode(rc, &g, REPLICAST_MODE_REPLICATE, REPLICAST_HASH_SOURCE),
+		 "group set --mode replicate");
+	bal_run(1, 0, base);
+	CHECK_EQ(-1, base[0], "replicate again: more than one copy");
+	replicast_group_del(rc, &g);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# balance tests: %.1f s\n", (double)(t1.tv_sec - t0.tv_sec) +
+	       (t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+
+/* IPv6: 300 sources over three subscribers, each packet one copy, to the
+ * one replicast_balance_pick() names. */
+static void test_balance_v6(void)
+{
+	const char *gtext = "[fd09::20]:5021";
+	struct replicast_group_info *groups;
+	struct replicast_endpoint g, src;
+	int cap = capture_open(0), i, k, one = 0, agree = 0, used[3] = { 0 };
+	FRAME(frame, 512);
+	FRAME(f, 2048);
+	char text[64], name[96];
+	size_t len, ng, j, at;
+
+	add_group(gtext);
+	replicast_endpoint_parse(gtext, &g);
+	CHECK_EQ(0, replicast_group_set_mode(rc, &g, REPLICAST_MODE_BALANCE, REPLICAST_HASH_SOURCE),
+		 "IPv6 group set --mode balance");
+	for (k = 1; k <= 3; k++) {
+		snprintf(text, sizeof(text), "[::1]:%d", 7410 + k);
+		add_sub(gtext, text);
+	}
+	if (replicast_groups_read(rc, &groups, &ng))
+		return;
+	for (i = 0; i < 300; i++) {
+		int port = 0, copies = 0, want = -1;
+
+		snprintf(text, sizeof(text), "fd0a::%x:%x", i / 100 + 1, i % 100 + 1);
+		len = build_udp_frame(frame, AF_INET6, text, SPORT, "fd09::20", 5021, 40);
+		if (run_prog(local_prog_fd, frame, len, NULL, NULL) != TC_ACT_SHOT)
+			continue;
+		while (recv(cap, f, 2048, MSG_DONTWAIT) == (ssize_t)len) {
+			copies++;
+			port = ntohs(((const struct udphdr *)(f + L4_OFF_V6))->dest);
+		}
+		one += copies == 1;
+		snprintf(name, sizeof(name), "[%s]:%d", text, SPORT);
+		replicast_endpoint_parse(name, &src);
+		for (j = 0; j < ng; j++)
+			if (replicast_endpoint_equal(&groups[j].group, &g) &&
+			    !replicast_balance_pick(&groups[j], &src, &at))
+				want = groups[j].subs[at].dest.port;
+		agree += port == want;
+		if (port > 7410 && port < 7414)
+			used[port - 7411]++;
+	}
+	replicast_groups_free(groups, ng);
+	close(cap);
+	CHECK(one == 300, "IPv6: every packet made exactly one copy (%d of 300)", one);
+	CHECK(agree == 300, "IPv6: the kernel chose what replicast_balance_pick() says (%d of 300)",
+	      agree);
+	CHECK(used[0] >= 70 && used[1] >= 70 && used[2] >= 70,
+	      "IPv6: the three IPv6 subscribers share the 300 (%d %d %d)", used[0], used[1], used[2]);
+	replicast_group_del(rc, &g);
+}
+
 /* Zero-length UDP and an IPv4 datagram without checksum (0) are legal:
  * replicated, and the copies keep "no checksum" rather than inventing one. */
 static void test_legal_edges(void)
@@ -1225,6 +1521,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	opts.pin_path = argv[1];
+	pin_dir = argv[1];
 	libbpf_set_print(app_print);
 	err = replicast_load(&opts, &rc);
 	CHECK(err == 0, "load (%s)", replicast_strerror(err));
@@ -1258,6 +1555,8 @@ int main(int argc, char **argv)
 	test_health(argv[1]);
 	test_port_range(argv[1]);
 	test_port_range_v6();
+	test_balance();
+	test_balance_v6();
 	/* Filling 1,024 groups takes ~25 s: every group add waits out two RCU
 	 * grace periods (see README, "Changing subscribers"). */
 	if (argc == 3)

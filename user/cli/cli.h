@@ -66,6 +66,8 @@ struct cli_copies {
 	uint64_t dropped;		/* copies dropped, all subscribers */
 	uint64_t skipped;		/* copies the subscribers' --sample/--from skipped */
 	uint32_t subs;			/* subscribers switched on */
+	uint32_t per_packet;		/* copies each packet makes: subs, or of a
+					 * balance group one (none without subs) */
 	uint64_t *drops;		/* per drop reason, all groups */
 	size_t nreasons;
 };

@@ -175,7 +175,6 @@ static int ttl_apply(struct replicast *rc, const struct replicast_endpoint *grou
 }
 
 /* --reverse-path strict|loose: strict is the default, loose is saved. */
-/* --reverse-path strict|loose: strict is the default, loose is saved. */
 static int rpath_read(const struct replicast_group_info *g, struct conf_group_opts *o)
 {
 	o->loose = g->reverse_path_loose;
@@ -200,6 +199,58 @@ static int rpath_apply(struct replicast *rc, const struct replicast_endpoint *gr
 	return replicast_group_set_reverse_path(rc, group, want->loose);
 }
 
+/* --mode balance, --hash flow: the defaults (replicate, source) unsaid.
+ * The hash is kept and saved for a replicate group too, so that a group
+ * set back to balance balances as it did. */
+static int mode_read(const struct replicast_group_info *g, struct conf_group_opts *o)
+{
+	o->balance = g->mode == REPLICAST_MODE_BALANCE;
+	o->hash_flow = g->hash == REPLICAST_HASH_FLOW;
+	return 0;
+}
+
+static void mode_print(FILE *f, const struct conf_group_opts *o)
+{
+	if (o->balance)
+		fprintf(f, " --mode balance");
+}
+
+static void hash_print(FILE *f, const struct conf_group_opts *o)
+{
+	if (o->hash_flow)
+		fprintf(f, " --hash flow");
+}
+
+static bool mode_differs(const struct conf_group_opts *want, const struct conf_group_opts *have)
+{
+	return want->balance != have->balance || want->hash_flow != have->hash_flow;
+}
+
+/* Both are one setting in the library: either row sets both. */
+static int mode_apply(struct replicast *rc, const struct replicast_endpoint *group,
+		      const struct conf_group_opts *want, const struct conf_group_opts *have)
+{
+	(void)have;
+	return replicast_group_set_mode(rc, group,
+					want->balance ? REPLICAST_MODE_BALANCE : REPLICAST_MODE_REPLICATE,
+					want->hash_flow ? REPLICAST_HASH_FLOW : REPLICAST_HASH_SOURCE);
+}
+
+/* A row without its own read or apply: mode's does both. */
+static int none_read(const struct replicast_group_info *g, struct conf_group_opts *o)
+{
+	(void)g;
+	(void)o;
+	return 0;
+}
+
+static bool never_differs(const struct conf_group_opts *want, const struct conf_group_opts *have)
+{
+	(void)want;
+	(void)have;
+	return false;
+}
+
 static const struct group_option group_options[] = {
 	{ "allow-source", sources_read, sources_print, sources_differ, sources_apply,
 	  sources_free },
@@ -207,6 +258,8 @@ static const struct group_option group_options[] = {
 	{ "max-bps", caps_read, bps_print, bps_differ, caps_apply, NULL },
 	{ "ttl", ttl_read, ttl_print, ttl_differs, ttl_apply, NULL },
 	{ "reverse-path", rpath_read, rpath_print, rpath_differs, rpath_apply, NULL },
+	{ "mode", mode_read, mode_print, mode_differs, mode_apply, NULL },
+	{ "hash", none_read, hash_print, never_differs, mode_apply, NULL },
 	{ .name = NULL },
 };
 

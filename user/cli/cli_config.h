@@ -53,6 +53,8 @@ struct conf_group_opts {
 	uint64_t max_bps;		/* --max-bps; 0: no cap */
 	unsigned int ttl;		/* --ttl of a multicast group; 0: the default */
 	bool loose;			/* --reverse-path loose */
+	bool balance;			/* --mode balance */
+	bool hash_flow;			/* --hash flow */
 };
 
 struct conf_group {

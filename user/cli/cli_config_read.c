@@ -82,6 +82,8 @@ static int parse_group(struct parser *p, char **words, int n)
 	/* Saying the default is the same as saying nothing. */
 	g.opts.ttl = l.ttl == REPLICAST_DEFAULT_TTL ? 0 : l.ttl;
 	g.opts.loose = l.reverse_path == RPATH_LOOSE;
+	g.opts.balance = l.mode == MODE_BALANCE;
+	g.opts.hash_flow = l.hash == HASH_FLOW;
 	dup = conf_group_at(c, &g.group, g.port_last);
 	if (dup && conf_find_group(c, &g.group, g.port_last)) {
 		bad("group %s is added already on line %d", l.name, dup->line);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Did every copy of a send go out? `replicast send` reads the group's and
  * the drop counters before and after its run and compares the copies the
- * replicator made with packets x subscribers, so a send whose copies were
- * lost in the kernel says so instead of reporting success. */
+ * replicator made with packets x subscribers (a balance group's: packets),
+ * so a send whose copies were lost in the kernel says so instead of
+ * reporting success. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ static int read_group(struct replicast *rc, const struct replicast_endpoint *gro
 			c->dropped += g->subs[j].dropped;
 			c->subs += g->subs[j].enabled;
 		}
+		c->per_packet = g->mode == REPLICAST_MODE_BALANCE ? c->subs > 0 : c->subs;
 		err = 0;
 	}
 	replicast_groups_free(groups, n);
@@ -88,7 +90,7 @@ int cli_copies_check(struct replicast *rc, const struct replicast_endpoint *grou
 	int err;
 
 	*lost = 0;
-	*expected = packets * before->subs;
+	*expected = packets * before->per_packet;
 	why[0] = '\0';
 	err = cli_copies_read(rc, group, &after);
 	for (;;) {
@@ -109,7 +111,7 @@ int cli_copies_check(struct replicast *rc, const struct replicast_endpoint *grou
 	}
 	/* A subscriber that joined or left during the run makes packets x
 	 * subscribers no measure; the copies counted as dropped still are. */
-	want = after.subs == before->subs ? *expected : 0;
+	want = after.subs == before->subs && after.per_packet == before->per_packet ? *expected : 0;
 	lacking = want > copies + skipped ? want - copies - skipped : 0;
 	*lost = lacking > dropped ? lacking : dropped;
 	if (engine_dropped > *lost)

@@ -20,6 +20,9 @@ struct load_line {
 
 /* `group VERB GROUP ...` */
 enum { RPATH_UNSET, RPATH_STRICT, RPATH_LOOSE };
+/* --mode, --hash: 0 when not given, else the library's value + 1 */
+enum { MODE_UNSET, MODE_REPLICATE, MODE_BALANCE };
+enum { HASH_UNSET, HASH_SOURCE, HASH_FLOW };
 
 struct group_line {
 	const struct opt_cmd *verb;	/* &opt_cmd_group_add, ... */
@@ -27,12 +30,15 @@ struct group_line {
 	uint16_t port_last;		/* a range's last port; group.port for one */
 	char name[REPLICAST_RANGE_STRLEN];	/* group, as the library writes it */
 	struct replicast_prefix prefix;	/* allow, disallow: PREFIX */
+	struct replicast_endpoint source;	/* pick: SOURCE (port 0: none given) */
 	const char *prefix_text;
 	struct opt_prefixes allow;	/* --allow-source (add) */
 	uint64_t max_pps, max_bps;
 	bool has_pps, has_bps;
 	unsigned int ttl;		/* 0: not given */
 	int reverse_path;		/* RPATH_* */
+	int mode;			/* MODE_* */
+	int hash;			/* HASH_* */
 };
 
 /* `sub VERB GROUP DEST ...` */

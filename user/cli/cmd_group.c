@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* `replicast group add|del|allow|disallow|set`: groups and their policy. */
+/* `replicast group add|del|allow|disallow|set|pick`: groups and their policy. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,18 @@
 static const struct opt_value rpath_values[] = {
 	{ "strict", RPATH_STRICT },
 	{ "loose", RPATH_LOOSE },
+	{ NULL, 0 },
+};
+
+static const struct opt_value mode_values[] = {
+	{ "replicate", MODE_REPLICATE },
+	{ "balance", MODE_BALANCE },
+	{ NULL, 0 },
+};
+
+static const struct opt_value hash_values[] = {
+	{ "source", HASH_SOURCE },
+	{ "flow", HASH_FLOW },
 	{ NULL, 0 },
 };
 
@@ -33,7 +46,16 @@ static const struct opt_value rpath_values[] = {
 		     rpath_values, "strict (default): a packet from an allowed "	\
 		     "source must arrive on the device the route back to its "	\
 		     "prefix leaves by, as 'group allow' found it; loose: on any " \
-		     "attached device")
+		     "attached device"),						\
+	OPT_ENUM_ROW(struct group_line, "mode", mode, "MODE", mode_values,	\
+		     "replicate (default): a copy to every subscriber; balance: " \
+		     "each packet to one ON subscriber, chosen by --hash, and a " \
+		     "subscriber added, removed or switched off moves only its " \
+		     "own share"),						\
+	OPT_ENUM_ROW(struct group_line, "hash", hash, "HASH", hash_values,	\
+		     "what --mode balance chooses by: source (default), the "	\
+		     "source address, so that one exporter's packets all reach " \
+		     "one collector; flow: addresses and ports")
 
 static const struct opt_def group_add_opts[] = {
 	OPT_PREFIXES_ROW(struct group_line, "allow-source", allow, "PREFIX",
@@ -98,12 +120,24 @@ const struct opt_cmd opt_cmd_group_set = {
 	.name = "set", .path = "group set", .parent = &opt_cmd_group,
 	.args = group_args, .min_args = 1,
 	.opts = group_set_opts,
-	.summary = "change GROUP's caps, copies' TTL, reverse path",
+	.summary = "change GROUP's caps, copies' TTL, reverse path, mode",
+};
+
+static const struct opt_arg pick_args[] = {
+	{ "GROUP", OPT_C_GROUP },
+	{ "SOURCE", OPT_C_NONE },
+	{ NULL, 0 },
+};
+
+const struct opt_cmd opt_cmd_group_pick = {
+	.name = "pick", .path = "group pick", .parent = &opt_cmd_group,
+	.args = pick_args, .min_args = 2,
+	.summary = "say which subscriber of balance GROUP gets SOURCE's packets",
 };
 
 static const struct opt_cmd *const group_verbs[] = {
 	&opt_cmd_group_add, &opt_cmd_group_del, &opt_cmd_group_allow, &opt_cmd_group_disallow,
-	&opt_cmd_group_set, NULL,
+	&opt_cmd_group_set, &opt_cmd_group_pick, NULL,
 };
 
 const struct opt_cmd opt_cmd_group = {
@@ -127,7 +161,12 @@ const struct opt_cmd opt_cmd_group = {
 		"Sources are denied by default: a packet from the network is fanned out only if\n"
 		"its source address is in one of the group's allowed prefixes (ADDR/LEN, or ADDR\n"
 		"for one host). Packets from local senders ('replicast send', the library) are\n"
-		"always allowed.\n",
+		"always allowed.\n"
+		"\n"
+		"--mode balance sends each packet to one ON subscriber instead of all: the\n"
+		"winner of rendezvous hashing over the subscribers' addresses and ports, by the\n"
+		"source address (--hash source) or by addresses and ports (--hash flow). 'pick'\n"
+		"says who wins SOURCE (ADDR, or ADDR:PORT for --hash flow), as the kernel does.\n",
 };
 
 static int ttl_error(int err, const char *verb, const char *name)
@@ -136,6 +175,24 @@ static int ttl_error(int err, const char *verb, const char *name)
 		return cli_error(EXIT_USAGE, "group %s: --ttl is for multicast groups; copies of "
 				 "unicast group %s keep the TTL they came with, less one", verb, name);
 	return cli_lib_error(err, "group set --ttl");
+}
+
+/* `group pick`'s SOURCE: ADDR:PORT ([ADDR]:PORT), or an address alone
+ * (port 0), which is all --hash source looks at. */
+static int pick_source(const char *text, struct replicast_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (!replicast_endpoint_parse(text, ep))
+		return 0;
+	if (inet_pton(AF_INET, text, &ep->addr.v4) == 1) {
+		ep->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &ep->addr.v6) == 1) {
+		ep->family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 void group_line_free(struct group_line *g)
@@ -165,10 +222,10 @@ int group_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
 			if (src == OPT_ARGV)
 				opt_print_usage(stderr, &opt_cmd_group);
 			return cli_error(EXIT_USAGE, "group: expected a verb (add, del, allow, "
-					 "disallow, set) and GROUP");
+					 "disallow, set, pick) and GROUP");
 		}
 		return cli_error(EXIT_USAGE, "group: unknown verb '%s' (add, del, allow, "
-				 "disallow, set)", words[at]);
+				 "disallow, set, pick)", words[at]);
 	}
 	/* The verb's own words, without it: options may come before it. */
 	{
@@ -186,16 +243,23 @@ int group_line_parse(enum opt_source src, int n, char **words, struct cli *cli,
 	g->has_pps = opt_given(&p, "max-pps");
 	g->has_bps = opt_given(&p, "max-bps");
 	if (g->verb == &opt_cmd_group_set && !g->has_pps && !g->has_bps && !g->ttl &&
-	    !g->reverse_path) {
-		ret = cli_error(EXIT_USAGE, "group set: give --max-pps, --max-bps, --ttl and/or "
-				"--reverse-path");
+	    !g->reverse_path && !g->mode && !g->hash) {
+		ret = cli_error(EXIT_USAGE, "group set: give --max-pps, --max-bps, --ttl, "
+				"--reverse-path, --mode and/or --hash");
 		goto fail;
 	}
 	ret = opt_group(g->verb, p.args[0], &g->group, &g->port_last);
 	if (ret)
 		goto fail;
 	replicast_range_format(&g->group, g->port_last, g->name, sizeof(g->name));
-	if (p.nargs > 1) {
+	if (p.nargs > 1 && g->verb == &opt_cmd_group_pick) {
+		g->prefix_text = p.args[1];
+		if (pick_source(p.args[1], &g->source) || g->source.family != g->group.family) {
+			ret = cli_error(EXIT_USAGE, "group pick: SOURCE '%s' is not an address (or "
+					"ADDR:PORT) of group %s's family", p.args[1], g->name);
+			goto fail;
+		}
+	} else if (p.nargs > 1) {
 		g->prefix_text = p.args[1];
 		if (replicast_prefix_parse(p.args[1], &g->prefix)) {
 			ret = cli_error(EXIT_USAGE, "%s: PREFIX '%s' is not ADDR/LEN or ADDR (with no "
@@ -302,6 +366,77 @@ static int find_group(struct replicast *rc, struct group_line *g)
 	return EXIT_OK;
 }
 
+static enum replicast_group_mode lib_mode(int mode, enum replicast_group_mode keep)
+{
+	return mode == MODE_BALANCE ? REPLICAST_MODE_BALANCE
+	       : mode == MODE_REPLICATE ? REPLICAST_MODE_REPLICATE : keep;
+}
+
+static enum replicast_balance_hash lib_hash(int hash, enum replicast_balance_hash keep)
+{
+	return hash == HASH_FLOW ? REPLICAST_HASH_FLOW
+	       : hash == HASH_SOURCE ? REPLICAST_HASH_SOURCE : keep;
+}
+
+/* The running group, as the list has it (GROUP by its first port, as
+ * find_group() leaves it), or NULL (*groups to be freed either way). */
+static const struct replicast_group_info *running_group(struct replicast *rc,
+						     const struct replicast_endpoint *group,
+						     struct replicast_group_info **groups, size_t *n)
+{
+	size_t i;
+
+	*groups = NULL;
+	*n = 0;
+	if (replicast_groups_read(rc, groups, n))
+		return NULL;
+	for (i = 0; i < *n; i++)
+		if (replicast_endpoint_equal(&(*groups)[i].group, group))
+			return &(*groups)[i];
+	return NULL;
+}
+
+/* `group set --mode` or `--hash` alone keeps the other as it is. */
+static int set_mode(struct replicast *rc, const struct group_line *g)
+{
+	struct replicast_group_info *groups;
+	const struct replicast_group_info *have;
+	size_t n;
+	int err = -ENOENT;
+
+	have = running_group(rc, &g->group, &groups, &n);
+	if (have)
+		err = replicast_group_set_mode(rc, &g->group, lib_mode(g->mode, have->mode),
+					       lib_hash(g->hash, have->hash));
+	replicast_groups_free(groups, n);
+	return err;
+}
+
+/* `group pick GROUP SOURCE`: the subscriber that SOURCE's packets go to. */
+static int group_pick(struct replicast *rc, const struct group_line *g)
+{
+	char dest[REPLICAST_ENDPOINT_STRLEN];
+	struct replicast_group_info *groups;
+	const struct replicast_group_info *have;
+	size_t n, at = 0;
+	int err, ret = EXIT_OK;
+
+	have = running_group(rc, &g->group, &groups, &n);
+	if (!have) {
+		ret = cli_error(EXIT_FAIL, "group %s does not exist", g->name);
+	} else if (have->mode != REPLICAST_MODE_BALANCE) {
+		ret = cli_error(EXIT_FAIL, "group %s replicates: every subscriber gets %s's packets "
+				"(pick is for --mode balance)", g->name, g->prefix_text);
+	} else if ((err = replicast_balance_pick(have, &g->source, &at))) {
+		ret = err == -ENOENT ? cli_error(EXIT_FAIL, "group %s has no subscriber on", g->name)
+				     : cli_lib_error(err, "group pick");
+	} else {
+		printf("%s\n", replicast_endpoint_format(&have->subs[at].dest, dest, sizeof(dest)));
+	}
+	replicast_groups_free(groups, n);
+	return ret;
+}
+
 static int group_add(struct replicast *rc, const struct group_line *g)
 {
 	unsigned int nports = g->port_last - g->group.port + 1;
@@ -331,6 +466,9 @@ static int group_add(struct replicast *rc, const struct group_line *g)
 	}
 	if (!err && g->reverse_path == RPATH_LOOSE)
 		err = replicast_group_set_reverse_path(rc, &g->group, true);
+	if (!err && (g->mode || g->hash))
+		err = replicast_group_set_mode(rc, &g->group, lib_mode(g->mode, REPLICAST_MODE_REPLICATE),
+					       lib_hash(g->hash, REPLICAST_HASH_SOURCE));
 	for (i = 0; !err && i < g->allow.n; i++)
 		err = replicast_group_allow(rc, &g->group, &g->allow.v[i]);
 	if (err) {
@@ -364,6 +502,9 @@ static int group_set(struct replicast *rc, const struct group_line *g)
 	    (err = replicast_group_set_reverse_path(rc, &g->group, g->reverse_path == RPATH_LOOSE)))
 		return err == -ENOENT ? cli_error(EXIT_FAIL, "group %s does not exist", g->name)
 				      : cli_lib_error(err, "group set --reverse-path");
+	if ((g->mode || g->hash) && (err = set_mode(rc, g)))
+		return err == -ENOENT ? cli_error(EXIT_FAIL, "group %s does not exist", g->name)
+				      : cli_lib_error(err, "group set --mode");
 	return EXIT_OK;
 }
 
@@ -394,6 +535,8 @@ int cmd_group(struct cli *cli, int argc, char **argv)
 			ret = cli_lib_error(err, "group del");
 	} else if (g.verb == &opt_cmd_group_set) {
 		ret = group_set(rc, &g);
+	} else if (g.verb == &opt_cmd_group_pick) {
+		ret = group_pick(rc, &g);
 	} else {
 		err = g.verb == &opt_cmd_group_allow ? replicast_group_allow(rc, &g.group, &g.prefix)
 						     : replicast_group_disallow(rc, &g.group, &g.prefix);

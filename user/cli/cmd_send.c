@@ -492,9 +492,10 @@ int cmd_send(struct cli *cli, int argc, char **argv)
 				o.listen);
 	else if (lost)
 		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " of %" PRIu64 " copies (%" PRIu64
-				" packets x %u subscribers) were lost in the kernel%s%s%s; 'replicast "
-				"stats' shows which subscribers", lost, expected, st.sent, before.subs,
-				why[0] ? " (" : "", why, why[0] ? ")" : "");
+				" packets x %u %s) were lost in the kernel%s%s%s; 'replicast "
+				"stats' shows which subscribers", lost, expected, st.sent,
+				before.per_packet, before.per_packet == before.subs ? "subscribers"
+				: "copy (balanced)", why[0] ? " (" : "", why, why[0] ? ")" : "");
 	else if (r.too_big)
 		ret = cli_error(EXIT_FAIL, "send: %" PRIu64 " %s larger than the %zu bytes a frame "
 				"carries, not sent", r.too_big,

@@ -174,6 +174,9 @@ static void print_policy_json(const struct replicast_group_info *g)
 	else
 		printf(",\"ttl\":null");
 	printf(",\"reverse_path\":\"%s\"", g->reverse_path_loose ? "loose" : "strict");
+	printf(",\"mode\":\"%s\",\"hash\":\"%s\"",
+	       g->mode == REPLICAST_MODE_BALANCE ? "balance" : "replicate",
+	       g->hash == REPLICAST_HASH_FLOW ? "flow" : "source");
 }
 
 /* Where the host is a member of a multicast group (null: not multicast). */
@@ -254,6 +257,9 @@ static void print_policy_text(const struct replicast_group_info *g)
 	}
 	if (g->reverse_path_loose)
 		printf("  sources may arrive on any attached device (--reverse-path loose)\n");
+	if (g->mode == REPLICAST_MODE_BALANCE)
+		printf("  balances: each packet to one subscriber, by its %s (--mode balance)\n",
+		       g->hash == REPLICAST_HASH_FLOW ? "flow (addresses and ports)" : "source address");
 	if (g->ttl)
 		printf("  copies leave with TTL %u (multicast group)\n", g->ttl);
 	else

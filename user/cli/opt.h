@@ -192,7 +192,7 @@ extern const struct opt_cmd opt_cmd_load, opt_cmd_unload, opt_cmd_group, opt_cmd
 	opt_cmd_list, opt_cmd_stats, opt_cmd_save, opt_cmd_apply, opt_cmd_send, opt_cmd_serve,
 	opt_cmd_agent, opt_cmd_fleet;
 extern const struct opt_cmd opt_cmd_group_add, opt_cmd_group_del, opt_cmd_group_allow,
-	opt_cmd_group_disallow, opt_cmd_group_set, opt_cmd_sub_add, opt_cmd_sub_del,
+	opt_cmd_group_disallow, opt_cmd_group_set, opt_cmd_group_pick, opt_cmd_sub_add, opt_cmd_sub_del,
 	opt_cmd_fleet_status;
 
 /* The hidden `replicast --complete WORD...` mode (completion/replicast):

@@ -146,6 +146,10 @@ int replicast_groups_read(struct replicast *rc, struct replicast_group_info **gr
 		if (replicast_endpoint_is_multicast(&list[count].group))
 			list[count].ttl = grp.ttl ? grp.ttl : RC_COPY_TTL;
 		list[count].reverse_path_loose = grp.flags & GROUP_F_LOOSE_REVERSE_PATH;
+		list[count].mode = grp.flags & GROUP_F_BALANCE ? REPLICAST_MODE_BALANCE
+							       : REPLICAST_MODE_REPLICATE;
+		list[count].hash = grp.flags & GROUP_F_HASH_FLOW ? REPLICAST_HASH_FLOW
+								 : REPLICAST_HASH_SOURCE;
 		if (!rc_percpu_sum(rc, rc->group_stats_fd, grp.id, (__u64 *)&c, sizeof(c))) {
 			list[count].received.packets = c.rx_packets;
 			list[count].received.bytes = c.rx_bytes;

@@ -161,6 +161,8 @@ struct group_settings {
 	uint8_t ttl_value;
 	bool reverse_path;
 	bool loose;
+	bool mode;
+	__u32 mode_flags;		/* GROUP_F_BALANCE, GROUP_F_HASH_FLOW */
 };
 
 static int change_group(struct replicast *rc, const struct replicast_endpoint *group,
@@ -193,6 +195,8 @@ static int change_group(struct replicast *rc, const struct replicast_endpoint *g
 	if (set->reverse_path)
 		grp.flags = set->loose ? grp.flags | GROUP_F_LOOSE_REVERSE_PATH
 				       : grp.flags & ~GROUP_F_LOOSE_REVERSE_PATH;
+	if (set->mode)
+		grp.flags = (grp.flags & ~(GROUP_F_BALANCE | GROUP_F_HASH_FLOW)) | set->mode_flags;
 	/* Every key of a range: they are one group. */
 	err = rc_group_write(rc, &key, &grp);
 out:
@@ -228,6 +232,19 @@ int replicast_group_set_reverse_path(struct replicast *rc, const struct replicas
 {
 	struct group_settings set = { .reverse_path = true, .loose = loose };
 
+	return change_group(rc, group, &set);
+}
+
+int replicast_group_set_mode(struct replicast *rc, const struct replicast_endpoint *group,
+			     enum replicast_group_mode mode, enum replicast_balance_hash hash)
+{
+	struct group_settings set = { .mode = true };
+
+	if ((mode != REPLICAST_MODE_REPLICATE && mode != REPLICAST_MODE_BALANCE) ||
+	    (hash != REPLICAST_HASH_SOURCE && hash != REPLICAST_HASH_FLOW))
+		return -EINVAL;
+	set.mode_flags = (mode == REPLICAST_MODE_BALANCE ? GROUP_F_BALANCE : 0) |
+			 (hash == REPLICAST_HASH_FLOW ? GROUP_F_HASH_FLOW : 0);
 	return change_group(rc, group, &set);
 }
 

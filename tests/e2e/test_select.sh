@@ -34,12 +34,15 @@ subscribe() {
 
 # listen PORT: a recording receiver on each; the selective ones see gaps in
 # the sequence (rc_sink's own verdict), so what they got is judged by the
-# record, and every datagram's size and payload bytes by the report.
+# record, and every datagram's size and payload bytes by the report. Idle
+# for 6 s they stop: two sends of one run start seconds apart on a busy
+# machine (each loads the engine), and a receiver that stopped between them
+# would miss the second half.
 EXPECT=(0 30 150 300 50)
 listen() {
 	local p=$1 i
 	for ((i = 1; i <= N; i++)); do
-		topo_sink $i 10.77.$i.2:"$p" "${EXPECT[i]}" --size 200 --idle-ms 2000 \
+		topo_sink $i 10.77.$i.2:"$p" "${EXPECT[i]}" --size 200 --idle-ms 6000 \
 			--record "$T/rec-$i-$p"
 	done
 }

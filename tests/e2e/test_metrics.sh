@@ -175,11 +175,13 @@ else:
     os.waitpid(pid, 0)
     print("still running 3 s after SIGINT")
     sys.exit(0)
-print("exit", os.waitstatus_to_exitcode(status), "after %.1f s" % min(time.monotonic() - sent, 0.5))
+print("exit", os.waitstatus_to_exitcode(status), "after %.1f s" % min(time.monotonic() - sent, 1.0))
 print("frames", out.count(b"\x1b[H"), "clear", out.count(b"\x1b[2J"), "erase", out.count(b"\x1b[J"))
 EOF
 )
-rc_assert_match '^exit 0 after 0\.[0-4] s' "$out" "Ctrl-C ends --watch at once, exit 0"
+# At once: within a second on a busy machine (0.5 s seen), where the next
+# refresh is seconds away.
+rc_assert_match '^exit 0 after 0\.[0-9] s' "$out" "Ctrl-C ends --watch at once, exit 0"
 rc_assert_match 'frames ([3-9]|[1-9][0-9]) clear 1 erase' "$out" "on a terminal each refresh redraws in place from the top"
 
 # An unload under --watch ends it with an error rather than zeros forever.

@@ -223,12 +223,14 @@ deps:
 	$(Q)scripts/install-deps.sh
 
 # Everything a fresh machine needs: packages, both builds, every test.
-# Both builds on every CPU: the CI machine is a fresh one each time.
+# Both builds and the fuzz targets on every CPU, before the suites: the CI
+# machine is a fresh one each time.
 NPROC        := $(shell nproc 2>/dev/null || echo 1)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory -j$(NPROC) all
 	$(Q)$(MAKE) --no-print-directory -j$(NPROC) SAN=1 all
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) fuzz-build
 	$(Q)tests/run.sh
 
 test-only:

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# san: yes
 # Balancing end to end (README "Balancing"): a group with --mode balance
 # and four subscribers; 64 source addresses send 5 numbered packets each.
 # Every receiver socket gets exactly the packets of the sources that

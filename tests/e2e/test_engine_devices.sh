@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# san: yes
 # One subscriber's device in trouble costs the XDP engine that device's
 # copies only, counted as dropped, and the device recovers:
 # - a device set down during a stream and up again: the other subscriber

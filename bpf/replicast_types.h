@@ -436,13 +436,19 @@ struct rc_engine_version {
  * the engine threads sleep; relay_ingress passes packets to the TC path and
  * wakes them (WOKEN, one wake-up per sleep). RESUMING: awake, but not every
  * thread is inside its run yet: passes, as while asleep, until the last
- * thread's program makes it SERVING. STOPPED: passes, never wakes. */
+ * thread's program makes it SERVING. PARKING: the engine is about to leave
+ * its runs to sleep; passes without waking, so that no packet is left in
+ * the ring while the threads are on their way out. STOPPED: passes, never
+ * wakes. Entering and leaving a live-frames run each wait for an RCU grace
+ * period (the kernel's XDP dispatcher is updated both times), milliseconds
+ * here: a packet must never wait in the ring across either. */
 enum rc_relay_state {
 	RC_RELAY_STOPPED = 0,
 	RC_RELAY_SERVING = 1,
 	RC_RELAY_PARKED = 2,
 	RC_RELAY_WOKEN = 3,
 	RC_RELAY_RESUMING = 4,
+	RC_RELAY_PARKING = 5,
 };
 
 /* The producers' line (mmapable array `relay_ctl`): CPUs that receive

@@ -198,6 +198,37 @@ rc_assert_ge 2 "$(serve_stat parks)" "the engine slept before each burst"
 # 100,000/s, more on a loaded machine; the engine the rest.
 rc_assert_ge 3000 "$taken" "the engine took the bulk of them"
 
+# 6b. A stream that pauses longer than --idle-ms, again and again: in each
+# pause the engine stops taking packets (PARKING), leaves its run once the
+# ring is empty and sleeps (PARKED); each burst wakes it. Every packet is
+# delivered once, in order, through one path or the other, and after the
+# last pause the engine serves again (it is not left PARKING, passing every
+# packet to TC): it takes most of a last, longer burst.
+BURSTS=8 BURST=600 LAST=3000
+TOTAL=$((BURSTS * BURST + LAST))
+for ((i = 1; i <= N; i++)); do
+	topo_sink $i 10.77.$i.2:6000 $TOTAL --size 700 --idle-ms 3000
+done
+serve_start --idle-ms 10
+for ((b = 0; b <= BURSTS; b++)); do
+	count=$BURST
+	[ $b -eq $BURSTS ] && count=$LAST
+	rc_in "$TOPO_SRC" "$RC_BIN/rc_blast" --to $G4 --count $count --first $((b * BURST)) \
+		--size 700 --rate 20000 --bind 10.77.0.1:4000 >/dev/null
+	sleep 0.08
+done
+for ((i = 1; i <= N; i++)); do
+	topo_sink_wait $i 6000
+	rc_assert_eq 0 $? "receiver $i got all $TOTAL of the bursts, in order, exact bytes"
+done
+serve_stop
+asleep=$(serve_stat passed_asleep)
+taken=$(serve_stat taken)
+rc_assert_eq $TOTAL $((asleep + taken)) "every packet of the bursts: the engine's ($taken) or TC's ($asleep)"
+rc_assert_ge $((BURSTS / 2)) "$(serve_stat parks)" "the engine slept in the pauses"
+# The last burst lasts 150 ms, the wake-up milliseconds.
+rc_assert_ge $((LAST / 2)) "$taken" "the engine served again after the pauses"
+
 # 7. kill -9 mid-stream: the stream goes on through TC; what is lost is at
 # most what the ring held (4096 slots; here at 20k packets/s, far fewer).
 # Then serve again takes over.

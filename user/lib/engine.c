@@ -275,6 +275,8 @@ static void *engine_thread(void *arg)
 				park(th);
 			continue;
 		}
+		if (e->relay)
+			rc_engine_relay_enter(th);
 		atomic_fetch_add(&e->entries, 1);
 		atomic_fetch_add(&e->syscalls, 1);
 		if (bpf_prog_test_run_opts(e->prog_fd, &run) && errno != EINTR) {
@@ -326,8 +328,8 @@ static void *supervisor(void *arg)
 	__u64 tick = (__u64)e->idle_ms * 1000000ULL / 2, last_signal = 0, idle_since = 0;
 	struct timespec ts = { .tv_sec = tick / 1000000000ULL, .tv_nsec = tick % 1000000000ULL };
 	unsigned long long seen = ~0ULL;
+	__u32 t, gen_seen = 0;
 	sigset_t set;
-	__u32 t;
 
 	sigfillset(&set);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
@@ -341,13 +343,15 @@ static void *supervisor(void *arg)
 		now = rc_now_ns();
 		for (t = 0; t < e->nthreads; t++)
 			empty = empty && thread_idle(e, t);
-		if (!empty || produced != seen) {
+		if (!empty || produced != seen || (e->relay && !rc_engine_relay_may_idle(e, &gen_seen))) {
 			seen = produced;
 			idle_since = now;
 			continue;
 		}
 		if (now - idle_since < (__u64)e->idle_ms * 1000000ULL)
 			continue;
+		if (e->relay)
+			rc_engine_relay_begin_park(e);
 		if (!atomic_load(&e->park_req))
 			atomic_store(&e->park_req, 1);
 		if (now - last_signal >= RESIGNAL_NS) {

@@ -101,6 +101,9 @@ void rc_engine_add_missing_devs(struct rc_engine *e);
 void *rc_engine_map_shared(size_t len, int fd);
 /* relay_engine.c: parking, and the relay's part of open and close. */
 void rc_engine_relay_park(struct engine_thread *th);
+void rc_engine_relay_begin_park(struct rc_engine *e);
+bool rc_engine_relay_may_idle(struct rc_engine *e, __u32 *gen_seen);
+void rc_engine_relay_enter(struct engine_thread *th);
 int rc_engine_relay_open(struct rc_engine *e);
 void rc_engine_relay_close(struct rc_engine *e);
 

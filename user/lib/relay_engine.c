@@ -12,6 +12,11 @@
 #include "engine_private.h"
 #include "xdp_engine.skel.h"
 
+/* How long the supervisor waits for the ring to drain before a park, and
+ * how often it looks meanwhile. */
+#define DRAIN_WAIT_NS	2000000ULL
+#define DRAIN_POLL_US	20
+
 /* A record in relay_wake: its arrival is the news, it carries nothing. */
 static int relay_woken(void *ctx, void *data, size_t len)
 {
@@ -51,7 +56,10 @@ void rc_engine_relay_park(struct engine_thread *th)
 
 	atomic_store(&th->parked, 1);
 	if (!__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_PARKED, false,
-					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
+	    (state != RC_RELAY_PARKING ||
+	     !__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_PARKED, false,
+					  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)))
 		goto out;	/* stopping */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load(&e->park_req) && !atomic_load(&e->stop) && rc_engine_ring_empty(e)) {
@@ -74,6 +82,51 @@ out:
 	atomic_store(&th->parked, 0);
 }
 
+/* The supervisor's first step of a park: relay_ingress stops putting
+ * packets into the ring (PARKING), and the threads are asked to leave only
+ * once they have sent what is there, so no packet waits in the ring while
+ * a thread leaves its run (milliseconds: see enum rc_relay_state).
+ * The wait is bounded: a thread that does not drain in time (preempted)
+ * is asked all the same, and then goes back in for what is left. */
+void rc_engine_relay_begin_park(struct rc_engine *e)
+{
+	__u32 state = RC_RELAY_SERVING;
+	__u64 until;
+
+	if (!__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_PARKING, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;	/* already PARKING, or not serving */
+	until = rc_now_ns() + DRAIN_WAIT_NS;
+	while (!rc_engine_ring_empty(e) && rc_now_ns() < until)
+		usleep(DRAIN_POLL_US);
+}
+
+/* Whether the supervisor may count this moment as idle: only while serving
+ * or on the way to a park, and not in the tick that follows a resumption
+ * (its wake-up and entry took longer than idle_ms may be: a park right
+ * after would make every packet of a slow stream a wake-up). */
+bool rc_engine_relay_may_idle(struct rc_engine *e, __u32 *gen_seen)
+{
+	__u32 state = __atomic_load_n(&e->rctl->state, __ATOMIC_ACQUIRE);
+	__u32 gen = __atomic_load_n(&e->rctl->resume_gen, __ATOMIC_ACQUIRE);
+
+	if (gen != *gen_seen) {
+		*gen_seen = gen;
+		return false;
+	}
+	return state == RC_RELAY_SERVING || state == RC_RELAY_PARKING;
+}
+
+/* Thread 0 goes back into its run without parking (what the park waited
+ * for was not done): a PARKING relay would pass every packet to TC from
+ * now on, and never wake anyone; it resumes instead. */
+void rc_engine_relay_enter(struct engine_thread *th)
+{
+	if (th->index == 0 &&
+	    __atomic_load_n(&th->e->rctl->state, __ATOMIC_ACQUIRE) == RC_RELAY_PARKING)
+		resume(th->e, RC_RELAY_PARKING);
+}
+
 struct bpf_object *rc_engine_object(struct rc_engine *e)
 {
 	return e->skel->obj;
@@ -93,7 +146,8 @@ bool rc_engine_relay_parked(const struct rc_engine *e)
 {
 	__u32 state = __atomic_load_n(&e->rctl->state, __ATOMIC_ACQUIRE);
 
-	return state == RC_RELAY_PARKED || state == RC_RELAY_WOKEN || state == RC_RELAY_RESUMING;
+	return state == RC_RELAY_PARKED || state == RC_RELAY_WOKEN || state == RC_RELAY_RESUMING ||
+	       state == RC_RELAY_PARKING;
 }
 
 bool rc_engine_relay_serving(const struct rc_engine *e)

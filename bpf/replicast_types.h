@@ -332,6 +332,9 @@ struct rc_config {
 /* Engine threads of one sender at most; each serves the subscribers whose
  * slot number is its index modulo the thread count. */
 #define RC_ENGINE_MAX_THREADS	16
+/* Entries per set of the engine's next-hop cache (xdp_engine.bpf.c), which
+ * has max_subs / 4 sets per thread, at least one. A power of two. */
+#define RC_ENGINE_NEXT_HOP_WAYS	8
 /* Packets of one group that go out as a window: each subscriber gets its
  * copies of the whole window back to back, so a device gets a burst (the
  * device map sends up to 16 frames per call, DEV_MAP_BULK_SIZE). */

@@ -46,6 +46,7 @@ const volatile __u32 ring_mask = 0;	/* ring slots - 1, a power of two - 1 */
 const volatile __u32 window_mask = 0;	/* window headers - 1, likewise */
 const volatile __u32 version_mask = 0;	/* snapshot versions - 1, likewise */
 const volatile __u32 max_subs = DEFAULT_MAX_SUBS;	/* slots per group (config) */
+const volatile __u32 next_hop_sets = 1;	/* next-hop cache sets per thread */
 const volatile __u32 engine_tgid = 0;	/* the process whose threads run us */
 const volatile __u32 batch_size = 64;	/* program runs per live-frames batch */
 /* 1: the ring is the relay's, written by relay_ingress from packets that
@@ -154,37 +155,44 @@ struct {
 	__type(value, struct rc_engine_sub);
 } snaps SEC(".maps");
 
-/* The last next hop each thread resolved for each subscriber slot. A FIB
- * and neighbour lookup costs about as much as the rest of a copy, and a
- * subscriber's next hop changes rarely: a result is reused for
+/* The next hops each thread resolved lately, by group and subscriber slot.
+ * A FIB and neighbour lookup costs about as much as the rest of a copy, and
+ * a subscriber's next hop changes rarely: a result is reused for
  * NEXT_HOP_TTL_NS, and only for the same subscriber (same address, source,
  * device and flags in the slot), so a route or neighbour change reaches
- * the copies within that time. Entry: thread * max_subs + a bucket made
- * of the group and the slot (next_hop_bucket()), so that many groups of a
- * few subscribers each (1,024 groups of one: every window a new group) keep
- * their next hops apart instead of all overwriting slot 0's. */
-#define NEXT_HOP_TTL_NS 1000000ULL
-/* An odd multiplier (2^32 / golden ratio, a prime): gid * it is a bijection
- * modulo max_subs, so groups of one subscriber never share a bucket while
- * there are at most max_subs of them, and one group's slots never do. */
-#define NEXT_HOP_GROUP_MIX 0x9E3779B1U
+ * the copies within that time. The cache is set-associative so that many
+ * interleaved groups (64 of 16, 1,024 of one) keep their next hops instead
+ * of evicting each other: a hash of (group, slot) picks one of
+ * next_hop_sets sets per thread (2 x max_subs entries in all), whose tags
+ * share one cache line, and a miss takes an empty way or a random one.
+ * Random, not least recently used: a set that holds more subscribers than
+ * ways and is read round-robin (packet-major fan-out) would miss on every
+ * read under LRU. Simulated for the bench's layouts, 2-4 % of reads miss. */
+#define NEXT_HOP_TTL_NS 10000000ULL
+#define NEXT_HOP_WAYS RC_ENGINE_NEXT_HOP_WAYS
+#define NEXT_HOP_TAG_VALID (1ULL << 63)
 
 struct next_hop {
 	__u64 stamp;			/* when resolved (bpf_ktime_get_ns) */
 	__u32 ifindex;			/* egress device, 0: not resolved */
 	__u32 sub_ifindex;
+	__u8 eth[12];
 	__u8 flags;
 	__u8 pad[3];
-	__u8 eth[12];
 	union rc_addr daddr;
 	union rc_addr saddr;
 };
 
+struct next_hop_set {
+	__u64 tag[NEXT_HOP_WAYS];	/* VALID | gid << 32 | slot, 0: empty */
+	struct next_hop way[NEXT_HOP_WAYS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);		/* threads * max_subs, set at open */
+	__uint(max_entries, 1);		/* threads * next_hop_sets, set at open */
 	__type(key, __u32);
-	__type(value, struct next_hop);
+	__type(value, struct next_hop_set);
 } next_hops SEC(".maps");
 
 /* Egress devices by ifindex. The library adds each device a group's
@@ -805,26 +813,61 @@ __noinline int start_window(struct engine_cursor *cur)
 /* resolve_next_hop() (the replicator's, in rewrite.h) through the cache.
  * `copies`: how many copies of the window the answer is for, which is
  * how many a failure counts as dropped (by its reason). */
+/* The set of (gid, slot): murmur3's 32-bit finalizer over both, so that
+ * small consecutive group ids and slots spread over every set. */
+static __always_inline __u32 next_hop_set_of(__u32 gid, __u32 slot)
+{
+	__u32 h = gid * 0x9E3779B1U + slot;
+
+	h ^= h >> 16;
+	h *= 0x85EBCA6BU;
+	h ^= h >> 13;
+	h *= 0xC2B2AE35U;
+	h ^= h >> 16;
+	return h % next_hop_sets;
+}
+
 static __always_inline __u32 cached_next_hop(struct xdp_md *ctx, struct engine_cursor *cur,
 					     const struct rc_engine_sub *e, struct copy_headers *next,
 					     __u32 tot_len, __u32 copies)
 {
-	__u32 key = cur->id.thread * max_subs + (e->slot + cur->gid * NEXT_HOP_GROUP_MIX) % max_subs;
-	__u32 ifindex;
+	__u64 tag = NEXT_HOP_TAG_VALID | (__u64)cur->gid << 32 | e->slot;
+	__u32 key, i, victim = NEXT_HOP_WAYS, ifindex;
+	struct next_hop_set *set;
 	struct next_hop *nh;
 
 	if (e->sub.flags & SUB_F_STATIC_MAC)
 		return resolve_next_hop(ctx, &e->sub, next, tot_len, copies);
-	nh = bpf_map_lookup_elem(&next_hops, &key);
-	if (!nh)
+	key = cur->id.thread * next_hop_sets + next_hop_set_of(cur->gid, e->slot);
+	set = bpf_map_lookup_elem(&next_hops, &key);
+	if (!set)
 		return resolve_next_hop(ctx, &e->sub, next, tot_len, copies);
-	if (nh->ifindex && cur->now - nh->stamp < NEXT_HOP_TTL_NS &&
-	    nh->sub_ifindex == e->sub.ifindex && nh->flags == e->sub.flags &&
-	    same_addr(&nh->daddr, &next->daddr) && same_addr(&nh->saddr, &next->saddr)) {
-		__builtin_memcpy(next->eth, nh->eth, 12);
-		return nh->ifindex;
+#pragma clang loop unroll(full)
+	for (i = 0; i < NEXT_HOP_WAYS; i++) {
+		if (set->tag[i] == tag) {
+			victim = i;
+			break;
+		}
+		if (!set->tag[i] && victim == NEXT_HOP_WAYS)
+			victim = i;
 	}
+	if (victim < NEXT_HOP_WAYS && set->tag[victim & (NEXT_HOP_WAYS - 1)] == tag) {
+		nh = &set->way[victim & (NEXT_HOP_WAYS - 1)];
+		if (nh->ifindex && cur->now - nh->stamp < NEXT_HOP_TTL_NS &&
+		    nh->sub_ifindex == e->sub.ifindex && nh->flags == e->sub.flags &&
+		    same_addr(&nh->daddr, &next->daddr) && same_addr(&nh->saddr, &next->saddr)) {
+			__builtin_memcpy(next->eth, nh->eth, 12);
+			return nh->ifindex;
+		}
+		/* Stale, or another subscriber in the slot: looked up again
+		 * into the same way. */
+	} else if (victim == NEXT_HOP_WAYS) {
+		victim = bpf_get_prandom_u32();
+	}
+	victim &= NEXT_HOP_WAYS - 1;
+	nh = &set->way[victim];
 	ifindex = resolve_next_hop(ctx, &e->sub, next, tot_len, copies);
+	set->tag[victim] = tag;
 	nh->ifindex = ifindex;
 	nh->stamp = cur->now;
 	nh->sub_ifindex = e->sub.ifindex;

@@ -74,6 +74,30 @@ for fam in 4 6; do
 		"IPv$fam: the group's counter says $((COUNT * N)) copies"
 done
 
+# -- interleaved groups ------------------------------------------------------------
+# Three groups of 5, 5 and 6 receivers, packets round-robin over them, so
+# that every window is one packet and a new group's: each receiver gets its
+# own group's stream, all of it, in order, byte-exact, through its own next
+# hop (slot 0 of every group is a different receiver, and the engine caches
+# next hops by group and slot). One thread, then two.
+GA=10.77.101.1:5000 GB=10.77.102.1:5000 GC=10.77.103.1:5000
+for g in $GA $GB $GC; do rc_assert_ok "group add $g" $RC group add $g; done
+for ((i = 1; i <= N; i++)); do
+	if ((i <= 5)); then g=$GA; elif ((i <= 10)); then g=$GB; else g=$GC; fi
+	$RC sub add $g 10.77.$i.2:6002 >/dev/null || rc_not_ok "sub add $g 10.77.$i.2:6002"
+done
+for threads in 1 2; do
+	topo_sinks 4 6002 3000 --size 600 --from @RELAY --rcvbuf $SINK_BUF --capture @RXDEV \
+		--require-full-csum
+	send --group $GA,$GB,$GC --count 3000 --size 600 --rate 20000 --threads $threads
+	rc_assert_eq 0 $? "$threads thread(s): 3 x 3,000 packets round-robin over 3 groups, queued and flushed"
+	sinks_wait 6002 1 $N
+	rc_assert_eq 0 "$FAILS" "$threads thread(s): each of the $N receivers got its own group's 3,000, in order, byte-exact"
+	rc_assert_eq "9000 48000 0" "$(jq -r '"\(.sent) \(.copies) \(.copies_dropped)"' "$RC_TMP/summary")" \
+		"$threads thread(s): 9,000 packets sent as 48,000 copies (5, 5 and 6 a packet)"
+done
+for g in $GA $GB $GC; do $RC group del $g >/dev/null; done
+
 # -- system calls: none per packet or per batch --------------------------------
 # With idle_ms -1 there is no idle supervisor: what the process does between
 # "sending" and "sent" on stderr is the library's waits, nothing else.

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The XDP fan-out engine through the public sender API.
  *
- *   test_engine send --pin DIR --group G --count N [options]
+ *   test_engine send --pin DIR --group G[,G...] --count N [options]
  *       queues N packets with rc_blast's payloads (rc_sink checks them) and
- *       prints the sender's counters as one JSON line. Between the lines
+ *       prints the sender's counters as one JSON line. With several groups
+ *       (at most MAX_GROUPS), N packets to each, interleaved: packet k of
+ *       every group, then packet k + 1 of every group, ... Between the lines
  *       "sending" and "sent" on stderr it makes no system call of its own:
  *       it paces (--rate) by polling the clock, which the vDSO answers, so
  *       a tracer sees only what the library does. --senders 2: two
@@ -30,6 +32,8 @@
 #include <sys/mman.h>
 #include "internal.h"
 #include "unit.h"
+
+#define MAX_GROUPS 8
 
 struct args {
 	const char *pin, *group;
@@ -96,20 +100,30 @@ static int cmd_send(const struct args *a)
 {
 	struct replicast_sender_stats st = { .sz = sizeof(st) }, one = { .sz = sizeof(one) };
 	struct replicast_sender *s[2] = { NULL, NULL };
-	unsigned int i, ns = a->senders == 2 ? 2 : 1;
-	struct replicast_endpoint g;
+	unsigned int i, j, ns = a->senders == 2 ? 2 : 1, ng = 0;
+	struct replicast_endpoint g[MAX_GROUPS];
+	char list[512], *tok, *save = NULL;
 	struct replicast *rc = NULL;
 	uint8_t *buf = NULL;
 	uint64_t n, start, elapsed;
 	int err;
 
-	if (replicast_endpoint_parse(a->group, &g)) {
-		fprintf(stderr, "test_engine: bad group %s\n", a->group);
+	snprintf(list, sizeof(list), "%s", a->group);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (ng == MAX_GROUPS || replicast_endpoint_parse(tok, &g[ng])) {
+			fprintf(stderr, "test_engine: bad group %s (or more than %d)\n", tok, MAX_GROUPS);
+			return 2;
+		}
+		ng++;
+	}
+	if (!ng) {
+		fprintf(stderr, "test_engine: no group in %s\n", a->group);
 		return 2;
 	}
 	err = open_sender(a, &rc, s, ns);
 	for (i = 0; i < ns && !err; i++)
-		err = replicast_sender_prepare(s[i], &g);
+		for (j = 0; j < ng && !err; j++)
+			err = replicast_sender_prepare(s[i], &g[j]);
 	if (err) {
 		fprintf(stderr, "test_engine: prepare: %s\n", replicast_strerror(err));
 		goto out;
@@ -125,13 +139,13 @@ static int cmd_send(const struct args *a)
 	}
 	fprintf(stderr, "sending\n");
 	start = now_ns();
-	for (n = 0; n < a->count && !err; n++) {
+	for (n = 0; n < a->count * ng && !err; n++) {
 		if (a->rate)
 			while (now_ns() - start < n * 1000000000ULL / a->rate)
 				;
-		payload(buf, a->size, n, a->seed);
+		payload(buf, a->size, n / ng, a->seed);
 		for (i = 0; i < ns && !err; i++)
-			err = replicast_sender_queue(s[i], &g, buf, a->size);
+			err = replicast_sender_queue(s[i], &g[n % ng], buf, a->size);
 	}
 	for (i = 0; i < ns && !err; i++)
 		err = replicast_sender_flush(s[i]);

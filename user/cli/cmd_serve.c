@@ -43,7 +43,8 @@ const struct opt_cmd opt_cmd_serve = {
 		"only (the kernel holds only any-source ones without a process). After\n"
 		"--idle-ms without packets the engine threads sleep and use no CPU; the TC\n"
 		"path fans out the first packets that come, and the engine takes over again\n"
-		"within microseconds. If serve stops or is killed, the TC path relays\n"
+		"once its threads are back in the kernel (milliseconds: an RCU grace\n"
+		"period). If serve stops or is killed, the TC path relays\n"
 		"everything again (a kill loses what the ring held, at most --ring-slots\n"
 		"packets) and the source-specific memberships are left.\n",
 	.opts = serve_opts,

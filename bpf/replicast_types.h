@@ -397,6 +397,9 @@ struct rc_engine_thread_id {
 /* Devices each thread keeps a ledger of queued copies for (xdp_engine.bpf.c):
  * the device map's 256, and some sent to before they are in it. */
 #define RC_ENGINE_LEDGER_DEVS	272
+/* Entries per thread of the direct-mapped index in front of the ledgers'
+ * hash (by the ifindex's low bits). A power of two. */
+#define RC_ENGINE_LEDGER_INDEX	1024
 
 /* One subscriber as a snapshot holds it (array `snaps`). */
 struct rc_engine_sub {

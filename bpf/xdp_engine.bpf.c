@@ -254,6 +254,26 @@ struct {
 	__type(value, __u32);
 } ledger_ids SEC(".maps");
 
+/* In front of ledger_ids, read once per subscriber and window and once per
+ * bulk queue sent: a direct-mapped array by the ifindex's low bits, which
+ * an array lookup answers without hashing (ifindexes are small and mostly
+ * consecutive). Filled when a ledger is made, if its entry is free; a
+ * device whose entry another holds is found in the hash. Ledgers are never
+ * taken back, so an entry stays right. */
+#define LEDGER_INDEX RC_ENGINE_LEDGER_INDEX
+
+struct ledger_ref {
+	__u32 ifindex;			/* 0: free */
+	__u32 id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* threads * LEDGER_INDEX, set at open */
+	__type(key, __u32);
+	__type(value, struct ledger_ref);
+} ledger_index SEC(".maps");
+
 /* The one field of the kernel's struct net_device the tracepoint reads,
  * found by name at load time (CO-RE). */
 struct net_device___eng {
@@ -878,15 +898,32 @@ static __always_inline __u32 cached_next_hop(struct xdp_md *ctx, struct engine_c
 	return ifindex;
 }
 
+/* Thread `thread`'s ledger for device ifindex, NO_LEDGER if it has none;
+ * its entry in ledger_index in *ref (NULL: out of range). */
+static __always_inline __u32 ledger_find(__u32 thread, __u32 ifindex, struct ledger_ref **ref)
+{
+	__u32 k = thread * LEDGER_INDEX + (ifindex & (LEDGER_INDEX - 1)), *id;
+	struct ledger_key hk = { .thread = thread, .ifindex = ifindex };
+	struct ledger_ref *r = bpf_map_lookup_elem(&ledger_index, &k);
+
+	*ref = r;
+	if (r && r->ifindex == ifindex)
+		return r->id;
+	id = bpf_map_lookup_elem(&ledger_ids, &hk);
+	return id ? *id : NO_LEDGER;
+}
+
 /* The ledger of this thread for device ifindex, made on first use. */
 static __always_inline __u32 ledger_for(struct engine_cursor *cur, __u32 ifindex)
 {
 	struct ledger_key k = { .thread = cur->id.thread, .ifindex = ifindex };
-	__u32 *id = bpf_map_lookup_elem(&ledger_ids, &k), n;
+	struct ledger_ref *ref;
 	struct ledger *l;
+	__u32 n;
 
-	if (id)
-		return *id;
+	n = ledger_find(cur->id.thread, ifindex, &ref);
+	if (n != NO_LEDGER)
+		return n;
 	if (cur->ledgers_used >= LEDGER_DEVS)
 		return NO_LEDGER;
 	n = cur->id.thread * LEDGER_DEVS + cur->ledgers_used;
@@ -897,6 +934,10 @@ static __always_inline __u32 ledger_for(struct engine_cursor *cur, __u32 ifindex
 	l->head = l->tail = 0;
 	if (bpf_map_update_elem(&ledger_ids, &k, &n, BPF_NOEXIST))
 		return NO_LEDGER;
+	if (ref && !ref->ifindex) {
+		ref->id = n;
+		ref->ifindex = ifindex;
+	}
 	cur->ledgers_used++;
 	return n;
 }
@@ -1142,17 +1183,13 @@ int engine_xmit(struct bpf_raw_tracepoint_args *ctx)
 	struct net_device___eng *to = (void *)ctx->args[1];
 	__u32 sent = (__u32)ctx->args[2], drops = (__u32)ctx->args[3], i, id;
 	struct engine_cursor *cur;
-	struct ledger_key k;
+	struct ledger_ref *ref;
 	struct ledger *l;
-	__u32 *idp;
 
 	cur = engine_thread_cursor();
 	if (!cur)
 		return 0;
-	k.thread = cur->id.thread;
-	k.ifindex = (__u32)BPF_CORE_READ(to, ifindex);
-	idp = bpf_map_lookup_elem(&ledger_ids, &k);
-	id = idp ? *idp : NO_LEDGER;
+	id = ledger_find(cur->id.thread, (__u32)BPF_CORE_READ(to, ifindex), &ref);
 	l = bpf_map_lookup_elem(&ledgers, &id);
 	if (!l) {
 		/* A device past this thread's LEDGER_DEVS: the refusal is
@@ -1161,6 +1198,14 @@ int engine_xmit(struct bpf_raw_tracepoint_args *ctx)
 		cur->totals.dropped += drops;
 		cur->totals.xmit_dropped += drops;
 		count_drops(DROP_REDIRECT_FAILED, drops);
+		return 0;
+	}
+	if (!drops) {
+		/* All taken (the usual case): the queue's copies leave the
+		 * ledger at once. */
+		__u32 held = l->tail - l->head;
+
+		l->head += sent < held ? sent : held;
 		return 0;
 	}
 	for (i = 0; i < LEDGER_LEN; i++) {

@@ -612,6 +612,7 @@ static int load(struct rc_engine *e, struct replicast *rc)
 	bpf_map__set_max_entries(skel->maps.next_hops, e->nthreads * nh_sets);
 	bpf_map__set_max_entries(skel->maps.ledgers, e->nthreads * RC_ENGINE_LEDGER_DEVS);
 	bpf_map__set_max_entries(skel->maps.ledger_ids, e->nthreads * RC_ENGINE_LEDGER_DEVS);
+	bpf_map__set_max_entries(skel->maps.ledger_index, e->nthreads * RC_ENGINE_LEDGER_INDEX);
 	err = reuse_pinned_maps(rc, skel->obj);
 	if (err)
 		return err;

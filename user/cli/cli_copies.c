@@ -21,18 +21,23 @@ static int read_group(struct replicast *rc, const struct replicast_endpoint *gro
 		      struct cli_copies *c)
 {
 	struct replicast_group_info *groups;
+	uint16_t first, last;
 	size_t n, i, j;
-	int err = replicast_groups_read(rc, &groups, &n);
+	int err;
 
+	/* A port range is one group, listed by its first port: any of its
+	 * ports names it. */
+	err = replicast_group_ports(rc, group, &first, &last);
+	if (err)
+		return err;
+	err = replicast_groups_read(rc, &groups, &n);
 	if (err)
 		return err;
 	err = -ENOENT;
 	for (i = 0; i < n; i++) {
 		const struct replicast_group_info *g = &groups[i];
 
-		/* A port range is one group: any of its ports names it. */
-		if (g->group.family != group->family || group->port < g->group.port ||
-		    group->port > (g->port_last > g->group.port ? g->port_last : g->group.port) ||
+		if (g->group.family != group->family || g->group.port != first ||
 		    memcmp(&g->group.addr, &group->addr, group->family == AF_INET ? 4 : 16))
 			continue;
 		c->received = g->received.packets;

@@ -442,6 +442,7 @@ struct snap_ctx {
 	__u8 family;
 	__u8 write;			/* copy the set; else compare it with the version */
 	__u8 differ;			/* compare: the set is not the version's */
+	__u8 turn;			/* the group's first thread (gid % nthreads) */
 	/* A balance group's: winners found on the way. Last, so the fields
 	 * above keep their stack slots: moved by 8 bytes, the walk's counters
 	 * share slots differently and the verifier no longer sees the
@@ -481,9 +482,11 @@ static int snap_one(__u32 slot, void *data)
 		return 0;
 	}
 	/* By slot, which a subscriber keeps while it stays: so one thread
-	 * always sends to it, and its packets stay in order. */
+	 * always sends to it, and its packets stay in order. Turned by the
+	 * group, so that groups of one subscriber each (all in slot 0) are
+	 * shared among the threads instead of all going to thread 0. */
 	if (nthreads > 1)
-		t = slot % nthreads;
+		t = (slot + sc->turn) % nthreads;
 	if (t >= RC_ENGINE_MAX_THREADS)
 		return 1;
 	n = sc->count[t]++;
@@ -506,8 +509,9 @@ static int snap_one(__u32 slot, void *data)
 }
 
 /* Reads the group's live set into, or compares it with, version v. */
-static __always_inline void walk_set(struct snap_ctx *sc, void *subs, __u8 family, __u32 v,
-				     struct rc_engine_version *ver, int write, struct balance_run *bal)
+static __always_inline void walk_set(struct snap_ctx *sc, void *subs, __u8 family, __u32 gid,
+				     __u32 v, struct rc_engine_version *ver, int write,
+				     struct balance_run *bal)
 {
 	__u32 i, n = max_subs < MAX_LOOP_ITERATIONS ? max_subs : MAX_LOOP_ITERATIONS;
 
@@ -519,6 +523,7 @@ static __always_inline void walk_set(struct snap_ctx *sc, void *subs, __u8 famil
 	sc->subs = subs;
 	sc->family = family;
 	sc->write = write;
+	sc->turn = nthreads > 1 ? gid % nthreads : 0;
 	sc->had = ver->count;
 	sc->base = v * nthreads * max_subs;
 	bpf_loop(n, snap_one, sc, 0);
@@ -649,7 +654,7 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 	bal = subs ? balance_hashes(cur, grp, wc.w) : NULL;
 	if (subs) {
 		if (ver->valid && ver->gid == grp->id) {
-			walk_set(&sc, subs, first->group.family, v, ver, 0, bal);
+			walk_set(&sc, subs, first->group.family, grp->id, v, ver, 0, bal);
 		} else {
 			sc.differ = 1;
 		}
@@ -662,7 +667,7 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 			if (!one && ver2->valid && cur->followers_min <= ver2->last_window &&
 			    followers_done(cur) <= ver2->last_window)
 				return -1;
-			walk_set(&sc, subs, first->group.family, v2, ver2, 1, bal);
+			walk_set(&sc, subs, first->group.family, grp->id, v2, ver2, 1, bal);
 			__builtin_memcpy(ver2->count, sc.count, sizeof(ver2->count));
 			ver2->gid = grp->id;
 			ver2->valid = 1;

@@ -117,14 +117,21 @@ bool rc_engine_relay_may_idle(struct rc_engine *e, __u32 *gen_seen)
 	return state == RC_RELAY_SERVING || state == RC_RELAY_PARKING;
 }
 
-/* Thread 0 goes back into its run without parking (what the park waited
- * for was not done): a PARKING relay would pass every packet to TC from
- * now on, and never wake anyone; it resumes instead. */
+/* Thread 0 goes back into its run without parking (its share of the ring
+ * was not sent yet): a PARKING relay would pass every packet to TC from
+ * now on and never wake anyone, and the threads that did park (theirs was
+ * sent) would sleep while the ring fills. So the park is called off, as
+ * thread 0 does after a sleep: resumed, and the others woken. */
 void rc_engine_relay_enter(struct engine_thread *th)
 {
-	if (th->index == 0 &&
-	    __atomic_load_n(&th->e->rctl->state, __ATOMIC_ACQUIRE) == RC_RELAY_PARKING)
-		resume(th->e, RC_RELAY_PARKING);
+	struct rc_engine *e = th->e;
+
+	if (th->index != 0 ||
+	    __atomic_load_n(&e->rctl->state, __ATOMIC_ACQUIRE) != RC_RELAY_PARKING)
+		return;
+	atomic_store(&e->park_req, 0);
+	if (resume(e, RC_RELAY_PARKING))
+		rc_engine_wake_threads(e);
 }
 
 struct bpf_object *rc_engine_object(struct rc_engine *e)

@@ -38,19 +38,7 @@ RELAY_PORT=$(rc_name bp)
 RELAY_DEV2=$(rc_name rj)	# attached later by a second load
 RELAY_DEV2_PEER=$(rc_name bj)
 for ns in "$TOPO_SRC" "$BRNS" "$TOPO_RELAY"; do rc_ns_add "$ns" || exit 1; done
-# The bridge's timers are set before its querier is switched on: the
-# querier counts as present (br_multicast_querier_exists) only once the
-# response interval after switching it on has passed; until then the bridge
-# floods every group, which mcast_flood off keeps from the relay.
-# Intervals in centiseconds.
-rc_in "$BRNS" ip link add "$BR" type bridge mcast_snooping 1 mcast_query_interval 300 \
-	mcast_query_response_interval 100 mcast_startup_query_interval 50 \
-	mcast_startup_query_count 2 mcast_igmp_version 3 mcast_mld_version 2 || exit 1
-rc_track_dev "$BRNS" "$BR"
-rc_in "$BRNS" ip link set "$BR" up
-rc_in "$BRNS" ip link set "$BR" type bridge mcast_querier 1
-QUERIER_AT=$(date +%s%N)
-QUERIER_WAIT_NS=$((1000 * 1000 * 1000 + 500 * 1000 * 1000))	# 1 s response interval + margin
+topo_snooping_bridge "$BRNS" "$BR" || exit 1
 rc_veth "$SRC_DEV" "$TOPO_SRC" "$SRC_PORT" "$BRNS" || exit 1
 rc_veth "$RELAY_DEV" "$TOPO_RELAY" "$RELAY_PORT" "$BRNS" || exit 1
 rc_veth "$RELAY_DEV2" "$TOPO_RELAY" "$RELAY_DEV2_PEER" "$BRNS" || exit 1
@@ -66,19 +54,8 @@ rc_in "$TOPO_SRC" ip route add 239.0.0.0/8 dev "$SRC_DEV"	# its multicast routes
 rc_in "$TOPO_SRC" ip -6 route add ff0e::/16 dev "$SRC_DEV" table main
 rc_in "$TOPO_SRC" ethtool -K "$SRC_DEV" tx off >/dev/null	# full checksums, as from a NIC
 rc_in "$TOPO_RELAY" sysctl -qw net.ipv4.conf.all.forwarding=1 net.ipv6.conf.all.forwarding=1
-for ((i = 1; i <= N; i++)); do
-	TOPO_RX[i]=$(rc_name "x$i")
-	TOPO_RX_DEV[i]=$(rc_name "xa$i")
-	TOPO_RELAY_DEV[i]=$(rc_name "rx$i")
-	rc_ns_add "${TOPO_RX[i]}" || exit 1
-	rc_veth "${TOPO_RELAY_DEV[i]}" "$TOPO_RELAY" "${TOPO_RX_DEV[i]}" "${TOPO_RX[i]}" || exit 1
-	rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "10.78.$i.1/24"
-	rc_addr "${TOPO_RX[i]}" "${TOPO_RX_DEV[i]}" "10.78.$i.2/24"
-	rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "fd78:$i::1/64"
-	rc_addr "${TOPO_RX[i]}" "${TOPO_RX_DEV[i]}" "fd78:$i::2/64"
-done
-RC="rc_in $TOPO_RELAY $RC_ROOT/$BUILD/replicast --pin-path $TOPO_PIN"
-trap 'topo_unload; rc_cleanup' EXIT
+topo_receivers $N 10.78 fd78 || exit 1
+topo_cli
 
 # joined4 GROUP: the relay's devices that /proc/net/igmp lists GROUP on, sorted,
 # space-separated. The file prints a group as the hex of its 32 bits in host
@@ -211,8 +188,7 @@ for ((i = 1; i <= N; i++)); do
 	rc_assert_ok "sub add 10.78.$i.2:6000" $RC sub add $G4:5000 10.78.$i.2:6000
 	topo_sink $i 10.78.$i.2:6000 $COUNT --from 10.78.$i.1 --capture "${TOPO_RX_DEV[i]}"
 done
-left=$((QUERIER_AT + QUERIER_WAIT_NS - $(date +%s%N)))
-[ $left -gt 0 ] && sleep "$(printf '%d.%09d' $((left / 1000000000)) $((left % 1000000000)))"
+topo_querier_wait
 rc_assert_ok "the source sends $COUNT packets to $G4:5000 (TTL 1)" mcast_send $COUNT 5000
 for ((i = 1; i <= N; i++)); do
 	topo_sink_wait $i 6000

@@ -43,18 +43,7 @@ RELAY_PORT=$(rc_name Spr)
 RELAY_DEV2=$(rc_name Srj)	# a second relay device, attached later, unbridged
 RELAY_DEV2_PEER=$(rc_name Spj)
 for ns in "$NS_S1" "$NS_S2" "$BRNS" "$TOPO_RELAY"; do rc_ns_add "$ns" || exit 1; done
-# Timers before the querier (centiseconds): the bridge forwards by its
-# table only once its querier counts as present (br_multicast_querier_exists),
-# one response interval after it is switched on; until then it floods.
-rc_in "$BRNS" ip link add "$BR" type bridge mcast_snooping 1 mcast_query_interval 300 \
-	mcast_query_response_interval 100 mcast_startup_query_interval 50 \
-	mcast_startup_query_count 2 mcast_last_member_interval 50 mcast_last_member_count 2 \
-	mcast_igmp_version 3 mcast_mld_version 2 || exit 1
-rc_track_dev "$BRNS" "$BR"
-rc_in "$BRNS" ip link set "$BR" up
-rc_in "$BRNS" ip link set "$BR" type bridge mcast_querier 1
-QUERIER_AT=$(date +%s%N)
-QUERIER_WAIT_NS=$((1000 * 1000 * 1000 + 500 * 1000 * 1000))	# 1 s response interval + margin
+topo_snooping_bridge "$BRNS" "$BR" mcast_last_member_interval 50 mcast_last_member_count 2 || exit 1
 rc_veth "$S1_DEV" "$NS_S1" "$S1_PORT" "$BRNS" || exit 1
 rc_veth "$S2_DEV" "$NS_S2" "$S2_PORT" "$BRNS" || exit 1
 rc_veth "$RELAY_DEV" "$TOPO_RELAY" "$RELAY_PORT" "$BRNS" || exit 1
@@ -75,19 +64,8 @@ for ns in "$NS_S1" "$NS_S2"; do
 	rc_in "$ns" ip -6 route add ff0e::/16 dev "$dev" table main
 	rc_in "$ns" ethtool -K "$dev" tx off >/dev/null	# full checksums, as from a NIC
 done
-for ((i = 1; i <= N; i++)); do
-	TOPO_RX[i]=$(rc_name "Sx$i")
-	TOPO_RX_DEV[i]=$(rc_name "Sxa$i")
-	TOPO_RELAY_DEV[i]=$(rc_name "Srx$i")
-	rc_ns_add "${TOPO_RX[i]}" || exit 1
-	rc_veth "${TOPO_RELAY_DEV[i]}" "$TOPO_RELAY" "${TOPO_RX_DEV[i]}" "${TOPO_RX[i]}" || exit 1
-	rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "10.79.$i.1/24"
-	rc_addr "${TOPO_RX[i]}" "${TOPO_RX_DEV[i]}" "10.79.$i.2/24"
-	rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "fd79:$i::1/64"
-	rc_addr "${TOPO_RX[i]}" "${TOPO_RX_DEV[i]}" "fd79:$i::2/64"
-done
-RC="rc_in $TOPO_RELAY $RC_ROOT/$BUILD/replicast --pin-path $TOPO_PIN"
-trap 'topo_unload; rc_cleanup' EXIT
+topo_receivers $N 10.79 fd79 S || exit 1
+topo_cli
 
 # sources_in GROUP [DEV]: the INCLUDE sources that the relay's device (default
 # RELAY_DEV) holds for GROUP (/proc/net/mcfilter, hex of the host-order
@@ -177,13 +155,6 @@ send() {
 	rc_in "$1" "$RC_BIN/rc_blast" --to "$to" --count "$4" --rate 10000 --bind "$2" >/dev/null
 }
 
-# querier_wait: until the bridge's querier counts as present.
-querier_wait() {
-	local left=$((QUERIER_AT + QUERIER_WAIT_NS - $(date +%s%N)))
-	[ $left -gt 0 ] && sleep "$(printf '%d.%09d' $((left / 1000000000)) $((left % 1000000000)))"
-	return 0
-}
-
 group_json() {
 	$RC list --json | jq -c --arg g "$1" '.groups[] | select(.group == $g) |
 		{joined: [.joined_on[].ifname] | join(" "), source_specific, ssm_holder}'
@@ -229,7 +200,7 @@ for ((i = 1; i <= N; i++)); do
 	rc_assert_ok "sub add 10.79.$i.2:6000" $RC sub add $G4:5000 10.79.$i.2:6000
 	topo_sink $i 10.79.$i.2:6000 $COUNT --from 10.79.$i.1 --capture "${TOPO_RX_DEV[i]}"
 done
-querier_wait
+topo_querier_wait
 rc_assert_ok "tcpdump listens on the relay's device" capture_start "udp and dst host $G4 and src host $S2"
 s2_rx() { rc_in "$BRNS" ip -s -j link show "$S2_PORT" | jq '.[0].stats64.rx.packets'; }
 before=$(s2_rx)

@@ -39,21 +39,64 @@ topo_build() {
 	rc_in "$TOPO_SRC" ethtool -K "$(rc_name so)" tx off >/dev/null
 	rc_in "$TOPO_RELAY" sysctl -qw net.ipv4.conf.all.forwarding="${TOPO_FORWARDING:-0}"
 	rc_in "$TOPO_RELAY" sysctl -qw net.ipv6.conf.all.forwarding="${TOPO_FORWARDING:-0}"
+	topo_receivers "$n" 10.77 fd77 || return 1
+	topo_cli
+}
+
+# topo_receivers N NET4 NET6 [TAG]: receiver namespaces 1..N, each on a veth
+# from the relay namespace ($TOPO_RELAY): the relay is NET4.I.1 / NET6:I::1
+# towards receiver I, which is NET4.I.2 / NET6:I::2. Sets TOPO_N, TOPO_RX,
+# TOPO_RX_DEV, TOPO_RELAY_DEV; TAG keeps the names apart for a test that
+# builds the rest of its topology itself.
+topo_receivers() {
+	local n=$1 net4=$2 net6=$3 tag=${4:-} i rx
+	TOPO_N=$n
 	for ((i = 1; i <= n; i++)); do
-		rx=$(rc_name "x$i")
+		rx=$(rc_name "${tag}x$i")
 		TOPO_RX[i]=$rx
-		TOPO_RX_DEV[i]=$(rc_name "xa$i")
-		TOPO_RELAY_DEV[i]=$(rc_name "rx$i")
+		TOPO_RX_DEV[i]=$(rc_name "${tag}xa$i")
+		TOPO_RELAY_DEV[i]=$(rc_name "${tag}rx$i")
 		rc_ns_add "$rx" || return 1
 		rc_veth "${TOPO_RELAY_DEV[i]}" "$TOPO_RELAY" "${TOPO_RX_DEV[i]}" "$rx" || return 1
-		rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "10.77.$i.1/24"
-		rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "fd77:$i::1/64"
-		rc_addr "$rx" "${TOPO_RX_DEV[i]}" "10.77.$i.2/24"
-		rc_addr "$rx" "${TOPO_RX_DEV[i]}" "fd77:$i::2/64"
+		rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "$net4.$i.1/24"
+		rc_addr "$TOPO_RELAY" "${TOPO_RELAY_DEV[i]}" "$net6:$i::1/64"
+		rc_addr "$rx" "${TOPO_RX_DEV[i]}" "$net4.$i.2/24"
+		rc_addr "$rx" "${TOPO_RX_DEV[i]}" "$net6:$i::2/64"
 	done
+}
+
+# topo_cli: $RC, the CLI run in the relay namespace with a private pin
+# path, and a trap that unloads it when the test stops, even halfway (the
+# namespaces go with lib.sh).
+topo_cli() {
 	RC="rc_in $TOPO_RELAY $RC_ROOT/$BUILD/replicast --pin-path $TOPO_PIN"
-	# Unload even when the test stops halfway; the namespaces go with lib.sh.
 	trap 'topo_unload; rc_cleanup' EXIT
+}
+
+# topo_snooping_bridge NS BR [ip-link bridge options...]: a bridge with IGMP
+# and MLD snooping and its own querier (IGMPv3, MLDv2), fast timers. The
+# timers are set before the querier is switched on: it counts as present
+# (br_multicast_querier_exists) only one response interval after that, and
+# until then the bridge floods every group (mcast_flood off keeps a port out
+# of it). topo_querier_wait waits for that moment. Intervals in centiseconds.
+topo_snooping_bridge() {
+	local ns=$1 br=$2
+	shift 2
+	rc_in "$ns" ip link add "$br" type bridge mcast_snooping 1 mcast_query_interval 300 \
+		mcast_query_response_interval 100 mcast_startup_query_interval 50 \
+		mcast_startup_query_count 2 mcast_igmp_version 3 mcast_mld_version 2 "$@" || return 1
+	rc_track_dev "$ns" "$br"
+	rc_in "$ns" ip link set "$br" up
+	rc_in "$ns" ip link set "$br" type bridge mcast_querier 1
+	TOPO_QUERIER_AT=$(date +%s%N)
+}
+
+# topo_querier_wait: until the bridge's querier counts as present (its 1 s
+# response interval and a margin after topo_snooping_bridge).
+topo_querier_wait() {
+	local left=$((TOPO_QUERIER_AT + 1500 * 1000 * 1000 - $(date +%s%N)))
+	[ $left -gt 0 ] && sleep "$(printf '%d.%09d' $((left / 1000000000)) $((left % 1000000000)))"
+	return 0
 }
 
 topo_unload() {

@@ -167,7 +167,7 @@ struct {
  * share one cache line, and a miss takes an empty way or a random one.
  * Random, not least recently used: a set that holds more subscribers than
  * ways and is read round-robin (packet-major fan-out) would miss on every
- * read under LRU. Simulated for the bench's layouts, 2-4 % of reads miss. */
+ * read under LRU; at random most of them stay. */
 #define NEXT_HOP_TTL_NS 10000000ULL
 #define NEXT_HOP_WAYS RC_ENGINE_NEXT_HOP_WAYS
 #define NEXT_HOP_TAG_VALID (1ULL << 63)
@@ -835,9 +835,6 @@ __noinline int start_window(struct engine_cursor *cur)
 
 /* ---- one copy ---- */
 
-/* resolve_next_hop() (the replicator's, in rewrite.h) through the cache.
- * `copies`: how many copies of the window the answer is for, which is
- * how many a failure counts as dropped (by its reason). */
 /* The set of (gid, slot): murmur3's 32-bit finalizer over both, so that
  * small consecutive group ids and slots spread over every set. */
 static __always_inline __u32 next_hop_set_of(__u32 gid, __u32 slot)
@@ -852,14 +849,18 @@ static __always_inline __u32 next_hop_set_of(__u32 gid, __u32 slot)
 	return h % next_hop_sets;
 }
 
+/* resolve_next_hop() (the replicator's, in rewrite.h) through the cache.
+ * `copies`: how many copies of the window the answer is for, which is
+ * how many a failure counts as dropped (by its reason). */
 static __always_inline __u32 cached_next_hop(struct xdp_md *ctx, struct engine_cursor *cur,
 					     const struct rc_engine_sub *e, struct copy_headers *next,
 					     __u32 tot_len, __u32 copies)
 {
 	__u64 tag = NEXT_HOP_TAG_VALID | (__u64)cur->gid << 32 | e->slot;
-	__u32 key, i, victim = NEXT_HOP_WAYS, ifindex;
+	__u32 key, i, way = NEXT_HOP_WAYS, ifindex;
 	struct next_hop_set *set;
 	struct next_hop *nh;
+	int hit = 0;
 
 	if (e->sub.flags & SUB_F_STATIC_MAC)
 		return resolve_next_hop(ctx, &e->sub, next, tot_len, copies);
@@ -867,32 +868,31 @@ static __always_inline __u32 cached_next_hop(struct xdp_md *ctx, struct engine_c
 	set = bpf_map_lookup_elem(&next_hops, &key);
 	if (!set)
 		return resolve_next_hop(ctx, &e->sub, next, tot_len, copies);
+	/* The way with this tag, else the first empty one. */
 #pragma clang loop unroll(full)
 	for (i = 0; i < NEXT_HOP_WAYS; i++) {
 		if (set->tag[i] == tag) {
-			victim = i;
+			way = i;
+			hit = 1;
 			break;
 		}
-		if (!set->tag[i] && victim == NEXT_HOP_WAYS)
-			victim = i;
+		if (!set->tag[i] && way == NEXT_HOP_WAYS)
+			way = i;
 	}
-	if (victim < NEXT_HOP_WAYS && set->tag[victim & (NEXT_HOP_WAYS - 1)] == tag) {
-		nh = &set->way[victim & (NEXT_HOP_WAYS - 1)];
-		if (nh->ifindex && cur->now - nh->stamp < NEXT_HOP_TTL_NS &&
-		    nh->sub_ifindex == e->sub.ifindex && nh->flags == e->sub.flags &&
-		    same_addr(&nh->daddr, &next->daddr) && same_addr(&nh->saddr, &next->saddr)) {
-			__builtin_memcpy(next->eth, nh->eth, 12);
-			return nh->ifindex;
-		}
-		/* Stale, or another subscriber in the slot: looked up again
-		 * into the same way. */
-	} else if (victim == NEXT_HOP_WAYS) {
-		victim = bpf_get_prandom_u32();
+	if (way == NEXT_HOP_WAYS)
+		way = bpf_get_prandom_u32();	/* a full set, no tag: a random victim */
+	way &= NEXT_HOP_WAYS - 1;
+	nh = &set->way[way];
+	/* A hit that is stale, or of another subscriber in the slot, is looked
+	 * up again into the same way. */
+	if (hit && nh->ifindex && cur->now - nh->stamp < NEXT_HOP_TTL_NS &&
+	    nh->sub_ifindex == e->sub.ifindex && nh->flags == e->sub.flags &&
+	    same_addr(&nh->daddr, &next->daddr) && same_addr(&nh->saddr, &next->saddr)) {
+		__builtin_memcpy(next->eth, nh->eth, 12);
+		return nh->ifindex;
 	}
-	victim &= NEXT_HOP_WAYS - 1;
-	nh = &set->way[victim];
 	ifindex = resolve_next_hop(ctx, &e->sub, next, tot_len, copies);
-	set->tag[victim] = tag;
+	set->tag[way] = tag;
 	nh->ifindex = ifindex;
 	nh->stamp = cur->now;
 	nh->sub_ifindex = e->sub.ifindex;

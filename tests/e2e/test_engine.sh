@@ -77,9 +77,10 @@ done
 # -- interleaved groups ------------------------------------------------------------
 # Three groups of 5, 5 and 6 receivers, packets round-robin over them, so
 # that every window is one packet and a new group's: each receiver gets its
-# own group's stream, all of it, in order, byte-exact, through its own next
-# hop (slot 0 of every group is a different receiver, and the engine caches
-# next hops by group and slot). One thread, then two.
+# own group's stream, all of it, in order, byte-exact (slot 0 of every
+# group is a different receiver on a different device, so a copy sent by
+# another group's snapshot, thread share or next hop would show). One
+# thread, then two.
 GA=10.77.101.1:5000 GB=10.77.102.1:5000 GC=10.77.103.1:5000
 for g in $GA $GB $GC; do rc_assert_ok "group add $g" $RC group add $g; done
 for ((i = 1; i <= N; i++)); do

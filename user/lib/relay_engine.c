@@ -52,14 +52,13 @@ static bool resume(struct rc_engine *e, __u32 from)
 void rc_engine_relay_park(struct engine_thread *th)
 {
 	struct rc_engine *e = th->e;
-	__u32 state = RC_RELAY_SERVING;
+	__u32 state = __atomic_load_n(&e->rctl->state, __ATOMIC_SEQ_CST);
 
 	atomic_store(&th->parked, 1);
-	if (!__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_PARKED, false,
-					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) &&
-	    (state != RC_RELAY_PARKING ||
-	     !__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_PARKED, false,
-					  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)))
+	/* From serving, or from the supervisor's parking step. */
+	if ((state != RC_RELAY_SERVING && state != RC_RELAY_PARKING) ||
+	    !__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_PARKED, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		goto out;	/* stopping */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load(&e->park_req) && !atomic_load(&e->stop) && rc_engine_ring_empty(e)) {

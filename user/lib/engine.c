@@ -585,7 +585,7 @@ static int load(struct rc_engine *e, struct replicast *rc)
 	__u32 nversions = e->nthreads > 1 ? RC_ENGINE_VERSIONS : 1;
 	/* Twice as many next-hop entries as a group has slots: room for the
 	 * subscribers of many interleaved groups (bpf/xdp_engine.bpf.c). */
-	__u32 nh_sets = e->max_subs * 2 / RC_ENGINE_NEXT_HOP_WAYS;
+	__u32 nh_sets = e->max_subs * 2 / RC_ENGINE_NEXT_HOP_WAYS ?: 1;
 	const size_t log_size = 1 << 20;
 	char *log;
 	int err;
@@ -608,8 +608,6 @@ static int load(struct rc_engine *e, struct replicast *rc)
 	bpf_map__set_max_entries(skel->maps.windows, nwindows);
 	bpf_map__set_max_entries(skel->maps.versions, nversions);
 	bpf_map__set_max_entries(skel->maps.snaps, nversions * e->nthreads * e->max_subs);
-	if (!nh_sets)
-		nh_sets = 1;
 	skel->rodata->next_hop_sets = nh_sets;
 	bpf_map__set_max_entries(skel->maps.next_hops, e->nthreads * nh_sets);
 	bpf_map__set_max_entries(skel->maps.ledgers, e->nthreads * RC_ENGINE_LEDGER_DEVS);

@@ -55,11 +55,14 @@ void rc_engine_relay_park(struct engine_thread *th)
 	__u32 state = __atomic_load_n(&e->rctl->state, __ATOMIC_SEQ_CST);
 
 	atomic_store(&th->parked, 1);
-	/* From serving, or from the supervisor's parking step. */
-	if ((state != RC_RELAY_SERVING && state != RC_RELAY_PARKING) ||
-	    !__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_PARKED, false,
-					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		goto out;	/* stopping */
+	/* From serving, or from the supervisor's parking step (which may come
+	 * between the read and the exchange: a failed exchange reads the
+	 * state again). Any other state: stopping, or another thread resumed. */
+	do {
+		if (state != RC_RELAY_SERVING && state != RC_RELAY_PARKING)
+			goto out;
+	} while (!__atomic_compare_exchange_n(&e->rctl->state, &state, RC_RELAY_PARKED, false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load(&e->park_req) && !atomic_load(&e->stop) && rc_engine_ring_empty(e)) {
 		atomic_fetch_add(&e->parks, 1);

@@ -173,14 +173,16 @@ out:
 			fprintf(stderr,
 				"rcb_lib_send: %s groups=%zu queued=%llu sent=%llu syscalls=%llu kicks=%llu "
 				"waits=%llu ring_full=%llu errors=%llu copies=%llu copies_dropped=%llu "
-				"idle_runs=%llu engine_calls=%llu engine_parks=%llu\n",
+				"idle_runs=%llu engine_calls=%llu engine_parks=%llu engine_solos=%llu "
+				"engine_naps=%llu\n",
 				c->engine == REPLICAST_ENGINE_XDP ? "xdp" : "afxdp", c->ngroups,
 				(unsigned long long)st.queued, (unsigned long long)st.sent,
 				(unsigned long long)st.syscalls, (unsigned long long)st.kicks,
 				(unsigned long long)st.waits, (unsigned long long)st.ring_full,
 				(unsigned long long)st.errors, (unsigned long long)st.copies,
 				(unsigned long long)st.copies_dropped, (unsigned long long)st.idle_runs,
-				(unsigned long long)st.engine_calls, (unsigned long long)st.engine_parks);
+				(unsigned long long)st.engine_calls, (unsigned long long)st.engine_parks,
+				(unsigned long long)st.engine_solos, (unsigned long long)st.engine_naps);
 	}
 }
 

@@ -366,6 +366,26 @@ struct rc_engine_slot {
 	__u8 payload[RC_ENGINE_PAYLOAD_MAX];
 };
 
+/* Followers' naps (xdp_engine.bpf.c, "naps"): while the leader's load shows
+ * it could send every copy alone, it does (the leader's entry); a
+ * follower then leaves its run and sleeps (its own entry), so that it
+ * does not spin on a core the sender and the receivers need. */
+struct rc_engine_nap {
+	/* A follower's own entry. */
+	__u32 out;		/* it sends nothing; its `consumed` is not the ring's */
+	__u32 joining;		/* out, back in its run, waiting for the leader */
+	/* The leader's entry. */
+	__u32 solo;		/* windows from solo_from on are the leader's alone */
+	__u32 want_split;	/* it asks the followers back */
+	__u64 solo_from;	/* the first window it sends alone */
+	__u64 split_from;	/* the first window shared again */
+	__u64 split_pos;	/* its ring position */
+	__u64 solos;		/* times it went alone */
+	__u64 splits;		/* times it shared again */
+	__u32 split_flushed;	/* its copies from before split_from have left */
+	__u32 pad;
+};
+
 /* What one engine thread tells the application (the mmapable array `ctl`,
  * entry = thread index), written by the program every few dozen packets
  * and whenever it finds the ring empty: the application polls this line,
@@ -380,6 +400,8 @@ struct rc_engine_ctl {
 	__u32 missing_ifindex;	/* last egress device missing from the device map */
 	__u32 pad;
 	__u64 settled;		/* consumed, once every refusal of its copies is counted */
+	/* Second line, written only when a follower naps or comes back. */
+	struct rc_engine_nap nap;
 };
 
 /* How each entry of the program's `cursors` array starts: the library
@@ -430,6 +452,8 @@ struct rc_engine_version {
 	__u32 gid;
 	__u32 valid;
 	__u32 count[RC_ENGINE_MAX_THREADS];	/* entries for each thread */
+	__u32 spread;		/* threads it is shared among: 1 while followers nap */
+	__u32 pad;
 };
 
 /* ---- The relay engine (relay_ingress in xdp_engine.bpf.c, user/lib/relay.c) --

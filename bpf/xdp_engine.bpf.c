@@ -53,6 +53,9 @@ const volatile __u32 batch_size = 64;	/* program runs per live-frames batch */
  * arrived (TTL as received, allow list already checked); 0: an
  * application's. */
 const volatile __u32 relay = 0;
+/* The engine's signal, which a follower sends itself to leave its run
+ * for a nap (see "naps"); 0: followers never nap. */
+const volatile __u32 nap_signal = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -99,7 +102,14 @@ struct engine_cursor {
 	__u32 idle_streak;	/* runs in a row that found the ring empty */
 	__u64 settled;		/* pos as last written to ctl->settled */
 	__u32 resume_seen;	/* relay: the last rc_relay_ctl.resume_gen this thread counted */
+	__u32 nap_streak;	/* follower: runs since the leader went alone */
+	__u32 solo;		/* leader: it sends alone (its copy of nap.solo) */
+	__u32 want_solo;	/* leader: its load says it could */
+	__u32 split_runs;	/* leader: runs since it shared again, until a batch ended */
 	__u32 pad;
+	__u64 busy_since;	/* leader: when it last found work after none; 0: idle */
+	__u64 busy_ns;		/* leader: busy in the span so far */
+	__u64 span_start;	/* leader: the span its load is judged over */
 	struct copy_headers hdrs;	/* the current subscriber's copy headers */
 	__u64 now;		/* clock at the window's start, in ns */
 	__u64 tx_packets;	/* of the window, added to group_stats at its end */
@@ -433,6 +443,9 @@ static int admit_step(__u32 j, void *data)
 	return 0;
 }
 
+/* snap_ctx.turn when the leader sends alone. */
+#define ALONE 0xff
+
 struct snap_ctx {
 	void *subs;			/* the group's inner map of group_subs */
 	__u32 base;			/* first entry of the version in snaps */
@@ -442,7 +455,8 @@ struct snap_ctx {
 	__u8 family;
 	__u8 write;			/* copy the set; else compare it with the version */
 	__u8 differ;			/* compare: the set is not the version's */
-	__u8 turn;			/* the group's first thread (gid % nthreads) */
+	__u8 turn;			/* the group's first thread (gid % nthreads), or
+					 * ALONE: every entry is the leader's */
 	/* A balance group's: winners found on the way. Last, so the fields
 	 * above keep their stack slots: moved by 8 bytes, the walk's counters
 	 * share slots differently and the verifier no longer sees the
@@ -485,7 +499,7 @@ static int snap_one(__u32 slot, void *data)
 	 * always sends to it, and its packets stay in order. Turned by the
 	 * group, so that groups of one subscriber each (all in slot 0) are
 	 * shared among the threads instead of all going to thread 0. */
-	if (nthreads > 1)
+	if (nthreads > 1 && sc->turn != ALONE)
 		t = (slot + sc->turn) % nthreads;
 	if (t >= RC_ENGINE_MAX_THREADS)
 		return 1;
@@ -511,7 +525,7 @@ static int snap_one(__u32 slot, void *data)
 /* Reads the group's live set into, or compares it with, version v. */
 static __always_inline void walk_set(struct snap_ctx *sc, void *subs, __u8 family, __u32 gid,
 				     __u32 v, struct rc_engine_version *ver, int write,
-				     struct balance_run *bal)
+				     struct balance_run *bal, int alone)
 {
 	__u32 i, n = max_subs < MAX_LOOP_ITERATIONS ? max_subs : MAX_LOOP_ITERATIONS;
 
@@ -523,7 +537,7 @@ static __always_inline void walk_set(struct snap_ctx *sc, void *subs, __u8 famil
 	sc->subs = subs;
 	sc->family = family;
 	sc->write = write;
-	sc->turn = nthreads > 1 ? gid % nthreads : 0;
+	sc->turn = alone ? ALONE : nthreads > 1 ? gid % nthreads : 0;
 	sc->had = ver->count;
 	sc->base = v * nthreads * max_subs;
 	bpf_loop(n, snap_one, sc, 0);
@@ -556,6 +570,204 @@ static __always_inline __u64 followers_done(struct engine_cursor *cur)
 	}
 	cur->followers_min = lowest;
 	return lowest;
+}
+
+/* ---- naps: followers sleep while the leader could send alone ----
+ * A follower spinning on an empty ring takes a core from the sender and
+ * the receivers' softirqs, and two spinning threads on one core wait
+ * through each other's scheduler slices (4 ms here): at a few thousand
+ * packets a second that, not the copies, is what a packet waits for. So
+ * the leader judges its own load over spans of NAP_SPAN_NS, and while it
+ * could carry every share it goes alone (solo): its snapshots give every
+ * entry to itself, and a follower, once it has finished the shared
+ * windows, says it is out, sends itself the engine's signal to leave its
+ * run and sleeps in the library. When the leader's load rises it asks the
+ * followers back (want_split); each comes back into its run and says it
+ * is joining; once all are, the leader takes them in and shares again
+ * from the next window, whose ring position each follower jumps to.
+ * One subscriber's packets never go out of order across a change. A copy
+ * waits in its device's per-CPU bulk queue until the batch that sent it
+ * ends, so the thread that takes a subscriber over must not send to it
+ * before the other's batch has ended: the leader goes alone only once
+ * every follower has settled every shared window (its batch ended since:
+ * see settle()), and a follower joining again sends only once the leader
+ * has run a batch past the last window it made alone (split_flushed). */
+#define NAP_SPAN_NS	2000000ULL
+/* Alone when its busy share times the threads is below this (percent)... */
+#define NAP_SOLO_PCT	50
+/* ... and shared again when, alone, it is busy above this. */
+#define NAP_SPLIT_PCT	75
+/* Idle runs between two looks at the clock (a power of two, minus 1), and
+ * between two signals of a follower that should be gone. */
+#define NAP_EVERY	1023
+
+static __always_inline struct rc_engine_nap *nap_of(__u32 t)
+{
+	struct rc_engine_ctl *c = bpf_map_lookup_elem(&ctl, &t);
+
+	return c ? &c->nap : NULL;
+}
+
+/* Publishes the thread's progress as settled: every batch that carried
+ * its copies has ended (its refusals are counted). */
+static __always_inline void settle(struct engine_cursor *cur)
+{
+	__u32 t = cur->id.thread;
+	struct rc_engine_ctl *out = bpf_map_lookup_elem(&ctl, &t);
+
+	publish(cur);
+	if (out)
+		store_release(&out->settled, cur->pos);
+	cur->settled = cur->pos;
+}
+
+/* Leader: its load, at `now`, busy (a packet to send) or not; at the end
+ * of a span, what the span says. */
+static __always_inline void nap_judge(struct engine_cursor *cur, __u64 now, int busy)
+{
+	struct rc_engine_nap *nap;
+	__u64 span, pct;
+
+	if (busy && !cur->busy_since) {
+		cur->busy_since = now;
+	} else if (!busy && cur->busy_since) {
+		cur->busy_ns += now - cur->busy_since;
+		cur->busy_since = 0;
+	}
+	span = now - cur->span_start;
+	if (span < NAP_SPAN_NS)
+		return;
+	if (cur->busy_since) {
+		cur->busy_ns += now - cur->busy_since;
+		cur->busy_since = now;
+	}
+	pct = cur->busy_ns * 100 / span;
+	cur->busy_ns = 0;
+	cur->span_start = now;
+	nap = nap_of(0);
+	if (!nap)
+		return;
+	if (!cur->solo)
+		cur->want_solo = pct * threads_n() < NAP_SOLO_PCT;
+	else if (pct > NAP_SPLIT_PCT && !nap->want_split)
+		store_release(&nap->want_split, 1);
+}
+
+/* Leader, before it makes window cur->windows: alone from it, when its
+ * load says so and every follower has finished every window before; or
+ * shared again from it, once every follower asked back is joining. */
+static __always_inline void nap_turn(struct engine_cursor *cur)
+{
+	struct rc_engine_nap *nap = nap_of(0);
+	__u32 i, n = threads_n();
+
+	if (!nap)
+		return;
+	if (!cur->solo) {
+		if (!cur->want_solo)
+			return;
+		for_each_thread(i, 1) {
+			struct rc_engine_ctl *c;
+			__u32 key = i;
+
+			if (i >= n)
+				break;
+			c = bpf_map_lookup_elem(&ctl, &key);
+			if (!c || load_acquire(&c->settled) < cur->pos)
+				return;
+		}
+		nap->solo_from = cur->windows;
+		nap->want_split = 0;
+		nap->solos++;
+		store_release(&nap->solo, 1);
+		cur->solo = 1;
+		cur->want_solo = 0;
+		return;
+	}
+	if (!load_acquire(&nap->want_split))
+		return;
+	for_each_thread(i, 1) {
+		struct rc_engine_ctl *c;
+		__u32 key = i;
+
+		if (i >= n)
+			break;
+		c = bpf_map_lookup_elem(&ctl, &key);
+		if (!c || !load_acquire(&c->nap.joining))
+			return;
+	}
+	/* Each follower holds the ring from here on, from now: its progress
+	 * is written for it (a joining follower writes none of its line),
+	 * then it is in. Were it left to the follower, the application
+	 * would go on freeing slots by the leader's progress until then. */
+	for_each_thread(i, 1) {
+		struct rc_engine_ctl *c;
+		__u32 key = i;
+
+		if (i >= n)
+			break;
+		c = bpf_map_lookup_elem(&ctl, &key);
+		if (!c)
+			return;	/* cannot happen: looked up above */
+		c->consumed = cur->pos;
+		c->settled = cur->pos;
+		store_release(&c->nap.out, 0);
+	}
+	nap->split_from = cur->windows;
+	nap->split_pos = cur->pos;
+	nap->want_split = 0;
+	nap->splits++;
+	nap->split_flushed = 0;
+	store_release(&nap->solo, 0);
+	cur->solo = 0;
+	cur->split_runs = 1;
+	/* The followers' progress as last read is from before: read again. */
+	cur->followers_min = 0;
+}
+
+/* Follower, at the start of a run: 1 when the leader sends alone and the
+ * run has nothing to do. */
+static __always_inline int follower_nap(struct engine_cursor *cur)
+{
+	struct rc_engine_nap *lead = nap_of(0), *me = nap_of(cur->id.thread);
+
+	if (!lead || !me)
+		return 0;
+	if (me->joining) {
+		/* Shared again once the leader says so: it sent everything
+		 * before split_from, and its copies have left once a batch of
+		 * it ended. */
+		cur->totals.idle_runs++;
+		if (load_acquire(&lead->solo) || !load_acquire(&lead->split_flushed))
+			return 1;
+		cur->windows = lead->split_from;
+		cur->pos = lead->split_pos;
+		cur->published = cur->settled = cur->pos;
+		cur->nap_streak = 0;
+		store_release(&me->joining, 0);
+		return 0;
+	}
+	if (!me->out) {
+		if (!load_acquire(&lead->solo) || cur->windows < lead->solo_from)
+			return 0;
+		/* Out once a batch has ended since its last copy, so that
+		 * what it has sent is settled when the library stops
+		 * looking at its progress. */
+		cur->totals.idle_runs++;
+		if (++cur->nap_streak <= batch_size)
+			return 1;
+		settle(cur);
+		store_release(&me->out, 1);
+		cur->nap_streak = 0;
+	}
+	/* Out (only while the leader is alone: it takes us back in). */
+	cur->totals.idle_runs++;
+	if (load_acquire(&lead->want_split))
+		store_release(&me->joining, 1);
+	else if (!(cur->nap_streak++ & NAP_EVERY))
+		/* The run ends at the next batch: the library naps. */
+		bpf_send_signal_thread(nap_signal);
+	return 1;
 }
 
 /* Set bits of v, without a loop or a table. */
@@ -633,15 +845,19 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 				       struct rc_engine_window *win)
 {
 	struct window_ctx wc = { .pos = cur->pos, .first = first, .w = 1 };
-	__u32 v = cur->version & version_mask, v2, one = nthreads == 1;
+	__u32 v = cur->version & version_mask, v2, one = nthreads == 1, alone;
 	struct rc_engine_version *ver, *ver2;
 	struct balance_run *bal;
 	struct snap_ctx sc = {};
 	struct rc_group *grp;
 	void *subs;
 
+	if (!one && nap_signal)
+		nap_turn(cur);
+	/* Alone, no follower reads a header or a snapshot any more. */
+	alone = one || cur->solo;
 	/* The window header it replaces must be done with (K windows ago). */
-	if (!one && cur->followers_min + window_mask + 1 <= cur->windows &&
+	if (!alone && cur->followers_min + window_mask + 1 <= cur->windows &&
 	    followers_done(cur) + window_mask + 1 <= cur->windows)
 		return -1;
 	/* Never waits for more packets: a window is what is there. */
@@ -653,8 +869,8 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 		return -1;
 	bal = subs ? balance_hashes(cur, grp, wc.w) : NULL;
 	if (subs) {
-		if (ver->valid && ver->gid == grp->id) {
-			walk_set(&sc, subs, first->group.family, grp->id, v, ver, 0, bal);
+		if (ver->valid && ver->gid == grp->id && ver->spread == (alone ? 1 : nthreads)) {
+			walk_set(&sc, subs, first->group.family, grp->id, v, ver, 0, bal, alone);
 		} else {
 			sc.differ = 1;
 		}
@@ -664,11 +880,12 @@ static __always_inline int make_window(struct engine_cursor *cur, const struct r
 			ver2 = bpf_map_lookup_elem(&versions, &v2);
 			if (!ver2)
 				return -1;
-			if (!one && ver2->valid && cur->followers_min <= ver2->last_window &&
+			if (!alone && ver2->valid && cur->followers_min <= ver2->last_window &&
 			    followers_done(cur) <= ver2->last_window)
 				return -1;
-			walk_set(&sc, subs, first->group.family, grp->id, v2, ver2, 1, bal);
+			walk_set(&sc, subs, first->group.family, grp->id, v2, ver2, 1, bal, alone);
 			__builtin_memcpy(ver2->count, sc.count, sizeof(ver2->count));
+			ver2->spread = alone ? 1 : nthreads;
 			ver2->gid = grp->id;
 			ver2->valid = 1;
 			v = v2;
@@ -772,24 +989,35 @@ __noinline int start_window(struct engine_cursor *cur)
 	t = cur->id.thread;
 	if (!first || t >= RC_ENGINE_MAX_THREADS)
 		return -1;
+	if (t && nap_signal && follower_nap(cur))
+		return -1;
+	if (t && nap_signal) {
+		/* follower_nap() may have moved the cursor. */
+		pos = cur->pos;
+		first = slot_at(pos);
+		wi = (__u32)cur->windows & window_mask;
+		if (!first)
+			return -1;
+	}
 	/* Acquire: the payload and header were written before seq. */
 	if (load_acquire(&first->seq) != (__u32)(pos + 1)) {
 		cur->totals.idle_runs++;
+		if (!t && nap_signal && (cur->busy_since || !(cur->totals.idle_runs & NAP_EVERY))) {
+			nap_judge(cur, bpf_ktime_get_ns(), 0);
+			nap_turn(cur);
+		}
 		if (cur->published != pos) {
 			publish(cur);
 		} else if (cur->settled != pos && ++cur->idle_streak > batch_size) {
 			/* More runs than a batch since the last copy: a batch
 			 * ended since, whose flush reported every refusal. */
-			struct rc_engine_ctl *out = bpf_map_lookup_elem(&ctl, &t);
-
-			publish(cur);
-			if (out)
-				store_release(&out->settled, pos);
-			cur->settled = pos;
+			settle(cur);
 		}
 		return -1;
 	}
 	cur->idle_streak = 0;
+	if (!t && nap_signal)
+		nap_judge(cur, bpf_ktime_get_ns(), 1);
 	win = bpf_map_lookup_elem(&windows, &wi);
 	if (!win)
 		return -1;
@@ -1364,6 +1592,11 @@ static __always_inline __u64 ring_consumed(void)
 		c = bpf_map_lookup_elem(&ctl, &key);
 		if (!c)
 			return 0;
+		/* A follower out (napping) holds no slot: the leader sends
+		 * everything after its position. Its flag before its position,
+		 * which it writes first on its way back. */
+		if (i && load_acquire(&c->nap.out))
+			continue;
 		v = load_acquire(&c->consumed);
 		if (v < low)
 			low = v;
@@ -1524,6 +1757,25 @@ int relay_ingress(struct xdp_md *ctx)
 	return XDP_DROP;	/* taken: the engine sends its copies */
 }
 
+/* The threads that send: the leader, and the followers not napping (a
+ * napping one sends nothing until the leader has it join again). */
+static __always_inline __u32 threads_in(void)
+{
+	__u32 i, n = threads_n(), in = 1;
+
+	for_each_thread(i, 1) {
+		struct rc_engine_ctl *c;
+		__u32 key = i;
+
+		if (i >= n)
+			break;
+		c = bpf_map_lookup_elem(&ctl, &key);
+		if (c && !load_acquire(&c->nap.out))
+			in++;
+	}
+	return in;
+}
+
 /* The relay's engine is back from a sleep (RESUMING): relay_ingress passes
  * packets to TC until every thread is inside its live-frames run, since
  * entering one takes milliseconds and packets put into the ring meanwhile
@@ -1541,7 +1793,7 @@ static __always_inline void relay_note_run(struct engine_cursor *cur)
 	if (gen == cur->resume_seen)
 		return;
 	cur->resume_seen = gen;
-	if (__sync_fetch_and_add(&rc->resumed, 1) + 1 >= threads_n())
+	if (__sync_fetch_and_add(&rc->resumed, 1) + 1 >= threads_in())
 		__sync_val_compare_and_swap(&rc->state, RC_RELAY_RESUMING, RC_RELAY_SERVING);
 }
 
@@ -1554,6 +1806,15 @@ int engine_run(struct xdp_md *ctx)
 		return XDP_DROP;
 	if (relay)
 		relay_note_run(cur);
+	/* The leader shared again: tell the followers once a batch ended
+	 * (one more run than a batch holds). */
+	if (cur->split_runs && ++cur->split_runs > batch_size + 1) {
+		struct rc_engine_nap *nap = nap_of(0);
+
+		if (nap)
+			store_release(&nap->split_flushed, 1);
+		cur->split_runs = 0;
+	}
 	if (!cur->active && start_window(cur))
 		return XDP_DROP;	/* nothing to send: the frame goes back to the pool */
 	return emit_copy(ctx, cur);

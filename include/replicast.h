@@ -630,6 +630,12 @@ struct replicast_sender_stats {
 	uint64_t engine_calls;		/* BPF_PROG_RUN calls entered, all threads */
 	uint64_t engine_parks;		/* times a thread left its call for lack of packets */
 	uint32_t engine_threads;
+	/* With two threads or more: times the first thread took every copy
+	 * on itself while its load allowed, times it shared them again, and
+	 * sleeps of the others meanwhile (each up to a millisecond). */
+	uint64_t engine_solos;
+	uint64_t engine_splits;
+	uint64_t engine_naps;
 };
 
 /* Fills st up to st->sz bytes. */
@@ -742,6 +748,9 @@ struct replicast_relay_stats {
 	uint32_t engine_threads;
 	uint32_t devices;		/* devices the XDP program is attached to */
 	uint32_t asleep;		/* 1 while the engine sleeps */
+	uint64_t engine_solos;		/* as in struct replicast_sender_stats */
+	uint64_t engine_splits;
+	uint64_t engine_naps;
 };
 
 /* Attaches to every device the replicator is attached to. A device it

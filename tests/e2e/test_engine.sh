@@ -209,6 +209,21 @@ rc_assert_eq 0 $? "two threads: 20,000 packets queued and flushed"
 sinks_wait 6000 1 4
 rc_assert_eq 0 "$FAILS" "two threads: 4 subscribers got all 20,000, in order"
 rc_assert_eq 2 "$(jq .threads "$RC_TMP/summary")" "and two threads sent them"
+# 20,000 packets a second to 4 keep thread 0 mostly idle: it sends alone,
+# and thread 1 sleeps.
+rc_assert_ge 1 "$(jq .engine_solos "$RC_TMP/summary")" "two threads at 20,000/s: thread 0 went alone"
+rc_assert_ge 1 "$(jq .engine_naps "$RC_TMP/summary")" "and thread 1 slept meanwhile"
+# As fast as the sender goes, thread 0 alone is busy: it has thread 1 back.
+# Every change between alone and shared keeps each subscriber's packets in
+# order and loses none; the smallest ring (64 slots) wraps within a change,
+# so a slot freed too early would show as a wrong payload.
+for ((i = 1; i <= 4; i++)); do topo_sink $i 10.77.$i.2:6000 60000 --size 500 --rcvbuf $SINK_BUF; done
+send --group $G4 --count 60000 --size 500 --threads 2 --ring 64
+rc_assert_eq 0 $? "two threads, unpaced: 60,000 packets queued and flushed"
+sinks_wait 6000 1 4
+rc_assert_eq 0 "$FAILS" "two threads, unpaced: 4 subscribers got all 60,000, in order"
+rc_assert_ge 1 "$(jq .engine_splits "$RC_TMP/summary")" "thread 0, busy alone, shared again"
+rc_assert_eq 240000 "$(jq .copies "$RC_TMP/summary")" "240,000 copies sent"
 
 # -- NAPI on veth peers -----------------------------------------------------------
 rc_in "${TOPO_RX[1]}" ethtool -K "${TOPO_RX_DEV[1]}" gro off >/dev/null

@@ -162,15 +162,20 @@ static int cmd_send(const struct args *a)
 		st.syscalls += one.syscalls;
 		st.engine_calls += one.engine_calls;
 		st.engine_parks += one.engine_parks;
+		st.engine_solos += one.engine_solos;
+		st.engine_splits += one.engine_splits;
+		st.engine_naps += one.engine_naps;
 		st.engine_threads += one.engine_threads;
 	}
 	fprintf(stderr, "sent\n");
 	printf("{\"queued\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"copies\":%" PRIu64
 	       ",\"copies_dropped\":%" PRIu64 ",\"idle_runs\":%" PRIu64 ",\"ring_full\":%" PRIu64
 	       ",\"waits\":%" PRIu64 ",\"syscalls\":%" PRIu64 ",\"engine_calls\":%" PRIu64
-	       ",\"engine_parks\":%" PRIu64 ",\"threads\":%u,\"seconds\":%.6f,\"error\":\"%s\"}\n",
+	       ",\"engine_parks\":%" PRIu64 ",\"engine_solos\":%" PRIu64 ",\"engine_splits\":%" PRIu64
+	       ",\"engine_naps\":%" PRIu64 ",\"threads\":%u,\"seconds\":%.6f,\"error\":\"%s\"}\n",
 	       st.queued, st.sent, st.copies, st.copies_dropped, st.idle_runs, st.ring_full,
-	       st.waits, st.syscalls, st.engine_calls, st.engine_parks, st.engine_threads,
+	       st.waits, st.syscalls, st.engine_calls, st.engine_parks, st.engine_solos,
+	       st.engine_splits, st.engine_naps, st.engine_threads,
 	       (double)elapsed / 1e9, err ? replicast_strerror(err) : "");
 	fflush(stdout);
 out:

@@ -46,13 +46,15 @@ static void print_engine_summary(const struct run *r, const struct replicast_sen
 		       ",\"sleeps\":%" PRIu64 ",\"reads\":%" PRIu64 ",\"writes\":%" PRIu64
 		       ",\"syscalls_per_packet\":%.6f,\"syscalls_per_packet_per_subscriber\":%.8f"
 		       ",\"ring_full\":%" PRIu64 ",\"idle_runs\":%" PRIu64 ",\"engine_calls\":%" PRIu64
-		       ",\"engine_parks\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"socket_drops\":%" PRIu64
+		       ",\"engine_parks\":%" PRIu64 ",\"engine_solos\":%" PRIu64
+		       ",\"engine_splits\":%" PRIu64 ",\"engine_naps\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"socket_drops\":%" PRIu64
 		       "}\n",
 		       g, st->engine_threads, subs, r->packets, st->sent, r->skipped, r->too_big,
 		       secs, st->copies, st->copies_dropped,
 		       secs > 0 ? (double)st->copies / secs : 0.0, calls, st->waits, r->sleeps,
 		       r->reads, r->writes, per, per_sub, st->ring_full, st->idle_runs,
-		       st->engine_calls, st->engine_parks, st->errors, r->sock_drops);
+		       st->engine_calls, st->engine_parks, st->engine_solos, st->engine_splits,
+		       st->engine_naps, st->errors, r->sock_drops);
 	} else {
 		append(out, &len, "sent %" PRIu64 " packets to %s (%u subscriber%s) in %.2f s, "
 		       "%.0f pps\n", st->sent, g, subs, subs == 1 ? "" : "s", secs,
@@ -70,6 +72,10 @@ static void print_engine_summary(const struct run *r, const struct replicast_sen
 		       " idle parks, %" PRIu64 " idle runs; ring full %" PRIu64 " times\n",
 		       st->engine_threads, st->engine_threads == 1 ? "" : "s", st->engine_calls,
 		       st->engine_parks, st->idle_runs, st->ring_full);
+		if (st->engine_threads > 1)
+			append(out, &len, "engine: thread 0 went alone %" PRIu64 " and shared "
+			       "again %" PRIu64 " times; the others slept %" PRIu64 " times "
+			       "meanwhile\n", st->engine_solos, st->engine_splits, st->engine_naps);
 		if (r->skipped)
 			append(out, &len, "capture records without a UDP payload, skipped: %" PRIu64
 			       "\n", r->skipped);

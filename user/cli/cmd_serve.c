@@ -62,12 +62,14 @@ static void print_stats(struct replicast_relay *r)
 	if (replicast_relay_stats(r, &st))
 		return;
 	printf("taken %llu copies %llu copies_dropped %llu passed_ring_full %llu "
-	       "passed_asleep %llu passed_policy %llu passed_unsupported %llu parks %llu%s\n",
+	       "passed_asleep %llu passed_policy %llu passed_unsupported %llu parks %llu "
+	       "solos %llu splits %llu naps %llu%s\n",
 	       (unsigned long long)st.taken, (unsigned long long)st.copies,
 	       (unsigned long long)st.copies_dropped, (unsigned long long)st.passed_ring_full,
 	       (unsigned long long)st.passed_asleep, (unsigned long long)st.passed_policy,
 	       (unsigned long long)st.passed_unsupported, (unsigned long long)st.engine_parks,
-	       st.asleep ? " (asleep)" : "");
+	       (unsigned long long)st.engine_solos, (unsigned long long)st.engine_splits,
+	       (unsigned long long)st.engine_naps, st.asleep ? " (asleep)" : "");
 	fflush(stdout);
 }
 

@@ -27,6 +27,9 @@
 #define MIN_RING_SLOTS		REPLICAST_ENGINE_MIN_RING
 #define MAX_RING_SLOTS		REPLICAST_ENGINE_MAX_RING	/* 512 MiB at 2 KiB a slot */
 _Static_assert(REPLICAST_ENGINE_MAX_THREADS == RC_ENGINE_MAX_THREADS, "one thread limit");
+/* The line the application polls, then the one naps write, rarely. */
+_Static_assert(sizeof(struct rc_engine_ctl) == 128 && sizeof(struct rc_engine_nap) == 64,
+	       "a thread's control lines are two cache lines");
 #define DEFAULT_IDLE_MS		200
 #define DEFAULT_TIMEOUT_MS	1000
 /* Frames per live-frames batch: the kernel's default (NAPI_POLL_WEIGHT).
@@ -43,6 +46,9 @@ _Static_assert(REPLICAST_ENGINE_MAX_THREADS == RC_ENGINE_MAX_THREADS, "one threa
 #define SLEEP_MIN_NS		20000ULL
 #define SLEEP_MAX_NS		1000000ULL	/* doubling, before the engine's pace is known */
 #define SLEEP_LONGEST_NS	50000000ULL
+/* A napping follower looks whether the leader wants it back this often
+ * (the leader cannot wake it: it asks, and goes on alone meanwhile). */
+#define NAP_POLL_NS		1000000ULL
 /* How often a stopping or parking thread is signalled again: a signal that
  * lands just before the thread enters the kernel does not end the call. */
 #define RESIGNAL_NS		5000000ULL
@@ -138,6 +144,14 @@ static __u64 thread_consumed(const struct rc_engine *e, __u32 t)
 	return __atomic_load_n(&e->ctl[t].consumed, __ATOMIC_ACQUIRE);
 }
 
+/* Whether follower t naps (xdp_engine.bpf.c, "naps"): it holds no ring
+ * slot then, as the leader sends everything after its position. Read
+ * before its position, which it writes first on its way back. */
+static bool thread_out(const struct rc_engine *e, __u32 t)
+{
+	return t && __atomic_load_n(&e->ctl[t].nap.out, __ATOMIC_ACQUIRE);
+}
+
 /* What thread t is done with and has counted: a copy the kernel refuses
  * is known only when the batch that sent it ends, after the packet was
  * consumed; the program then writes `settled`. A thread out of its call
@@ -158,6 +172,8 @@ static __u64 read_consumed(struct rc_engine *e)
 	__u32 t;
 
 	for (t = 0; t < e->nthreads; t++) {
+		if (thread_out(e, t))
+			continue;
 		c = thread_consumed(e, t);
 		if (c < low)
 			low = c;
@@ -173,6 +189,8 @@ static __u64 read_settled(const struct rc_engine *e)
 	__u32 t;
 
 	for (t = 0; t < e->nthreads; t++) {
+		if (thread_out(e, t))
+			continue;
 		c = thread_settled(e, t);
 		if (c < low)
 			low = c;
@@ -204,7 +222,7 @@ __u64 rc_engine_produced(const struct rc_engine *e)
 /* Whether thread t has nothing left to do. */
 static bool thread_idle(const struct rc_engine *e, __u32 t)
 {
-	return thread_consumed(e, t) == rc_engine_produced(e);
+	return thread_out(e, t) || thread_consumed(e, t) == rc_engine_produced(e);
 }
 
 bool rc_engine_ring_empty(const struct rc_engine *e)
@@ -232,6 +250,22 @@ static void park(struct engine_thread *th)
 		futex(&e->wake_seq, FUTEX_WAIT_PRIVATE, seq, NULL);
 	}
 	atomic_store(&th->parked, 0);
+}
+
+/* A follower out of the leader's windows sleeps until the leader asks it
+ * back, a park, or a stop (both wake wake_seq and signal). */
+static void nap(struct engine_thread *th)
+{
+	struct rc_engine *e = th->e;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = NAP_POLL_NS };
+	unsigned int seq = atomic_load(&e->wake_seq);
+
+	if (atomic_load(&e->stop) || atomic_load(&e->park_req) ||
+	    __atomic_load_n(&e->ctl[0].nap.want_split, __ATOMIC_ACQUIRE))
+		return;
+	atomic_fetch_add(&e->naps, 1);
+	atomic_fetch_add(&e->syscalls, 1);
+	futex(&e->wake_seq, FUTEX_WAIT_PRIVATE, seq, &ts);
 }
 
 static void *engine_thread(void *arg)
@@ -273,6 +307,11 @@ static void *engine_thread(void *arg)
 				rc_engine_relay_park(th);
 			else
 				park(th);
+			continue;
+		}
+		if (thread_out(e, th->index) &&
+		    !__atomic_load_n(&e->ctl[0].nap.want_split, __ATOMIC_ACQUIRE)) {
+			nap(th);
 			continue;
 		}
 		if (e->relay)
@@ -388,8 +427,12 @@ static int wait_consumed(struct rc_engine *e, __u64 target, int timeout, bool se
 		if (e->consumed != before) {
 			before = e->consumed;
 			deadline = now + (__u64)e->timeout_ms * 1000000ULL;
-			/* The engine's pace while we wait: it is busy then. */
-			e->ns_per_packet = (now - t0) / (e->consumed - c0);
+			/* The engine's pace while we wait: it is busy then.
+			 * The lowest never goes down (a napping follower is
+			 * taken back in at the leader's position); checked all
+			 * the same, as a zero here would be a division by it. */
+			if (e->consumed > c0)
+				e->ns_per_packet = (now - t0) / (e->consumed - c0);
 		}
 		if (now >= deadline)
 			return timeout;
@@ -527,7 +570,7 @@ void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *s
 		const struct rc_engine_ctl *c = &e->ctl[t];
 		__u64 consumed = thread_consumed(e, t);
 
-		if (consumed < st->sent)
+		if (consumed < st->sent && !thread_out(e, t))
 			st->sent = st->completed = consumed;
 		st->copies += __atomic_load_n(&c->copies, __ATOMIC_RELAXED);
 		st->idle_runs += __atomic_load_n(&c->idle_runs, __ATOMIC_RELAXED);
@@ -539,6 +582,9 @@ void rc_engine_stats(const struct rc_engine *e, struct replicast_sender_stats *s
 	st->syscalls = atomic_load(&e->syscalls);
 	st->engine_calls = atomic_load(&e->entries);
 	st->engine_parks = atomic_load(&e->parks);
+	st->engine_solos = __atomic_load_n(&e->ctl[0].nap.solos, __ATOMIC_RELAXED);
+	st->engine_splits = __atomic_load_n(&e->ctl[0].nap.splits, __ATOMIC_RELAXED);
+	st->engine_naps = atomic_load(&e->naps);
 	st->engine_threads = e->nthreads;
 	st->errors = thread_error(e) ? 1 : 0;
 }
@@ -602,6 +648,11 @@ static int load(struct rc_engine *e, struct replicast *rc)
 	skel->rodata->engine_tgid = (__u32)getpid();
 	skel->rodata->batch_size = e->batch;
 	skel->rodata->relay = e->relay;
+	/* Followers nap while the leader could send alone; a kernel whose
+	 * XDP programs cannot signal their thread keeps them spinning. */
+	if (e->nthreads > 1 &&
+	    libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_send_signal_thread, NULL) == 1)
+		skel->rodata->nap_signal = ENGINE_SIGNAL;
 	/* The way in from the network is the relay's alone. */
 	bpf_program__set_autoload(skel->progs.relay_ingress, e->relay);
 	bpf_map__set_max_entries(skel->maps.ring, e->slots);

@@ -82,7 +82,7 @@ struct rc_engine {
 	size_t rctl_len;
 	struct ring_buffer *wake_rb;
 
-	atomic_ullong syscalls, entries, parks, wakes;
+	atomic_ullong syscalls, entries, parks, wakes, naps;
 	__u64 queued, waits, ring_full;
 	struct engine_thread threads[RC_ENGINE_MAX_THREADS];
 };

@@ -274,6 +274,9 @@ int replicast_relay_stats(const struct replicast_relay *r, struct replicast_rela
 	full.engine_calls = es.engine_calls;
 	full.engine_parks = es.engine_parks;
 	full.engine_threads = es.engine_threads;
+	full.engine_solos = es.engine_solos;
+	full.engine_splits = es.engine_splits;
+	full.engine_naps = es.engine_naps;
 	full.devices = r->nin;
 	full.asleep = rc_engine_relay_parked(r->e);
 	memcpy((char *)st + sizeof(st->sz), (char *)&full + sizeof(full.sz),

@@ -85,7 +85,8 @@ static const struct opt_def send_opts[] = {
 		     "a core busy while packets flow. --batch, --frames, --frame-size and --dev "
 		     "do not apply to it"),
 	OPT_U32_ROW(A, "threads", threads, "N", 1, REPLICAST_ENGINE_MAX_THREADS, "--engine "
-		    "xdp: engine threads (default 1), each its own core"),
+		    "xdp: engine threads (default 1), each its own core (beyond the first, only while "
+		    "the first alone is busy)"),
 	OPT_U32_ROW(A, "ring", ring, "N", 1, 0xffffffffU, "--engine xdp: packets the ring "
 		    "holds, a power of two (default 4096)"),
 	OPT_STRING_ROW(A, "engine-idle-ms", 0, engine_idle_ms, "MS|never", OPT_C_NONE,

@@ -20,7 +20,8 @@ struct serve_args {
 
 static const struct opt_def serve_opts[] = {
 	OPT_U32_ROW(struct serve_args, "threads", threads, "N", 1, REPLICAST_ENGINE_MAX_THREADS,
-		    "engine threads (default 1); each keeps a core busy while packets flow"),
+		    "engine threads (default 1); each keeps a core busy while packets flow (beyond "
+		    "the first, only while the first alone is busy)"),
 	OPT_U32_ROW(struct serve_args, "ring-slots", ring_slots, "N", REPLICAST_ENGINE_MIN_RING,
 		    REPLICAST_ENGINE_MAX_RING, "ring slots, a power of two (default 4096): "
 		    "what a kill may lose at most"),
